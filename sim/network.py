@@ -1,0 +1,266 @@
+"""Street network: nodes with metric coordinates, directed street lengths, loaders.
+
+The simulator works on a compact array form (:class:`StreetNetwork`): node coordinates
+in metres and a sparse matrix of street lengths. Loaders read GraphML (OSMnx's format),
+OpenStreetMap XML (through OSMnx), an inline node/edge list, or a generated city; all
+keep the largest strongly connected part and say what they dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from sim.scenario import InlineMap, ScenarioError
+
+LOADER_VERSION = "1"
+
+
+@dataclass(frozen=True, eq=False)
+class StreetNetwork:
+    """A street graph in array form (all lengths in metres)."""
+
+    ids: tuple[str, ...]
+    x: np.ndarray
+    y: np.ndarray
+    lengths: sp.csr_matrix  # directed: lengths[u, v] is the street from u to v
+    crs: str | None = None
+    dropped_nodes: int = 0
+    source: str = ""
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update({nid: i for i, nid in enumerate(self.ids)})
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def index_of(self, node_id: int | str) -> int:
+        """Array index of the node with this id; ``KeyError`` if there is none."""
+        return self._index[str(node_id)]
+
+    def has(self, node_id: int | str) -> bool:
+        return str(node_id) in self._index
+
+    @property
+    def streets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Undirected streets, each once: (u, v, length)."""
+        sym = self.lengths.maximum(self.lengths.T).tocoo()
+        keep = sym.row < sym.col
+        return sym.row[keep], sym.col[keep], sym.data[keep]
+
+    @property
+    def road_length_km(self) -> float:
+        return float(self.streets[2].sum()) / 1000.0
+
+    def node_weights(self) -> np.ndarray:
+        """Road length (m) nearer to each node than to any other: half of each street at it."""
+        u, v, length = self.streets
+        w = np.bincount(u, weights=length / 2, minlength=self.n)
+        w += np.bincount(v, weights=length / 2, minlength=self.n)
+        return w
+
+    @property
+    def is_symmetric(self) -> bool:
+        diff = self.lengths - self.lengths.T
+        return diff.nnz == 0 or bool(np.all(np.abs(diff.data) < 1e-9))
+
+    def two_way(self) -> StreetNetwork:
+        """The same network with every street usable in both directions."""
+        a = self.lengths
+        both = a.minimum(a.T)  # where both directions exist, keep the shorter
+        one = a.maximum(a.T) - both  # streets present in one direction only
+        sym = (both + one).tocsr()
+        return StreetNetwork(self.ids, self.x, self.y, sym, self.crs, self.dropped_nodes, self.source)
+
+    def content_hash(self) -> str:
+        """A digest of everything that determines travel times."""
+        h = hashlib.sha256()
+        for arr in (self.x, self.y, self.lengths.indptr, self.lengths.indices, self.lengths.data):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()[:20]
+
+
+def from_arrays(
+    ids: list[str],
+    x: np.ndarray,
+    y: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    length: np.ndarray,
+    *,
+    crs: str | None = None,
+    source: str = "",
+    strict: bool = False,
+    where: str = "map",
+) -> StreetNetwork:
+    """Build a network from directed edges, keeping its largest strongly connected part.
+
+    With ``strict`` a network in several pieces is an error instead.
+    """
+    n = len(ids)
+    if n == 0:
+        raise ScenarioError([f"{where}: the map has no nodes"])
+    loops = u != v
+    u, v, length = u[loops], v[loops], length[loops]
+    order = np.lexsort((length, v, u))  # duplicates: the shortest parallel edge comes first
+    u, v, length = u[order], v[order], length[order]
+    first = np.ones(len(u), dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    u, v, length = u[first], v[first], length[first]
+    mat = sp.csr_matrix((length.astype(np.float64), (u, v)), shape=(n, n))
+    ncomp, labels = connected_components(mat, directed=True, connection="strong")
+    dropped = 0
+    if ncomp > 1:
+        sizes = np.bincount(labels)
+        if strict:
+            raise ScenarioError(
+                [
+                    f"{where}: the street network is not connected: {ncomp} separate pieces "
+                    f"(largest {sizes.max()} of {n} nodes)"
+                ]
+            )
+        keep = np.flatnonzero(labels == sizes.argmax())
+        dropped = n - len(keep)
+        mat = mat[keep][:, keep].tocsr()
+        ids = [ids[i] for i in keep]
+        x, y = x[keep], y[keep]
+    mat.sort_indices()
+    return StreetNetwork(tuple(ids), np.asarray(x, float), np.asarray(y, float), mat, crs, dropped, source)
+
+
+def from_inline(spec: InlineMap) -> StreetNetwork:
+    """Network from the scenario's own node and edge lists (metres)."""
+    ids = [str(n.id) for n in spec.nodes]
+    problems = []
+    if len(set(ids)) != len(ids):
+        problems.append("map.inline.nodes: node ids are not unique")
+    index = {nid: i for i, nid in enumerate(ids)}
+    x = np.array([n.x for n in spec.nodes], float)
+    y = np.array([n.y for n in spec.nodes], float)
+    us, vs, ls = [], [], []
+    for k, e in enumerate(spec.edges):
+        missing = [str(end) for end in (e.u, e.v) if str(end) not in index]
+        if missing:
+            problems.append(f"map.inline.edges[{k}]: unknown node {', '.join(missing)}")
+            continue
+        a, b = index[str(e.u)], index[str(e.v)]
+        length = e.length if e.length is not None else math.hypot(x[a] - x[b], y[a] - y[b])
+        if length <= 0:
+            problems.append(f"map.inline.edges[{k}]: zero length; give length explicitly")
+            continue
+        us.append(a)
+        vs.append(b)
+        ls.append(length)
+        if not e.oneway:
+            us.append(b)
+            vs.append(a)
+            ls.append(length)
+    if problems:
+        raise ScenarioError(problems)
+    return from_arrays(
+        ids, x, y, np.array(us, np.int64), np.array(vs, np.int64), np.array(ls, float),
+        source="inline", strict=True, where="map.inline",
+    )  # fmt: skip
+
+
+def from_networkx(
+    g: nx.MultiDiGraph | nx.DiGraph | nx.Graph, *, source: str, strict: bool = False, where: str = "map.file"
+) -> StreetNetwork:
+    """Network from a networkx graph with node ``x``/``y`` and edge ``length`` attributes.
+
+    Geographic coordinates (a ``crs`` of EPSG:4326, or none with lon/lat-sized values)
+    are projected to the local UTM zone so that everything downstream is in metres.
+    """
+    nodes = list(g.nodes)
+    if not nodes:
+        raise ScenarioError([f"{where}: the map has no nodes"])
+    try:
+        x = np.array([float(g.nodes[n]["x"]) for n in nodes])
+        y = np.array([float(g.nodes[n]["y"]) for n in nodes])
+    except (KeyError, TypeError, ValueError):
+        raise ScenarioError([f"{where}: every node needs numeric x and y attributes"]) from None
+    crs = g.graph.get("crs")
+    if _is_geographic(crs, x, y):
+        x, y, crs = project_to_utm(x, y)
+    index = {n: i for i, n in enumerate(nodes)}
+    directed = g.is_directed()
+    us, vs, ls = [], [], []
+    for a, b, data in g.edges(data=True):
+        ia, ib = index[a], index[b]
+        raw = data.get("length")
+        length = float(raw) if raw not in (None, "") else math.hypot(x[ia] - x[ib], y[ia] - y[ib])
+        us.append(ia)
+        vs.append(ib)
+        ls.append(length)
+        if not directed:
+            us.append(ib)
+            vs.append(ia)
+            ls.append(length)
+    return from_arrays(
+        [str(n) for n in nodes], x, y,
+        np.array(us, np.int64), np.array(vs, np.int64), np.maximum(np.array(ls, float), 0.01),
+        crs=str(crs) if crs else None, source=source, strict=strict, where=where,
+    )  # fmt: skip
+
+
+def _is_geographic(crs: Any, x: np.ndarray, y: np.ndarray) -> bool:
+    if crs:
+        text = str(crs).lower()
+        return "4326" in text or "wgs84" in text.replace(" ", "") or "longlat" in text
+    return bool(np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90) and np.ptp(x) < 5)
+
+
+def utm_crs_for(lon: float, lat: float) -> str:
+    """EPSG code of the UTM zone containing a point."""
+    zone = int((lon + 180) // 6) + 1
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def project_to_utm(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Project lon/lat to metres in the UTM zone of their centre."""
+    from pyproj import Transformer
+
+    crs = utm_crs_for(float(np.mean(lon)), float(np.mean(lat)))
+    t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    px, py = t.transform(lon, lat)
+    return np.asarray(px, float), np.asarray(py, float), crs
+
+
+def read_map_file(path: Path, *, strict: bool = False, where: str = "map.file") -> StreetNetwork:
+    """Read GraphML (``.graphml``, optionally ``.gz``/``.bz2``) or OSM XML (``.osm``, ``.osm.bz2``)."""
+    if not path.is_file():
+        raise ScenarioError([f"{where}: no such map file: {path}"])
+    name = path.name.lower()
+    try:
+        if name.endswith((".graphml", ".graphml.gz", ".graphml.bz2")):
+            g = nx.read_graphml(path)
+        elif name.endswith((".osm", ".osm.bz2", ".xml", ".osm.xml")):
+            g = _read_osm(path)
+        else:
+            raise ScenarioError(
+                [f"{where}: unsupported map format {path.name!r} (use .graphml, .osm or .osm.bz2)"]
+            )
+    except ScenarioError:
+        raise
+    except Exception as exc:  # any parser failure is a bad input file, not a crash
+        raise ScenarioError([f"{where}: cannot read {path.name}: {exc.__class__.__name__}: {exc}"]) from None
+    return from_networkx(g, source=str(path), strict=strict, where=where)
+
+
+def _read_osm(path: Path) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    ox.settings.log_console = False
+    ox.settings.use_cache = False
+    g = ox.graph_from_xml(path, simplify=True, retain_all=True)
+    return ox.project_graph(g)

@@ -1,0 +1,179 @@
+"""Run a scenario: build its world once, simulate replications, summarise.
+
+This is the Python API behind ``python -m sim run``::
+
+    import sim
+    result = sim.run(sim.load_scenario("scenarios/jinshui.yaml"), seed=1)
+    result.summary["double_ten"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.demand import CHANNELS, generate_incidents
+from sim.metrics import breakdown, combine, replication_measures
+from sim.model import DispatchModel
+from sim.records import IncidentTable
+from sim.scenario import ROLES, Scenario, with_overrides
+from sim.world import World, build_world
+
+ProgressFn = Callable[[float], None]
+
+
+@dataclass(eq=False)
+class RunResult:
+    """A finished run: the resolved scenario, every incident, and the summary."""
+
+    scenario: Scenario
+    world: World
+    table: IncidentTable
+    summary: dict[str, Any]
+    per_replication: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.world.warnings
+
+
+def prepare(scenario: Scenario, seed: int | None = None, days: float | None = None) -> Scenario:
+    """The scenario with command-line style seed and run-length overrides applied."""
+    over: dict[str, Any] = {}
+    if seed is not None:
+        over["seed"] = seed
+    if days is not None:
+        over["duration.days"] = days
+    return with_overrides(scenario, over) if over else scenario
+
+
+def simulate(world: World, replication: int, progress: ProgressFn | None = None) -> IncidentTable:
+    """One replication on a built world."""
+    sc = world.scenario
+    inc = generate_incidents(sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication)
+    model = DispatchModel(
+        inc,
+        (world.roster["advisor"], world.dispatcher("advisor"), sc.travel.speed_m_per_min("advisor")),
+        (world.roster["enforcer"], world.dispatcher("enforcer"), sc.travel.speed_m_per_min("enforcer")),
+        sc.horizon_min,
+    )
+    log = model.run(progress)
+    labels = {
+        "categories": tuple(sc.demand.categories),
+        "offices": world.areas.office_names,
+        "grids": world.areas.grid_names,
+        "node_ids": world.net.ids,
+        "channels": CHANNELS,
+        "hotspots": tuple(s.name for s in world.sites),
+    }
+    return IncidentTable.from_run(
+        replication, inc, log,
+        node_office=world.areas.node_office, node_grid=world.areas.node_grid,
+        warmup_min=sc.warmup_min, horizon_min=sc.horizon_min, labels=labels,
+    )  # fmt: skip
+
+
+def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary written to ``summary.json``."""
+    sc = world.scenario
+    means, ci = combine(per_rep)
+    heads = world.roster.headcount()
+    areas = world.areas
+    hours = (table["instructed"] // 60 % 24).astype(int)
+    hours[~table["measured"]] = 0
+    by_area = breakdown(table, sc.rules, table["office"], list(areas.office_names), "office")
+    for row, zh, km2 in zip(by_area, areas.office_names_zh, areas.office_km2, strict=True):
+        row["name_zh"] = zh
+        row["area_km2"] = round(float(km2), 4)
+        row["staff"] = {r: int(world.roster[r].people_per_unit * (world.roster[r].office == areas.office_index(row["office"])).sum()) for r in ROLES}
+    m = table["measured"]
+    found = table["channel"] >= 0
+    n_meas = max(int(m.sum()), 1)
+    summary: dict[str, Any] = {
+        "scenario": sc.name,
+        "seed": sc.seed,
+        "replications": len(per_rep),
+        "days": sc.duration.days,
+        "warmup_hours": sc.duration.warmup_hours,
+        "policy": sc.dispatch.policy,
+        "staff": {**heads, "total": sum(heads.values()), "per_km2": world.staff_per_km2, "area_km2": areas.total_km2},
+        "incidents": means["incidents"],
+        "escalated": means["escalated"],
+        "advisor_on_time": means["advisor_on_time"],
+        "enforcer_on_time": means["enforcer_on_time"],
+        "double_ten": means["double_ten"],
+        "advisor_response_min": means["advisor_response_min"],
+        "enforcer_response_min": means["enforcer_response_min"],
+        "utilization": means["utilization"],
+        "discovery": {
+            "channels": {ch: int(((table["channel"] == k) & m).sum()) / n_meas for k, ch in enumerate(CHANNELS)},
+            "never_found": int((~found).sum()) / max(len(table), 1),
+        },
+        "ci95": {k: v for k, v in ci.items() if v is not None} if len(per_rep) > 1 else {},
+        "by_area": by_area,
+        "by_hour": breakdown(table, sc.rules, hours, [f"{h:02d}" for h in range(24)], "hour"),
+        "by_category": breakdown(table, sc.rules, table["category"].astype(int), list(table.categories), "category"),
+        "by_grid": breakdown(table, sc.rules, table["grid"], list(areas.grid_names), "grid"),
+        "warnings": list(world.warnings),
+        "scenario_resolved": sc.resolved(),
+    }
+    return _rounded(summary)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def run(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    days: float | None = None,
+    replications: int = 1,
+    progress: bool | ProgressFn = False,
+    world: World | None = None,
+) -> RunResult:
+    """Simulate ``replications`` independent replications and summarise them."""
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    sc = prepare(scenario, seed, days)
+    world = world if world is not None and world.scenario == sc else build_world(sc)
+    tables, per_rep = [], []
+    bar = _progress_bar(sc, replications) if progress is True else None
+    for rep in range(replications):
+        cb: ProgressFn | None
+        if bar is not None:
+            base = rep * sc.horizon_min
+
+            def cb(t: float, base: float = base) -> None:
+                bar.update(base + t - bar.n)
+        else:
+            cb = progress if callable(progress) else None
+        t = simulate(world, rep, cb)
+        tables.append(t)
+        per_rep.append(replication_measures(t, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min))
+    if bar is not None:
+        bar.close()
+    table = IncidentTable.concat(tables)
+    return RunResult(sc, world, table, summarize(world, table, per_rep), per_rep)
+
+
+def _progress_bar(sc: Scenario, replications: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=replications * sc.horizon_min,
+        desc=f"simulating {sc.name}",
+        unit="sim-min",
+        unit_scale=True,
+        delay=2.0,
+        leave=False,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
+    )

@@ -1,0 +1,546 @@
+"""Scenario schema, loading and validation.
+
+A scenario is data: one YAML file checked against the pydantic models below. Unknown
+keys and out-of-range values are rejected, and every problem is reported at once, one
+line per problem naming its field path (:class:`ScenarioError`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sim.distributions import Duration, Exponential, Lognormal, Uniform
+
+ROLES: tuple[str, ...] = ("grid", "advisor", "enforcer")
+Role = Literal["grid", "advisor", "enforcer"]
+Mode = Literal["walk", "ebike", "car"]
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+_SHARE_TOL = 1e-6
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be run; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def clock_minutes(text: str) -> float:
+    """Parse ``HH:MM`` (00:00 to 24:00) into minutes after midnight."""
+    m = _TIME_RE.match(text)
+    if not m:
+        raise ValueError(f"time must look like HH:MM, got {text!r}")
+    h, mi = int(m.group(1)), int(m.group(2))
+    if mi >= 60 or h > 24 or (h == 24 and mi != 0):
+        raise ValueError(f"time {text!r} is not between 00:00 and 24:00")
+    return float(h * 60 + mi)
+
+
+def _check_clock(v: str) -> str:
+    clock_minutes(v)
+    return v
+
+
+def _check_shares(shares: Mapping[str, float], what: str) -> None:
+    total = sum(shares.values())
+    if shares and not math.isclose(total, 1.0, abs_tol=_SHARE_TOL):
+        raise ValueError(f"{what} must sum to 1, they sum to {total:.6g}")
+
+
+# --------------------------------------------------------------------------- map
+
+
+class InlineNode(_Model):
+    id: int | str
+    x: float
+    y: float
+
+
+class InlineEdge(_Model):
+    u: int | str
+    v: int | str
+    length: float | None = Field(default=None, gt=0, description="metres; default: straight line")
+    oneway: bool = False
+
+
+class InlineArea(_Model):
+    name: str
+    polygon: list[tuple[float, float]] = Field(min_length=3)
+
+
+class InlineMap(_Model):
+    """A small node/edge list, for textbook cases and tests (coordinates in metres)."""
+
+    nodes: list[InlineNode] = Field(min_length=1)
+    edges: list[InlineEdge] = []
+    offices: list[InlineArea] = []
+
+
+class GeneratedMap(_Model):
+    """A synthetic city: rectangular street offices over a jittered street grid."""
+
+    offices_x: int = Field(default=5, ge=1, le=100)
+    offices_y: int = Field(default=3, ge=1, le=100)
+    office_size_m: float = Field(default=1900.0, gt=0)
+    block_m: float = Field(default=150.0, gt=10, description="spacing of the street grid")
+    arterial_every: int = Field(default=6, ge=1, description="every k-th street is an arterial")
+    missing_links: float = Field(default=0.15, ge=0, lt=0.5, description="share of alley links left out")
+    jitter_m: float = Field(default=20.0, ge=0)
+    seed: int = 0
+
+
+class MapSpec(_Model):
+    """Where the street network and its areas come from; exactly one of file/inline/generate."""
+
+    file: str | None = Field(default=None, description="GraphML, .osm or .osm.bz2")
+    inline: InlineMap | None = None
+    generate: GeneratedMap | None = None
+    offices: str | None = Field(default=None, description="GeoJSON of street-office polygons")
+    grids: str | None = Field(default=None, description="GeoJSON of grid polygons")
+    grid_size_m: float = Field(default=700.0, gt=0, description="square grids when no grid file")
+    office_size_m: float = Field(default=2000.0, gt=0, description="square offices when none given")
+    staff_two_way: bool = Field(default=True, description="staff may use one-way streets both ways")
+    require_connected: bool = Field(
+        default=False, description="reject a map file that is not one strongly connected piece"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MapSpec:
+        given = [k for k in ("file", "inline", "generate") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of map.file, map.inline, map.generate"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+# ------------------------------------------------------------------------ travel
+
+
+class Speeds(_Model):
+    walk: float = Field(default=4.5, gt=0, description="km/h")
+    ebike: float = Field(default=15.0, gt=0, description="km/h")
+    car: float = Field(default=20.0, gt=0, description="km/h, urban average")
+
+
+class RoleModes(_Model):
+    grid: Mode = "walk"
+    advisor: Mode = "ebike"
+    enforcer: Mode = "ebike"
+
+
+class Travel(_Model):
+    speed_kmh: Speeds = Speeds()
+    mode: RoleModes = RoleModes()
+    precompute_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description="travel times from posts are tabulated up to this many minutes",
+    )
+
+    def speed_m_per_min(self, role: str) -> float:
+        mode = getattr(self.mode, role)
+        return float(getattr(self.speed_kmh, mode)) * 1000.0 / 60.0
+
+
+# ------------------------------------------------------------------------- staff
+
+
+class Shift(_Model):
+    start: str
+    end: str
+    share: float = Field(gt=0, le=1)
+
+    _clock = field_validator("start", "end")(_check_clock)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Shift:
+        if clock_minutes(self.start) % 1440 == clock_minutes(self.end) % 1440 and not (
+            clock_minutes(self.start) == 0 and clock_minutes(self.end) == 1440
+        ):
+            raise ValueError("start and end are equal; use 00:00 to 24:00 for all day")
+        return self
+
+
+ALL_DAY = (Shift(start="00:00", end="24:00", share=1.0),)
+
+
+class RoleShifts(_Model):
+    grid: list[Shift] = Field(default=list(ALL_DAY), min_length=1)
+    advisor: list[Shift] = Field(default=list(ALL_DAY), min_length=1)
+    enforcer: list[Shift] = Field(default=list(ALL_DAY), min_length=1)
+
+    @model_validator(mode="after")
+    def _shares(self) -> RoleShifts:
+        for role in ROLES:
+            _check_shares({str(i): s.share for i, s in enumerate(getattr(self, role))}, f"{role} shift shares")
+        return self
+
+
+class RoleMix(_Model):
+    grid: float = Field(default=0.4, ge=0, le=1)
+    advisor: float = Field(default=0.35, ge=0, le=1)
+    enforcer: float = Field(default=0.25, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum(self) -> RoleMix:
+        _check_shares({r: getattr(self, r) for r in ROLES}, "role shares")
+        return self
+
+
+class Post(_Model):
+    node: int | str
+    count: int = Field(default=1, ge=1)
+
+
+class ExplicitPosts(_Model):
+    """Staff at named nodes (enforcer counts are teams); replaces density placement."""
+
+    grid: list[Post] = []
+    advisor: list[Post] = []
+    enforcer: list[Post] = []
+
+
+class Staff(_Model):
+    per_km2: float = Field(default=20.0, ge=0, le=1000, description="all roles, per km² of area")
+    per_km2_by_office: dict[str, float] = Field(default_factory=dict)
+    mix: RoleMix = RoleMix()
+    enforcer_team_size: int = Field(default=2, ge=1, le=10)
+    shifts: RoleShifts = RoleShifts()
+    posts: ExplicitPosts | None = None
+
+    @field_validator("per_km2_by_office")
+    @classmethod
+    def _densities(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, d in v.items() if not 0 <= d <= 1000]
+        if bad:
+            raise ValueError(f"densities must be between 0 and 1000 per km² ({', '.join(bad)})")
+        return v
+
+
+# ------------------------------------------------------------------------ demand
+
+
+class Category(_Model):
+    share: float = Field(ge=0, le=1)
+    name_zh: str = ""
+    persuasion: Duration = Lognormal(dist="lognormal", mean=8.0, sd=4.0)
+    success: float = Field(default=0.8, ge=0, le=1, description="probability persuasion works")
+    handling: Duration = Lognormal(dist="lognormal", mean=25.0, sd=10.0)
+
+
+def _cat(share: float, zh: str, success: float, persuasion: float = 8.0, handling: float = 25.0) -> Category:
+    return Category(
+        share=share,
+        name_zh=zh,
+        success=success,
+        persuasion=Lognormal(dist="lognormal", mean=persuasion, sd=persuasion / 2),
+        handling=Lognormal(dist="lognormal", mean=handling, sd=handling / 2.5),
+    )
+
+
+DEFAULT_CATEGORIES: dict[str, Category] = {
+    "sanitation": _cat(0.12, "环境卫生", 0.90, 6),
+    "door_front": _cat(0.12, "门前五包", 0.85, 7),
+    "small_ads": _cat(0.08, "小广告", 0.85, 5),
+    "outdoor_ads": _cat(0.05, "户外广告", 0.75, 10, 35),
+    "street_vending": _cat(0.22, "占道经营", 0.70, 8),
+    "muck_trucks": _cat(0.04, "渣土车", 0.60, 10, 30),
+    "illegal_construction": _cat(0.03, "违法建设", 0.50, 15, 45),
+    "parks_green": _cat(0.05, "游园绿地", 0.90, 6),
+    "nonmotor_parking": _cat(0.14, "非机动车停放", 0.90, 5, 15),
+    "motor_parking": _cat(0.10, "机动车乱停", 0.80, 6, 20),
+    "noise": _cat(0.05, "噪声污染", 0.75, 8),
+}
+
+# Relative incident rate by hour of day: quiet nights, a morning peak, a long evening.
+DEFAULT_PROFILE: list[float] = [
+    0.5, 0.3, 0.2, 0.2, 0.3, 0.5, 0.8, 1.1, 1.3, 1.3, 1.3, 1.3,
+    1.2, 1.1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.5, 1.3, 1.0, 0.7,
+]  # fmt: skip
+
+
+class Hotspot(_Model):
+    """Extra incidents near a point during active hours (e.g. a night market)."""
+
+    name: str
+    x: float | None = Field(default=None, description="metres, map coordinates")
+    y: float | None = None
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    radius_m: float = Field(gt=0)
+    incidents_per_hour: float = Field(ge=0)
+    start: str = "00:00"
+    end: str = "24:00"
+    categories: dict[str, float] | None = None
+
+    _clock = field_validator("start", "end")(_check_clock)
+
+    @model_validator(mode="after")
+    def _where(self) -> Hotspot:
+        xy = self.x is not None and self.y is not None
+        ll = self.lon is not None and self.lat is not None
+        if xy == ll:
+            raise ValueError("give either x and y (metres) or lon and lat")
+        if self.categories is not None:
+            _check_shares(self.categories, "hotspot category shares")
+        return self
+
+
+class ScheduledIncident(_Model):
+    """One incident at a known minute and node (textbook cases, drills)."""
+
+    at_min: float = Field(ge=0)
+    node: int | str
+    category: str
+
+
+class Demand(_Model):
+    incidents_per_day: float = Field(default=2700.0, ge=0)
+    hourly_profile: list[float] = Field(default=DEFAULT_PROFILE, min_length=24, max_length=24)
+    categories: dict[str, Category] = Field(default=DEFAULT_CATEGORIES, min_length=1)
+    hotspots: list[Hotspot] = []
+    scheduled: list[ScheduledIncident] = []
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _profile(cls, v: list[float]) -> list[float]:
+        if any(w < 0 for w in v) or sum(v) <= 0:
+            raise ValueError("weights must be non-negative with a positive sum")
+        return v
+
+    @model_validator(mode="after")
+    def _refs(self) -> Demand:
+        _check_shares({k: c.share for k, c in self.categories.items()}, "category shares")
+        unknown = sorted(
+            {c for h in self.hotspots for c in (h.categories or {}) if c not in self.categories}
+            | {s.category for s in self.scheduled if s.category not in self.categories}
+        )
+        if unknown:
+            raise ValueError(f"unknown categories: {', '.join(unknown)}")
+        return self
+
+
+# --------------------------------------------------------------------- discovery
+
+
+class Patrol(_Model):
+    enabled: bool = True
+
+
+class Citizen(_Model):
+    probability: float = Field(default=0.5, ge=0, le=1)
+    delay: Duration = Exponential(dist="exponential", mean=20.0)
+
+
+class Camera(_Model):
+    coverage: float = Field(default=0.15, ge=0, le=1, description="share of locations watched")
+    delay: Duration = Exponential(dist="exponential", mean=3.0)
+
+
+class Discovery(_Model):
+    patrol: Patrol = Patrol()
+    citizen: Citizen = Citizen()
+    camera: Camera = Camera()
+    processing: Duration = Uniform(dist="uniform", low=1.0, high=3.0)
+
+
+# ------------------------------------------------------------------------- rules
+
+
+class Rules(_Model):
+    advisor_minutes: float = Field(default=10.0, gt=0)
+    enforcer_minutes: float = Field(default=10.0, gt=0)
+    target: float = Field(default=0.95, gt=0, le=1, description="share that should be on time")
+
+
+class Dispatch(_Model):
+    policy: Literal["nearest", "own_grid_first"] = "nearest"
+    advisor_turnout: Duration = Field(
+        default=Uniform(dist="uniform", low=0.5, high=2.0),
+        description="minutes from dispatch until the advisor sets off",
+    )
+    enforcer_turnout: Duration = Field(
+        default=Uniform(dist="uniform", low=1.0, high=3.0),
+        description="minutes from dispatch until the enforcer team sets off",
+    )
+
+
+class RunLength(_Model):
+    days: float = Field(default=7.0, gt=0, le=3660)
+    warmup_hours: float = Field(default=24.0, ge=0)
+
+
+class Scenario(_Model):
+    """A complete, validated scenario."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = Field(default=1, ge=0)
+    duration: RunLength = RunLength()
+    map: MapSpec
+    travel: Travel = Travel()
+    staff: Staff = Staff()
+    demand: Demand = Demand()
+    discovery: Discovery = Discovery()
+    rules: Rules = Rules()
+    dispatch: Dispatch = Dispatch()
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the scenario are read from."""
+        return self._base_dir
+
+    def resolve(self, path: str) -> Path:
+        """Absolute path of a file named in the scenario."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self._base_dir / p)
+
+    def resolved(self) -> dict[str, Any]:
+        """The whole scenario with defaults filled in, as plain data."""
+        return self.model_dump(mode="json")
+
+    @property
+    def horizon_min(self) -> float:
+        return self.duration.warmup_hours * 60.0 + self.duration.days * 1440.0
+
+    @property
+    def warmup_min(self) -> float:
+        return self.duration.warmup_hours * 60.0
+
+
+# --------------------------------------------------------------------- loading
+
+
+def _loc(loc: Iterable[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(scenario)"
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def problems_from(exc: ValidationError) -> list[str]:
+    """One ``path: message`` line per pydantic error."""
+    lines = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if p not in ("fixed", "exponential", "lognormal", "uniform")]
+        lines.append(f"{_loc(loc)}: {_describe(err)}")
+    return lines
+
+
+def set_by_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` (or ``a.list.0.b``) in nested plain data, creating mappings as needed."""
+    parts = dotted.split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError([f"{dotted}: no list item {part!r}"])
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                nxt = node.get(part)
+                if not isinstance(nxt, dict | list):
+                    nxt = {}
+                    node[part] = nxt
+                node = nxt
+        else:
+            raise ScenarioError([f"{dotted}: {'.'.join(parts[:i])} is not a mapping"])
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``key.path=value``; the value is read as YAML (numbers, lists, strings)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError([f"--set {text!r}: expected KEY=VALUE"])
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ScenarioError([f"{key}: value {raw!r} is not valid YAML ({exc.__class__.__name__})"]) from None
+    return key.strip(), value
+
+
+def scenario_from_dict(
+    data: Mapping[str, Any],
+    base_dir: Path | None = None,
+    overrides: Sequence[str] | Mapping[str, Any] = (),
+) -> Scenario:
+    """Validate plain data (plus ``--set`` style overrides) into a :class:`Scenario`."""
+    raw: dict[str, Any] = copy.deepcopy(dict(data))
+    pairs = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
+    for key, value in pairs:
+        set_by_path(raw, key, value)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from(exc)) from None
+    scenario._base_dir = (base_dir or Path.cwd()).resolve()
+    return scenario
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] = ()) -> Scenario:
+    """Read and validate a scenario YAML file; raise :class:`ScenarioError` on any problem."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([f"{p}: no such scenario file"]) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError([f"{p}: cannot read ({exc.__class__.__name__})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioError([f"{p}: not valid YAML{where}"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{p}: a scenario must be a mapping of keys"])
+    return scenario_from_dict(data, base_dir=p.parent, overrides=overrides)
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any] | Sequence[str]) -> Scenario:
+    """A copy of ``scenario`` with dotted-path overrides applied and re-validated."""
+    return scenario_from_dict(scenario.resolved(), base_dir=scenario.base_dir, overrides=overrides)

@@ -1,0 +1,142 @@
+"""Assemble everything a run needs from a scenario: the map, areas, staff, travel tables.
+
+The world is the part of a run that does not depend on the replication, so it is built
+once and shared by every replication (and by the map picture).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from shapely.geometry import Polygon
+
+from sim.areas import Areas, build_areas, read_geojson_polygons
+from sim.demand import HotspotSite, camera_nodes, resolve_hotspots
+from sim.dispatch import Dispatcher
+from sim.mapgen import generate_city
+from sim.network import StreetNetwork, from_inline, read_map_file
+from sim.scenario import ROLES, Scenario
+from sim.staff import Roster, coverage_gaps, place_staff
+from sim.travel import TravelTable
+
+DENSITY_FLOOR = 20.0  # staff per km² the 城管120 model asks for
+
+
+@dataclass(eq=False)
+class World:
+    scenario: Scenario
+    net: StreetNetwork
+    areas: Areas
+    roster: Roster
+    sites: list[HotspotSite]
+    cameras: np.ndarray
+    tables: dict[str, TravelTable]
+    warnings: list[str] = field(default_factory=list)
+
+    def dispatcher(self, role: str) -> Dispatcher:
+        u = self.roster[role]
+        return Dispatcher(
+            self.scenario.dispatch.policy, self.tables[role], u.grid, u.office,
+            self.areas.node_grid, self.areas.node_office,
+        )  # fmt: skip
+
+    @property
+    def staff_per_km2(self) -> float:
+        return sum(self.roster.headcount().values()) / self.areas.total_km2 if self.areas.total_km2 else 0.0
+
+
+def load_network(scenario: Scenario) -> tuple[StreetNetwork, list[tuple[str, str, Polygon]] | None, list[str]]:
+    """The street network (in metres) and any offices the map source brings."""
+    spec = scenario.map
+    warnings: list[str] = []
+    offices = None
+    if spec.inline is not None:
+        net = from_inline(spec.inline)
+        offices = [(a.name, "", Polygon(a.polygon)) for a in spec.inline.offices] or None
+    elif spec.generate is not None:
+        net, gen = generate_city(spec.generate)
+        offices = [(name, "", poly) for name, poly in gen]
+    else:
+        assert spec.file is not None
+        net = read_map_file(scenario.resolve(spec.file), strict=spec.require_connected)
+    if net.dropped_nodes:
+        warnings.append(
+            f"map: kept the largest connected part of the street network; dropped {net.dropped_nodes} "
+            f"of {net.n + net.dropped_nodes} nodes"
+        )
+    if spec.staff_two_way and not net.is_symmetric:
+        net = net.two_way()
+    return net, offices, warnings
+
+
+def build_world(scenario: Scenario) -> World:
+    """Everything replication-independent, checked against the map."""
+    spec = scenario.map
+    net, offices, warnings = load_network(scenario)
+    if spec.offices:
+        feats = read_geojson_polygons(scenario.resolve(spec.offices), net.crs, "map.offices")
+        offices = [
+            (str(p.get("name", f"office-{k + 1}")), str(p.get("name_zh", "")), g) for k, (p, g) in enumerate(feats)
+        ]
+    grids = None
+    if spec.grids:
+        feats = read_geojson_polygons(scenario.resolve(spec.grids), net.crs, "map.grids")
+        grids = [(str(p.get("office", "")), str(p.get("name", f"grid-{k + 1}")), g) for k, (p, g) in enumerate(feats)]
+    areas = build_areas(net, offices, grids, spec.grid_size_m, spec.office_size_m)
+    roster = place_staff(net, areas, scenario.staff)
+    sites, hot_warnings = resolve_hotspots(scenario, net)
+    warnings += hot_warnings
+    _check_scheduled(scenario, net)
+    warnings += plan_warnings(scenario, areas, roster)
+    tables = {
+        role: TravelTable(
+            net, roster[role].node, scenario.travel.precompute_minutes * scenario.travel.speed_m_per_min(role)
+        )
+        for role in ("advisor", "enforcer")
+    }
+    return World(scenario, net, areas, roster, sites, camera_nodes(scenario, net.n), tables, warnings)
+
+
+def _check_scheduled(scenario: Scenario, net: StreetNetwork) -> None:
+    from sim.scenario import ScenarioError
+
+    bad = [
+        f"demand.scheduled[{i}].node: no node {s.node!r} on the map"
+        for i, s in enumerate(scenario.demand.scheduled)
+        if not net.has(s.node)
+    ]
+    if bad:
+        raise ScenarioError(bad)
+
+
+def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]:
+    """Valid but suspicious plans: thin staffing, hours with a role absent."""
+    out = []
+    if scenario.staff.posts is None:
+        thin = [
+            f"{name} ({scenario.staff.per_km2_by_office.get(name, scenario.staff.per_km2):g})"
+            for name in areas.office_names
+            if scenario.staff.per_km2_by_office.get(name, scenario.staff.per_km2) < DENSITY_FLOOR
+        ]
+        if thin:
+            out.append(
+                f"staff: density under {DENSITY_FLOOR:g} per km² in {len(thin)} street office(s): "
+                + ", ".join(thin[:5])
+                + (" …" if len(thin) > 5 else "")
+            )
+    for role in ROLES:
+        if roster[role].n == 0:
+            out.append(f"staff: no {role} staff at all")
+    for role, hours in coverage_gaps(roster).items():
+        out.append(f"staff.shifts.{role}: nobody on duty in hour(s) {_hours(hours)}")
+    return out
+
+
+def _hours(hours: list[int]) -> str:
+    runs, start = [], hours[0]
+    for a, b in zip(hours, [*hours[1:], None], strict=True):
+        if b != a + 1:
+            runs.append(f"{start:02d}-{a + 1:02d}h" if a != start else f"{start:02d}h")
+            start = b if b is not None else 0
+    return ", ".join(runs)
