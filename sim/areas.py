@@ -56,7 +56,9 @@ def read_geojson_polygons(
         data = json.loads(path.read_text(encoding="utf-8"))
         feats = [(f.get("properties") or {}, shape(f["geometry"])) for f in data["features"]]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ScenarioError([f"{where}: not a GeoJSON FeatureCollection of polygons ({exc})"]) from None
+        raise ScenarioError(
+            [f"{where}: not a GeoJSON FeatureCollection of polygons ({exc})"]
+        ) from None
     feats = [(p, g) for p, g in feats if g.geom_type in ("Polygon", "MultiPolygon")]
     if not feats:
         raise ScenarioError([f"{where}: no polygon features in {path.name}"])
@@ -64,13 +66,16 @@ def read_geojson_polygons(
         from pyproj import Transformer
 
         t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-        feats = [(p, shapely.transform(g, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))) for p, g in feats]
+        feats = [
+            (p, shapely.transform(g, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1]))))
+            for p, g in feats
+        ]
     return feats
 
 
 def _looks_geographic(feats: list[tuple[dict[str, Any], BaseGeometry]]) -> bool:
     minx, miny, maxx, maxy = shapely.total_bounds([g for _, g in feats])
-    return bool(-180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90)
+    return bool(minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90)
 
 
 def square_cells(bounds: tuple[float, float, float, float], size: float) -> list[Polygon]:
@@ -129,13 +134,19 @@ def build_areas(
     """
     x, y = net.x, net.y
     pad = 1.0
-    net_box = (float(x.min()) - pad, float(y.min()) - pad, float(x.max()) + pad, float(y.max()) + pad)
+    net_box = (
+        float(x.min()) - pad,
+        float(y.min()) - pad,
+        float(x.max()) + pad,
+        float(y.max()) + pad,
+    )
     cells_only = not offices
     if not offices:
         cells = square_cells(net_box, office_size_m)
         ncols = max(1, math.ceil((net_box[2] - net_box[0]) / office_size_m - 1e-9))
         offices = [
-            (f"{_cell_label(k % ncols)}{k // ncols + 1}", "", c.intersection(box(*net_box))) for k, c in enumerate(cells)
+            (f"{_cell_label(k % ncols)}{k // ncols + 1}", "", c.intersection(box(*net_box)))
+            for k, c in enumerate(cells)
         ]
     names = [o[0] for o in offices]
     if len(set(names)) != len(names):
@@ -159,7 +170,9 @@ def build_areas(
         index = {o[0]: k for k, o in enumerate(offices)}
         unknown = sorted({g[0] for g in grids if g[0] not in index})
         if unknown:
-            raise ScenarioError([f"{where}.grids: grids name unknown offices: {', '.join(unknown)}"])
+            raise ScenarioError(
+                [f"{where}.grids: grids name unknown offices: {', '.join(unknown)}"]
+            )
         grid_list = [(index[g[0]], g[1], g[2]) for g in grids]
     else:
         for k, (name, _, geom) in enumerate(offices):
@@ -173,7 +186,9 @@ def build_areas(
         local = [j for j, g in enumerate(grid_list) if g[0] == k]
         if not local:
             raise ScenarioError([f"{where}.grids: office {offices[k][0]} has no grids"])
-        node_grid[mine] = np.asarray(local)[_assign(x[mine], y[mine], [grid_list[j][2] for j in local])]
+        node_grid[mine] = np.asarray(local)[
+            _assign(x[mine], y[mine], [grid_list[j][2] for j in local])
+        ]
     used = np.flatnonzero(np.bincount(node_grid, minlength=len(grid_list)) > 0)
     remap = -np.ones(len(grid_list), dtype=np.int64)
     remap[used] = np.arange(len(used))

@@ -27,12 +27,16 @@ def _add_scenario_args(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a scenario key by its dotted path (repeatable), e.g. --set staff.per_km2=25",
     )
-    p.add_argument("--map", type=Path, help="use this street map instead (GraphML, .osm or .osm.bz2)")
+    p.add_argument(
+        "--map", type=Path, help="use this street map instead (GraphML, .osm or .osm.bz2)"
+    )
 
 
 def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
-    p.add_argument("--days", type=float, help="simulated days after warm-up (default: the scenario's)")
+    p.add_argument(
+        "--days", type=float, help="simulated days after warm-up (default: the scenario's)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,19 +48,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("run", help="simulate a scenario and write a results folder",
-                       description="Simulate a scenario, print on-time tables and write results.")  # fmt: skip
+    p = sub.add_parser(
+        "run",
+        help="simulate a scenario and write a results folder",
+        description="Simulate a scenario, print on-time tables and write results.",
+    )
     _add_scenario_args(p)
     _add_run_args(p)
-    p.add_argument("--replications", type=int, default=1, metavar="R",
-                   help="independent replications (95%% confidence intervals when R > 1)")  # fmt: skip
+    p.add_argument(
+        "--replications",
+        type=int,
+        default=1,
+        metavar="R",
+        help="independent replications (95%% confidence intervals when R > 1)",
+    )
     p.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="print no tables")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("validate", help="check a scenario without running it",
-                       description="Check a scenario file and its map; print problems and warnings.")  # fmt: skip
+    p = sub.add_parser(
+        "validate",
+        help="check a scenario without running it",
+        description="Check a scenario file and its map; print problems and warnings.",
+    )
     _add_scenario_args(p)
     p.set_defaults(func=cmd_validate)
     return parser
@@ -112,7 +127,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.replications < 1:
         raise ScenarioError(["--replications: must be at least 1"])
     scenario = load(args)
-    result = run(scenario, seed=args.seed, days=args.days, replications=args.replications, progress=True)
+    result = run(
+        scenario, seed=args.seed, days=args.days, replications=args.replications, progress=True
+    )
     _warn(result.warnings)
     out = args.out or Path("results") / result.scenario.name
     write_run(result, out, plots=not args.no_plots)
@@ -129,7 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ScenarioError as exc:
         n = len(exc.problems)
-        print(f"error: {getattr(args, 'scenario', '')}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
+        print(
+            f"error: {getattr(args, 'scenario', '')}: {n} problem{'s' if n != 1 else ''}",
+            file=sys.stderr,
+        )
         for line in exc.problems:
             print(f"  {line}", file=sys.stderr)
         return EXIT_BAD_INPUT

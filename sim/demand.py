@@ -60,9 +60,7 @@ class Incidents:
         return len(self.occurred)
 
 
-def resolve_hotspots(
-    scenario: Scenario, net: StreetNetwork
-) -> tuple[list[HotspotSite], list[str]]:
+def resolve_hotspots(scenario: Scenario, net: StreetNetwork) -> tuple[list[HotspotSite], list[str]]:
     """Hotspots with their street nodes; those with no street within their radius are dropped."""
     sites, warnings = [], []
     cats = list(scenario.demand.categories)
@@ -72,7 +70,9 @@ def resolve_hotspots(
     for i, h in enumerate(scenario.demand.hotspots):
         if h.lon is not None and h.lat is not None:
             if not net.crs:
-                warnings.append(f"demand.hotspots[{i}] ({h.name}): lon/lat given but the map has no CRS; dropped")
+                warnings.append(
+                    f"demand.hotspots[{i}] ({h.name}): lon/lat given but the map has no CRS; dropped"
+                )
                 continue
             if to_xy is None:
                 from pyproj import Transformer
@@ -84,10 +84,16 @@ def resolve_hotspots(
         near = np.flatnonzero(np.hypot(net.x - hx, net.y - hy) <= h.radius_m)
         near = near[weights[near] > 0] if (weights[near] > 0).any() else near
         if len(near) == 0:
-            warnings.append(f"demand.hotspots[{i}] ({h.name}): no street within {h.radius_m:g} m; dropped")
+            warnings.append(
+                f"demand.hotspots[{i}] ({h.name}): no street within {h.radius_m:g} m; dropped"
+            )
             continue
         w = weights[near] if weights[near].sum() > 0 else np.ones(len(near))
-        cp = default_p if h.categories is None else np.array([h.categories.get(c, 0.0) for c in cats])
+        cp = (
+            default_p
+            if h.categories is None
+            else np.array([h.categories.get(c, 0.0) for c in cats])
+        )
         sites.append(
             HotspotSite(
                 name=h.name,
@@ -119,11 +125,16 @@ def _windows(start: float, end: float, horizon: float) -> list[tuple[float, floa
     return out
 
 
-def _poisson_times(rng: np.random.Generator, windows: list[tuple[float, float]], rates: list[float]) -> np.ndarray:
+def _poisson_times(
+    rng: np.random.Generator, windows: list[tuple[float, float]], rates: list[float]
+) -> np.ndarray:
     spans = np.array([b - a for a, b in windows])
     starts = np.array([a for a, _ in windows])
     counts = rng.poisson(np.asarray(rates) * spans)
-    return np.repeat(starts, counts) + rng.random(counts.sum()) * np.repeat(spans, counts)
+    times: np.ndarray = np.repeat(starts, counts) + rng.random(counts.sum()) * np.repeat(
+        spans, counts
+    )
+    return times
 
 
 def _patrol_delays(
@@ -151,7 +162,11 @@ def _patrol_delays(
     for s in range(len(marks)):
         counts[:, s] = np.bincount(patrol.grid[on[:, s]], minlength=n_grids)
     with np.errstate(divide="ignore"):
-        cycle = np.where(counts > 0, areas.grid_road_m[:, None] / (np.maximum(counts, 1) * speed_m_per_min), np.inf)
+        cycle = np.where(
+            counts > 0,
+            areas.grid_road_m[:, None] / (np.maximum(counts, 1) * speed_m_per_min),
+            np.inf,
+        )
     # wait[g, s]: from the start of segment s to the start of the next covered segment
     n_seg = len(marks)
     wait = np.full((n_grids, n_seg), np.inf)
@@ -199,7 +214,9 @@ def generate_incidents(
     hours = [(h * 60.0, min((h + 1) * 60.0, horizon)) for h in range(int(np.ceil(horizon / 60.0)))]
     rates = [d.incidents_per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
     t_bg = _poisson_times(rng, hours, rates)
-    node_bg = stream(seed, "locations", replication).choice(net.n, size=len(t_bg), p=net.node_weights() / net.node_weights().sum())
+    node_bg = stream(seed, "locations", replication).choice(
+        net.n, size=len(t_bg), p=net.location_p()
+    )
     cat_bg = stream(seed, "categories", replication).choice(len(cats), size=len(t_bg), p=cat_p)
 
     times, nodes, categories, spots = [t_bg], [node_bg], [cat_bg], [np.full(len(t_bg), -1)]
@@ -230,9 +247,13 @@ def generate_incidents(
     delays = np.full((len(CHANNELS), n), np.inf)
     if disc.patrol.enabled:
         delays[0] = _patrol_delays(
-            stream(seed, "patrol", replication), occurred, areas.node_grid[node], areas, patrol,
+            stream(seed, "patrol", replication),
+            occurred,
+            areas.node_grid[node],
+            areas,
+            patrol,
             scenario.travel.speed_m_per_min("grid"),
-        )  # fmt: skip
+        )
     rng_c = stream(seed, "citizen", replication)
     reports = rng_c.random(n) < disc.citizen.probability
     delays[1] = np.where(reports, disc.citizen.delay.sample(rng_c, n), np.inf)
@@ -259,7 +280,20 @@ def generate_incidents(
     persuaded = stream(seed, "outcome", replication).random(n) < success_p
     turnout = scenario.dispatch
     return Incidents(
-        occurred, node, category, hotspot, reported, channel, instructed, persuasion, persuaded, handling,
-        advisor_turnout=turnout.advisor_turnout.sample(stream(seed, "advisor_turnout", replication), n),
-        enforcer_turnout=turnout.enforcer_turnout.sample(stream(seed, "enforcer_turnout", replication), n),
-    )  # fmt: skip
+        occurred,
+        node,
+        category,
+        hotspot,
+        reported,
+        channel,
+        instructed,
+        persuasion,
+        persuaded,
+        handling,
+        advisor_turnout=turnout.advisor_turnout.sample(
+            stream(seed, "advisor_turnout", replication), n
+        ),
+        enforcer_turnout=turnout.enforcer_turnout.sample(
+            stream(seed, "enforcer_turnout", replication), n
+        ),
+    )

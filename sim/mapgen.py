@@ -19,8 +19,8 @@ def generate_city(spec: GeneratedMap) -> tuple[StreetNetwork, list[tuple[str, Po
     rng = stream(spec.seed, "map")
     width = spec.offices_x * spec.office_size_m
     height = spec.offices_y * spec.office_size_m
-    nx_ = int(round(width / spec.block_m)) + 1
-    ny_ = int(round(height / spec.block_m)) + 1
+    nx_ = round(width / spec.block_m) + 1
+    ny_ = round(height / spec.block_m) + 1
     gx, gy = np.meshgrid(np.linspace(0, width, nx_), np.linspace(0, height, ny_), indexing="ij")
     col, row = np.meshgrid(np.arange(nx_), np.arange(ny_), indexing="ij")
     arterial_col = col % spec.arterial_every == 0
@@ -41,10 +41,15 @@ def generate_city(spec: GeneratedMap) -> tuple[StreetNetwork, list[tuple[str, Po
     u, v = u[keep], v[keep]
     length = np.hypot(x[u] - x[v], y[u] - y[v])
     net = from_arrays(
-        [str(i) for i in range(len(x))], x, y,
-        np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([length, length]),
-        source="generated", where="map.generate",
-    )  # fmt: skip
+        [str(i) for i in range(len(x))],
+        x,
+        y,
+        np.concatenate([u, v]),
+        np.concatenate([v, u]),
+        np.concatenate([length, length]),
+        source="generated",
+        where="map.generate",
+    )
     offices = [
         (
             f"Office-{j * spec.offices_x + i + 1:02d}",

@@ -9,6 +9,7 @@ counts as late.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -99,7 +100,9 @@ def replication_measures(
     }
 
 
-def breakdown(t: IncidentTable, rules: Rules, codes: np.ndarray, labels: list[str], key: str) -> list[dict[str, Any]]:
+def breakdown(
+    t: IncidentTable, rules: Rules, codes: np.ndarray, labels: list[str], key: str
+) -> list[dict[str, Any]]:
     """On-time shares per group (office, grid, hour, category), pooled over replications."""
     c = clocks(t, rules)
     m = t["measured"]
@@ -110,7 +113,11 @@ def breakdown(t: IncidentTable, rules: Rules, codes: np.ndarray, labels: list[st
         return np.bincount(codes[mask], minlength=k)
 
     n, n_esc = count(m), count(esc)
-    adv, enf, both = count(m & c["advisor_ok"]), count(esc & c["enforcer_ok"]), count(m & c["double_ten_ok"])
+    adv, enf, both = (
+        count(m & c["advisor_ok"]),
+        count(esc & c["enforcer_ok"]),
+        count(m & c["double_ten_ok"]),
+    )
     resp = c["advisor_response"]
     rows = []
     for g, label in enumerate(labels):
@@ -131,7 +138,7 @@ def breakdown(t: IncidentTable, rules: Rules, codes: np.ndarray, labels: list[st
     return rows
 
 
-def ci95_halfwidth(values: list[float | None]) -> float | None:
+def ci95_halfwidth(values: Sequence[float | None]) -> float | None:
     """Half-width of the 95% t-interval of the mean of independent replications."""
     v = np.array([x for x in values if x is not None], dtype=float)
     if len(v) < 2:

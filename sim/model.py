@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import simpy
@@ -25,6 +26,11 @@ from sim.staff import Units
 
 ADVISOR, ENFORCER = "advisor", "enforcer"
 DRAIN_CAP_MIN = 7 * 1440.0  # after the horizon, finish open work for at most this long
+
+
+def _payload(ev: simpy.Event) -> int:
+    """The incident or unit index an event was scheduled with."""
+    return cast(int, ev.value)
 
 
 class _Crew:
@@ -70,7 +76,9 @@ class DispatchModel:
 
     # ----------------------------------------------------------------- running
 
-    def run(self, progress: Callable[[float], None] | None = None, step_min: float = 1440.0) -> IncidentLog:
+    def run(
+        self, progress: Callable[[float], None] | None = None, step_min: float = 1440.0
+    ) -> IncidentLog:
         """Run to the horizon and until open work is done (bounded); return the log."""
         self._schedule_next_arrival()
         self._schedule_next_shift_change()
@@ -106,7 +114,7 @@ class DispatchModel:
 
     def _on_instruction(self, ev: simpy.Event) -> None:
         self._schedule_next_arrival()
-        self._request(ADVISOR, ev.value)
+        self._request(ADVISOR, _payload(ev))
 
     def _on_shift_change(self, ev: simpy.Event) -> None:
         now = self.env.now
@@ -116,7 +124,7 @@ class DispatchModel:
         self._schedule_next_shift_change()
 
     def _on_persuasion_end(self, ev: simpy.Event) -> None:
-        i = ev.value
+        i = _payload(ev)
         now = self.env.now
         self.log.persuasion_ended[i] = now
         if self.inc.persuaded[i]:
@@ -126,7 +134,7 @@ class DispatchModel:
 
     def _on_free(self, role: str, ev: simpy.Event) -> None:
         crew = self.crews[role]
-        u = ev.value
+        u = _payload(ev)
         crew.idle[u] = True
         crew.available[u] = crew.on[u]
         if crew.available[u] and crew.queue:

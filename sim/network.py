@@ -69,6 +69,12 @@ class StreetNetwork:
         w += np.bincount(v, weights=length / 2, minlength=self.n)
         return w
 
+    def location_p(self) -> np.ndarray:
+        """Probability of each node as an incident location: by road length (uniform if none)."""
+        w = self.node_weights()
+        total = w.sum()
+        return w / total if total > 0 else np.full(self.n, 1.0 / self.n)
+
     @property
     def is_symmetric(self) -> bool:
         diff = self.lengths - self.lengths.T
@@ -80,7 +86,9 @@ class StreetNetwork:
         both = a.minimum(a.T)  # where both directions exist, keep the shorter
         one = a.maximum(a.T) - both  # streets present in one direction only
         sym = (both + one).tocsr()
-        return StreetNetwork(self.ids, self.x, self.y, sym, self.crs, self.dropped_nodes, self.source)
+        return StreetNetwork(
+            self.ids, self.x, self.y, sym, self.crs, self.dropped_nodes, self.source
+        )
 
     def content_hash(self) -> str:
         """A digest of everything that determines travel times."""
@@ -135,7 +143,9 @@ def from_arrays(
         ids = [ids[i] for i in keep]
         x, y = x[keep], y[keep]
     mat.sort_indices()
-    return StreetNetwork(tuple(ids), np.asarray(x, float), np.asarray(y, float), mat, crs, dropped, source)
+    return StreetNetwork(
+        tuple(ids), np.asarray(x, float), np.asarray(y, float), mat, crs, dropped, source
+    )
 
 
 def from_inline(spec: InlineMap) -> StreetNetwork:
@@ -168,13 +178,24 @@ def from_inline(spec: InlineMap) -> StreetNetwork:
     if problems:
         raise ScenarioError(problems)
     return from_arrays(
-        ids, x, y, np.array(us, np.int64), np.array(vs, np.int64), np.array(ls, float),
-        source="inline", strict=True, where="map.inline",
-    )  # fmt: skip
+        ids,
+        x,
+        y,
+        np.array(us, np.int64),
+        np.array(vs, np.int64),
+        np.array(ls, float),
+        source="inline",
+        strict=True,
+        where="map.inline",
+    )
 
 
 def from_networkx(
-    g: nx.MultiDiGraph | nx.DiGraph | nx.Graph, *, source: str, strict: bool = False, where: str = "map.file"
+    g: nx.MultiDiGraph | nx.DiGraph | nx.Graph,
+    *,
+    source: str,
+    strict: bool = False,
+    where: str = "map.file",
 ) -> StreetNetwork:
     """Network from a networkx graph with node ``x``/``y`` and edge ``length`` attributes.
 
@@ -207,10 +228,17 @@ def from_networkx(
             vs.append(ia)
             ls.append(length)
     return from_arrays(
-        [str(n) for n in nodes], x, y,
-        np.array(us, np.int64), np.array(vs, np.int64), np.maximum(np.array(ls, float), 0.01),
-        crs=str(crs) if crs else None, source=source, strict=strict, where=where,
-    )  # fmt: skip
+        [str(n) for n in nodes],
+        x,
+        y,
+        np.array(us, np.int64),
+        np.array(vs, np.int64),
+        np.maximum(np.array(ls, float), 0.01),
+        crs=str(crs) if crs else None,
+        source=source,
+        strict=strict,
+        where=where,
+    )
 
 
 def _is_geographic(crs: Any, x: np.ndarray, y: np.ndarray) -> bool:
@@ -253,7 +281,9 @@ def read_map_file(path: Path, *, strict: bool = False, where: str = "map.file") 
     except ScenarioError:
         raise
     except Exception as exc:  # any parser failure is a bad input file, not a crash
-        raise ScenarioError([f"{where}: cannot read {path.name}: {exc.__class__.__name__}: {exc}"]) from None
+        raise ScenarioError(
+            [f"{where}: cannot read {path.name}: {exc.__class__.__name__}: {exc}"]
+        ) from None
     return from_networkx(g, source=str(path), strict=strict, where=where)
 
 

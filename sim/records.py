@@ -43,12 +43,31 @@ class IncidentLog:
 
 # Column order of the table and of incidents.csv.
 COLUMNS: tuple[str, ...] = (
-    "replication", "incident", "category", "office", "grid", "node", "hotspot",
-    "occurred", "reported", "channel", "instructed",
-    "advisor", "advisor_dispatched", "advisor_arrived", "persuasion_ended", "persuaded",
-    "escalated", "enforcer_team", "enforcer_dispatched", "enforcer_arrived", "closed",
-    "advisor_released", "enforcer_released", "measured",
-)  # fmt: skip
+    "replication",
+    "incident",
+    "category",
+    "office",
+    "grid",
+    "node",
+    "hotspot",
+    "occurred",
+    "reported",
+    "channel",
+    "instructed",
+    "advisor",
+    "advisor_dispatched",
+    "advisor_arrived",
+    "persuasion_ended",
+    "persuaded",
+    "escalated",
+    "enforcer_team",
+    "enforcer_dispatched",
+    "enforcer_arrived",
+    "closed",
+    "advisor_released",
+    "enforcer_released",
+    "measured",
+)
 
 
 @dataclass(frozen=True, eq=False)

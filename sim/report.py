@@ -14,19 +14,27 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.figure import Figure
 
-from sim.metrics import clocks  # noqa: E402
-from sim.records import IncidentTable  # noqa: E402
-from sim.scenario import Rules  # noqa: E402
+from sim.metrics import clocks
+from sim.records import IncidentTable
+from sim.scenario import Rules
 
 _CJK_FONTS = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei", "PingFang SC", "AR PL UMing CN", "Droid Sans Fallback",
-)  # fmt: skip
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "AR PL UMing CN",
+    "Droid Sans Fallback",
+)
 COLORS = {"advisor": "#1f77b4", "enforcer": "#d62728", "double_ten": "#2ca02c", "target": "#555555"}
 
 
@@ -75,13 +83,19 @@ def _ci(value: float | None, half: float | None) -> str:
     return _pct(value) + (f" ± {100 * half:.1f}" if half is not None else "")
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
+def format_table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None
+) -> str:
     """A plain monospace table; ``align`` has one of 'l'/'r' per column."""
     cells = [[str(h) for h in headers]] + [["–" if v is None else str(v) for v in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     align = align or "l" + "r" * (len(headers) - 1)
+
     def fmt(r: list[str]) -> str:
-        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(r, widths, align, strict=True))
+        return "  ".join(
+            c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(r, widths, align, strict=True)
+        )
+
     sep = "  ".join("-" * w for w in widths)
     return "\n".join([fmt(cells[0]), sep, *(fmt(r) for r in cells[1:])])
 
@@ -101,32 +115,58 @@ def summary_text(s: dict[str, Any]) -> str:
     overall = format_table(
         ["clock", "on time", "mean min", "p90 min", "count"],
         [
-            [f"advisor within {rules['advisor_minutes']:g} min", _ci(s["advisor_on_time"], ci.get("advisor_on_time")),
-             _num(adv["mean"]), _num(adv["p90"]), _num(s["incidents"], 0)],
-            [f"enforcers within {rules['enforcer_minutes']:g} min", _ci(s["enforcer_on_time"], ci.get("enforcer_on_time")),
-             _num(enf["mean"]), _num(enf["p90"]), _num(s["escalated"], 0)],
+            [
+                f"advisor within {rules['advisor_minutes']:g} min",
+                _ci(s["advisor_on_time"], ci.get("advisor_on_time")),
+                _num(adv["mean"]),
+                _num(adv["p90"]),
+                _num(s["incidents"], 0),
+            ],
+            [
+                f"enforcers within {rules['enforcer_minutes']:g} min",
+                _ci(s["enforcer_on_time"], ci.get("enforcer_on_time")),
+                _num(enf["mean"]),
+                _num(enf["p90"]),
+                _num(s["escalated"], 0),
+            ],
             ["double ten (all clocks)", _ci(s["double_ten"], ci.get("double_ten")), "", "", ""],
         ],
-    )  # fmt: skip
+    )
     util = s["utilization"]
     util_line = "utilization: " + ", ".join(f"{r} {_pct(v).strip()}" for r, v in util.items())
     target = rules["target"]
     areas = format_table(
         ["street office", "incidents", "advisor", "enforcers", "double ten", "p90 min", ""],
         [
-            [place_label(a["office"], a.get("name_zh", "")), a["incidents"], _pct(a["advisor_on_time"]),
-             _pct(a["enforcer_on_time"]), _pct(a["double_ten"]), _num(a["advisor_p90_min"]),
-             "below target" if a["double_ten"] is not None and a["double_ten"] < target else ""]
+            [
+                place_label(a["office"], a.get("name_zh", "")),
+                a["incidents"],
+                _pct(a["advisor_on_time"]),
+                _pct(a["enforcer_on_time"]),
+                _pct(a["double_ten"]),
+                _num(a["advisor_p90_min"]),
+                "below target" if a["double_ten"] is not None and a["double_ten"] < target else "",
+            ]
             for a in s["by_area"]
         ],
         align="lrrrrrl",
-    )  # fmt: skip
+    )
     hours = format_table(
         ["hour", "incidents", "advisor", "enforcers", "double ten"],
-        [[h["hour"] + ":00", h["incidents"], _pct(h["advisor_on_time"]), _pct(h["enforcer_on_time"]),
-          _pct(h["double_ten"])] for h in s["by_hour"]],
-    )  # fmt: skip
-    return "\n\n".join([head, overall, util_line, "By street office", areas, "By hour of day", hours])
+        [
+            [
+                h["hour"] + ":00",
+                h["incidents"],
+                _pct(h["advisor_on_time"]),
+                _pct(h["enforcer_on_time"]),
+                _pct(h["double_ten"]),
+            ]
+            for h in s["by_hour"]
+        ],
+    )
+    return "\n\n".join(
+        [head, overall, util_line, "By street office", areas, "By hour of day", hours]
+    )
 
 
 def _num(x: float | None, digits: int = 1) -> str:
@@ -141,9 +181,23 @@ def plot_response_times(table: IncidentTable, rules: Rules, path: Path) -> None:
     esc = m & table["escalated"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, key, mask, limit, title, color in (
-        (axes[0], "advisor_response", m, rules.advisor_minutes, "Clock 1: instruction → advisor on scene", COLORS["advisor"]),
-        (axes[1], "enforcer_response", esc, rules.enforcer_minutes, "Clock 2: persuasion fails → enforcers on scene", COLORS["enforcer"]),
-    ):  # fmt: skip
+        (
+            axes[0],
+            "advisor_response",
+            m,
+            rules.advisor_minutes,
+            "Clock 1: instruction → advisor on scene",
+            COLORS["advisor"],
+        ),
+        (
+            axes[1],
+            "enforcer_response",
+            esc,
+            rules.enforcer_minutes,
+            "Clock 2: persuasion fails → enforcers on scene",
+            COLORS["enforcer"],
+        ),
+    ):
         v = c[key][mask]
         late_never = int((~np.isfinite(v)).sum())
         v = v[np.isfinite(v)]
@@ -157,8 +211,13 @@ def plot_response_times(table: IncidentTable, rules: Rules, path: Path) -> None:
         ax.hist(np.clip(v, 0, top), bins=bins, color=color, alpha=0.75)
         ax.axvline(limit, color="black", ls="--", lw=1.2)
         share = float((v <= limit).sum()) / (len(v) + late_never)
-        ax.text(limit, ax.get_ylim()[1] * 0.95, f"  deadline {limit:g} min\n  {100 * share:.1f}% on time",
-                va="top", fontsize=9)  # fmt: skip
+        ax.text(
+            limit,
+            ax.get_ylim()[1] * 0.95,
+            f"  deadline {limit:g} min\n  {100 * share:.1f}% on time",
+            va="top",
+            fontsize=9,
+        )
         ax.set_ylabel("incidents")
     save(fig, path)
 
@@ -177,11 +236,18 @@ def plot_by_hour(summary: dict[str, Any], path: Path) -> None:
     vol.spines["right"].set_visible(True)
     ax.set_zorder(vol.get_zorder() + 1)
     ax.patch.set_visible(False)
-    for key, label in (("advisor_on_time", "advisor ≤ deadline"), ("enforcer_on_time", "enforcers ≤ deadline"),
-                       ("double_ten", "double ten")):  # fmt: skip
+    for key, label in (
+        ("advisor_on_time", "advisor ≤ deadline"),
+        ("enforcer_on_time", "enforcers ≤ deadline"),
+        ("double_ten", "double ten"),
+    ):
         y = [np.nan if r[key] is None else 100 * r[key] for r in rows]
-        ax.plot(hours, y, marker="o", ms=3.5, lw=1.8, label=label, color=COLORS[key.split("_on")[0]])
-    ax.axhline(100 * target, color=COLORS["target"], ls=":", lw=1.2, label=f"target {100 * target:g}%")
+        ax.plot(
+            hours, y, marker="o", ms=3.5, lw=1.8, label=label, color=COLORS[key.split("_on")[0]]
+        )
+    ax.axhline(
+        100 * target, color=COLORS["target"], ls=":", lw=1.2, label=f"target {100 * target:g}%"
+    )
     ax.set_xticks(hours, [f"{h:02d}" for h in hours])
     ax.set_xlabel("hour of day (instruction issued)")
     ax.set_ylabel("on time (%)")
@@ -204,9 +270,11 @@ def plot_by_office(summary: dict[str, Any], path: Path) -> None:
     ax.barh(y, vals, color=colors, alpha=0.85)
     adv = [np.nan if r["advisor_on_time"] is None else 100 * r["advisor_on_time"] for r in rows]
     ax.plot(adv, y, "|", color="black", ms=12, mew=2, label="advisor clock alone")
-    ax.axvline(100 * target, color=COLORS["target"], ls=":", lw=1.2, label=f"target {100 * target:g}%")
+    ax.axvline(
+        100 * target, color=COLORS["target"], ls=":", lw=1.2, label=f"target {100 * target:g}%"
+    )
     ax.set_yticks(y, [place_label(r["office"], r.get("name_zh", "")) for r in rows])
-    for yi, v, r in zip(y, vals, rows, strict=True):
+    for yi, v, r in zip(y.tolist(), vals, rows, strict=True):
         ax.text(1, yi, f"{v:.1f}%  (n={r['incidents']:,})", va="center", fontsize=8, color="white")
     ax.set_xlim(0, 100)
     ax.set_xlabel("incidents meeting every clock (%)")

@@ -21,14 +21,14 @@ from sim import report
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a file so that readers see either the old or the whole new content."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        tmp.replace(path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -48,8 +48,8 @@ def atomic_dir(target: Path) -> Iterator[Path]:
         old = None
         if target.exists():
             old = target.parent / f".{target.name}.old-{os.getpid()}"
-            os.replace(target, old)
-        os.replace(tmp, target)
+            target.replace(old)
+        tmp.replace(target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
@@ -57,13 +57,17 @@ def atomic_dir(target: Path) -> Iterator[Path]:
         raise
 
 
-def write_run(result: Any, out: Path, *, plots: bool = True, extra: Callable[[Path], None] | None = None) -> Path:
+def write_run(
+    result: Any, out: Path, *, plots: bool = True, extra: Callable[[Path], None] | None = None
+) -> Path:
     """Write a run's results folder; return its path."""
     with atomic_dir(out) as tmp:
         (tmp / "summary.json").write_text(dumps(result.summary), encoding="utf-8")
         frame = result.table.to_frame()
         frame.to_csv(tmp / "incidents.csv", index=False, float_format="%.3f", lineterminator="\n")
-        (tmp / "summary.txt").write_text(report.summary_text(result.summary) + "\n", encoding="utf-8")
+        (tmp / "summary.txt").write_text(
+            report.summary_text(result.summary) + "\n", encoding="utf-8"
+        )
         if plots:
             rules = result.scenario.rules
             report.plot_response_times(result.table, rules, tmp / "response_times.png")

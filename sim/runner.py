@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from sim.demand import CHANNELS, generate_incidents
 from sim.metrics import breakdown, combine, replication_measures
 from sim.model import DispatchModel
@@ -51,11 +53,21 @@ def prepare(scenario: Scenario, seed: int | None = None, days: float | None = No
 def simulate(world: World, replication: int, progress: ProgressFn | None = None) -> IncidentTable:
     """One replication on a built world."""
     sc = world.scenario
-    inc = generate_incidents(sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication)
+    inc = generate_incidents(
+        sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication
+    )
     model = DispatchModel(
         inc,
-        (world.roster["advisor"], world.dispatcher("advisor"), sc.travel.speed_m_per_min("advisor")),
-        (world.roster["enforcer"], world.dispatcher("enforcer"), sc.travel.speed_m_per_min("enforcer")),
+        (
+            world.roster["advisor"],
+            world.dispatcher("advisor"),
+            sc.travel.speed_m_per_min("advisor"),
+        ),
+        (
+            world.roster["enforcer"],
+            world.dispatcher("enforcer"),
+            sc.travel.speed_m_per_min("enforcer"),
+        ),
         sc.horizon_min,
     )
     log = model.run(progress)
@@ -68,10 +80,15 @@ def simulate(world: World, replication: int, progress: ProgressFn | None = None)
         "hotspots": tuple(s.name for s in world.sites),
     }
     return IncidentTable.from_run(
-        replication, inc, log,
-        node_office=world.areas.node_office, node_grid=world.areas.node_grid,
-        warmup_min=sc.warmup_min, horizon_min=sc.horizon_min, labels=labels,
-    )  # fmt: skip
+        replication,
+        inc,
+        log,
+        node_office=world.areas.node_office,
+        node_grid=world.areas.node_grid,
+        warmup_min=sc.warmup_min,
+        horizon_min=sc.horizon_min,
+        labels=labels,
+    )
 
 
 def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]]) -> dict[str, Any]:
@@ -80,13 +97,18 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
     means, ci = combine(per_rep)
     heads = world.roster.headcount()
     areas = world.areas
-    hours = (table["instructed"] // 60 % 24).astype(int)
-    hours[~table["measured"]] = 0
+    hours = np.where(table["measured"], table["instructed"] // 60 % 24, 0).astype(int)
     by_area = breakdown(table, sc.rules, table["office"], list(areas.office_names), "office")
     for row, zh, km2 in zip(by_area, areas.office_names_zh, areas.office_km2, strict=True):
         row["name_zh"] = zh
         row["area_km2"] = round(float(km2), 4)
-        row["staff"] = {r: int(world.roster[r].people_per_unit * (world.roster[r].office == areas.office_index(row["office"])).sum()) for r in ROLES}
+        row["staff"] = {
+            r: int(
+                world.roster[r].people_per_unit
+                * (world.roster[r].office == areas.office_index(row["office"])).sum()
+            )
+            for r in ROLES
+        }
     m = table["measured"]
     found = table["channel"] >= 0
     n_meas = max(int(m.sum()), 1)
@@ -97,7 +119,12 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
         "days": sc.duration.days,
         "warmup_hours": sc.duration.warmup_hours,
         "policy": sc.dispatch.policy,
-        "staff": {**heads, "total": sum(heads.values()), "per_km2": world.staff_per_km2, "area_km2": areas.total_km2},
+        "staff": {
+            **heads,
+            "total": sum(heads.values()),
+            "per_km2": world.staff_per_km2,
+            "area_km2": areas.total_km2,
+        },
         "incidents": means["incidents"],
         "escalated": means["escalated"],
         "advisor_on_time": means["advisor_on_time"],
@@ -107,18 +134,24 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
         "enforcer_response_min": means["enforcer_response_min"],
         "utilization": means["utilization"],
         "discovery": {
-            "channels": {ch: int(((table["channel"] == k) & m).sum()) / n_meas for k, ch in enumerate(CHANNELS)},
+            "channels": {
+                ch: int(((table["channel"] == k) & m).sum()) / n_meas
+                for k, ch in enumerate(CHANNELS)
+            },
             "never_found": int((~found).sum()) / max(len(table), 1),
         },
         "ci95": {k: v for k, v in ci.items() if v is not None} if len(per_rep) > 1 else {},
         "by_area": by_area,
         "by_hour": breakdown(table, sc.rules, hours, [f"{h:02d}" for h in range(24)], "hour"),
-        "by_category": breakdown(table, sc.rules, table["category"].astype(int), list(table.categories), "category"),
+        "by_category": breakdown(
+            table, sc.rules, table["category"].astype(int), list(table.categories), "category"
+        ),
         "by_grid": breakdown(table, sc.rules, table["grid"], list(areas.grid_names), "grid"),
         "warnings": list(world.warnings),
         "scenario_resolved": sc.resolved(),
     }
-    return _rounded(summary)
+    rounded: dict[str, Any] = _rounded(summary)
+    return rounded
 
 
 def _rounded(value: Any) -> Any:
@@ -158,7 +191,9 @@ def run(
             cb = progress if callable(progress) else None
         t = simulate(world, rep, cb)
         tables.append(t)
-        per_rep.append(replication_measures(t, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min))
+        per_rep.append(
+            replication_measures(t, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min)
+        )
     if bar is not None:
         bar.close()
     table = IncidentTable.concat(tables)

@@ -105,7 +105,9 @@ class GeneratedMap(_Model):
     office_size_m: float = Field(default=1900.0, gt=0)
     block_m: float = Field(default=150.0, gt=10, description="spacing of the street grid")
     arterial_every: int = Field(default=6, ge=1, description="every k-th street is an arterial")
-    missing_links: float = Field(default=0.15, ge=0, lt=0.5, description="share of alley links left out")
+    missing_links: float = Field(
+        default=0.15, ge=0, lt=0.5, description="share of alley links left out"
+    )
     jitter_m: float = Field(default=20.0, ge=0)
     seed: int = 0
 
@@ -195,7 +197,9 @@ class RoleShifts(_Model):
     @model_validator(mode="after")
     def _shares(self) -> RoleShifts:
         for role in ROLES:
-            _check_shares({str(i): s.share for i, s in enumerate(getattr(self, role))}, f"{role} shift shares")
+            _check_shares(
+                {str(i): s.share for i, s in enumerate(getattr(self, role))}, f"{role} shift shares"
+            )
         return self
 
 
@@ -251,7 +255,9 @@ class Category(_Model):
     handling: Duration = Lognormal(dist="lognormal", mean=25.0, sd=10.0)
 
 
-def _cat(share: float, zh: str, success: float, persuasion: float = 8.0, handling: float = 25.0) -> Category:
+def _cat(
+    share: float, zh: str, success: float, persuasion: float = 8.0, handling: float = 25.0
+) -> Category:
     return Category(
         share=share,
         name_zh=zh,
@@ -499,7 +505,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
-        raise ScenarioError([f"{key}: value {raw!r} is not valid YAML ({exc.__class__.__name__})"]) from None
+        raise ScenarioError(
+            [f"{key}: value {raw!r} is not valid YAML ({exc.__class__.__name__})"]
+        ) from None
     return key.strip(), value
 
 

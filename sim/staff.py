@@ -99,7 +99,7 @@ def hilbert_order(x: np.ndarray, y: np.ndarray, bits: int = 16) -> np.ndarray:
 def _split(n: int, shares: dict[str, float]) -> dict[str, int]:
     """Whole numbers proportional to ``shares`` that sum to ``n`` (largest remainder)."""
     raw = {r: n * shares[r] for r in ROLES}
-    out = {r: int(math.floor(v)) for r, v in raw.items()}
+    out = {r: math.floor(v) for r, v in raw.items()}
     rest = n - sum(out.values())
     for r in sorted(ROLES, key=lambda r: (out[r] - raw[r], ROLES.index(r)))[:rest]:
         out[r] += 1
@@ -120,12 +120,17 @@ def place_staff(net: StreetNetwork, areas: Areas, staff: Staff) -> Roster:
     unknown = sorted(set(staff.per_km2_by_office) - set(areas.office_names))
     if unknown:
         raise ScenarioError(
-            [f"staff.per_km2_by_office.{name}: no street office of that name on the map" for name in unknown]
+            [
+                f"staff.per_km2_by_office.{name}: no street office of that name on the map"
+                for name in unknown
+            ]
         )
     weights = net.node_weights()
     order = hilbert_order(net.x, net.y)
     office_sorted = order[np.argsort(areas.node_office[order], kind="stable")]
-    bounds = np.searchsorted(areas.node_office[office_sorted], np.arange(len(areas.office_names) + 1))
+    bounds = np.searchsorted(
+        areas.node_office[office_sorted], np.arange(len(areas.office_names) + 1)
+    )
     mix = {r: float(getattr(staff.mix, r)) for r in ROLES}
     nodes: dict[str, list[np.ndarray]] = {r: [] for r in ROLES}
     for k, name in enumerate(areas.office_names):
@@ -147,7 +152,11 @@ def place_staff(net: StreetNetwork, areas: Areas, staff: Staff) -> Roster:
                 continue
             at = (np.arange(n) + _OFFSETS[role]) / n * total
             nodes[role].append(members[np.minimum(np.searchsorted(cum, at), len(members) - 1)])
-    return _roster(areas, staff, {r: np.concatenate(nodes[r]) if nodes[r] else np.zeros(0, np.int64) for r in ROLES})
+    return _roster(
+        areas,
+        staff,
+        {r: np.concatenate(nodes[r]) if nodes[r] else np.zeros(0, np.int64) for r in ROLES},
+    )
 
 
 def _explicit(net: StreetNetwork, areas: Areas, staff: Staff, posts: ExplicitPosts) -> Roster:
@@ -191,7 +200,11 @@ def coverage_gaps(roster: Roster) -> dict[str, list[int]]:
         u = roster[role]
         if u.n == 0:
             continue
-        hours = [h for h in range(24) if not any(u.on_duty(h * 60.0 + m).any() for m in (0.0, 30.0, 59.0))]
+        hours = [
+            h
+            for h in range(24)
+            if not any(u.on_duty(h * 60.0 + m).any() for m in (0.0, 30.0, 59.0))
+        ]
         if hours:
             gaps[role] = hours
     return gaps

@@ -93,7 +93,9 @@ class TravelTable:
         """Distance from ``node`` back to the unit's post."""
         return self._lookup(self._back, unit, node, back=True)
 
-    def _lookup(self, table: tuple[np.ndarray, np.ndarray, np.ndarray], unit: int, node: int, back: bool) -> float:
+    def _lookup(
+        self, table: tuple[np.ndarray, np.ndarray, np.ndarray], unit: int, node: int, back: bool
+    ) -> float:
         ptr, units, dist = table
         a, b = ptr[node], ptr[node + 1]
         hit = np.flatnonzero(units[a:b] == unit)

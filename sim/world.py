@@ -37,16 +37,26 @@ class World:
     def dispatcher(self, role: str) -> Dispatcher:
         u = self.roster[role]
         return Dispatcher(
-            self.scenario.dispatch.policy, self.tables[role], u.grid, u.office,
-            self.areas.node_grid, self.areas.node_office,
-        )  # fmt: skip
+            self.scenario.dispatch.policy,
+            self.tables[role],
+            u.grid,
+            u.office,
+            self.areas.node_grid,
+            self.areas.node_office,
+        )
 
     @property
     def staff_per_km2(self) -> float:
-        return sum(self.roster.headcount().values()) / self.areas.total_km2 if self.areas.total_km2 else 0.0
+        return (
+            sum(self.roster.headcount().values()) / self.areas.total_km2
+            if self.areas.total_km2
+            else 0.0
+        )
 
 
-def load_network(scenario: Scenario) -> tuple[StreetNetwork, list[tuple[str, str, Polygon]] | None, list[str]]:
+def load_network(
+    scenario: Scenario,
+) -> tuple[StreetNetwork, list[tuple[str, str, Polygon]] | None, list[str]]:
     """The street network (in metres) and any offices the map source brings."""
     spec = scenario.map
     warnings: list[str] = []
@@ -77,12 +87,16 @@ def build_world(scenario: Scenario) -> World:
     if spec.offices:
         feats = read_geojson_polygons(scenario.resolve(spec.offices), net.crs, "map.offices")
         offices = [
-            (str(p.get("name", f"office-{k + 1}")), str(p.get("name_zh", "")), g) for k, (p, g) in enumerate(feats)
+            (str(p.get("name", f"office-{k + 1}")), str(p.get("name_zh", "")), g)
+            for k, (p, g) in enumerate(feats)
         ]
     grids = None
     if spec.grids:
         feats = read_geojson_polygons(scenario.resolve(spec.grids), net.crs, "map.grids")
-        grids = [(str(p.get("office", "")), str(p.get("name", f"grid-{k + 1}")), g) for k, (p, g) in enumerate(feats)]
+        grids = [
+            (str(p.get("office", "")), str(p.get("name", f"grid-{k + 1}")), g)
+            for k, (p, g) in enumerate(feats)
+        ]
     areas = build_areas(net, offices, grids, spec.grid_size_m, spec.office_size_m)
     roster = place_staff(net, areas, scenario.staff)
     sites, hot_warnings = resolve_hotspots(scenario, net)
@@ -91,11 +105,15 @@ def build_world(scenario: Scenario) -> World:
     warnings += plan_warnings(scenario, areas, roster)
     tables = {
         role: TravelTable(
-            net, roster[role].node, scenario.travel.precompute_minutes * scenario.travel.speed_m_per_min(role)
+            net,
+            roster[role].node,
+            scenario.travel.precompute_minutes * scenario.travel.speed_m_per_min(role),
         )
         for role in ("advisor", "enforcer")
     }
-    return World(scenario, net, areas, roster, sites, camera_nodes(scenario, net.n), tables, warnings)
+    return World(
+        scenario, net, areas, roster, sites, camera_nodes(scenario, net.n), tables, warnings
+    )
 
 
 def _check_scheduled(scenario: Scenario, net: StreetNetwork) -> None:
@@ -134,9 +152,16 @@ def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
 
 
 def _hours(hours: list[int]) -> str:
-    runs, start = [], hours[0]
-    for a, b in zip(hours, [*hours[1:], None], strict=True):
-        if b != a + 1:
-            runs.append(f"{start:02d}-{a + 1:02d}h" if a != start else f"{start:02d}h")
-            start = b if b is not None else 0
+    """``[0, 1, 20, 21, 22, 23]`` → ``20:00-02:00`` (runs across midnight are joined)."""
+    missing = set(hours)
+    if len(missing) == 24:
+        return "all day"
+    runs = []
+    for h in sorted(missing):
+        if (h - 1) % 24 in missing:
+            continue  # not the start of a run
+        end = h
+        while (end + 1) % 24 in missing:
+            end = (end + 1) % 24
+        runs.append(f"{h:02d}:00-{(end + 1) % 24:02d}:00")
     return ", ".join(runs)
