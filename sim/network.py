@@ -80,16 +80,6 @@ class StreetNetwork:
         diff = self.lengths - self.lengths.T
         return diff.nnz == 0 or bool(np.all(np.abs(diff.data) < 1e-9))
 
-    def two_way(self) -> StreetNetwork:
-        """The same network with every street usable in both directions."""
-        a = self.lengths
-        both = a.minimum(a.T)  # where both directions exist, keep the shorter
-        one = a.maximum(a.T) - both  # streets present in one direction only
-        sym = (both + one).tocsr()
-        return StreetNetwork(
-            self.ids, self.x, self.y, sym, self.crs, self.dropped_nodes, self.source
-        )
-
     def content_hash(self) -> str:
         """A digest of everything that determines travel times."""
         h = hashlib.sha256()
@@ -109,15 +99,19 @@ def from_arrays(
     crs: str | None = None,
     source: str = "",
     strict: bool = False,
+    two_way: bool = False,
     where: str = "map",
 ) -> StreetNetwork:
     """Build a network from directed edges, keeping its largest strongly connected part.
 
+    With ``two_way`` every street may be used in both directions (staff on foot or bike).
     With ``strict`` a network in several pieces is an error instead.
     """
     n = len(ids)
     if n == 0:
         raise ScenarioError([f"{where}: the map has no nodes"])
+    if two_way:
+        u, v, length = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([length, length])
     loops = u != v
     u, v, length = u[loops], v[loops], length[loops]
     order = np.lexsort((length, v, u))  # duplicates: the shortest parallel edge comes first
@@ -195,6 +189,7 @@ def from_networkx(
     *,
     source: str,
     strict: bool = False,
+    two_way: bool = False,
     where: str = "map.file",
 ) -> StreetNetwork:
     """Network from a networkx graph with node ``x``/``y`` and edge ``length`` attributes.
@@ -237,6 +232,7 @@ def from_networkx(
         crs=str(crs) if crs else None,
         source=source,
         strict=strict,
+        two_way=two_way,
         where=where,
     )
 
@@ -264,7 +260,9 @@ def project_to_utm(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.asarray(px, float), np.asarray(py, float), crs
 
 
-def read_map_file(path: Path, *, strict: bool = False, where: str = "map.file") -> StreetNetwork:
+def read_map_file(
+    path: Path, *, strict: bool = False, two_way: bool = False, where: str = "map.file"
+) -> StreetNetwork:
     """Read GraphML (``.graphml``, optionally ``.gz``/``.bz2``) or OSM XML (``.osm``, ``.osm.bz2``)."""
     if not path.is_file():
         raise ScenarioError([f"{where}: no such map file: {path}"])
@@ -284,13 +282,38 @@ def read_map_file(path: Path, *, strict: bool = False, where: str = "map.file") 
         raise ScenarioError(
             [f"{where}: cannot read {path.name}: {exc.__class__.__name__}: {exc}"]
         ) from None
-    return from_networkx(g, source=str(path), strict=strict, where=where)
+    return from_networkx(g, source=str(path), strict=strict, two_way=two_way, where=where)
+
+
+def osm_bounds(path: Path) -> tuple[float, float, float, float] | None:
+    """The ``<bounds>`` of an OSM XML extract as (west, south, east, north), if it has one."""
+    import bz2
+    import re
+
+    opener = bz2.open if path.name.lower().endswith(".bz2") else open
+    with opener(path, "rb") as fh:
+        head = fh.read(4096).decode("utf-8", errors="replace")
+    m = re.search(r"<bounds\s+([^>]*)/?>", head)
+    if not m:
+        return None
+    attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+    try:
+        return (float(attrs["minlon"]), float(attrs["minlat"]), float(attrs["maxlon"]), float(attrs["maxlat"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def _read_osm(path: Path) -> nx.MultiDiGraph:
+    """OSM XML through OSMnx: ways become streets, clipped to the extract's bounds."""
     import osmnx as ox
 
     ox.settings.log_console = False
     ox.settings.use_cache = False
     g = ox.graph_from_xml(path, simplify=True, retain_all=True)
+    g.remove_edges_from([(u, v, k) for u, v, k, hw in g.edges(keys=True, data="highway") if hw is None])
+    bounds = osm_bounds(path)
+    if bounds is not None:
+        # ways run on past the extract's edge; keep what lies inside, as OSMnx does for a bbox query
+        g = ox.truncate.truncate_graph_bbox(g, bounds)
+    g.remove_nodes_from([n for n, deg in g.degree() if deg == 0])
     return ox.project_graph(g)

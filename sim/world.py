@@ -69,14 +69,14 @@ def load_network(
         offices = [(name, "", poly) for name, poly in gen]
     else:
         assert spec.file is not None
-        net = read_map_file(scenario.resolve(spec.file), strict=spec.require_connected)
+        net = read_map_file(
+            scenario.resolve(spec.file), strict=spec.require_connected, two_way=spec.staff_two_way
+        )
     if net.dropped_nodes:
         warnings.append(
             f"map: kept the largest connected part of the street network; dropped {net.dropped_nodes} "
             f"of {net.n + net.dropped_nodes} nodes"
         )
-    if spec.staff_two_way and not net.is_symmetric:
-        net = net.two_way()
     return net, offices, warnings
 
 
