@@ -111,7 +111,11 @@ def from_arrays(
     if n == 0:
         raise ScenarioError([f"{where}: the map has no nodes"])
     if two_way:
-        u, v, length = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([length, length])
+        u, v, length = (
+            np.concatenate([u, v]),
+            np.concatenate([v, u]),
+            np.concatenate([length, length]),
+        )
     loops = u != v
     u, v, length = u[loops], v[loops], length[loops]
     order = np.lexsort((length, v, u))  # duplicates: the shortest parallel edge comes first
@@ -298,7 +302,12 @@ def osm_bounds(path: Path) -> tuple[float, float, float, float] | None:
         return None
     attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
     try:
-        return (float(attrs["minlon"]), float(attrs["minlat"]), float(attrs["maxlon"]), float(attrs["maxlat"]))
+        return (
+            float(attrs["minlon"]),
+            float(attrs["minlat"]),
+            float(attrs["maxlon"]),
+            float(attrs["maxlat"]),
+        )
     except (KeyError, ValueError):
         return None
 
@@ -310,7 +319,9 @@ def _read_osm(path: Path) -> nx.MultiDiGraph:
     ox.settings.log_console = False
     ox.settings.use_cache = False
     g = ox.graph_from_xml(path, simplify=True, retain_all=True)
-    g.remove_edges_from([(u, v, k) for u, v, k, hw in g.edges(keys=True, data="highway") if hw is None])
+    g.remove_edges_from(
+        [(u, v, k) for u, v, k, hw in g.edges(keys=True, data="highway") if hw is None]
+    )
     bounds = osm_bounds(path)
     if bounds is not None:
         # ways run on past the extract's edge; keep what lies inside, as OSMnx does for a bbox query

@@ -37,7 +37,9 @@ def test_aguascalientes_scenario_runs_sanely() -> None:
 
 def test_osm_extract_is_clipped_to_its_bounds() -> None:
     west, south, east, north = osm_bounds(AGS) or (0, 0, 0, 0)
-    assert (west, south, east, north) == pytest.approx((-102.2799068, 21.8625789, -102.2634632, 21.8752057))
+    assert (west, south, east, north) == pytest.approx(
+        (-102.2799068, 21.8625789, -102.2634632, 21.8752057)
+    )
     net = read_map_file(AGS, two_way=True)
     assert net.x.max() - net.x.min() == pytest.approx(1700, abs=40)
     assert net.y.max() - net.y.min() == pytest.approx(1410, abs=40)
@@ -83,7 +85,9 @@ def test_map_option_replaces_the_map_and_drops_outside_hotspots(
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(SMALL_CITY), encoding="utf-8")
     out = tmp_path / "out"
-    code = main(["run", str(path), "--map", str(AGS), "--days", "0.5", "--out", str(out), "--quiet"])
+    code = main(
+        ["run", str(path), "--map", str(AGS), "--days", "0.5", "--out", str(out), "--quiet"]
+    )
     err = capsys.readouterr().err
     assert code == 0, err
     assert "demand.hotspots[0] (market): no street within 150 m; dropped" in err
@@ -91,7 +95,9 @@ def test_map_option_replaces_the_map_and_drops_outside_hotspots(
     assert '"scenario": "small"' in summary and "aguascalientes.osm.bz2" in summary
 
 
-def test_unreadable_map_file_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_map_file_is_a_clean_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "broken.graphml"
     bad.write_text("<graphml><oops", encoding="utf-8")
     import yaml
