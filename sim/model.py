@@ -64,6 +64,7 @@ class DispatchModel:
         self.inc = incidents
         self.horizon = horizon_min
         self.log = IncidentLog.empty(incidents.n)
+        self._advisor_out_m = np.zeros(incidents.n)  # distance the advisor rode out
         self.crews = {ADVISOR: _Crew(*advisors), ENFORCER: _Crew(*enforcers)}
         found = np.isfinite(incidents.instructed) & (incidents.instructed < horizon_min)
         idx = np.flatnonzero(found)
@@ -173,6 +174,7 @@ class DispatchModel:
         now = self.env.now
         log = self.log
         if role == ADVISOR:
+            self._advisor_out_m[i] = dist_m
             arrive = now + self.inc.advisor_turnout[i] + dist_m / crew.speed
             log.advisor[i] = unit
             log.advisor_dispatched[i] = now
@@ -185,16 +187,22 @@ class DispatchModel:
             log.enforcer_arrived[i] = arrive
             closed = arrive + self.inc.handling[i]
             log.closed[i] = closed
-            back = crew.dispatcher.table.inbound(unit, int(self.inc.node[i])) / crew.speed
+            back = self._back_minutes(crew, unit, i, dist_m)
             log.enforcer_released[i] = closed + back
             self._at(closed + back - now, self._on_enforcer_free, unit)
             self._release_advisor(i, arrive)  # the advisor waits on scene for the team
+
+    def _back_minutes(self, crew: _Crew, unit: int, i: int, out_m: float) -> float:
+        """Time to ride back to the post; on a two-way network, the way out reversed."""
+        table = crew.dispatcher.table
+        back_m = out_m if table.symmetric else table.inbound(unit, int(self.inc.node[i]))
+        return back_m / crew.speed
 
     def _release_advisor(self, i: int, leave_at: float) -> None:
         crew = self.crews[ADVISOR]
         unit = int(self.log.advisor[i])
         if self.inc.persuaded[i]:
             self.log.closed[i] = leave_at
-        back = crew.dispatcher.table.inbound(unit, int(self.inc.node[i])) / crew.speed
+        back = self._back_minutes(crew, unit, i, float(self._advisor_out_m[i]))
         self.log.advisor_released[i] = leave_at + back
         self._at(leave_at + back - self.env.now, self._on_advisor_free, unit)

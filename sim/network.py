@@ -19,9 +19,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from sim import cache
 from sim.scenario import InlineMap, ScenarioError
 
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"  # bump when parsing changes what a file yields
 
 
 @dataclass(frozen=True, eq=False)
@@ -267,9 +268,52 @@ def project_to_utm(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
 def read_map_file(
     path: Path, *, strict: bool = False, two_way: bool = False, where: str = "map.file"
 ) -> StreetNetwork:
-    """Read GraphML (``.graphml``, optionally ``.gz``/``.bz2``) or OSM XML (``.osm``, ``.osm.bz2``)."""
+    """Read GraphML (``.graphml``, optionally ``.gz``/``.bz2``) or OSM XML (``.osm``, ``.osm.bz2``).
+
+    The parsed arrays are cached by the file's content, so a map is parsed once.
+    """
     if not path.is_file():
         raise ScenarioError([f"{where}: no such map file: {path}"])
+    key = cache.digest(
+        [path.read_bytes(), LOADER_VERSION, f"strict={strict}", f"two_way={two_way}"]
+    )
+    hit = cache.load("network", key)
+    if hit is not None:
+        return _from_cached(hit, str(path))
+    net = _parse_map_file(path, strict=strict, two_way=two_way, where=where)
+    cache.store("network", key, _to_cached(net))
+    return net
+
+
+def _to_cached(net: StreetNetwork) -> dict[str, np.ndarray]:
+    m = net.lengths
+    return {
+        "ids": np.array(net.ids, dtype=str),
+        "x": net.x,
+        "y": net.y,
+        "indptr": m.indptr,
+        "indices": m.indices,
+        "data": m.data,
+        "crs": np.array(net.crs or ""),
+        "dropped": np.array(net.dropped_nodes),
+    }
+
+
+def _from_cached(a: dict[str, np.ndarray], source: str) -> StreetNetwork:
+    n = len(a["ids"])
+    mat = sp.csr_matrix((a["data"], a["indices"], a["indptr"]), shape=(n, n))
+    return StreetNetwork(
+        tuple(a["ids"].tolist()),
+        a["x"],
+        a["y"],
+        mat,
+        str(a["crs"]) or None,
+        int(a["dropped"]),
+        source,
+    )
+
+
+def _parse_map_file(path: Path, *, strict: bool, two_way: bool, where: str) -> StreetNetwork:
     name = path.name.lower()
     try:
         if name.endswith((".graphml", ".graphml.gz", ".graphml.bz2")):

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from sim import cache
 from sim.network import StreetNetwork
 
 _CHUNK = 128  # sources per Dijkstra call: bounds the dense block held at once
@@ -40,16 +41,27 @@ def _tabulate(
         starts = np.repeat(unit_ptr[rows], reps)
         offs = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
         unit_parts.append(unit_order[starts + offs])
-    if node_parts:
-        nodes = np.concatenate(node_parts)
-        units = np.concatenate(unit_parts)
-        dist = np.concatenate(dist_parts)
-    else:
-        nodes = units = np.zeros(0, np.int64)
-        dist = np.zeros(0)
-    order = np.lexsort((units, dist, nodes))
+    nodes = np.concatenate(node_parts) if node_parts else np.zeros(0, np.int64)
+    units = np.concatenate(unit_parts) if unit_parts else np.zeros(0, np.int64)
+    dist = np.concatenate(dist_parts) if dist_parts else np.zeros(0)
+    # one sort key: the node, then the distance as a fraction below 1; a stable sort keeps
+    # equally distant units in unit order, so ties always break the same way
+    scale = float(dist.max()) * (1 + 1e-9) + 1.0 if len(dist) else 1.0
+    order = np.argsort(nodes + dist / scale, kind="stable")
     ptr = np.searchsorted(nodes[order], np.arange(n + 1)).astype(np.int64)
-    return ptr, units[order].astype(np.int32), dist[order]
+    return ptr, units[order].astype(np.int32), dist[order].astype(np.float32)
+
+
+def _cached_tabulate(
+    lengths: sp.csr_matrix, graph_key: str, posts: np.ndarray, cutoff_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    key = cache.digest([graph_key, posts.astype(np.int64), repr(float(cutoff_m))])
+    hit = cache.load("travel", key)
+    if hit is not None:
+        return hit["ptr"], hit["units"], hit["dist"]
+    ptr, units, dist = _tabulate(lengths, posts, cutoff_m)
+    cache.store("travel", key, {"ptr": ptr, "units": units, "dist": dist})
+    return ptr, units, dist
 
 
 class TravelTable:
@@ -60,9 +72,14 @@ class TravelTable:
         self.posts = np.asarray(posts, dtype=np.int64)
         self.cutoff_m = float(cutoff_m)
         self.symmetric = net.is_symmetric
-        self._fwd = _tabulate(net.lengths, self.posts, cutoff_m)
+        graph = net.content_hash()
+        self._fwd = _cached_tabulate(net.lengths, graph, self.posts, cutoff_m)
         self._reverse = net.lengths.T.tocsr()
-        self._back = self._fwd if self.symmetric else _tabulate(self._reverse, self.posts, cutoff_m)
+        self._back = (
+            self._fwd
+            if self.symmetric
+            else _cached_tabulate(self._reverse, graph + "-reverse", self.posts, cutoff_m)
+        )
         self._from_post = lru_cache(maxsize=256)(self._from_post_uncached)
         self._to_node = lru_cache(maxsize=256)(self._to_node_uncached)
 
@@ -105,8 +122,8 @@ class TravelTable:
 
     def _from_post_uncached(self, post: int, back: bool) -> np.ndarray:
         graph = self._reverse if back else self.net.lengths
-        return np.asarray(dijkstra(graph, directed=True, indices=post))
+        return np.asarray(dijkstra(graph, directed=True, indices=post)).astype(np.float32)
 
     def _to_node_uncached(self, node: int) -> np.ndarray:
         d = np.asarray(dijkstra(self._reverse, directed=True, indices=node))
-        return d[self.posts]
+        return d[self.posts].astype(np.float32)  # the precision of the table

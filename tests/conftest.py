@@ -81,3 +81,17 @@ SMALL_CITY: dict[str, Any] = {
 @pytest.fixture
 def small_city() -> dict[str, Any]:
     return copy.deepcopy(SMALL_CITY)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Tests never read or fill the user's cache."""
+    import os
+
+    old = os.environ.get("SIM_CACHE_DIR")
+    os.environ["SIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("sim-cache"))
+    yield
+    if old is None:
+        os.environ.pop("SIM_CACHE_DIR", None)
+    else:
+        os.environ["SIM_CACHE_DIR"] = old
