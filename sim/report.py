@@ -208,16 +208,15 @@ def plot_response_times(table: IncidentTable, rules: Rules, path: Path) -> None:
             continue
         top = max(limit * 2.5, float(np.percentile(v, 99)))
         bins = np.linspace(0, top, 60)
-        ax.hist(np.clip(v, 0, top), bins=bins, color=color, alpha=0.75)
+        ax.hist(v[v <= top], bins=bins, color=color, alpha=0.75)
         ax.axvline(limit, color="black", ls="--", lw=1.2)
         share = float((v <= limit).sum()) / (len(v) + late_never)
-        ax.text(
-            limit,
-            ax.get_ylim()[1] * 0.95,
-            f"  deadline {limit:g} min\n  {100 * share:.1f}% on time",
-            va="top",
-            fontsize=9,
-        )
+        note = f"  deadline {limit:g} min\n  {100 * share:.1f}% on time"
+        beyond = int((v > top).sum()) + late_never
+        if beyond:
+            note += f"\n  {beyond:,} later than {top:.0f} min"
+        ax.text(limit, ax.get_ylim()[1] * 0.95, note, va="top", fontsize=9)
+        ax.set_xlim(0, top)
         ax.set_ylabel("incidents")
     save(fig, path)
 
@@ -253,7 +252,7 @@ def plot_by_hour(summary: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("on time (%)")
     ax.set_ylim(0, 102)
     ax.set_title("On-time share by hour of day")
-    ax.legend(loc="lower left", fontsize=9, ncols=4)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncols=4, frameon=False)
     save(fig, path)
 
 
@@ -274,11 +273,20 @@ def plot_by_office(summary: dict[str, Any], path: Path) -> None:
         100 * target, color=COLORS["target"], ls=":", lw=1.2, label=f"target {100 * target:g}%"
     )
     ax.set_yticks(y, [place_label(r["office"], r.get("name_zh", "")) for r in rows])
+    low = min([*vals, *[a for a in adv if a == a], 100 * target])
+    left = max(0.0, 10 * np.floor((low - 5) / 10))
+    ax.set_xlim(left, 100)
     for yi, v, r in zip(y.tolist(), vals, rows, strict=True):
-        ax.text(1, yi, f"{v:.1f}%  (n={r['incidents']:,})", va="center", fontsize=8, color="white")
-    ax.set_xlim(0, 100)
+        label = f"{v:.1f}%  (n={r['incidents']:,})"
+        ax.text(left + 0.01 * (100 - left), yi, label, va="center", fontsize=8, color="white")
     ax.set_xlabel("incidents meeting every clock (%)")
     ax.set_title("Double-ten compliance by street office")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08 - 0.5 / len(rows)),
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+    )
     ax.grid(axis="y", visible=False)
     save(fig, path)
