@@ -270,12 +270,11 @@ def generate_incidents(
     persuasion = np.zeros(n)
     handling = np.zeros(n)
     success_p = np.zeros(n)
-    rng_p = stream(seed, "persuasion", replication)
-    rng_e = stream(seed, "handling", replication)
-    for c, spec in enumerate(d.categories.values()):
+    for c, (name, spec) in enumerate(d.categories.items()):
+        # a stream per category: changing one category's durations leaves the others' alone
         idx = np.flatnonzero(category == c)
-        persuasion[idx] = spec.persuasion.sample(rng_p, len(idx))
-        handling[idx] = spec.handling.sample(rng_e, len(idx))
+        persuasion[idx] = spec.persuasion.sample(stream(seed, f"persuasion/{name}", replication), len(idx))
+        handling[idx] = spec.handling.sample(stream(seed, f"handling/{name}", replication), len(idx))
         success_p[idx] = spec.success
     persuaded = stream(seed, "outcome", replication).random(n) < success_p
     turnout = scenario.dispatch

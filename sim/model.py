@@ -74,6 +74,7 @@ class DispatchModel:
         for crew in self.crews.values():
             marks.update(crew.units.boundaries())
         self._shift_marks = sorted(marks) or [0.0]
+        self._shift_pending = False
 
     # ----------------------------------------------------------------- running
 
@@ -103,9 +104,12 @@ class DispatchModel:
             self._at(self.inc.instructed[i] - self.env.now, self._on_instruction, i)
 
     def _schedule_next_shift_change(self) -> None:
+        """Shift changes run to the horizon, and after it for as long as anyone waits."""
         now = self.env.now
+        self._shift_pending = False
         if now >= self.horizon and not any(c.queue for c in self.crews.values()):
             return
+        self._shift_pending = True
         tod = now % 1440.0
         later = [m for m in self._shift_marks if m > tod + 1e-9]
         wait = (later[0] - tod) if later else (1440.0 - tod + self._shift_marks[0])
@@ -154,6 +158,8 @@ class DispatchModel:
         choice = None if crew.queue else crew.dispatcher.pick(int(self.inc.node[i]), crew.available)
         if choice is None:
             crew.queue.append(i)
+            if not self._shift_pending:  # past the horizon: wake the shift clock for this one
+                self._schedule_next_shift_change()
         else:
             self._assign(role, i, *choice)
 

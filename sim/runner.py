@@ -138,7 +138,7 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
                 ch: int(((table["channel"] == k) & m).sum()) / n_meas
                 for k, ch in enumerate(CHANNELS)
             },
-            "never_found": int((~found).sum()) / max(len(table), 1),
+            "never_found": _share_never_found(table, found, sc),
         },
         "ci95": {k: v for k, v in ci.items() if v is not None} if len(per_rep) > 1 else {},
         "by_area": by_area,
@@ -152,6 +152,12 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
     }
     rounded: dict[str, Any] = _rounded(summary)
     return rounded
+
+
+def _share_never_found(table: IncidentTable, found: np.ndarray, sc: Scenario) -> float:
+    """Share of incidents occurring in the measured window that no channel ever found."""
+    window = (table["occurred"] >= sc.warmup_min) & (table["occurred"] < sc.horizon_min)
+    return float((window & ~found).sum()) / max(int(window.sum()), 1)
 
 
 def _rounded(value: Any) -> Any:

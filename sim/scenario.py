@@ -57,9 +57,19 @@ def clock_minutes(text: str) -> float:
     return float(h * 60 + mi)
 
 
-def _check_clock(v: str) -> str:
+def _check_clock(v: object) -> str:
+    if not isinstance(v, str):
+        # YAML 1.1 reads an unquoted 10:00 as the base-60 number 600
+        raise ValueError('write times as quoted "HH:MM" strings, e.g. "10:00"')
     clock_minutes(v)
     return v
+
+
+def _check_window(start: str, end: str) -> None:
+    if clock_minutes(start) % 1440 == clock_minutes(end) % 1440 and not (
+        clock_minutes(start) == 0 and clock_minutes(end) == 1440
+    ):
+        raise ValueError("start and end are equal; use 00:00 to 24:00 for all day")
 
 
 def _check_shares(shares: Mapping[str, float], what: str) -> None:
@@ -122,7 +132,9 @@ class MapSpec(_Model):
     grids: str | None = Field(default=None, description="GeoJSON of grid polygons")
     grid_size_m: float = Field(default=700.0, gt=0, description="square grids when no grid file")
     office_size_m: float = Field(default=2000.0, gt=0, description="square offices when none given")
-    staff_two_way: bool = Field(default=True, description="staff may use one-way streets both ways")
+    staff_two_way: bool = Field(
+        default=True, description="map files: staff may use one-way streets both ways"
+    )
     require_connected: bool = Field(
         default=False, description="reject a map file that is not one strongly connected piece"
     )
@@ -175,14 +187,11 @@ class Shift(_Model):
     end: str
     share: float = Field(gt=0, le=1)
 
-    _clock = field_validator("start", "end")(_check_clock)
+    _clock = field_validator("start", "end", mode="before")(_check_clock)
 
     @model_validator(mode="after")
     def _not_empty(self) -> Shift:
-        if clock_minutes(self.start) % 1440 == clock_minutes(self.end) % 1440 and not (
-            clock_minutes(self.start) == 0 and clock_minutes(self.end) == 1440
-        ):
-            raise ValueError("start and end are equal; use 00:00 to 24:00 for all day")
+        _check_window(self.start, self.end)
         return self
 
 
@@ -302,10 +311,11 @@ class Hotspot(_Model):
     end: str = "24:00"
     categories: dict[str, float] | None = None
 
-    _clock = field_validator("start", "end")(_check_clock)
+    _clock = field_validator("start", "end", mode="before")(_check_clock)
 
     @model_validator(mode="after")
     def _where(self) -> Hotspot:
+        _check_window(self.start, self.end)
         xy = self.x is not None and self.y is not None
         ll = self.lon is not None and self.lat is not None
         if xy == ll:
@@ -362,7 +372,7 @@ class Citizen(_Model):
 
 
 class Camera(_Model):
-    coverage: float = Field(default=0.15, ge=0, le=1, description="share of locations watched")
+    coverage: float = Field(default=0.15, ge=0, le=1, description="share of street nodes a camera watches")
     delay: Duration = Exponential(dist="exponential", mean=3.0)
 
 
@@ -516,11 +526,21 @@ def scenario_from_dict(
     base_dir: Path | None = None,
     overrides: Sequence[str] | Mapping[str, Any] = (),
 ) -> Scenario:
-    """Validate plain data (plus ``--set`` style overrides) into a :class:`Scenario`."""
+    """Validate plain data (plus ``--set`` style overrides) into a :class:`Scenario`.
+
+    Overrides apply to the scenario with its defaults filled in, so that
+    ``demand.categories.noise.success=0.5`` changes one value of the default table
+    rather than replacing the table.
+    """
     raw: dict[str, Any] = copy.deepcopy(dict(data))
-    pairs = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
-    for key, value in pairs:
-        set_by_path(raw, key, value)
+    pairs = list(overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides))
+    if pairs:
+        try:
+            raw = Scenario.model_validate(raw).model_dump(mode="json")
+        except ValidationError:
+            pass  # the file has problems of its own: report them with the overrides applied
+        for key, value in pairs:
+            set_by_path(raw, key, value)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:

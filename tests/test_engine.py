@@ -186,3 +186,19 @@ def test_a_job_running_at_shift_end_is_finished() -> None:
     assert t["closed"][0] == pytest.approx(980.0)  # past 16:00, finished all the same
     # the second waits overnight for the next morning's shift
     assert t["advisor_dispatched"][1] == pytest.approx(1440.0 + 480.0)
+
+
+def test_an_escalation_after_the_horizon_waits_for_the_next_enforcer_shift() -> None:
+    data = queue_scenario(1, 5.0, 0.0, days=1)
+    data["duration"]["warmup_hours"] = 0
+    data["staff"]["shifts"] = {"enforcer": [{"start": "08:00", "end": "16:00", "share": 1.0}]}
+    data["demand"]["categories"]["only"].update(
+        persuasion={"dist": "fixed", "value": 20},
+        success=0.0,
+        handling={"dist": "fixed", "value": 10},
+    )
+    data["demand"]["scheduled"] = [{"at_min": 1430, "node": 0, "category": "only"}]
+    t = sim.run(sim.scenario_from_dict(data)).table
+    assert t["persuasion_ended"][0] == pytest.approx(1450.0)  # fails after the 1-day horizon
+    assert t["enforcer_dispatched"][0] == pytest.approx(1440.0 + 480.0)
+    assert t["advisor_released"][0] == pytest.approx(1440.0 + 480.0)  # waited on scene

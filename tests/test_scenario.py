@@ -188,3 +188,41 @@ def test_no_traceback_from_the_real_entry_point(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "demand.incidents_per_day" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_set_changes_one_value_of_a_default_table(tmp_path: Path) -> None:
+    sc = load_scenario(write(tmp_path, SMALL_CITY), ["demand.categories.noise.success=0.5"])
+    assert sc.demand.categories["noise"].success == 0.5
+    assert len(sc.demand.categories) == 11
+    assert sc.demand.categories["sanitation"].success == 0.9
+
+
+def test_unquoted_times_get_a_helpful_message(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    text = yaml.safe_dump(
+        with_change("staff.shifts.grid", [{"start": "XX", "end": "15:00", "share": 1}])
+    )
+    path.write_text(text.replace("start: XX", "start: 10:00"), encoding="utf-8")  # YAML: 600
+    with pytest.raises(
+        ScenarioError, match=r'staff\.shifts\.grid\[0\]\.start: write times as quoted "HH:MM"'
+    ):
+        load_scenario(path)
+
+
+def test_empty_hotspot_window_is_rejected(tmp_path: Path) -> None:
+    data = with_change(
+        "demand.hotspots",
+        [
+            {
+                "name": "m",
+                "x": 0,
+                "y": 0,
+                "radius_m": 50,
+                "incidents_per_hour": 1,
+                "start": "18:00",
+                "end": "18:00",
+            }
+        ],
+    )
+    with pytest.raises(ScenarioError, match=r"demand\.hotspots\[0\]: start and end are equal"):
+        load_scenario(write(tmp_path, data))
