@@ -6,6 +6,7 @@ with the glyphs is installed; otherwise labels fall back to pinyin, never to box
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -55,8 +56,7 @@ def style() -> None:
     family = ["DejaVu Sans"] + ([cjk_font()] if cjk_font() else [])
     plt.rcParams.update(
         {
-            "font.family": "sans-serif",
-            "font.sans-serif": family,
+            "font.family": family,  # a list: glyphs missing from one come from the next
             "axes.spines.top": False,
             "axes.spines.right": False,
             "axes.grid": True,
@@ -83,18 +83,26 @@ def _ci(value: float | None, half: float | None) -> str:
     return _pct(value) + (f" ± {100 * half:.1f}" if half is not None else "")
 
 
+def display_width(text: str) -> int:
+    """Columns a string takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, align: str) -> str:
+    fill = " " * (width - display_width(text))
+    return text + fill if align == "l" else fill + text
+
+
 def format_table(
     headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None
 ) -> str:
     """A plain monospace table; ``align`` has one of 'l'/'r' per column."""
     cells = [[str(h) for h in headers]] + [["–" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    widths = [max(display_width(r[i]) for r in cells) for i in range(len(headers))]
     align = align or "l" + "r" * (len(headers) - 1)
 
     def fmt(r: list[str]) -> str:
-        return "  ".join(
-            c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(r, widths, align, strict=True)
-        )
+        return "  ".join(_pad(c, w, a) for c, w, a in zip(r, widths, align, strict=True)).rstrip()
 
     sep = "  ".join("-" * w for w in widths)
     return "\n".join([fmt(cells[0]), sep, *(fmt(r) for r in cells[1:])])
