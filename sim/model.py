@@ -75,6 +75,7 @@ class DispatchModel:
             marks.update(crew.units.boundaries())
         self._shift_marks = sorted(marks) or [0.0]
         self._shift_pending = False
+        self.events = 0  # scheduled events, for benchmarks
 
     # ----------------------------------------------------------------- running
 
@@ -94,6 +95,7 @@ class DispatchModel:
         return self.log
 
     def _at(self, delay: float, callback: Callable[[simpy.Event], None], value: int) -> None:
+        self.events += 1
         ev = self.env.timeout(delay, value)
         ev.callbacks.append(callback)
 

@@ -9,6 +9,7 @@ This is the Python API behind ``python -m sim run``::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ class RunResult:
     table: IncidentTable
     summary: dict[str, Any]
     per_replication: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)  # timings and event counts
 
     @property
     def warnings(self) -> list[str]:
@@ -50,8 +52,13 @@ def prepare(scenario: Scenario, seed: int | None = None, days: float | None = No
     return with_overrides(scenario, over) if over else scenario
 
 
-def simulate(world: World, replication: int, progress: ProgressFn | None = None) -> IncidentTable:
-    """One replication on a built world."""
+def simulate(
+    world: World,
+    replication: int,
+    progress: ProgressFn | None = None,
+    stats: dict[str, float] | None = None,
+) -> IncidentTable:
+    """One replication on a built world (``stats`` collects its event count)."""
     sc = world.scenario
     inc = generate_incidents(
         sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication
@@ -71,6 +78,8 @@ def simulate(world: World, replication: int, progress: ProgressFn | None = None)
         sc.horizon_min,
     )
     log = model.run(progress)
+    if stats is not None:
+        stats["events"] = stats.get("events", 0) + model.events
     labels = {
         "categories": tuple(sc.demand.categories),
         "offices": world.areas.office_names,
@@ -183,7 +192,10 @@ def run(
     if replications < 1:
         raise ValueError("replications must be at least 1")
     sc = prepare(scenario, seed, days)
+    clock = time.perf_counter()
     world = world if world is not None and world.scenario == sc else build_world(sc)
+    stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
+    clock = time.perf_counter()
     tables, per_rep = [], []
     bar = _progress_bar(sc, replications) if progress is True else None
     for rep in range(replications):
@@ -195,15 +207,16 @@ def run(
                 bar.update(base + t - bar.n)
         else:
             cb = progress if callable(progress) else None
-        t = simulate(world, rep, cb)
+        t = simulate(world, rep, cb, stats)
         tables.append(t)
         per_rep.append(
             replication_measures(t, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min)
         )
     if bar is not None:
         bar.close()
+    stats["simulate_seconds"] = time.perf_counter() - clock
     table = IncidentTable.concat(tables)
-    return RunResult(sc, world, table, summarize(world, table, per_rep), per_rep)
+    return RunResult(sc, world, table, summarize(world, table, per_rep), per_rep, stats)
 
 
 def _progress_bar(sc: Scenario, replications: int) -> Any:

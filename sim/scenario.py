@@ -169,7 +169,7 @@ class Travel(_Model):
     speed_kmh: Speeds = Speeds()
     mode: RoleModes = RoleModes()
     precompute_minutes: float = Field(
-        default=30.0,
+        default=20.0,
         gt=0,
         description="travel times from posts are tabulated up to this many minutes",
     )
@@ -372,7 +372,9 @@ class Citizen(_Model):
 
 
 class Camera(_Model):
-    coverage: float = Field(default=0.15, ge=0, le=1, description="share of street nodes a camera watches")
+    coverage: float = Field(
+        default=0.15, ge=0, le=1, description="share of street nodes a camera watches"
+    )
     delay: Duration = Exponential(dist="exponential", mean=3.0)
 
 
@@ -533,7 +535,9 @@ def scenario_from_dict(
     rather than replacing the table.
     """
     raw: dict[str, Any] = copy.deepcopy(dict(data))
-    pairs = list(overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides))
+    pairs = list(
+        overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
+    )
     if pairs:
         try:
             raw = Scenario.model_validate(raw).model_dump(mode="json")

@@ -33,23 +33,25 @@ def _tabulate(
     for lo in range(0, len(unique), _CHUNK):
         block = dijkstra(lengths, directed=True, indices=unique[lo : lo + _CHUNK], limit=cutoff_m)
         rows, cols = np.nonzero(np.isfinite(block))
-        d = block[rows, cols]
+        d = block[rows, cols].astype(np.float32)
+        del block
         rows = rows + lo
         reps = unit_ptr[rows + 1] - unit_ptr[rows]  # units sharing a post
-        node_parts.append(np.repeat(cols, reps))
+        node_parts.append(np.repeat(cols.astype(np.int32), reps))
         dist_parts.append(np.repeat(d, reps))
         starts = np.repeat(unit_ptr[rows], reps)
         offs = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-        unit_parts.append(unit_order[starts + offs])
-    nodes = np.concatenate(node_parts) if node_parts else np.zeros(0, np.int64)
-    units = np.concatenate(unit_parts) if unit_parts else np.zeros(0, np.int64)
-    dist = np.concatenate(dist_parts) if dist_parts else np.zeros(0)
+        unit_parts.append(unit_order[starts + offs].astype(np.int32))
+    nodes = np.concatenate(node_parts) if node_parts else np.zeros(0, np.int32)
+    units = np.concatenate(unit_parts) if unit_parts else np.zeros(0, np.int32)
+    dist = np.concatenate(dist_parts) if dist_parts else np.zeros(0, np.float32)
+    del node_parts, unit_parts, dist_parts
     # one sort key: the node, then the distance as a fraction below 1; a stable sort keeps
     # equally distant units in unit order, so ties always break the same way
-    scale = float(dist.max()) * (1 + 1e-9) + 1.0 if len(dist) else 1.0
-    order = np.argsort(nodes + dist / scale, kind="stable")
+    scale = float(dist.max()) * (1 + 1e-6) + 1.0 if len(dist) else 1.0
+    order = np.argsort(nodes + dist.astype(np.float64) / scale, kind="stable")
     ptr = np.searchsorted(nodes[order], np.arange(n + 1)).astype(np.int64)
-    return ptr, units[order].astype(np.int32), dist[order].astype(np.float32)
+    return ptr, units[order], dist[order]
 
 
 def _cached_tabulate(
