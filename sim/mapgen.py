@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from shapely.geometry import Polygon, box
 
-from sim.network import StreetNetwork, from_arrays
+from sim.network import HIGHWAY_CLASS, StreetNetwork, from_arrays
 from sim.rng import stream
 from sim.scenario import GeneratedMap
 
@@ -38,8 +38,9 @@ def generate_city(spec: GeneratedMap) -> tuple[StreetNetwork, list[tuple[str, Po
     v = np.concatenate([hv, vv])
     arterial = np.concatenate([h_art, v_art])
     keep = arterial | (rng.random(len(u)) >= spec.missing_links)
-    u, v = u[keep], v[keep]
+    u, v, arterial = u[keep], v[keep], arterial[keep]
     length = np.hypot(x[u] - x[v], y[u] - y[v])
+    klass = np.where(arterial, HIGHWAY_CLASS["primary"], HIGHWAY_CLASS["residential"])
     net = from_arrays(
         [str(i) for i in range(len(x))],
         x,
@@ -47,6 +48,7 @@ def generate_city(spec: GeneratedMap) -> tuple[StreetNetwork, list[tuple[str, Po
         np.concatenate([u, v]),
         np.concatenate([v, u]),
         np.concatenate([length, length]),
+        road_class=np.concatenate([klass, klass]),
         source="generated",
         where="map.generate",
     )

@@ -22,7 +22,26 @@ from scipy.sparse.csgraph import connected_components
 from sim import cache
 from sim.scenario import InlineMap, ScenarioError
 
-LOADER_VERSION = "2"  # bump when parsing changes what a file yields
+LOADER_VERSION = "3"  # bump when parsing changes what a file yields
+
+# road classes from OSM's ``highway`` tag, by importance: 0 motorway/trunk … 5 service/paths
+HIGHWAY_CLASS = {
+    "motorway": 0, "trunk": 0, "primary": 1, "secondary": 2, "tertiary": 3,
+    "residential": 4, "unclassified": 4, "living_street": 4, "road": 4,
+}  # fmt: skip
+MINOR_ROAD = 5
+
+
+def highway_class(value: object) -> int:
+    """Class of a ``highway`` value; OSMnx lists (``['primary', 'tertiary']``) take the best."""
+    if value is None or value == "":
+        return MINOR_ROAD
+    items = value if isinstance(value, list | tuple) else str(value).strip("[]").split(",")
+    best = MINOR_ROAD
+    for raw in items:
+        tag = str(raw).strip().strip("'\"").removesuffix("_link")
+        best = min(best, HIGHWAY_CLASS.get(tag, MINOR_ROAD))
+    return best
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +55,7 @@ class StreetNetwork:
     crs: str | None = None
     dropped_nodes: int = 0
     source: str = ""
+    classes: sp.csr_matrix | None = None  # road class + 1 per street, same layout as lengths
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -58,6 +78,14 @@ class StreetNetwork:
         sym = self.lengths.maximum(self.lengths.T).tocoo()
         keep = sym.row < sym.col
         return sym.row[keep], sym.col[keep], sym.data[keep]
+
+    def street_classes(self) -> np.ndarray | None:
+        """Road class of each street of :attr:`streets` (0 motorway … 5 minor), if known."""
+        if self.classes is None:
+            return None
+        sym = self.classes.maximum(self.classes.T).tocoo()
+        keep = sym.row < sym.col
+        return np.asarray(sym.data[keep] - 1, dtype=np.int64)
 
     @property
     def road_length_km(self) -> float:
@@ -101,30 +129,35 @@ def from_arrays(
     source: str = "",
     strict: bool = False,
     two_way: bool = False,
+    road_class: np.ndarray | None = None,
     where: str = "map",
 ) -> StreetNetwork:
     """Build a network from directed edges, keeping its largest strongly connected part.
 
     With ``two_way`` every street may be used in both directions (staff on foot or bike).
-    With ``strict`` a network in several pieces is an error instead.
+    With ``strict`` a network in several pieces is an error instead. ``road_class``
+    (per edge, see :func:`highway_class`) is kept for drawing.
     """
     n = len(ids)
     if n == 0:
         raise ScenarioError([f"{where}: the map has no nodes"])
+    klass = np.full(len(u), MINOR_ROAD) if road_class is None else np.asarray(road_class)
     if two_way:
-        u, v, length = (
+        u, v, length, klass = (
             np.concatenate([u, v]),
             np.concatenate([v, u]),
             np.concatenate([length, length]),
+            np.concatenate([klass, klass]),
         )
     loops = u != v
-    u, v, length = u[loops], v[loops], length[loops]
+    u, v, length, klass = u[loops], v[loops], length[loops], klass[loops]
     order = np.lexsort((length, v, u))  # duplicates: the shortest parallel edge comes first
-    u, v, length = u[order], v[order], length[order]
+    u, v, length, klass = u[order], v[order], length[order], klass[order]
     first = np.ones(len(u), dtype=bool)
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-    u, v, length = u[first], v[first], length[first]
+    u, v, length, klass = u[first], v[first], length[first], klass[first]
     mat = sp.csr_matrix((length.astype(np.float64), (u, v)), shape=(n, n))
+    classes = sp.csr_matrix((klass.astype(np.float64) + 1, (u, v)), shape=(n, n))
     ncomp, labels = connected_components(mat, directed=True, connection="strong")
     dropped = 0
     if ncomp > 1:
@@ -139,12 +172,15 @@ def from_arrays(
         keep = np.flatnonzero(labels == sizes.argmax())
         dropped = n - len(keep)
         mat = mat[keep][:, keep].tocsr()
+        classes = classes[keep][:, keep].tocsr()
         ids = [ids[i] for i in keep]
         x, y = x[keep], y[keep]
     mat.sort_indices()
+    classes.sort_indices()
     return StreetNetwork(
-        tuple(ids), np.asarray(x, float), np.asarray(y, float), mat, crs, dropped, source
-    )
+        tuple(ids), np.asarray(x, float), np.asarray(y, float), mat, crs, dropped, source,
+        classes=None if road_class is None else classes,
+    )  # fmt: skip
 
 
 def from_inline(spec: InlineMap) -> StreetNetwork:
@@ -215,18 +251,21 @@ def from_networkx(
         x, y, crs = project_to_utm(x, y)
     index = {n: i for i, n in enumerate(nodes)}
     directed = g.is_directed()
-    us, vs, ls = [], [], []
+    us, vs, ls, cs = [], [], [], []
     for a, b, data in g.edges(data=True):
         ia, ib = index[a], index[b]
         raw = data.get("length")
         length = float(raw) if raw not in (None, "") else math.hypot(x[ia] - x[ib], y[ia] - y[ib])
+        klass = highway_class(data.get("highway"))
         us.append(ia)
         vs.append(ib)
         ls.append(length)
+        cs.append(klass)
         if not directed:
             us.append(ib)
             vs.append(ia)
             ls.append(length)
+            cs.append(klass)
     return from_arrays(
         [str(n) for n in nodes],
         x,
@@ -238,6 +277,7 @@ def from_networkx(
         source=source,
         strict=strict,
         two_way=two_way,
+        road_class=np.array(cs, np.int64),
         where=where,
     )
 
@@ -296,21 +336,20 @@ def _to_cached(net: StreetNetwork) -> dict[str, np.ndarray]:
         "data": m.data,
         "crs": np.array(net.crs or ""),
         "dropped": np.array(net.dropped_nodes),
+        "classes": np.zeros(0) if net.classes is None else net.classes.data,
     }
 
 
 def _from_cached(a: dict[str, np.ndarray], source: str) -> StreetNetwork:
     n = len(a["ids"])
     mat = sp.csr_matrix((a["data"], a["indices"], a["indptr"]), shape=(n, n))
+    classes = None
+    if len(a["classes"]):
+        classes = sp.csr_matrix((a["classes"], a["indices"], a["indptr"]), shape=(n, n))
     return StreetNetwork(
-        tuple(a["ids"].tolist()),
-        a["x"],
-        a["y"],
-        mat,
-        str(a["crs"]) or None,
-        int(a["dropped"]),
-        source,
-    )
+        tuple(a["ids"].tolist()), a["x"], a["y"], mat, str(a["crs"]) or None, int(a["dropped"]),
+        source, classes=classes,
+    )  # fmt: skip
 
 
 def _parse_map_file(path: Path, *, strict: bool, two_way: bool, where: str) -> StreetNetwork:
@@ -361,6 +400,7 @@ def _read_graphml(path: Path, *, strict: bool, two_way: bool, where: str) -> Str
     us: list[str] = []
     vs: list[str] = []
     ls: list[float] = []
+    cs: list[int] = []
     crs = None
     directed = True
     with _open(path) as fh:
@@ -379,6 +419,7 @@ def _read_graphml(path: Path, *, strict: bool, two_way: bool, where: str) -> Str
                 us.append(el.get("source", ""))
                 vs.append(el.get("target", ""))
                 ls.append(float(data.get("length") or "nan"))
+                cs.append(highway_class(data.get("highway")))
                 el.clear()
             elif tag == "graph":
                 directed = el.get("edgedefault", "directed") == "directed"
@@ -400,7 +441,8 @@ def _read_graphml(path: Path, *, strict: bool, two_way: bool, where: str) -> Str
     length[missing] = np.hypot(x[u[missing]] - x[v[missing]], y[u[missing]] - y[v[missing]])
     return from_arrays(
         ids, x, y, u, v, np.maximum(length, 0.01),
-        crs=crs, source=str(path), strict=strict, two_way=two_way or not directed, where=where,
+        crs=crs, source=str(path), strict=strict, two_way=two_way or not directed,
+        road_class=np.array(cs, np.int64), where=where,
     )  # fmt: skip
 
 

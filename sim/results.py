@@ -6,55 +6,20 @@ so an interrupted run never leaves a half-written results folder or file.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim import report
+from sim import mapplot, report
+from sim.atomic import atomic_dir, write_text_atomic
 
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a file so that readers see either the old or the whole new content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+__all__ = ["atomic_dir", "dumps", "write_run", "write_text_atomic"]
 
 
 def dumps(data: Any) -> str:
     """JSON as written everywhere in results: stable, readable, UTF-8."""
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-@contextlib.contextmanager
-def atomic_dir(target: Path) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``target`` only if the block succeeds."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
-    try:
-        yield tmp
-        old = None
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{os.getpid()}"
-            target.replace(old)
-        tmp.replace(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def write_run(
@@ -73,6 +38,7 @@ def write_run(
             report.plot_response_times(result.table, rules, tmp / "response_times.png")
             report.plot_by_hour(result.summary, tmp / "on_time_by_hour.png")
             report.plot_by_office(result.summary, tmp / "on_time_by_office.png")
+            mapplot.draw_on_time_map(result.world, result.summary, tmp / "on_time_map.png")
         if extra is not None:
             extra(tmp)
     return out

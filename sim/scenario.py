@@ -7,6 +7,7 @@ line per problem naming its field path (:class:`ScenarioError`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import re
@@ -539,10 +540,9 @@ def scenario_from_dict(
         overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
     )
     if pairs:
-        try:
+        # a file with problems of its own gets them reported with the overrides applied
+        with contextlib.suppress(ValidationError):
             raw = Scenario.model_validate(raw).model_dump(mode="json")
-        except ValidationError:
-            pass  # the file has problems of its own: report them with the overrides applied
         for key, value in pairs:
             set_by_path(raw, key, value)
     try:
