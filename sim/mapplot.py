@@ -184,12 +184,19 @@ def _draw_streets(
     alpha: float = 1.0,
     scale: float = 1.0,
     zorder: float = 2.0,
+    max_class: int | None = None,
 ) -> None:
-    """Streets, wide and dark by importance when known; colours per node when given."""
+    """Streets, wide and dark by importance when known; colours per node when given.
+
+    With ``max_class`` (and known road classes) only streets up to that class are drawn.
+    """
     from matplotlib.collections import LineCollection
 
     halves = node_color is not None
     segs, street, node = _segments(net, halves)
+    if ranks is not None and max_class is not None:
+        keep = ranks[street] <= max_class
+        segs, street, node = segs[keep], street[keep], node[keep]
     if len(segs) == 0:
         return
     if ranks is not None:
@@ -819,8 +826,9 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
             p = _patch(geom, fc=NO_DATA, ec="#9a9a9a", hatch="////", lw=0, zorder=1)
         if p is not None:
             ax.add_patch(p)
+    # the main roads are enough to find one's way over the grid colours
     _draw_streets(
-        ax, world.net, world.net.street_classes(), colors=None, alpha=0.28, scale=0.7, zorder=2
+        ax, world.net, world.net.street_classes(), alpha=0.35, scale=0.7, zorder=2, max_class=3
     )
     _draw_boundaries(ax, areas.grid_shapes, color="white", lw=0.7, zorder=3, alpha=0.9)
     _draw_boundaries(ax, areas.office_shapes, color=OFFICE_EDGE, lw=1.5, zorder=4)

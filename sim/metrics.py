@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 from sim.records import IncidentTable
 from sim.scenario import Rules
@@ -143,7 +143,8 @@ def ci95_halfwidth(values: Sequence[float | None]) -> float | None:
     v = np.array([x for x in values if x is not None], dtype=float)
     if len(v) < 2:
         return None
-    return float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    # Student's t quantile (scipy.special, not scipy.stats: same number, a tenth of the import)
+    return float(stdtrit(len(v) - 1, 0.975) * v.std(ddof=1) / math.sqrt(len(v)))
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -12,15 +12,17 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from sim import cache
 from sim.scenario import InlineMap, ScenarioError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 LOADER_VERSION = "3"  # bump when parsing changes what a file yields
 

@@ -6,13 +6,19 @@ so an interrupted run never leaves a half-written results folder or file.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim import mapplot, report
 from sim.atomic import atomic_dir, write_text_atomic
+
+if TYPE_CHECKING:
+    from sim.runner import RunResult
 
 __all__ = ["atomic_dir", "dumps", "write_run", "write_text_atomic"]
 
@@ -23,22 +29,56 @@ def dumps(data: Any) -> str:
 
 
 def write_run(
-    result: Any, out: Path, *, plots: bool = True, extra: Callable[[Path], None] | None = None
+    result: RunResult, out: Path, *, plots: bool = True, extra: Callable[[Path], None] | None = None
 ) -> Path:
-    """Write a run's results folder; return its path."""
+    """Write a run's results folder atomically; return its path."""
     with atomic_dir(out) as tmp:
-        (tmp / "summary.json").write_text(dumps(result.summary), encoding="utf-8")
-        frame = result.table.to_frame()
-        frame.to_csv(tmp / "incidents.csv", index=False, float_format="%.3f", lineterminator="\n")
-        (tmp / "summary.txt").write_text(
-            report.summary_text(result.summary) + "\n", encoding="utf-8"
-        )
+        figures: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         if plots:
             rules = result.scenario.rules
-            report.plot_response_times(result.table, rules, tmp / "response_times.png")
-            report.plot_by_hour(result.summary, tmp / "on_time_by_hour.png")
-            report.plot_by_office(result.summary, tmp / "on_time_by_office.png")
-            mapplot.draw_on_time_map(result.world, result.summary, tmp / "on_time_map.png")
+            figures = [
+                (mapplot.draw_on_time_map, (result.world, result.summary, tmp / "on_time_map.png")),
+                (report.plot_response_times, (result.table, rules, tmp / "response_times.png")),
+                (report.plot_by_office, (result.summary, tmp / "on_time_by_office.png")),
+                (report.plot_by_hour, (result.summary, tmp / "on_time_by_hour.png")),
+            ]
+        with _drawing(figures):
+            (tmp / "summary.json").write_text(dumps(result.summary), encoding="utf-8")
+            frame = result.table.to_frame()
+            frame.to_csv(
+                tmp / "incidents.csv", index=False, float_format="%.3f", lineterminator="\n"
+            )
+            (tmp / "summary.txt").write_text(
+                report.summary_text(result.summary) + "\n", encoding="utf-8"
+            )
         if extra is not None:
             extra(tmp)
     return out
+
+
+@contextlib.contextmanager
+def _drawing(figures: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> Iterator[None]:
+    """Draw figures while the block runs: in forked processes where the platform allows.
+
+    A run's figures take longer than its simulation, and each is independent of the
+    others, so on a multi-core machine they are drawn side by side. Without ``fork``
+    (Windows, or a single core) they are drawn one after another.
+    """
+    parallel = len(figures) > 1 and (os.cpu_count() or 1) > 1
+    if not parallel or "fork" not in multiprocessing.get_all_start_methods():
+        yield
+        for draw, args in figures:
+            draw(*args)
+        return
+    ctx = multiprocessing.get_context("fork")
+    procs = [(ctx.Process(target=draw, args=args, daemon=True), draw) for draw, args in figures]
+    for proc, _ in procs:
+        proc.start()
+    try:
+        yield
+    finally:
+        for proc, _ in procs:
+            proc.join()
+    failed = [draw.__name__ for proc, draw in procs if proc.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"drawing failed: {', '.join(failed)}")
