@@ -106,6 +106,20 @@ def _split(n: int, shares: dict[str, float]) -> dict[str, int]:
     return out
 
 
+def _teams(counts: dict[str, int], size: int, want_advisor: bool) -> int:
+    """Enforcer teams from the enforcers' headcount (rounded half up); advisors absorb the rest.
+
+    A team is never formed at the cost of an office's only advisor.
+    """
+    teams = (counts["enforcer"] + size // 2) // size
+    spare = counts["advisor"] + counts["enforcer"] - teams * size
+    if teams and want_advisor and spare < 1:
+        teams -= 1
+        spare += size
+    counts["advisor"] = max(spare, 0)
+    return teams
+
+
 def _assign_shifts(count: int, shifts: list[Shift]) -> np.ndarray:
     """Shift index per unit, matching the shares and well mixed along the post order."""
     cum = np.cumsum([s.share for s in shifts])
@@ -137,12 +151,7 @@ def place_staff(net: StreetNetwork, areas: Areas, staff: Staff) -> Roster:
         density = staff.per_km2_by_office.get(name, staff.per_km2)
         people = math.ceil(density * areas.office_km2[k] - 1e-9)
         counts = _split(people, mix)
-        teams = round(counts["enforcer"] / staff.enforcer_team_size)
-        if counts["enforcer"] > 0:
-            teams = max(teams, 1)
-        counts["advisor"] += counts["enforcer"] - teams * staff.enforcer_team_size
-        counts["advisor"] = max(counts["advisor"], 0)
-        counts["enforcer"] = teams
+        counts["enforcer"] = _teams(counts, staff.enforcer_team_size, mix["advisor"] > 0)
         members = office_sorted[bounds[k] : bounds[k + 1]]
         cum = np.cumsum(weights[members])
         total = cum[-1] if len(cum) else 0.0
