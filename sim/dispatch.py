@@ -49,13 +49,14 @@ class Dispatcher:
         return self._nearest(node, available)
 
     def _nearest(self, node: int, eligible: np.ndarray) -> tuple[int, float] | None:
+        units, dist = self.table.candidates(node)
+        if len(units):
+            ok = eligible[units]
+            k = int(ok.argmax())  # the first eligible: candidates are nearest first
+            if ok[k]:
+                return int(units[k]), float(dist[k])
         if not eligible.any():
             return None
-        units, dist = self.table.candidates(node)
-        ok = eligible[units]
-        k = int(ok.argmax()) if len(ok) else 0
-        if len(ok) and ok[k]:
-            return int(units[k]), float(dist[k])
         # every eligible unit is beyond the tabulated cutoff: compute exactly
         full = np.where(eligible, self.table.to_node(node), np.inf)
         best = int(full.argmin())
