@@ -1,7 +1,15 @@
-"""City-management dispatch simulator for the "double ten" rule (城管120)."""
+"""City-management dispatch simulator for the "double ten" rule (城管120).
 
+import sim
+result = sim.run(sim.load_scenario("scenarios/jinshui.yaml"), seed=1)
+table = sim.sweep(scenario, vary={"staff.per_km2": [15, 20, 25]}, replications=5)
+plan = sim.optimize(scenario, target={"double_ten": 0.95})
+"""
+
+from sim.optimize import optimize
 from sim.runner import RunResult, run, simulate
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, with_overrides
+from sim.sweep import sweep
 from sim.world import World, build_world
 
 __all__ = [
@@ -11,9 +19,11 @@ __all__ = [
     "World",
     "build_world",
     "load_scenario",
+    "optimize",
     "run",
     "scenario_from_dict",
     "simulate",
+    "sweep",
     "with_overrides",
 ]
 __version__ = "0.1.0"

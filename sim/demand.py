@@ -273,8 +273,12 @@ def generate_incidents(
     for c, (name, spec) in enumerate(d.categories.items()):
         # a stream per category: changing one category's durations leaves the others' alone
         idx = np.flatnonzero(category == c)
-        persuasion[idx] = spec.persuasion.sample(stream(seed, f"persuasion/{name}", replication), len(idx))
-        handling[idx] = spec.handling.sample(stream(seed, f"handling/{name}", replication), len(idx))
+        persuasion[idx] = spec.persuasion.sample(
+            stream(seed, f"persuasion/{name}", replication), len(idx)
+        )
+        handling[idx] = spec.handling.sample(
+            stream(seed, f"handling/{name}", replication), len(idx)
+        )
         success_p[idx] = spec.success
     persuaded = stream(seed, "outcome", replication).random(n) < success_p
     turnout = scenario.dispatch

@@ -1,0 +1,334 @@
+"""Sweeps: the tidy table, common random numbers, resumability, Dask, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+import sim
+from sim.cli import main
+from sim.metrics import ci95_halfwidth
+from sim.sweep import parse_vary, run_key, summarize
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def small(days: float = 1, offices_x: int = 2, per_day: float = 400) -> dict[str, Any]:
+    """Four (or six) street offices of 0.64 km²; at this demand density decides the outcome."""
+    return {
+        "name": "t",
+        "duration": {"days": days, "warmup_hours": 2},
+        "map": {
+            "generate": {
+                "offices_x": offices_x,
+                "offices_y": 2,
+                "office_size_m": 800,
+                "block_m": 100,
+            }
+        },
+        "demand": {"incidents_per_day": per_day},
+    }
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), e.get("PYTHONPATH", "")) if p)
+    return e
+
+
+def write_yaml(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_rows_common_random_numbers_and_summary() -> None:
+    vary = {"staff.per_km2": [7, 12, 20], "dispatch.policy": ["nearest", "own_grid_first"]}
+    runs = sim.sweep(sim.scenario_from_dict(small()), vary, replications=3, workers=1)
+    assert len(runs) == 6 * 3
+    assert list(runs.columns[:5]) == [
+        "variant",
+        "staff.per_km2",
+        "dispatch.policy",
+        "replication",
+        "seed",
+    ]
+    for col in ("double_ten", "advisor_on_time", "enforcer_on_time", "advisor_response_min.mean"):
+        assert col in runs.columns
+    assert runs["staff.per_km2"].map(type).eq(int).all()
+    # common random numbers: replication k of every variant sees the same incidents
+    per_rep = runs.groupby("replication")["incidents_occurred"].nunique()
+    assert (per_rep == 1).all()
+    assert runs.groupby("replication")["incidents_occurred"].first().nunique() > 1
+    # density matters on this map
+    means = runs.groupby("staff.per_km2")["double_ten"].mean()
+    assert means[20] > means[7] + 0.2
+
+    summary = summarize(runs)
+    assert len(summary) == 6 and (summary["replications"] == 3).all()
+    for row in summary.to_dict("records"):
+        part = runs[
+            (runs["staff.per_km2"] == row["staff.per_km2"])
+            & (runs["dispatch.policy"] == row["dispatch.policy"])
+        ]
+        for m in ("double_ten", "advisor_on_time", "incidents"):
+            assert row[m] == pytest.approx(part[m].mean())
+            assert row[f"{m}.ci95"] == pytest.approx(ci95_halfwidth(list(part[m])))
+
+
+def test_labelled_values_and_single_variant() -> None:
+    base = sim.scenario_from_dict(small())
+    runs = sim.sweep(
+        base,
+        {"dispatch.policy": {"cross borders": "nearest", "own grid": "own_grid_first"}},
+        replications=2,
+        workers=1,
+    )
+    assert sorted(runs["dispatch.policy"].unique()) == ["cross borders", "own grid"]
+    one = sim.sweep(base, replications=2, workers=1)
+    assert len(one) == 2 and "variant" in one.columns
+
+
+def test_parse_vary_reads_yaml_scalars() -> None:
+    assert parse_vary("staff.per_km2=10,15.5, 20") == ("staff.per_km2", [10, 15.5, 20])
+    _, values = parse_vary("dispatch.policy=nearest,own_grid_first")
+    assert values == ["nearest", "own_grid_first"]
+    assert parse_vary("demand.hourly_profile=[1, 2],[3, 4]")[1] == [[1, 2], [3, 4]]
+    with pytest.raises(sim.ScenarioError):
+        parse_vary("staff.per_km2")
+
+
+def test_cli_bad_vary_exits_2_before_any_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write_yaml(tmp_path / "t.yaml", small())
+    out = tmp_path / "sw"
+    code = main(["sweep", str(scenario), "--vary", "staff.per_km3=1,2", "--out", str(out)])
+    assert code == 2
+    assert "staff.per_km3" in capsys.readouterr().err
+    # one bad value among good ones: nothing runs at all
+    code = main(["sweep", str(scenario), "--vary", "staff.per_km2=10,-5,2000", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("staff.per_km2:") == 2 and "-5" in err and "2000" in err
+    assert not out.exists()
+
+
+def test_outputs_and_reuse(tmp_path: Path) -> None:
+    base = sim.scenario_from_dict(small())
+    vary = {"staff.per_km2": [8, 12, 20]}
+    first = sim.sweep(base, vary, replications=2, out=tmp_path, workers=1)
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 6
+    for name in ("runs.csv", "runs_by_office.csv", "summary.csv", "sweep.json"):
+        assert (tmp_path / name).is_file()
+    for name in (
+        "double_ten",
+        "advisor_on_time",
+        "enforcer_on_time",
+        "advisor_response_mean",
+        "overview",
+    ):
+        assert (tmp_path / "plots" / f"{name}.png").stat().st_size > 10_000
+    assert len(pd.read_csv(tmp_path / "runs.csv")) == 6
+    # the key names the resolved scenario, its seed and the replication
+    sc = sim.with_overrides(base, {"staff.per_km2": 8})
+    assert (tmp_path / "runs" / f"{run_key(sc, 1)[:32]}.json").is_file()
+    assert run_key(sc, 1) != run_key(sim.with_overrides(sc, {"seed": 2}), 1)
+    # a second sweep sharing a variant reuses its runs
+    from sim.sweep import run_sweep
+
+    again = run_sweep(
+        base, {"staff.per_km2": [12, 25]}, replications=2, out=tmp_path, workers=1, plots=False
+    )
+    assert (again.reused, again.computed) == (2, 2)
+    pd.testing.assert_frame_equal(
+        again.runs[again.runs["staff.per_km2"] == 12]
+        .drop(columns="variant")
+        .reset_index(drop=True),
+        first[first["staff.per_km2"] == 12].drop(columns="variant").reset_index(drop=True),
+    )
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, bytes]]:
+    return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.glob("*.json")}
+
+
+def test_resume_after_sigkill(tmp_path: Path) -> None:
+    data = small(days=3, offices_x=3, per_day=1500)
+    scenario = write_yaml(tmp_path / "t.yaml", data)
+    out = tmp_path / "sw"
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "sweep",
+        str(scenario),
+        "--vary",
+        "staff.per_km2=10,16,24",
+        "--replications",
+        "4",
+        "--out",
+        str(out),
+        "--no-plots",
+        "--quiet",
+        "--workers",
+        "2",
+    ]
+    runs = out / "runs"
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, env=env(), stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list(runs.glob("*.json"))) < 2:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)  # the main process only, as `kill -9 PID` would
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    time.sleep(0.3)  # orphaned workers notice their closed pipe and exit without writing
+    before = _snapshot(runs)
+    assert 2 <= len(before) < 12, "the sweep should have been interrupted part-way"
+    assert not (out / "runs.csv").exists()
+    assert not list(runs.glob(".*.tmp"))  # nothing half-written
+
+    done = subprocess.run(cmd, cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(before)} reused" in done.stderr
+    after = _snapshot(runs)
+    assert len(after) == 12
+    for name, stamp in before.items():
+        assert after[name] == stamp  # untouched: same mtime, same bytes
+
+    resumed = pd.read_csv(out / "runs.csv")
+    ref = sim.sweep(
+        sim.scenario_from_dict(data), {"staff.per_km2": [10, 16, 24]}, replications=4, workers=1
+    )
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    pd.testing.assert_frame_equal(resumed, pd.read_csv(tmp_path / "ref.csv"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path) -> Iterator[str]:
+    pytest.importorskip("distributed")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path / "dask-logs"
+    logs.mkdir()
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(args: list[str], name: str) -> None:
+        with (logs / f"{name}.log").open("wb") as log:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "distributed.cli.dask_" + args[0], *args[1:]],
+                    cwd=ROOT,
+                    env=env(),
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                )
+            )
+
+    try:
+        start(
+            ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], "scheduler"
+        )
+        for i in range(2):
+            start(
+                [
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--nworkers",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                    "--local-directory",
+                    str(tmp_path / f"w{i}"),
+                ],
+                f"worker{i}",
+            )
+        from distributed import Client
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with Client(address, timeout="2s") as client:
+                    client.wait_for_workers(2, timeout=30)
+                break
+            except (OSError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield address
+    finally:
+        for p in reversed(procs):
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def test_dask_cluster_gives_the_local_results(dask_cluster: str, tmp_path: Path) -> None:
+    data = small()
+    scenario = write_yaml(tmp_path / "t.yaml", data)
+    out = tmp_path / "sw"
+    code = main(
+        [
+            "sweep",
+            str(scenario),
+            "--vary",
+            "staff.per_km2=8,14,20",
+            "--vary",
+            "dispatch.policy=nearest,own_grid_first",
+            "--replications",
+            "2",
+            "--out",
+            str(out),
+            "--no-plots",
+            "--quiet",
+            "--scheduler",
+            dask_cluster,
+        ]
+    )
+    assert code == 0
+    stored = [json.loads(p.read_text()) for p in (out / "runs").glob("*.json")]
+    assert len(stored) == 12
+    remote = pd.read_csv(out / "runs.csv")
+    local = sim.sweep(
+        sim.scenario_from_dict(data, base_dir=tmp_path),
+        {"staff.per_km2": [8, 14, 20], "dispatch.policy": ["nearest", "own_grid_first"]},
+        replications=2,
+        workers=1,
+    )
+    local.to_csv(tmp_path / "local.csv", index=False)
+    pd.testing.assert_frame_equal(remote, pd.read_csv(tmp_path / "local.csv"))
