@@ -56,6 +56,10 @@ def test_one_way_streets_are_kept_when_staff_obey_them() -> None:
     assert not np.allclose(d[:, :3], d[:, :3].T)
 
 
+@pytest.mark.skipif(
+    not (OSM_DIR / "west-oakland.osm.bz2").is_file(),
+    reason="the shared OSM test data (../shared/data/osm beside the repository) is not here",
+)
 def test_west_oakland_from_shared_data_and_graphml_roundtrip(tmp_path: Path) -> None:
     net = read_map_file(OSM_DIR / "west-oakland.osm.bz2", two_way=True)
     assert net.n > 20 and net.crs == "EPSG:32610"
