@@ -75,6 +75,7 @@ class DispatchModel:
             marks.update(crew.units.boundaries())
         self._shift_marks = sorted(marks) or [0.0]
         self._shift_pending = False
+        self._duty_until = self._next_mark(0.0)  # on-duty flags hold until this minute
         self.events = 0  # scheduled events, for benchmarks
 
     # ----------------------------------------------------------------- running
@@ -105,6 +106,25 @@ class DispatchModel:
             self._next_arrival += 1
             self._at(self.inc.instructed[i] - self.env.now, self._on_instruction, i)
 
+    def _next_mark(self, now: float) -> float:
+        """The first shift boundary strictly after ``now``."""
+        tod = now % 1440.0
+        later = [m for m in self._shift_marks if m > tod + 1e-9]
+        return now + ((later[0] - tod) if later else (1440.0 - tod + self._shift_marks[0]))
+
+    def _sync_duty(self) -> None:
+        """Bring who is on duty up to the present before anyone is dispatched or freed.
+
+        This makes the answer independent of whether a shift change and another event
+        at the same minute happen to be processed in one order or the other, and keeps
+        it right after the horizon, when the shift clock may have stopped.
+        """
+        now = self.env.now
+        if now >= self._duty_until:
+            for crew in self.crews.values():
+                crew.set_duty(now + 1e-6)  # the shift in force from this minute on
+            self._duty_until = self._next_mark(now)
+
     def _schedule_next_shift_change(self) -> None:
         """Shift changes run to the horizon, and after it for as long as anyone waits."""
         now = self.env.now
@@ -112,10 +132,7 @@ class DispatchModel:
         if now >= self.horizon and not any(c.queue for c in self.crews.values()):
             return
         self._shift_pending = True
-        tod = now % 1440.0
-        later = [m for m in self._shift_marks if m > tod + 1e-9]
-        wait = (later[0] - tod) if later else (1440.0 - tod + self._shift_marks[0])
-        self._at(wait, self._on_shift_change, 0)
+        self._at(self._next_mark(now) - now, self._on_shift_change, 0)
 
     # ------------------------------------------------------------------ events
 
@@ -124,9 +141,8 @@ class DispatchModel:
         self._request(ADVISOR, _payload(ev))
 
     def _on_shift_change(self, ev: simpy.Event) -> None:
-        now = self.env.now
-        for role, crew in self.crews.items():
-            crew.set_duty(now)
+        self._sync_duty()
+        for role in self.crews:
             self._drain(role)
         self._schedule_next_shift_change()
 
@@ -140,6 +156,7 @@ class DispatchModel:
             self._request(ENFORCER, i)
 
     def _on_free(self, role: str, ev: simpy.Event) -> None:
+        self._sync_duty()
         crew = self.crews[role]
         u = _payload(ev)
         crew.idle[u] = True
@@ -156,6 +173,7 @@ class DispatchModel:
     # ---------------------------------------------------------------- dispatch
 
     def _request(self, role: str, i: int) -> None:
+        self._sync_duty()
         crew = self.crews[role]
         choice = None if crew.queue else crew.dispatcher.pick(int(self.inc.node[i]), crew.available)
         if choice is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -202,3 +203,47 @@ def test_an_escalation_after_the_horizon_waits_for_the_next_enforcer_shift() -> 
     assert t["persuasion_ended"][0] == pytest.approx(1450.0)  # fails after the 1-day horizon
     assert t["enforcer_dispatched"][0] == pytest.approx(1440.0 + 480.0)
     assert t["advisor_released"][0] == pytest.approx(1440.0 + 480.0)  # waited on scene
+
+
+def _two_shift_line(role: str) -> dict[str, Any]:
+    """A two-node street; unit 0 of ``role`` works nights (20:00-08:00), unit 1 days."""
+    data = queue_scenario(1, 5.0, 0.0, days=1)
+    data["duration"]["warmup_hours"] = 0
+    data["map"]["inline"] = {
+        "nodes": [{"id": 0, "x": 0, "y": 0}, {"id": 1, "x": 100, "y": 0}],
+        "edges": [{"u": 0, "v": 1}],
+    }
+    data["staff"]["posts"][role] = [{"node": 0}, {"node": 1}]
+    data["staff"]["shifts"] = {
+        role: [
+            {"start": "20:00", "end": "08:00", "share": 0.5},
+            {"start": "08:00", "end": "20:00", "share": 0.5},
+        ]
+    }
+    return data
+
+
+def test_dispatch_at_a_shift_boundary_goes_to_the_incoming_shift() -> None:
+    data = _two_shift_line("advisor")
+    data["demand"]["scheduled"] = [{"at_min": 480, "node": 0, "category": "only"}]
+    sc = sim.scenario_from_dict(data)
+    world = sim.build_world(sc)
+    night = int(np.flatnonzero(world.roster["advisor"].on_duty(0.0))[0])
+    t = sim.run(sc, world=world).table
+    assert t["advisor_dispatched"][0] == pytest.approx(480.0)
+    assert int(t["advisor"][0]) != night  # 08:00 belongs to the day shift
+
+
+def test_after_the_horizon_only_staff_on_duty_are_sent() -> None:
+    data = _two_shift_line("enforcer")
+    data["demand"]["categories"]["only"].update(
+        persuasion={"dist": "fixed", "value": 565}, success=0.0
+    )
+    data["demand"]["scheduled"] = [{"at_min": 1430, "node": 0, "category": "only"}]
+    sc = sim.scenario_from_dict(data)
+    world = sim.build_world(sc)
+    day = int(np.flatnonzero(world.roster["enforcer"].on_duty(12 * 60.0))[0])
+    t = sim.run(sc, world=world).table
+    assert t["persuasion_ended"][0] == pytest.approx(1995.0)  # 09:15 on day 2, past the horizon
+    assert t["enforcer_dispatched"][0] == pytest.approx(1995.0)
+    assert int(t["enforcer_team"][0]) == day
