@@ -46,8 +46,10 @@ def _tabulate(
     units = np.concatenate(unit_parts) if unit_parts else np.zeros(0, np.int32)
     dist = np.concatenate(dist_parts) if dist_parts else np.zeros(0, np.float32)
     del node_parts, unit_parts, dist_parts
-    # one sort key: the node, then the distance as a fraction below 1; a stable sort keeps
-    # equally distant units in unit order, so ties always break the same way
+    by_unit = np.argsort(units, kind="stable")
+    nodes, units, dist = nodes[by_unit], units[by_unit], dist[by_unit]
+    # one sort key: the node, then the distance as a fraction below 1; the stable sort
+    # keeps equally distant units in unit order, as the exact fallback's argmin does
     scale = float(dist.max()) * (1 + 1e-6) + 1.0 if len(dist) else 1.0
     order = np.argsort(nodes + dist.astype(np.float64) / scale, kind="stable")
     ptr = np.searchsorted(nodes[order], np.arange(n + 1)).astype(np.int64)

@@ -91,3 +91,21 @@ def test_network_cache_roundtrip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert cached.content_hash() == parsed.content_hash()
     monkeypatch.setenv("SIM_NO_CACHE", "1")
     assert cache.cache_dir() is None
+
+
+@pytest.mark.parametrize("minutes", [20.0, 0.01])
+def test_equally_near_units_tie_to_the_lower_index_with_or_without_the_table(
+    minutes: float,
+) -> None:
+    import sim
+
+    data = {
+        "name": "tie",
+        "map": {"inline": {"nodes": [{"id": i, "x": 100.0 * i, "y": 0} for i in range(3)],
+                           "edges": [{"u": 0, "v": 1}, {"u": 1, "v": 2}]}},
+        "travel": {"precompute_minutes": minutes},
+        "staff": {"posts": {"advisor": [{"node": 2}, {"node": 0}], "enforcer": [{"node": 1}]}},
+    }  # fmt: skip
+    world = sim.build_world(sim.scenario_from_dict(data))
+    pick = world.dispatcher("advisor").pick(world.net.index_of(1), np.ones(2, dtype=bool))
+    assert pick is not None and pick[0] == 0
