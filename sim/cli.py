@@ -267,7 +267,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.sweep import parse_vary, run_sweep, summary_text
+    from sim.sweeps import parse_vary, run_sweep, summary_text
 
     vary: dict[str, Any] = {}
     for text in args.vary:
@@ -305,12 +305,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    from sim.optimize import optimize_plan, parse_target, plan_text
+    from sim.staffing import optimize_plan, parse_target, plan_text
 
     target = dict(parse_target(t) for t in args.target)
     mix_values = None
     if args.mix_values:
-        from sim.sweep import parse_vary
+        from sim.sweeps import parse_vary
 
         mix_values = parse_vary(f"staff.mix.advisor={args.mix_values}")[1]
     scenario = load(args)

@@ -14,9 +14,10 @@ import yaml
 from scipy import stats
 
 import sim
+from sim import sweeps
 from sim.cli import main
-from sim.optimize import parse_target
-from sim.sweep import run_sweep
+from sim.staffing import Plan, parse_target, plan_text, write_plan
+from sim.sweeps import run_sweep
 
 SMALL: dict[str, Any] = {
     "name": "t",
@@ -162,3 +163,41 @@ def test_bad_targets(tmp_path: Path, capsys: Any) -> None:
         main(["optimize", str(scenario), "--replications", "1", "--out", str(tmp_path / "o")]) == 2
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_plan_reports_district_discovery(tmp_path: Path) -> None:
+    """The target ignores discovery, so the plan shows never_found beside the uniform plan."""
+    table = sim.optimize(
+        sim.scenario_from_dict(SMALL),
+        {"double_ten": 0.9},
+        replications=2,
+        workers=1,
+        max_evaluations=4,
+        out=tmp_path,
+    )
+    totals = table.attrs["totals"]
+    for key in sweeps.DISCOVERY:
+        assert totals[key] is not None and totals[f"baseline_{key}"] is not None
+    assert 0 <= totals["never_found"] <= 1
+    total = pd.read_csv(tmp_path / "plan.csv").iloc[-1]
+    assert total["office"] == "TOTAL"
+    for key in ("never_found", "baseline_never_found", "report_delay_min"):
+        assert total[key] == pytest.approx(totals[key])
+    assert "never found" in (tmp_path / "plan.txt").read_text(encoding="utf-8")
+
+
+def test_plan_without_discovery_measures_still_writes(tmp_path: Path) -> None:
+    """Runs stored before the metrics had never_found: the columns are just empty."""
+    table = sim.optimize(
+        sim.scenario_from_dict(SMALL),
+        {"double_ten": 0.9},
+        replications=2,
+        workers=1,
+        max_evaluations=3,
+    )
+    plan = Plan(table, dict(table.attrs["totals"]), dict(table.attrs["meta"]))
+    for key in sweeps.DISCOVERY:
+        plan.totals[key] = plan.totals[f"baseline_{key}"] = None
+    write_plan(plan, tmp_path)
+    assert "never found" not in plan_text(plan)
+    assert "never_found" in pd.read_csv(tmp_path / "plan.csv").columns

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
 import json
 import os
 import signal
@@ -13,14 +16,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 import sim
+import sim.sweeps
+from sim import staffing, sweeps
 from sim.cli import main
 from sim.metrics import ci95_halfwidth
-from sim.sweep import parse_vary, run_key, summarize
+from sim.sweeps import Executor, parse_vary, run_key, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -146,7 +152,7 @@ def test_outputs_and_reuse(tmp_path: Path) -> None:
     assert (tmp_path / "runs" / f"{run_key(sc, 1)[:32]}.json").is_file()
     assert run_key(sc, 1) != run_key(sim.with_overrides(sc, {"seed": 2}), 1)
     # a second sweep sharing a variant reuses its runs
-    from sim.sweep import run_sweep
+    from sim.sweeps import run_sweep
 
     again = run_sweep(
         base, {"staff.per_km2": [12, 25]}, replications=2, out=tmp_path, workers=1, plots=False
@@ -332,3 +338,107 @@ def test_dask_cluster_gives_the_local_results(dask_cluster: str, tmp_path: Path)
     )
     local.to_csv(tmp_path / "local.csv", index=False)
     pd.testing.assert_frame_equal(remote, pd.read_csv(tmp_path / "local.csv"))
+
+
+def test_api_functions_do_not_shadow_their_modules() -> None:
+    assert callable(sim.sweep) and callable(sim.optimize)
+    assert inspect.ismodule(importlib.import_module("sim.sweeps"))
+    assert inspect.ismodule(importlib.import_module("sim.staffing"))
+    assert sim.sweeps.__name__ == "sim.sweeps"  # `import sim.sweeps` gives the module
+    assert sim.sweep is sweeps.sweep and sim.optimize is staffing.optimize
+
+
+def _keyword_options(fn: Any) -> set[str]:
+    params = inspect.signature(fn).parameters.values()
+    return {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def test_short_api_takes_exactly_the_full_functions_options() -> None:
+    # the defaults live only on run_sweep / optimize_plan; the TypedDicts list the names
+    assert set(sweeps.SweepOptions.__annotations__) == _keyword_options(sweeps.run_sweep)
+    assert set(staffing.OptimizeOptions.__annotations__) == _keyword_options(staffing.optimize_plan)
+    for fn in (sweeps.sweep, staffing.optimize):
+        assert not _keyword_options(fn)  # nothing of its own to drift
+
+
+def test_later_larger_batches_get_more_worker_processes() -> None:
+    """The optimiser's pattern: a first batch of R runs, then many plans × R runs."""
+    base = sim.scenario_from_dict(small())
+    with Executor(workers=4) as ex:
+        ex.run([base], 2)
+        assert 1 <= ex.processes <= 2  # a small batch starts no more processes than it needs
+        plans = [sim.with_overrides(base, {"staff.per_km2": d}) for d in (8, 12, 16)]
+        ex.run(plans, 2)
+        assert ex.processes >= 3  # not stuck at the first batch's 2
+        assert (ex.computed, ex.reused) == (8, 0)
+
+
+def test_run_key_covers_simulating_code_and_library_versions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sc = sim.scenario_from_dict(small())
+    key = run_key(sc, 0)
+    folder = Path(sweeps.__file__).parent
+    # the listed modules are closed under their imports within sim (new helpers get listed)
+    listed = set(sweeps.SIMULATION_MODULES)
+    for name in listed:
+        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "sim":
+                used = {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim."):
+                used = {str(node.module).split(".")[1]}
+            else:
+                continue
+            assert used <= listed, f"{name} imports {used - listed}, not in SIMULATION_MODULES"
+    assert not {"sweeps", "staffing", "report", "mapplot", "results", "cli"} & listed
+    for attr in ("np.__version__", "scipy.__version__"):
+        sweeps.code_fingerprint.cache_clear()
+        with monkeypatch.context() as m:
+            if attr.startswith("np"):
+                m.setattr(np, "__version__", "0.0.0")
+            else:
+                m.setattr(importlib.import_module("scipy"), "__version__", "0.0.0")
+            assert run_key(sc, 0) != key
+        sweeps.code_fingerprint.cache_clear()
+    assert run_key(sc, 0) == key
+
+
+def test_world_errors_name_the_variant(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown office shows only when the variant's world is built; say which variant."""
+    code = main(
+        [
+            "sweep",
+            str(ROOT / "scenarios" / "jinshui.yaml"),
+            "--vary",
+            "staff.per_km2_by_office={Nope: 5},{Office-01: 5}",
+            "--days",
+            "0.05",
+            "--replications",
+            "1",
+            "--workers",
+            "1",
+            "--no-plots",
+            "--quiet",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    line = next(x for x in err.splitlines() if "Nope" in x)
+    assert line.strip().startswith("staff.per_km2_by_office.Nope:")
+    assert line.endswith('(variant staff.per_km2_by_office={"Nope": 5})'), line
+
+
+def test_discovery_measures_reach_the_tables(tmp_path: Path) -> None:
+    """never_found and report_delay_min (the target ignores discovery) are table columns."""
+    base = sim.scenario_from_dict(small())
+    sweeps.run_sweep(
+        base, {"staff.per_km2": [8, 20]}, replications=2, out=tmp_path, workers=1, plots=False
+    )
+    runs, summary = pd.read_csv(tmp_path / "runs.csv"), pd.read_csv(tmp_path / "summary.csv")
+    for name in sweeps.DISCOVERY:
+        [col] = [c for c in runs.columns if c.split(".")[-1] == name]
+        assert runs[col].notna().all()
+        assert {col, f"{col}.ci95"} <= set(summary.columns)
+        if name == "never_found":
+            assert runs[col].between(0, 1).all()

@@ -36,14 +36,14 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import numpy as np
 from scipy.special import stdtrit  # Student's t quantile, without scipy.stats' import cost
 
 from sim.runner import prepare
 from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
-from sim.sweep import Executor
+from sim.sweeps import DISCOVERY, Executor, discovery_measure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,6 +90,7 @@ class Evaluation:
     staff: np.ndarray  # people per office × role (grid, advisor, enforcer)
     incidents: np.ndarray  # mean measured instructions per replication
     margin: float  # least (lower bound − target) over offices and measures
+    discovery: dict[str, float | None]  # district means of DISCOVERY (None: not measured)
 
     @property
     def feasible(self) -> bool:
@@ -244,8 +245,23 @@ class _Search:
         incidents = np.array(
             [np.mean([r["by_office"][o]["incidents"] for r in records]) for o in range(k)]
         )
+        discovery: dict[str, float | None] = {}
+        for key in DISCOVERY:
+            per_rep = [discovery_measure(r["measures"], key) for r in records]
+            got = [float(v) for v in per_rep if v is not None]
+            discovery[key] = float(np.mean(got)) if got else None
         return Evaluation(
-            people, advisor_share, mean, lower, ci, passes, assessable, staff, incidents, margin
+            people,
+            advisor_share,
+            mean,
+            lower,
+            ci,
+            passes,
+            assessable,
+            staff,
+            incidents,
+            margin,
+            discovery,
         )
 
     def _record(self, phase: str, ev: Evaluation) -> None:
@@ -408,7 +424,20 @@ def optimize_plan(
     progress: bool = False,
     log: Log | None = None,
 ) -> Plan:
-    """Search the least staff per street office; see :func:`optimize` and the module doc."""
+    """The least staff per street office so that every office meets ``target``.
+
+    ``target`` maps measures (``double_ten``, ``advisor_on_time``, ``enforcer_on_time``)
+    to shares; default: double ten at the scenario's ``rules.target``. An office meets
+    it when the one-sided ``confidence`` lower bound over ``replications`` of its mean
+    share reaches it. ``mix="advisor"`` also tries advisor shares of advisors +
+    enforcers (``mix_values``; default the current share ± 0.1). The search starts at
+    the uniform density ``start``, changes offices by ``step`` per km² within
+    ``min_density``..``max_density``, evaluates at most ``max_evaluations`` plans and
+    compares with the uniform ``baseline``. ``out``, ``scheduler``, ``workers`` and
+    ``progress`` are as for :func:`sim.sweeps.run_sweep`; ``log`` receives progress lines.
+    These keyword options, with these defaults, are also those of :func:`optimize`
+    (:class:`OptimizeOptions`). See the module doc for the method.
+    """
     targets = dict(target) if target else {"double_ten": prepare(scenario).rules.target}
     problems = [
         f"--target {m}: unknown measure (use {', '.join(MEASURES)})"
@@ -520,44 +549,42 @@ def optimize_plan(
     return plan
 
 
+class OptimizeOptions(TypedDict, total=False):
+    """The keyword options of :func:`optimize`: those of :func:`optimize_plan`, with its defaults."""
+
+    replications: int
+    days: float | None
+    seed: int | None
+    confidence: float
+    mix: str | None
+    mix_values: Sequence[float] | None
+    start: float
+    step: float
+    min_density: float
+    max_density: float
+    baseline: float
+    max_evaluations: int
+    out: str | Path | None
+    scheduler: str | None
+    workers: int | None
+    progress: bool
+    log: Log | None
+
+
 def optimize(
     scenario: Scenario,
     target: Mapping[str, float] | None = None,
-    *,
-    replications: int = 10,
-    days: float | None = None,
-    seed: int | None = None,
-    confidence: float = 0.95,
-    mix: str | None = None,
-    mix_values: Sequence[float] | None = None,
-    start: float = 10.0,
-    step: float = 1.0,
-    min_density: float = 2.0,
-    max_density: float = 100.0,
-    baseline: float = 20.0,
-    max_evaluations: int = 200,
-    out: str | Path | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    progress: bool = False,
+    **options: Unpack[OptimizeOptions],
 ) -> pd.DataFrame:
     """The least staff per street office so that every office meets ``target``.
 
-    ``target`` maps measures (``double_ten``, ``advisor_on_time``, ``enforcer_on_time``)
-    to shares; default: double ten at the scenario's ``rules.target``. An office meets
-    it when the one-sided ``confidence`` lower bound over ``replications`` of its mean
-    share reaches it. ``mix="advisor"`` also tries advisor shares of advisors +
-    enforcers (``mix_values``; default the current share ± 0.1). Returns one row per
-    street office (density, staff by role, achieved shares with bounds) beside the
-    uniform ``baseline`` plan; ``.attrs`` holds ``totals`` and ``meta`` (evaluations,
-    whether the plan is feasible and locally minimal, the overrides to apply).
+    Options and defaults are those of :func:`optimize_plan`. Returns one row per street
+    office (density, staff by role, achieved shares with bounds) beside the uniform
+    baseline plan; ``.attrs`` holds ``totals`` (including the district's discovery
+    measures, e.g. ``never_found``) and ``meta`` (evaluations, whether the plan is
+    feasible and locally minimal, the overrides to apply).
     """
-    plan = optimize_plan(
-        scenario, target, replications=replications, days=days, seed=seed, confidence=confidence, mix=mix,
-        mix_values=mix_values, start=start, step=step, min_density=min_density, max_density=max_density,
-        baseline=baseline, max_evaluations=max_evaluations, out=out, scheduler=scheduler, workers=workers,
-        progress=progress,
-    )  # fmt: skip
+    plan = optimize_plan(scenario, target, **options)
     table = plan.table.copy()
     table.attrs = {"totals": plan.totals, "meta": plan.meta}
     return table
@@ -622,10 +649,14 @@ def _table(
         if base_total
         else None,
     }
+    # district-level discovery: the target says nothing about problems left unfound
+    for key in DISCOVERY:
+        totals[key] = _f(ev.discovery.get(key))
+        totals[f"baseline_{key}"] = _f(uniform.discovery.get(key))
     return table, totals
 
 
-def _f(x: float) -> float | None:
+def _f(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(float(x)) else round(float(x), 6)
 
 
@@ -697,6 +728,19 @@ def plan_text(plan: Plan) -> str:
         f"{meta['evaluations']} plan evaluations (budget {meta['max_evaluations']}), "
         f"{meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused",
     ]
+    lost, base_lost = tot.get("never_found"), tot.get("baseline_never_found")
+    if lost is not None:
+        delay, base_delay = tot.get("report_delay_min"), tot.get("baseline_report_delay_min")
+        delays = (
+            f"; mean report delay {delay:.1f} min (uniform {base_delay:.1f})"
+            if delay is not None and base_delay is not None
+            else ""
+        )
+        lines.append(
+            f"discovery (district; not part of the target): {pct(lost)} of problems never found "
+            f"(uniform {pct(base_lost)}){delays}; the role mix is kept, so fewer staff means "
+            "fewer grid members on patrol"
+        )
     if meta["mixes_tried"]:
         tried = ", ".join(f"{x['advisor_share']:.0%} → {x['staff']:,}" for x in meta["mixes_tried"])
         mix = meta["mix"]
@@ -721,6 +765,7 @@ def write_plan(plan: Plan, folder: Path) -> None:
         "meets_target": tot["offices_meeting_target"] == tot["offices"],
         "baseline_staff": tot["baseline_staff"],
         "staff_change": tot["staff_change"],
+        **{k: tot.get(k) for k in (*DISCOVERY, *(f"baseline_{k}" for k in DISCOVERY))},
     }
     csv = pd.concat([plan.table, pd.DataFrame([total])], ignore_index=True)
     write_text_atomic(folder / "plan.csv", str(csv.to_csv(index=False, lineterminator="\n")))

@@ -3,7 +3,7 @@
 This is the Python API behind ``python -m sim sweep``::
 
     import sim
-    from sim.sweep import summarize
+    from sim.sweeps import summarize
 
     runs = sim.sweep(sim.load_scenario("scenarios/jinshui.yaml"),
                      vary={"staff.per_km2": [10, 20, 30]}, replications=5, days=1)
@@ -18,7 +18,7 @@ key is a hash of the resolved scenario (seed included) and the replication. Runn
 same sweep again computes only the runs that are missing, so an interrupted sweep loses
 nothing already finished, and a sweep that shares runs with an earlier one reuses them.
 
-Runs execute on all local cores (one worker process per core; a worker keeps the
+Runs execute on all local cores (up to one worker process per core; a worker keeps the
 world of its current variant, and replications of one variant go to the same worker
 where that saves building the world again) or, with ``scheduler="tcp://host:port"``,
 on a Dask distributed cluster.
@@ -40,7 +40,7 @@ from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
 import numpy as np
 import yaml
@@ -55,6 +55,10 @@ if TYPE_CHECKING:
     from sim.world import World
 
 FORMAT = "chengguan-sim/run-1"  # bump when a stored run's content changes meaning
+
+# Discovery measures of sim.metrics.replication_measures (flattened as ``discovery.<name>``):
+# the double-ten clocks start at the instruction, so only these show problems left unfound.
+DISCOVERY: tuple[str, ...] = ("never_found", "report_delay_min")
 
 # Measure columns of the tidy table, in this order (anything else follows).
 MEASURES: tuple[str, ...] = (
@@ -76,6 +80,7 @@ MEASURES: tuple[str, ...] = (
     "incidents",
     "escalated",
     "incidents_occurred",
+    *(f"discovery.{name}" for name in DISCOVERY),
     "headcount.total",
     "headcount.grid",
     "headcount.advisor",
@@ -84,7 +89,15 @@ MEASURES: tuple[str, ...] = (
     "area_km2",
 )
 ID_COLUMNS = ("variant", "replication", "seed")
+
+
 OFFICE_MEASURES = ("incidents", "escalated", "advisor_on_time", "enforcer_on_time", "double_ten")
+
+
+def discovery_measure(measures: Mapping[str, Any], name: str) -> Any:
+    """A discovery measure (:data:`DISCOVERY`) of a run's flat measures; None when absent."""
+    return measures.get(f"discovery.{name}", measures.get(name))
+
 
 # --------------------------------------------------------------------- variants
 
@@ -207,27 +220,55 @@ def _file_stamps(sc: Scenario) -> dict[str, Any]:
     return out
 
 
-# Modules that only present results: editing them does not invalidate stored runs.
-_PRESENTATION = frozenset(
-    {"__main__.py", "cli.py", "mapplot.py", "optimize.py", "report.py", "results.py"}
+# The modules whose code determines a run's numbers. Editing any other module (plots,
+# tables, the CLI, the optimiser's search) does not invalidate stored runs; a new module
+# that takes part in simulating must be added here.
+SIMULATION_MODULES: tuple[str, ...] = (
+    "scenario",
+    "distributions",
+    "rng",
+    "network",
+    "mapgen",
+    "areas",
+    "staff",
+    "travel",
+    "demand",
+    "dispatch",
+    "model",
+    "records",
+    "metrics",
+    "world",
+    "runner",
+    "cache",
 )
 
 
 @functools.cache
 def code_fingerprint() -> str:
-    """Digest of the simulator's source, so runs stored by other code are not reused."""
+    """Digest of what determines a run's numbers, so runs stored by other code are not reused.
+
+    Covers the source of :data:`SIMULATION_MODULES`, of :func:`run_replication` (which
+    turns a simulated table into the stored measures) and the numpy and scipy versions.
+    """
+    import inspect
+
+    import scipy
+
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        if path.name not in _PRESENTATION:
-            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    folder = Path(__file__).resolve().parent
+    for name in SIMULATION_MODULES:
+        h.update(name.encode() + b"\0" + (folder / f"{name}.py").read_bytes() + b"\0")
+    h.update(inspect.getsource(run_replication).encode("utf-8") + b"\0")
+    h.update(f"numpy {np.__version__}\0scipy {scipy.__version__}".encode())
     return h.hexdigest()[:16]
 
 
 def run_key(sc: Scenario, replication: int) -> str:
     """Key of one run: hash of the resolved scenario (sorted keys), its seed and the replication.
 
-    Also covered: the record format, the simulator's source (:func:`code_fingerprint`) and
-    the size and modification time of any map files the scenario reads.
+    Also covered: the record format, the simulating code and the numpy and scipy versions
+    (:func:`code_fingerprint`) and the size and modification time of any map files the
+    scenario reads.
     """
     payload = {
         "format": FORMAT,
@@ -246,10 +287,15 @@ _WORLDS: OrderedDict[str, World] = OrderedDict()
 _WORLD_CACHE = 2
 
 
+def world_key(scenario: dict[str, Any], base_dir: str) -> str:
+    """Runs with the same world key share a built world (resolved scenario and base folder)."""
+    return hashlib.sha256((_canonical(scenario) + "\0" + base_dir).encode("utf-8")).hexdigest()
+
+
 def _world(scenario: dict[str, Any], base_dir: str) -> tuple[World, float]:
     from sim.world import build_world
 
-    key = hashlib.sha256((_canonical(scenario) + "\0" + base_dir).encode("utf-8")).hexdigest()
+    key = world_key(scenario, base_dir)
     if key in _WORLDS:
         _WORLDS.move_to_end(key)
         return _WORLDS[key], 0.0
@@ -327,7 +373,7 @@ class Task:
     scenario: dict[str, Any]
     base_dir: str
     replication: int
-    world: str  # tasks with the same world key share a built world
+    variant: str = ""  # names the variant in problems found only when its world is built
 
 
 class Backend(Protocol):
@@ -381,9 +427,11 @@ def _serve(read_fd: int, write_fd: int) -> None:
 
 
 class LocalProcesses:
-    """One worker process per lane, each fed one task at a time through a pipe.
+    """Up to one worker process per lane, each fed one task at a time through a pipe.
 
-    Workers are fresh interpreters (``python -c``) that import only :mod:`sim.sweep`, so
+    A lane's process starts when the lane gets its first task, so a small batch starts
+    few processes and a later, larger batch (the optimiser's) still gets every lane.
+    Workers are fresh interpreters (``python -c``) that import only :mod:`sim.sweeps`, so
     they work from scripts without a ``__main__`` guard and from notebooks alike. They
     never write results: the parent stores each record as it arrives, so a killed parent
     leaves nothing half-done, and its workers exit when their pipe closes.
@@ -391,35 +439,53 @@ class LocalProcesses:
 
     def __init__(self, lanes: int) -> None:
         import subprocess
-        import sys
         from multiprocessing.connection import Connection
 
         root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        self._env = dict(os.environ)
+        self._env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (root, self._env.get("PYTHONPATH", "")) if p
+        )
         self.lanes = lanes
-        self._send: list[Connection] = []
-        self._recv: list[Connection] = []
-        self._procs: list[subprocess.Popen[bytes]] = []
-        for _ in range(lanes):
-            task_r, task_w = os.pipe()
-            result_r, result_w = os.pipe()
-            code = f"from sim.sweep import _serve; _serve({task_r}, {result_w})"
+        self._send: dict[int, Connection] = {}
+        self._recv: dict[int, Connection] = {}
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}
+        self._busy: set[int] = set()
+
+    @property
+    def started(self) -> int:
+        """Worker processes started so far."""
+        return len(self._procs)
+
+    def _start(self, lane: int) -> None:
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
+
+        task_r, task_w = os.pipe()
+        result_r, result_w = os.pipe()
+        code = f"from sim.sweeps import _serve; _serve({task_r}, {result_w})"
+        try:
             proc = subprocess.Popen(
                 [sys.executable, "-c", code],
                 pass_fds=(task_r, result_w),
                 stdin=subprocess.DEVNULL,
-                env=env,
+                env=self._env,
                 start_new_session=True,  # a Ctrl-C in the terminal reaches only the parent
             )
-            os.close(task_r)
-            os.close(result_w)
-            self._send.append(Connection(task_w, readable=False))
-            self._recv.append(Connection(result_r, writable=False))
-            self._procs.append(proc)
-        self._busy: set[int] = set()
+        except BaseException:
+            for fd in (task_r, task_w, result_r, result_w):
+                os.close(fd)
+            raise
+        os.close(task_r)
+        os.close(result_w)
+        self._send[lane] = Connection(task_w, readable=False)
+        self._recv[lane] = Connection(result_r, writable=False)
+        self._procs[lane] = proc
 
     def submit(self, lane: int, task: Task) -> None:
+        if lane not in self._procs:
+            self._start(lane)
         try:
             self._send[lane].send((task.scenario, task.base_dir, task.replication))
         except OSError:
@@ -452,16 +518,16 @@ class LocalProcesses:
         return out
 
     def close(self) -> None:
-        for lane, proc in enumerate(self._procs):
+        for lane, proc in self._procs.items():
             if lane in self._busy:
                 proc.terminate()  # interrupted mid-run: its result is not wanted
             else:
                 with contextlib.suppress(OSError):
                     self._send[lane].send(None)
-        for conn in (*self._send, *self._recv):
+        for conn in (*self._send.values(), *self._recv.values()):
             conn.close()
         deadline = time.monotonic() + 3.0
-        for proc in self._procs:
+        for proc in self._procs.values():
             try:
                 proc.wait(timeout=max(0.05, deadline - time.monotonic()))
             except Exception:
@@ -554,7 +620,8 @@ class Executor:
     """Runs (scenario, replication) pairs on a backend, reusing and storing records.
 
     Keep one open across several batches (the optimiser does) so worker processes and
-    their cached worlds survive between batches.
+    their cached worlds survive between batches. Local worker processes start as lanes
+    get work, up to ``workers`` (default: all cores), whatever the size of the first batch.
     """
 
     out: Path | None = None
@@ -581,29 +648,43 @@ class Executor:
     def store(self) -> RunStore | None:
         return RunStore(self.out / "runs") if self.out is not None else None
 
-    def _open(self, n_tasks: int) -> Backend:
+    @property
+    def processes(self) -> int:
+        """Local worker processes started so far (0 in this process or on Dask)."""
+        return self._backend.started if isinstance(self._backend, LocalProcesses) else 0
+
+    def _open(self) -> Backend:
         if self._backend is None:
             if self.scheduler:
                 self._backend = DaskCluster(self.scheduler)
             else:
                 lanes = self.workers if self.workers is not None else (os.cpu_count() or 1)
-                lanes = max(1, min(lanes, n_tasks))
+                lanes = max(1, lanes)
                 self._backend = InProcess() if lanes == 1 else LocalProcesses(lanes)
         return self._backend
 
     def run(
-        self, scenarios: Sequence[Scenario], replications: int, desc: str = "runs"
+        self,
+        scenarios: Sequence[Scenario],
+        replications: int,
+        desc: str = "runs",
+        labels: Sequence[str] | None = None,
     ) -> list[list[dict[str, Any]]]:
-        """Records of replications 0..R-1 of every scenario (stored ones are reused)."""
+        """Records of replications 0..R-1 of every scenario (stored ones are reused).
+
+        ``labels`` name the scenarios (e.g. ``staff.per_km2=10``) in problems that show
+        only when a scenario's world is built.
+        """
         store = self.store
         keys = [[run_key(sc, k) for k in range(replications)] for sc in scenarios]
+        names = list(labels) if labels is not None else [""] * len(scenarios)
         records: dict[str, dict[str, Any]] = {}
         queued: set[str] = set()
         todo: OrderedDict[str, deque[Task]] = OrderedDict()
-        for sc, row in zip(scenarios, keys, strict=True):
+        for sc, row, name in zip(scenarios, keys, names, strict=True):
             resolved = sc.resolved()
             base = str(sc.base_dir)
-            wkey = hashlib.sha256((_canonical(resolved) + "\0" + base).encode("utf-8")).hexdigest()
+            wkey = world_key(resolved, base)
             for k, key in enumerate(row):
                 if key in records or key in queued:
                     continue
@@ -613,7 +694,7 @@ class Executor:
                     self.reused += 1
                 else:
                     queued.add(key)
-                    todo.setdefault(wkey, deque()).append(Task(key, resolved, base, k, wkey))
+                    todo.setdefault(wkey, deque()).append(Task(key, resolved, base, k, name))
         n_todo = sum(len(q) for q in todo.values())
         if n_todo:
             self._execute(todo, n_todo, len(records), records, store, desc)
@@ -628,7 +709,7 @@ class Executor:
         store: RunStore | None,
         desc: str,
     ) -> None:
-        backend = self._open(n_todo)
+        backend = self._open()
         bar = _bar(n_todo + n_done, n_done, desc) if self.progress else None
         lane_world: dict[int, str] = {}
         busy: dict[int, Task] = {}
@@ -663,7 +744,8 @@ class Executor:
                 for lane, result in backend.wait():
                     task = busy.pop(lane)
                     if "error" in result:
-                        raise ScenarioError(list(result["error"]))
+                        where = f" (variant {task.variant})" if task.variant else ""
+                        raise ScenarioError([f"{line}{where}" for line in result["error"]])
                     record = {"key": task.key, **result, "scenario": task.scenario}
                     if store is not None:
                         store.put(task.key, record)
@@ -1005,7 +1087,17 @@ def run_sweep(
     progress: bool = False,
     plots: bool = True,
 ) -> SweepResult:
-    """Run a sweep and (with ``out``) write its tables and plots; see :func:`sweep`."""
+    """Run every combination of ``vary`` × ``replications``; all the tables and counts.
+
+    ``vary`` maps dotted scenario keys to a list of values (or to ``{label: value}``).
+    Replication k of every variant uses the same random streams (common random numbers).
+    ``days`` and ``seed`` replace the scenario's. With ``out``, runs are stored and reused
+    (resumable) and ``runs.csv``, ``summary.csv``, the other tables and (with ``plots``)
+    the plots are written there. ``scheduler="tcp://host:port"`` runs on a Dask cluster;
+    otherwise ``workers`` processes (default: all cores; 1 runs in this process).
+    ``progress`` shows a progress bar. These keyword options, with these defaults, are
+    also those of :func:`sweep` (:class:`SweepOptions`).
+    """
     if replications < 1:
         raise ScenarioError(["--replications: must be at least 1"])
     t0 = time.perf_counter()
@@ -1013,7 +1105,12 @@ def run_sweep(
     items = variants(base, dict(vary or {}))
     folder = Path(out) if out is not None else None
     with Executor(folder, workers=workers, scheduler=scheduler, progress=progress) as ex:
-        records = ex.run([v.scenario for v in items], replications, desc=f"sweep {base.name}")
+        records = ex.run(
+            [v.scenario for v in items],
+            replications,
+            desc=f"sweep {base.name}",
+            labels=[v.title if v.labels else "" for v in items],
+        )
     runs, by_office, by_hour = tables(items, records)
     summary = summarize(runs)
     warnings = list(
@@ -1029,34 +1126,30 @@ def run_sweep(
     return result
 
 
+class SweepOptions(TypedDict, total=False):
+    """The keyword options of :func:`sweep`: those of :func:`run_sweep`, which sets the defaults."""
+
+    replications: int
+    days: float | None
+    seed: int | None
+    out: str | Path | None
+    scheduler: str | None
+    workers: int | None
+    progress: bool
+    plots: bool
+
+
 def sweep(
-    scenario: Scenario,
-    vary: Mapping[str, Any] | None = None,
-    *,
-    replications: int = 1,
-    days: float | None = None,
-    seed: int | None = None,
-    out: str | Path | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    progress: bool = False,
-    plots: bool = True,
+    scenario: Scenario, vary: Mapping[str, Any] | None = None, **options: Unpack[SweepOptions]
 ) -> pd.DataFrame:
     """Run every combination of ``vary`` × ``replications``; return the tidy run table.
 
-    ``vary`` maps dotted scenario keys to a list of values (or to ``{label: value}``).
     One row per variant × replication: ``variant``, the varied keys, ``replication``,
-    ``seed`` and every summary measure as a column. Replication k of every variant uses
-    the same random streams (common random numbers). With ``out``, runs are stored and
-    reused (resumable) and ``runs.csv``, ``summary.csv`` and plots are written there.
-    ``scheduler="tcp://host:port"`` runs on a Dask cluster; otherwise ``workers``
-    processes (default: all cores; 1 runs in this process). Means and confidence
-    intervals: :func:`summarize`.
+    ``seed`` and every summary measure as a column. Options and defaults are those of
+    :func:`run_sweep` (which also returns the per-office and per-hour tables and the
+    summary). Means and confidence intervals: :func:`summarize`.
     """
-    return run_sweep(
-        scenario, vary, replications=replications, days=days, seed=seed, out=out,
-        scheduler=scheduler, workers=workers, progress=progress, plots=plots,
-    ).runs  # fmt: skip
+    return run_sweep(scenario, vary, **options).runs
 
 
 def _csv(df: pd.DataFrame) -> str:
