@@ -17,7 +17,7 @@ from scipy.special import stdtrit
 
 from sim.records import IncidentTable
 from sim.scenario import Rules
-from sim.staff import Units
+from sim.staff import Units, in_window
 
 SCALARS = ("advisor_on_time", "enforcer_on_time", "double_ten", "incidents", "escalated")
 
@@ -61,17 +61,18 @@ def duty_unit_minutes(units: Units, start: float, end: float) -> float:
         return 0.0
     minutes = np.arange(math.floor(start), math.ceil(end)) + 0.5
     tod = minutes % 1440.0
-    per_shift = []
-    for s, e in units.shifts:
-        on = (tod >= s) & (tod < e) if s < e else (tod >= s) | (tod < e)
-        per_shift.append(float(on.sum()))
+    per_shift = [float(in_window(tod, s, e).sum()) for s, e in units.shifts]
     return float(np.bincount(units.shift, minlength=len(units.shifts)) @ np.asarray(per_shift))
 
 
 def busy_minutes(start: np.ndarray, end: np.ndarray, lo: float, hi: float) -> float:
-    """Total length of the intervals [start, end] clipped to [lo, hi]."""
-    ok = np.isfinite(start) & np.isfinite(end)
-    return float(np.clip(np.minimum(end[ok], hi) - np.maximum(start[ok], lo), 0, None).sum())
+    """Total length of the intervals [start, end] clipped to [lo, hi].
+
+    A job that started but never ended (still open when the run stopped) is busy to ``hi``.
+    """
+    ok = np.isfinite(start)
+    stop = np.where(np.isfinite(end[ok]), end[ok], hi)
+    return float(np.clip(np.minimum(stop, hi) - np.maximum(start[ok], lo), 0, None).sum())
 
 
 def replication_measures(
@@ -97,16 +98,36 @@ def replication_measures(
         "advisor_response_min": response_stats(c["advisor_response"][m]),
         "enforcer_response_min": response_stats(c["enforcer_response"][esc]),
         "utilization": util,
+        "discovery": discovery(t, warmup, horizon),
+    }
+
+
+def discovery(t: IncidentTable, warmup: float, horizon: float) -> dict[str, Any]:
+    """How problems came to light: the share never found, and how long finding took.
+
+    The clocks start at the instruction, so they say nothing of problems nobody found;
+    a plan with fewer grid members can look better on time while more go unfound.
+    """
+    window = (t["occurred"] >= warmup) & (t["occurred"] < horizon)
+    found = window & (t["channel"] >= 0)
+    delay = t["reported"][found] - t["occurred"][found]
+    return {
+        "never_found": float((window & ~found).sum()) / max(int(window.sum()), 1),
+        "report_delay_min": float(delay.mean()) if len(delay) else None,
     }
 
 
 def breakdown(
     t: IncidentTable, rules: Rules, codes: np.ndarray, labels: list[str], key: str
 ) -> list[dict[str, Any]]:
-    """On-time shares per group (office, grid, hour, category), pooled over replications."""
+    """On-time shares per group (office, grid, hour, category), pooled over replications.
+
+    Counts are per replication (a mean when there are several), like the headline counts.
+    """
     c = clocks(t, rules)
     m = t["measured"]
     esc = m & t["escalated"]
+    reps = max(len(np.unique(t["replication"])), 1)
     k = len(labels)
 
     def count(mask: np.ndarray) -> np.ndarray:
@@ -127,8 +148,8 @@ def breakdown(
         rows.append(
             {
                 key: label,
-                "incidents": int(n[g]),
-                "escalated": int(n_esc[g]),
+                "incidents": int(n[g]) if reps == 1 else float(n[g]) / reps,
+                "escalated": int(n_esc[g]) if reps == 1 else float(n_esc[g]) / reps,
                 "advisor_on_time": float(adv[g] / n[g]) if n[g] else None,
                 "enforcer_on_time": float(enf[g] / n_esc[g]) if n_esc[g] else None,
                 "double_ten": float(both[g] / n[g]) if n[g] else None,

@@ -7,7 +7,7 @@ objects). Afterwards the log and the drawn incidents are frozen into an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -141,29 +141,13 @@ class IncidentTable:
 
     @classmethod
     def concat(cls, tables: list[IncidentTable]) -> IncidentTable:
-        first = tables[0]
-        cols = {k: np.concatenate([t.columns[k] for t in tables]) for k in first.columns}
-        return cls(
-            columns=cols,
-            categories=first.categories,
-            offices=first.offices,
-            grids=first.grids,
-            node_ids=first.node_ids,
-            channels=first.channels,
-            hotspots=first.hotspots,
-        )
+        """The rows of several tables (replications) in one."""
+        cols = {k: np.concatenate([t.columns[k] for t in tables]) for k in tables[0].columns}
+        return replace(tables[0], columns=cols)
 
     def select(self, mask: np.ndarray) -> IncidentTable:
         """The rows where ``mask`` holds."""
-        return IncidentTable(
-            columns={k: v[mask] for k, v in self.columns.items()},
-            categories=self.categories,
-            offices=self.offices,
-            grids=self.grids,
-            node_ids=self.node_ids,
-            channels=self.channels,
-            hotspots=self.hotspots,
-        )
+        return replace(self, columns={k: v[mask] for k, v in self.columns.items()})
 
     def to_frame(self) -> pd.DataFrame:
         """The table as a pandas DataFrame with readable labels."""

@@ -80,7 +80,9 @@ def _pct(x: float | None) -> str:
 def _ci(value: float | None, half: float | None) -> str:
     if value is None:
         return "–"
-    return _pct(value) + (f" ± {100 * half:.1f}" if half is not None else "")
+    if half is None:
+        return _pct(value)
+    return _pct(value) + (f" ± {100 * half:.1f}" if half >= 0.0005 else " ± <0.1")
 
 
 def display_width(text: str) -> int:
@@ -114,7 +116,8 @@ def summary_text(s: dict[str, Any]) -> str:
     ci = s.get("ci95", {})
     staff = s["staff"]
     head = (
-        f"{s['scenario']}: {s['days']:g} days after {s['warmup_hours']:g} h warm-up, seed {s['seed']}, "
+        f"{s['scenario']}: {s['days']:g} day{'' if s['days'] == 1 else 's'} after "
+        f"{s['warmup_hours']:g} h warm-up, seed {s['seed']}, "
         f"{s['replications']} replication(s), dispatch '{s['policy']}'\n"
         f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {staff['area_km2']:.1f} km²): "
         f"{staff['grid']} grid members, {staff['advisor']} advisors, {staff['enforcer']} enforcers"

@@ -111,15 +111,10 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
     for row, zh, km2 in zip(by_area, areas.office_names_zh, areas.office_km2, strict=True):
         row["name_zh"] = zh
         row["area_km2"] = round(float(km2), 4)
-        row["staff"] = {
-            r: int(
-                world.roster[r].people_per_unit
-                * (world.roster[r].office == areas.office_index(row["office"])).sum()
-            )
-            for r in ROLES
-        }
+    staff = world.roster.people_by_office(len(areas.office_names))
+    for k, row in enumerate(by_area):
+        row["staff"] = {r: int(staff[r][k]) for r in ROLES}
     m = table["measured"]
-    found = table["channel"] >= 0
     n_meas = max(int(m.sum()), 1)
     summary: dict[str, Any] = {
         "scenario": sc.name,
@@ -147,7 +142,7 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
                 ch: int(((table["channel"] == k) & m).sum()) / n_meas
                 for k, ch in enumerate(CHANNELS)
             },
-            "never_found": _share_never_found(table, found, sc),
+            **means["discovery"],
         },
         "ci95": {k: v for k, v in ci.items() if v is not None} if len(per_rep) > 1 else {},
         "by_area": by_area,
@@ -161,12 +156,6 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
     }
     rounded: dict[str, Any] = _rounded(summary)
     return rounded
-
-
-def _share_never_found(table: IncidentTable, found: np.ndarray, sc: Scenario) -> float:
-    """Share of incidents occurring in the measured window that no channel ever found."""
-    window = (table["occurred"] >= sc.warmup_min) & (table["occurred"] < sc.horizon_min)
-    return float((window & ~found).sum()) / max(int(window.sum()), 1)
 
 
 def _rounded(value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class Units:
     def on_duty(self, t: float) -> np.ndarray:
         """Which units are on shift at simulated minute ``t``."""
         tod = t % 1440.0
-        active = np.array([_in_window(tod, s, e) for s, e in self.shifts], dtype=bool)
+        active = np.array([in_window(tod, s, e) for s, e in self.shifts], dtype=bool)
         return active[self.shift] if self.n else np.zeros(0, dtype=bool)
 
     def boundaries(self) -> list[float]:
@@ -64,11 +65,19 @@ class Roster:
     def headcount(self) -> dict[str, int]:
         return {r: self.units[r].people for r in ROLES}
 
+    def people_by_office(self, n_offices: int) -> dict[str, np.ndarray]:
+        """Staff (people, not units) of each role in each street office."""
+        return {
+            r: np.bincount(u.office, minlength=n_offices) * u.people_per_unit
+            for r, u in self.units.items()
+        }
 
-def _in_window(tod: float, start: float, end: float) -> bool:
+
+def in_window(tod: Any, start: float, end: float) -> Any:
+    """Whether minute(s) of the day ``tod`` fall in [start, end), wrapping past midnight."""
     if start < end:
-        return start <= tod < end
-    return tod >= start or tod < end
+        return (start <= tod) & (tod < end)
+    return (tod >= start) | (tod < end)
 
 
 def shift_windows(shifts: list[Shift]) -> tuple[tuple[float, float], ...]:

@@ -87,15 +87,6 @@ class TravelTable:
         self._from_post = lru_cache(maxsize=256)(self._from_post_uncached)
         self._to_node = lru_cache(maxsize=256)(self._to_node_uncached)
 
-    @property
-    def n_units(self) -> int:
-        return len(self.posts)
-
-    @property
-    def entries(self) -> int:
-        """Tabulated (unit, node) pairs, a measure of memory use."""
-        return len(self._fwd[1]) + (0 if self.symmetric else len(self._back[1]))
-
     def candidates(self, node: int) -> tuple[np.ndarray, np.ndarray]:
         """Units whose post lies within the cutoff of ``node``, nearest first, and distances."""
         ptr, units, dist = self._fwd

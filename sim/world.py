@@ -140,15 +140,26 @@ def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
         if thin:
             out.append(
                 f"staff: density under {DENSITY_FLOOR:g} per km² in {len(thin)} street office(s): "
-                + ", ".join(thin[:5])
-                + (" …" if len(thin) > 5 else "")
+                + _first(thin)
             )
+        staff = roster.people_by_office(len(areas.office_names))
+        for role in ("advisor", "enforcer"):
+            empty = [areas.office_names[k] for k in np.flatnonzero(staff[role] == 0)]
+            if empty and getattr(scenario.staff.mix, role) > 0 and roster[role].n > 0:
+                out.append(
+                    f"staff: no {role} of their own in {len(empty)} street office(s), served "
+                    f"from neighbours: {_first(empty)}"
+                )
     for role in ROLES:
         if roster[role].n == 0:
             out.append(f"staff: no {role} staff at all")
     for role, hours in coverage_gaps(roster).items():
         out.append(f"staff.shifts.{role}: nobody on duty in hour(s) {_hours(hours)}")
     return out
+
+
+def _first(names: list[str], n: int = 5) -> str:
+    return ", ".join(names[:n]) + (" …" if len(names) > n else "")
 
 
 def _hours(hours: list[int]) -> str:

@@ -110,7 +110,7 @@ def test_mmc_queue_matches_erlang_c(servers: int, mean_service: float, per_min: 
     for est, truth in ((waits, mean_wait), (p_waits, p_wait)):
         half = ci95_halfwidth(est)
         assert half is not None
-        # the theory must lie inside a ~99.9% interval from the replications
+        # the theory must lie inside a ~99.7% interval from the replications
         assert abs(np.mean(est) - truth) <= 1.8 * half, (np.mean(est), truth, half)
     # and the interval is tight enough to mean something
     assert ci95_halfwidth(p_waits) < 0.1 * p_wait

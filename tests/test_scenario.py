@@ -226,3 +226,16 @@ def test_empty_hotspot_window_is_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match=r"demand\.hotspots\[0\]: start and end are equal"):
         load_scenario(write(tmp_path, data))
+
+
+def test_an_office_without_its_own_team_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 4 people in a 0.64 km² office: a team of two would take its only advisor
+    data = with_change("staff.per_km2_by_office", {"Office-01": 6})
+    code, _, err = run_cli(["validate", str(write(tmp_path, data))], capsys)
+    assert code == 0
+    assert (
+        "warning: staff: no enforcer of their own in 1 street office(s), served from neighbours: Office-01"
+        in err
+    )
