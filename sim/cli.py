@@ -28,14 +28,20 @@ def _add_scenario_args(p: argparse.ArgumentParser) -> None:
         help="override a scenario key by its dotted path (repeatable), e.g. --set staff.per_km2=25",
     )
     p.add_argument(
-        "--map", type=Path, help="use this street map instead (GraphML, .osm or .osm.bz2)"
+        "--map",
+        type=Path,
+        metavar="PATH",
+        help="use this street map instead (GraphML, .osm or .osm.bz2); offices become square cells",
     )
 
 
 def _add_run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    p.add_argument("--seed", type=int, metavar="N", help="random seed (default: the scenario's)")
     p.add_argument(
-        "--days", type=float, help="simulated days after warm-up (default: the scenario's)"
+        "--days",
+        type=float,
+        metavar="D",
+        help="simulated days after warm-up (default: the scenario's)",
     )
 
 
@@ -62,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="R",
         help="independent replications (95%% confidence intervals when R > 1)",
     )
-    p.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>)")
+    p.add_argument(
+        "--out", type=Path, metavar="DIR", help="results folder (default: results/<scenario name>)"
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="print no tables")
     p.set_defaults(func=cmd_run)
@@ -99,7 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="R",
         help="replications per variant (default 5)",
     )
-    p.add_argument("--out", type=Path, help="sweep folder (default: results/<scenario name>-sweep)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="sweep folder (default: results/<scenario name>-sweep)",
+    )
     p.add_argument(
         "--workers", type=int, metavar="N", help="local worker processes (default: all cores)"
     )
@@ -173,7 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate at most N plans (each: R replications; default 200)",
     )
     p.add_argument(
-        "--out", type=Path, help="results folder (default: results/<scenario name>-optimize)"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default: results/<scenario name>-optimize)",
     )
     p.add_argument(
         "--workers", type=int, metavar="N", help="local worker processes (default: all cores)"
@@ -192,7 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_scenario_args(p)
     p.add_argument(
-        "--out", type=Path, help="PNG file to write (default: results/<scenario name>/map.png)"
+        "--out",
+        type=Path,
+        metavar="FILE.png",
+        help="PNG file to write (default: results/<scenario name>/map.png)",
     )
     p.add_argument(
         "--hour",

@@ -110,3 +110,15 @@ def test_unreadable_map_file_is_a_clean_error(
     path.write_text(yaml.safe_dump({**SMALL_CITY, "map": {"file": str(bad)}}), encoding="utf-8")
     assert main(["validate", str(path)]) == 2
     assert "map.file: cannot read broken.graphml" in capsys.readouterr().err
+
+
+def test_default_jinshui_scenario_meets_the_model_s_staffing() -> None:
+    """15 named street offices, at least 20 staff per km², 1,100 or more staff."""
+    world = sim.build_world(sim.load_scenario(ROOT / "scenarios" / "jinshui.yaml"))
+    assert len(world.areas.office_names) == 15
+    assert {"Nanyanglu", "Duling", "Dashiqiao", "Dongfenglu"} <= set(world.areas.office_names)
+    assert all(world.areas.office_names_zh)
+    assert 50 < world.areas.total_km2 < 60
+    assert sum(world.roster.headcount().values()) >= 1100
+    assert world.staff_per_km2 >= 20
+    assert len(world.sites) == 4 and not world.warnings  # every hotspot on the map
