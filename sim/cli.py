@@ -45,6 +45,16 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_where_args(p: argparse.ArgumentParser) -> None:
+    """Where many runs go: local worker processes or a Dask cluster."""
+    p.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes (default: all cores)"
+    )
+    p.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim",
@@ -113,12 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="sweep folder (default: results/<scenario name>-sweep)",
     )
-    p.add_argument(
-        "--workers", type=int, metavar="N", help="local worker processes (default: all cores)"
-    )
-    p.add_argument(
-        "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler"
-    )
+    _add_where_args(p)
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="print no table")
     p.set_defaults(func=cmd_sweep)
@@ -191,12 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="results folder (default: results/<scenario name>-optimize)",
     )
-    p.add_argument(
-        "--workers", type=int, metavar="N", help="local worker processes (default: all cores)"
-    )
-    p.add_argument(
-        "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler"
-    )
+    _add_where_args(p)
     p.add_argument("--quiet", action="store_true", help="print no table")
     p.set_defaults(func=cmd_optimize)
 
