@@ -159,13 +159,22 @@ def breakdown(
     return rows
 
 
-def ci95_halfwidth(values: Sequence[float | None]) -> float | None:
-    """Half-width of the 95% t-interval of the mean of independent replications."""
+def t_margin(values: Sequence[float | None], quantile: float) -> float | None:
+    """Student's t quantile times the standard error of the mean of independent replications.
+
+    With ``quantile`` 0.975 it is the half-width of the two-sided 95% interval; with 0.95
+    the distance to the one-sided 95% lower bound.
+    """
     v = np.array([x for x in values if x is not None], dtype=float)
     if len(v) < 2:
         return None
-    # Student's t quantile (scipy.special, not scipy.stats: same number, a tenth of the import)
-    return float(stdtrit(len(v) - 1, 0.975) * v.std(ddof=1) / math.sqrt(len(v)))
+    # scipy.special, not scipy.stats: the same number for a tenth of the import time
+    return float(stdtrit(len(v) - 1, quantile) * v.std(ddof=1) / math.sqrt(len(v)))
+
+
+def ci95_halfwidth(values: Sequence[float | None]) -> float | None:
+    """Half-width of the 95% t-interval of the mean of independent replications."""
+    return t_margin(values, 0.975)
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import numpy as np
-from scipy.special import stdtrit  # Student's t quantile, without scipy.stats' import cost
 
+from sim.metrics import ci95_halfwidth, t_margin
 from sim.runner import prepare
 from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
 from sim.sweeps import DISCOVERY, Executor, discovery_measure
@@ -222,10 +222,10 @@ class _Search:
                 )
                 if len(vals):
                     mu[o] = vals.mean()
-                if len(vals) >= 2:
-                    se = vals.std(ddof=1) / math.sqrt(len(vals))
-                    lo[o] = mu[o] - float(stdtrit(len(vals) - 1, self.confidence)) * se
-                    hw[o] = float(stdtrit(len(vals) - 1, 0.975)) * se
+                below = t_margin(list(vals), self.confidence)
+                if below is not None:
+                    lo[o] = mu[o] - below
+                    hw[o] = ci95_halfwidth(list(vals))
                 if m in self.targets:
                     if np.isnan(lo[o]):
                         assessable[o] = False
