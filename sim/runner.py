@@ -20,7 +20,7 @@ from sim.demand import CHANNELS, generate_incidents
 from sim.metrics import breakdown, combine, replication_measures
 from sim.model import DispatchModel
 from sim.records import IncidentTable
-from sim.scenario import ROLES, Scenario, with_overrides
+from sim.scenario import ROLES, Rules, Scenario, with_overrides
 from sim.world import World, build_world
 
 ProgressFn = Callable[[float], None]
@@ -100,20 +100,33 @@ def simulate(
     )
 
 
+def office_rows(world: World, table: IncidentTable) -> list[dict[str, Any]]:
+    """On-time shares per street office, with its name, area and staff by role."""
+    areas = world.areas
+    rows = breakdown(
+        table, world.scenario.rules, table["office"], list(areas.office_names), "office"
+    )
+    staff = world.roster.people_by_office(len(areas.office_names))
+    for k, row in enumerate(rows):
+        row["name_zh"] = areas.office_names_zh[k]
+        row["area_km2"] = round(float(areas.office_km2[k]), 4)
+        row["staff"] = {r: int(staff[r][k]) for r in ROLES}
+    return rows
+
+
+def hour_rows(table: IncidentTable, rules: Rules) -> list[dict[str, Any]]:
+    """On-time shares by the hour of day the instruction was issued."""
+    hours = np.where(table["measured"], table["instructed"] // 60 % 24, 0).astype(int)
+    return breakdown(table, rules, hours, [f"{h:02d}" for h in range(24)], "hour")
+
+
 def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]]) -> dict[str, Any]:
     """The summary written to ``summary.json``."""
     sc = world.scenario
     means, ci = combine(per_rep)
     heads = world.roster.headcount()
     areas = world.areas
-    hours = np.where(table["measured"], table["instructed"] // 60 % 24, 0).astype(int)
-    by_area = breakdown(table, sc.rules, table["office"], list(areas.office_names), "office")
-    for row, zh, km2 in zip(by_area, areas.office_names_zh, areas.office_km2, strict=True):
-        row["name_zh"] = zh
-        row["area_km2"] = round(float(km2), 4)
-    staff = world.roster.people_by_office(len(areas.office_names))
-    for k, row in enumerate(by_area):
-        row["staff"] = {r: int(staff[r][k]) for r in ROLES}
+    by_area = office_rows(world, table)
     m = table["measured"]
     n_meas = max(int(m.sum()), 1)
     summary: dict[str, Any] = {
@@ -146,7 +159,7 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
         },
         "ci95": {k: v for k, v in ci.items() if v is not None} if len(per_rep) > 1 else {},
         "by_area": by_area,
-        "by_hour": breakdown(table, sc.rules, hours, [f"{h:02d}" for h in range(24)], "hour"),
+        "by_hour": hour_rows(table, sc.rules),
         "by_category": breakdown(
             table, sc.rules, table["category"].astype(int), list(table.categories), "category"
         ),

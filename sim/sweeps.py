@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 import numpy as np
 import yaml
 
-from sim.metrics import breakdown, ci95_halfwidth, flatten, replication_measures
-from sim.runner import prepare, simulate
+from sim.metrics import ci95_halfwidth, flatten, replication_measures
+from sim.runner import hour_rows, office_rows, prepare, simulate
 from sim.scenario import ROLES, Scenario, ScenarioError, scenario_from_dict, with_overrides
 
 if TYPE_CHECKING:
@@ -328,17 +328,8 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
     measures["incidents_occurred"] = int(
         ((occurred >= sc.warmup_min) & (occurred < sc.horizon_min)).sum()
     )
-    areas = world.areas
-    by_office = breakdown(table, sc.rules, table["office"], list(areas.office_names), "office")
-    for k, row in enumerate(by_office):
-        row["name_zh"] = areas.office_names_zh[k]
-        row["area_km2"] = float(areas.office_km2[k])
-        for role in ROLES:
-            units = world.roster[role]
-            row[f"staff.{role}"] = int(units.people_per_unit * int((units.office == k).sum()))
-    measured = table["measured"]
-    hours = np.where(measured, table["instructed"] // 60 % 24, 0).astype(int)
-    by_hour = breakdown(table, sc.rules, hours, [f"{h:02d}" for h in range(24)], "hour")
+    by_office = [flatten(row) for row in office_rows(world, table)]  # staff.<role> columns
+    by_hour = hour_rows(table, sc.rules)
     shares = [r["double_ten"] for r in by_office if r["double_ten"] is not None]
     measures["worst_office.double_ten"] = min(shares) if shares else None
     measures["offices_on_target"] = (
@@ -348,7 +339,7 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
     measures.update({f"headcount.{r}": heads[r] for r in ROLES})
     measures["headcount.total"] = sum(heads.values())
     measures["headcount.per_km2"] = world.staff_per_km2
-    measures["area_km2"] = areas.total_km2
+    measures["area_km2"] = world.areas.total_km2
     return {
         "format": FORMAT,
         "scenario_name": sc.name,
