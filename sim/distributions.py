@@ -12,9 +12,14 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+MAX_MINUTES = 10080.0
+"""Longest duration any distribution may describe: a week, in minutes."""
+MAX_CV = 100.0
+"""Largest coefficient of variation (sd / mean) of a log-normal duration."""
+
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         raise NotImplementedError
@@ -28,7 +33,7 @@ class Fixed(_Dist):
     """Always the same value."""
 
     dist: Literal["fixed"]
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_MINUTES)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value)
@@ -42,7 +47,7 @@ class Exponential(_Dist):
     """Memoryless durations with the given mean."""
 
     dist: Literal["exponential"]
-    mean: float = Field(gt=0)
+    mean: float = Field(gt=0, le=MAX_MINUTES)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean, size)
@@ -56,8 +61,19 @@ class Lognormal(_Dist):
     """Right-skewed durations given by their mean and standard deviation (not log-scale)."""
 
     dist: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    sd: float = Field(gt=0)
+    mean: float = Field(ge=1e-3, le=MAX_MINUTES)
+    sd: float = Field(gt=0, le=MAX_MINUTES)
+
+    @model_validator(mode="after")
+    def _spread(self) -> Lognormal:
+        # beyond this the log-scale parameters stop describing minutes: almost every draw
+        # is near zero and a rare one runs for years
+        if self.sd > MAX_CV * self.mean:
+            raise ValueError(
+                f"sd {self.sd:g} is more than {MAX_CV:g} times the mean {self.mean:g}; "
+                "no duration is that spread"
+            )
+        return self
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
@@ -73,8 +89,8 @@ class Uniform(_Dist):
     """Durations spread evenly between ``low`` and ``high``."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=MAX_MINUTES)
+    high: float = Field(ge=0, le=MAX_MINUTES)
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:

@@ -27,24 +27,22 @@ from pydantic import (
 )
 
 from sim.distributions import Duration, Exponential, Lognormal, Uniform
+from sim.errors import ScenarioError as ScenarioError  # re-exported: the schema raises it
 
 ROLES: tuple[str, ...] = ("grid", "advisor", "enforcer")
 Role = Literal["grid", "advisor", "enforcer"]
 Mode = Literal["walk", "ebike", "car"]
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+# a label that is also a safe file name on every platform: letters (any script), digits,
+# "_", "-" and "." inside, not starting with "." (no "..", no hidden names, no separators)
+_NAME_RE = re.compile(r"^[^\W_][\w.-]{0,63}$")
+_COORD = 1e8  # metres or projected units: larger than any city, finite in float32 sums
 _SHARE_TOL = 1e-6
 
 
-class ScenarioError(Exception):
-    """A scenario that cannot be run; ``problems`` holds one line per problem."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
-
-
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities are rejected at the field, with pydantic's "finite number" message
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def clock_minutes(text: str) -> float:
@@ -84,28 +82,30 @@ def _check_shares(shares: Mapping[str, float], what: str) -> None:
 
 class InlineNode(_Model):
     id: int | str
-    x: float
-    y: float
+    x: float = Field(ge=-_COORD, le=_COORD)
+    y: float = Field(ge=-_COORD, le=_COORD)
 
 
 class InlineEdge(_Model):
     u: int | str
     v: int | str
-    length: float | None = Field(default=None, gt=0, description="metres; default: straight line")
+    length: float | None = Field(
+        default=None, gt=0, le=1e6, description="metres; default: straight line"
+    )
     oneway: bool = False
 
 
 class InlineArea(_Model):
-    name: str
-    polygon: list[tuple[float, float]] = Field(min_length=3)
+    name: str = Field(min_length=1, max_length=200)
+    polygon: list[tuple[float, float]] = Field(min_length=3, max_length=100_000)
 
 
 class InlineMap(_Model):
     """A small node/edge list, for textbook cases and tests (coordinates in metres)."""
 
-    nodes: list[InlineNode] = Field(min_length=1)
-    edges: list[InlineEdge] = []
-    offices: list[InlineArea] = []
+    nodes: list[InlineNode] = Field(min_length=1, max_length=1_000_000)
+    edges: list[InlineEdge] = Field(default=[], max_length=4_000_000)
+    offices: list[InlineArea] = Field(default=[], max_length=1000)
 
 
 class GeneratedMap(_Model):
@@ -113,14 +113,16 @@ class GeneratedMap(_Model):
 
     offices_x: int = Field(default=5, ge=1, le=100)
     offices_y: int = Field(default=3, ge=1, le=100)
-    office_size_m: float = Field(default=1900.0, gt=0)
-    block_m: float = Field(default=150.0, gt=10, description="spacing of the street grid")
-    arterial_every: int = Field(default=6, ge=1, description="every k-th street is an arterial")
+    office_size_m: float = Field(default=1900.0, ge=100, le=50_000)
+    block_m: float = Field(default=150.0, ge=20, le=5000, description="spacing of the street grid")
+    arterial_every: int = Field(
+        default=6, ge=1, le=1000, description="every k-th street is an arterial"
+    )
     missing_links: float = Field(
         default=0.15, ge=0, lt=0.5, description="share of alley links left out"
     )
-    jitter_m: float = Field(default=20.0, ge=0)
-    seed: int = 0
+    jitter_m: float = Field(default=20.0, ge=0, le=1000)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
 
 
 class MapSpec(_Model):
@@ -131,8 +133,12 @@ class MapSpec(_Model):
     generate: GeneratedMap | None = None
     offices: str | None = Field(default=None, description="GeoJSON of street-office polygons")
     grids: str | None = Field(default=None, description="GeoJSON of grid polygons")
-    grid_size_m: float = Field(default=700.0, gt=0, description="square grids when no grid file")
-    office_size_m: float = Field(default=2000.0, gt=0, description="square offices when none given")
+    grid_size_m: float = Field(
+        default=700.0, ge=50, le=50_000, description="square grids when no grid file"
+    )
+    office_size_m: float = Field(
+        default=2000.0, ge=100, le=100_000, description="square offices when none given"
+    )
     staff_two_way: bool = Field(
         default=True, description="map files: staff may use one-way streets both ways"
     )
@@ -155,9 +161,9 @@ class MapSpec(_Model):
 
 
 class Speeds(_Model):
-    walk: float = Field(default=4.5, gt=0, description="km/h")
-    ebike: float = Field(default=15.0, gt=0, description="km/h")
-    car: float = Field(default=20.0, gt=0, description="km/h, urban average")
+    walk: float = Field(default=4.5, ge=0.5, le=200, description="km/h")
+    ebike: float = Field(default=15.0, ge=0.5, le=200, description="km/h")
+    car: float = Field(default=20.0, ge=0.5, le=200, description="km/h, urban average")
 
 
 class RoleModes(_Model):
@@ -172,6 +178,7 @@ class Travel(_Model):
     precompute_minutes: float = Field(
         default=20.0,
         gt=0,
+        le=240,
         description="travel times from posts are tabulated up to this many minutes",
     )
 
@@ -200,9 +207,9 @@ ALL_DAY = (Shift(start="00:00", end="24:00", share=1.0),)
 
 
 class RoleShifts(_Model):
-    grid: list[Shift] = Field(default=list(ALL_DAY), min_length=1)
-    advisor: list[Shift] = Field(default=list(ALL_DAY), min_length=1)
-    enforcer: list[Shift] = Field(default=list(ALL_DAY), min_length=1)
+    grid: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
+    advisor: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
+    enforcer: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
 
     @model_validator(mode="after")
     def _shares(self) -> RoleShifts:
@@ -226,20 +233,20 @@ class RoleMix(_Model):
 
 class Post(_Model):
     node: int | str
-    count: int = Field(default=1, ge=1)
+    count: int = Field(default=1, ge=1, le=10_000)
 
 
 class ExplicitPosts(_Model):
     """Staff at named nodes (enforcer counts are teams); replaces density placement."""
 
-    grid: list[Post] = []
-    advisor: list[Post] = []
-    enforcer: list[Post] = []
+    grid: list[Post] = Field(default=[], max_length=100_000)
+    advisor: list[Post] = Field(default=[], max_length=100_000)
+    enforcer: list[Post] = Field(default=[], max_length=100_000)
 
 
 class Staff(_Model):
     per_km2: float = Field(default=20.0, ge=0, le=1000, description="all roles, per km² of area")
-    per_km2_by_office: dict[str, float] = Field(default_factory=dict)
+    per_km2_by_office: dict[str, float] = Field(default_factory=dict, max_length=10_000)
     mix: RoleMix = RoleMix()
     enforcer_team_size: int = Field(default=2, ge=1, le=10)
     shifts: RoleShifts = RoleShifts()
@@ -248,7 +255,7 @@ class Staff(_Model):
     @field_validator("per_km2_by_office")
     @classmethod
     def _densities(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = [k for k, d in v.items() if not 0 <= d <= 1000]
+        bad = [k for k, d in v.items() if not (math.isfinite(d) and 0 <= d <= 1000)]
         if bad:
             raise ValueError(f"densities must be between 0 and 1000 per km² ({', '.join(bad)})")
         return v
@@ -301,13 +308,15 @@ DEFAULT_PROFILE: list[float] = [
 class Hotspot(_Model):
     """Extra incidents near a point during active hours (e.g. a night market)."""
 
-    name: str
-    x: float | None = Field(default=None, description="metres, map coordinates")
-    y: float | None = None
+    name: str = Field(min_length=1, max_length=200)
+    x: float | None = Field(
+        default=None, ge=-_COORD, le=_COORD, description="metres, map coordinates"
+    )
+    y: float | None = Field(default=None, ge=-_COORD, le=_COORD)
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
-    radius_m: float = Field(gt=0)
-    incidents_per_hour: float = Field(ge=0)
+    radius_m: float = Field(gt=0, le=100_000)
+    incidents_per_hour: float = Field(ge=0, le=100_000)
     start: str = "00:00"
     end: str = "24:00"
     categories: dict[str, float] | None = None
@@ -329,23 +338,25 @@ class Hotspot(_Model):
 class ScheduledIncident(_Model):
     """One incident at a known minute and node (textbook cases, drills)."""
 
-    at_min: float = Field(ge=0)
+    at_min: float = Field(ge=0, le=3660 * 1440)
     node: int | str
     category: str
 
 
 class Demand(_Model):
-    incidents_per_day: float = Field(default=2700.0, ge=0)
+    incidents_per_day: float = Field(default=2700.0, ge=0, le=10_000_000)
     hourly_profile: list[float] = Field(default=DEFAULT_PROFILE, min_length=24, max_length=24)
-    categories: dict[str, Category] = Field(default=DEFAULT_CATEGORIES, min_length=1)
-    hotspots: list[Hotspot] = []
-    scheduled: list[ScheduledIncident] = []
+    categories: dict[str, Category] = Field(
+        default=DEFAULT_CATEGORIES, min_length=1, max_length=200
+    )
+    hotspots: list[Hotspot] = Field(default=[], max_length=10_000)
+    scheduled: list[ScheduledIncident] = Field(default=[], max_length=1_000_000)
 
     @field_validator("hourly_profile")
     @classmethod
     def _profile(cls, v: list[float]) -> list[float]:
-        if any(w < 0 for w in v) or sum(v) <= 0:
-            raise ValueError("weights must be non-negative with a positive sum")
+        if any(not 0 <= w <= 1e6 for w in v) or sum(v) <= 0:
+            raise ValueError("weights must be between 0 and 1e6 with a positive sum")
         return v
 
     @model_validator(mode="after")
@@ -390,8 +401,8 @@ class Discovery(_Model):
 
 
 class Rules(_Model):
-    advisor_minutes: float = Field(default=10.0, gt=0)
-    enforcer_minutes: float = Field(default=10.0, gt=0)
+    advisor_minutes: float = Field(default=10.0, gt=0, le=1440)
+    enforcer_minutes: float = Field(default=10.0, gt=0, le=1440)
     target: float = Field(default=0.95, gt=0, le=1, description="share that should be on time")
 
 
@@ -407,17 +418,26 @@ class Dispatch(_Model):
     )
 
 
+MAX_DAYS = 3660.0
+MAX_WARMUP_HOURS = 24.0 * 90  # a warm-up longer than a season warms nothing up
+
+
 class RunLength(_Model):
-    days: float = Field(default=7.0, gt=0, le=3660)
-    warmup_hours: float = Field(default=24.0, ge=0)
+    days: float = Field(default=7.0, gt=0, le=MAX_DAYS)
+    warmup_hours: float = Field(default=24.0, ge=0, le=MAX_WARMUP_HOURS)
 
 
 class Scenario(_Model):
     """A complete, validated scenario."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
-    seed: int = Field(default=1, ge=0)
+    name: str = Field(
+        min_length=1,
+        max_length=64,
+        description="a label, also the default results folder: letters, digits, _ - .",
+        json_schema_extra={"pattern": _NAME_RE.pattern},
+    )
+    description: str = Field(default="", max_length=10_000)
+    seed: int = Field(default=1, ge=0, le=2**63 - 1)
     duration: RunLength = RunLength()
     map: MapSpec
     travel: Travel = Travel()
@@ -428,6 +448,16 @@ class Scenario(_Model):
     dispatch: Dispatch = Dispatch()
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @field_validator("name")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        if not _NAME_RE.match(v):
+            raise ValueError(
+                f"{v!r} is not a plain label: use letters, digits, '_', '-' and '.', "
+                "starting with a letter or digit (it names the results folder)"
+            )
+        return v
 
     @property
     def base_dir(self) -> Path:
@@ -450,6 +480,20 @@ class Scenario(_Model):
     @property
     def warmup_min(self) -> float:
         return self.duration.warmup_hours * 60.0
+
+
+def json_schema() -> dict[str, Any]:
+    """The scenario schema as JSON Schema (draft 2020-12), for editors and other tools.
+
+    The same pydantic models validate scenarios; a test keeps the copy in
+    ``scenarios/scenario.schema.json`` in step with this.
+    """
+    schema = Scenario.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "城管120 dispatch simulator scenario",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
 
 
 # --------------------------------------------------------------------- loading
@@ -516,7 +560,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ScenarioError([f"--set {text!r}: expected KEY=VALUE"])
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = read_yaml(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
         raise ScenarioError(
             [f"{key}: value {raw!r} is not valid YAML ({exc.__class__.__name__})"]
@@ -553,6 +597,35 @@ def scenario_from_dict(
     return scenario
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader that refuses a key given twice in one mapping.
+
+    PyYAML keeps the last of two equal keys without a word, so a second ``staff:`` block
+    would silently replace the first.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            with contextlib.suppress(TypeError):  # unhashable keys are reported by the schema
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"key {key!r} is given twice, on lines {seen[key]} and {line}",
+                        key_node.start_mark,
+                    )
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML safely, refusing duplicate keys (``yaml.YAMLError`` on any problem)."""
+    return yaml.load(text, Loader=_StrictLoader)
+
+
 def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] = ()) -> Scenario:
     """Read and validate a scenario YAML file; raise :class:`ScenarioError` on any problem."""
     p = Path(path)
@@ -563,7 +636,9 @@ def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any]
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise ScenarioError([f"{p}: cannot read ({exc.__class__.__name__})"]) from None
     try:
-        data = yaml.safe_load(text)
+        data = read_yaml(text)
+    except yaml.constructor.ConstructorError as exc:
+        raise ScenarioError([f"{p}: {exc.problem}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
