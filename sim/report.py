@@ -69,7 +69,7 @@ def style() -> None:
 
 def save(fig: Figure, path: Path) -> None:
     """Write a figure and free it."""
-    fig.savefig(path, dpi=130)
+    fig.savefig(path, dpi=130, format="png")  # explicit: atomic writers use .tmp names
     plt.close(fig)
 
 

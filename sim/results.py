@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sim import mapplot, report
 from sim.atomic import atomic_dir, write_text_atomic
+from sim.folders import results_folder
+from sim.lifetime import die_with_parent
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
@@ -24,15 +29,41 @@ __all__ = ["atomic_dir", "dumps", "write_run", "write_text_atomic"]
 
 
 def dumps(data: Any) -> str:
-    """JSON as written everywhere in results: stable, readable, UTF-8."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """JSON as written everywhere in results: stable, readable, UTF-8 and strict.
+
+    Strict means what every JSON reader accepts: a measure that is undefined (NaN) or
+    unbounded is written as ``null``, never as ``NaN`` or ``Infinity``.
+    """
+    return json.dumps(jsonable(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def jsonable(x: Any) -> Any:
+    """Plain JSON data: numpy scalars as Python numbers, non-finite floats as ``None``."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def write_run(
-    result: RunResult, out: Path, *, plots: bool = True, extra: Callable[[Path], None] | None = None
+    result: RunResult,
+    out: Path,
+    *,
+    plots: bool = True,
+    force: bool = False,
+    extra: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write a run's results folder atomically; return its path."""
-    with atomic_dir(out) as tmp:
+    """Write a run's results folder atomically; return its path.
+
+    ``out`` must be new, empty, or a results folder this tool wrote (see
+    :mod:`sim.folders`); with ``force`` the files go beside foreign ones, deleting none.
+    """
+    with results_folder(out, "run", command="run", force=force) as tmp:
         figures: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         if plots:
             rules = result.scenario.rules
@@ -71,14 +102,27 @@ def _drawing(figures: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> Iter
             draw(*args)
         return
     ctx = multiprocessing.get_context("fork")
-    procs = [(ctx.Process(target=draw, args=args, daemon=True), draw) for draw, args in figures]
+    procs = [
+        (ctx.Process(target=_child, args=(os.getpid(), draw, args), daemon=True), draw)
+        for draw, args in figures
+    ]
     for proc, _ in procs:
         proc.start()
     try:
         yield
+    except BaseException:
+        for proc, _ in procs:
+            proc.kill()
+        raise
     finally:
         for proc, _ in procs:
             proc.join()
     failed = [draw.__name__ for proc, draw in procs if proc.exitcode != 0]
     if failed:
         raise RuntimeError(f"drawing failed: {', '.join(failed)}")
+
+
+def _child(parent: int, draw: Callable[..., None], args: tuple[Any, ...]) -> None:
+    """Run ``draw`` in a forked child that dies with its parent, even a ``kill -9``-ed one."""
+    die_with_parent(parent)
+    draw(*args)

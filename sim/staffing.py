@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import numpy as np
 
+from sim.folders import open_batch
 from sim.metrics import ci95_halfwidth, t_margin
 from sim.runner import prepare
 from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
@@ -423,6 +424,7 @@ def optimize_plan(
     workers: int | None = None,
     progress: bool = False,
     log: Log | None = None,
+    force: bool = False,
 ) -> Plan:
     """The least staff per street office so that every office meets ``target``.
 
@@ -481,6 +483,8 @@ def optimize_plan(
         shares = list(dict.fromkeys(round(float(v), 4) for v in raw))
     say: Log = log or (print if progress else (lambda _line: None))
     folder = Path(out) if out is not None else None
+    if folder is not None:
+        folder = open_batch(folder, "optimize", PLAN_FILES, force=force)
     with Executor(folder, workers=workers, scheduler=scheduler, progress=progress) as ex:
         s = _Search(base, targets, confidence, replications, ex, max_evaluations, say)
         for a in shares:  # validate every mix before any run
@@ -569,6 +573,7 @@ class OptimizeOptions(TypedDict, total=False):
     workers: int | None
     progress: bool
     log: Log | None
+    force: bool
 
 
 def optimize(
@@ -749,10 +754,15 @@ def plan_text(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+PLAN_FILES = ("runs", "plan.csv", "plan.json", "plan.txt", "plan.png")
+"""What the optimiser writes into its folder (and may overwrite when resumed)."""
+
+
 def write_plan(plan: Plan, folder: Path) -> None:
     """``plan.csv`` (with a TOTAL row), ``plan.json``, ``plan.txt`` and ``plan.png``."""
     import pandas as pd
 
+    from sim.atomic import atomic_path
     from sim.results import dumps, write_text_atomic
 
     tot = plan.totals
@@ -775,23 +785,10 @@ def write_plan(plan: Plan, folder: Path) -> None:
         "offices": plan.table.to_dict("records"),
         "warnings": plan.warnings,
     }
-    write_text_atomic(folder / "plan.json", dumps(_jsonable(data)))
+    write_text_atomic(folder / "plan.json", dumps(data))
     write_text_atomic(folder / "plan.txt", plan_text(plan) + "\n")
-    tmp = folder / ".plan.png.tmp.png"
-    plot_plan(plan, tmp)
-    tmp.replace(folder / "plan.png")
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
+    with atomic_path(folder / "plan.png") as tmp:
+        plot_plan(plan, tmp)
 
 
 def plot_plan(plan: Plan, path: Path) -> None:

@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 import numpy as np
 import yaml
 
+from sim.errors import InputError
+from sim.folders import open_batch
 from sim.metrics import ci95_halfwidth, flatten, replication_measures
 from sim.runner import hour_rows, office_rows, prepare, simulate
 from sim.scenario import ROLES, Scenario, ScenarioError, scenario_from_dict, with_overrides
@@ -240,6 +242,8 @@ SIMULATION_MODULES: tuple[str, ...] = (
     "world",
     "runner",
     "cache",
+    "budget",
+    "errors",
 )
 
 
@@ -315,7 +319,7 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
     """
     try:
         world, build_s = _world(scenario, base_dir)
-    except ScenarioError as exc:
+    except InputError as exc:  # a scenario unusable only on its map, or too big to build
         return {"error": exc.problems}
     sc = world.scenario
     t0 = time.perf_counter()
@@ -394,9 +398,14 @@ class InProcess:
         self._queue.clear()
 
 
-def _serve(read_fd: int, write_fd: int) -> None:
+def _serve(read_fd: int, write_fd: int, parent: int | None = None) -> None:
     """A local worker process: receive a task, send back its record, until told to stop."""
     from multiprocessing.connection import Connection
+
+    if parent is not None:
+        from sim.lifetime import die_with_parent
+
+        die_with_parent(parent)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
@@ -455,7 +464,7 @@ class LocalProcesses:
 
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
-        code = f"from sim.sweeps import _serve; _serve({task_r}, {result_w})"
+        code = f"from sim.sweeps import _serve; _serve({task_r}, {result_w}, {os.getpid()})"
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-c", code],
@@ -1077,6 +1086,7 @@ def run_sweep(
     workers: int | None = None,
     progress: bool = False,
     plots: bool = True,
+    force: bool = False,
 ) -> SweepResult:
     """Run every combination of ``vary`` × ``replications``; all the tables and counts.
 
@@ -1095,6 +1105,8 @@ def run_sweep(
     base = prepare(scenario, seed, days)
     items = variants(base, dict(vary or {}))
     folder = Path(out) if out is not None else None
+    if folder is not None:
+        folder = open_batch(folder, "sweep", SWEEP_FILES, force=force)
     with Executor(folder, workers=workers, scheduler=scheduler, progress=progress) as ex:
         records = ex.run(
             [v.scenario for v in items],
@@ -1117,6 +1129,18 @@ def run_sweep(
     return result
 
 
+SWEEP_FILES = (
+    "runs",
+    "runs.csv",
+    "runs_by_office.csv",
+    "runs_by_hour.csv",
+    "summary.csv",
+    "plots",
+    "sweep.json",
+)
+"""What a sweep writes into its folder (and may overwrite when resumed)."""
+
+
 class SweepOptions(TypedDict, total=False):
     """The keyword options of :func:`sweep`: those of :func:`run_sweep`, which sets the defaults."""
 
@@ -1128,6 +1152,7 @@ class SweepOptions(TypedDict, total=False):
     workers: int | None
     progress: bool
     plots: bool
+    force: bool
 
 
 def sweep(

@@ -10,6 +10,7 @@ import pytest
 
 import sim
 from sim import report
+from sim.folders import MANIFEST
 from sim.results import write_run
 
 FILES = {
@@ -27,7 +28,7 @@ def result() -> sim.RunResult:
 
 def test_write_run_writes_every_file(tmp_path: Path, result: sim.RunResult) -> None:
     out = write_run(result, tmp_path / "out")
-    assert {p.name for p in out.iterdir()} == FILES
+    assert {p.name for p in out.iterdir()} == FILES | {MANIFEST}
     for name in FILES - {"summary.txt"}:
         assert (out / name).stat().st_size > 1000, name
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
