@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import budget
 from sim.demand import CHANNELS, generate_incidents
 from sim.metrics import breakdown, combine, replication_measures
 from sim.model import DispatchModel
@@ -189,13 +190,19 @@ def run(
     replications: int = 1,
     progress: bool | ProgressFn = False,
     world: World | None = None,
+    memory_limit: int | None = None,
 ) -> RunResult:
-    """Simulate ``replications`` independent replications and summarise them."""
+    """Simulate ``replications`` independent replications and summarise them.
+
+    ``memory_limit`` (bytes; default what the machine has free) bounds the estimated
+    memory of the world and the incident log; a run over it is refused before it starts.
+    """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     sc = prepare(scenario, seed, days)
     clock = time.perf_counter()
-    world = world if world is not None and world.scenario == sc else build_world(sc)
+    world = world if world is not None and world.scenario == sc else build_world(sc, memory_limit)
+    budget.check_incidents(sc, replications, memory_limit)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
     tables, per_rep = [], []

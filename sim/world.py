@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from shapely.geometry import Polygon
 
+from sim import budget
 from sim.areas import Areas, build_areas, read_geojson_polygons
 from sim.demand import HotspotSite, camera_nodes, resolve_hotspots
 from sim.dispatch import Dispatcher
@@ -80,9 +81,15 @@ def load_network(
     return net, offices, warnings
 
 
-def build_world(scenario: Scenario) -> World:
-    """Everything replication-independent, checked against the map."""
+def build_world(scenario: Scenario, memory_limit: int | None = None) -> World:
+    """Everything replication-independent, checked against the map.
+
+    Each stage's memory is estimated before it is built (:mod:`sim.budget`); a world
+    that would not fit in ``memory_limit`` bytes (default: what the machine has free)
+    is refused with :class:`~sim.errors.ResourceError`.
+    """
     spec = scenario.map
+    budget.check_map(scenario, memory_limit)
     net, offices, warnings = load_network(scenario)
     if spec.offices:
         feats = read_geojson_polygons(scenario.resolve(spec.offices), net.crs, "map.offices")
@@ -90,6 +97,8 @@ def build_world(scenario: Scenario) -> World:
             (str(p.get("name", f"office-{k + 1}")), str(p.get("name_zh", "")), g)
             for k, (p, g) in enumerate(feats)
         ]
+    area_km2 = sum(o[2].area for o in offices) / 1e6 if offices else None
+    budget.check_world(scenario, net, area_km2, limit=memory_limit)
     grids = None
     if spec.grids:
         feats = read_geojson_polygons(scenario.resolve(spec.grids), net.crs, "map.grids")

@@ -1,0 +1,273 @@
+"""Memory estimates made before anything big is built, and the refusal when they do not fit.
+
+A three-line scenario can ask for a city of a hundred million street nodes, a staff of
+millions or a decade of incidents. Before each stage is built its memory is estimated
+from the scenario (and, once read, the street network); when the estimate exceeds the
+limit, :class:`ResourceError` names the fields that drive it and nothing is built.
+
+The figures are deliberately rough upper estimates of peak memory (bytes per node, per
+travel-table entry, per incident), measured on the Jinshui map; ``benchmarks/run.py``
+prints the measured peaks beside them. The limit is the memory the machine has
+available now (``MemAvailable``, or a cgroup's limit if lower), or the caller's own.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim.errors import ResourceError, ScenarioError
+
+if TYPE_CHECKING:
+    from sim.network import StreetNetwork
+    from sim.scenario import Scenario
+
+# peak bytes, measured on the Jinshui map (benchmarks/run.py prints them)
+NODE_BYTES = 400  # network arrays, areas, dispatch lookups per street node
+PARSE_BYTES_PER_FILE_BYTE = 6  # parsing a map file, per uncompressed byte
+COMPRESSION = 8  # assumed expansion of a .gz/.bz2 map file
+TABLE_ENTRY_BYTES = 20  # travel-table entry (unit, node), at its peak while being sorted
+GRID_BYTES = 4000  # one grid polygon with its intersection work
+INCIDENT_BYTES = 700  # one incident: demand arrays, event log, record table
+BASE_BYTES = 300 * 2**20  # the interpreter with numpy, scipy, pandas, shapely loaded
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """``"8G"``, ``"500M"``, ``"2.5GiB"`` or a number of bytes → bytes."""
+    m = _SIZE_RE.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a size such as 8G or 500M")
+    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}[m.group(2).lower()]
+    value = float(m.group(1)) * scale
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{text!r} is not a positive size")
+    return int(value)
+
+
+def gib(n: float) -> str:
+    """Bytes as a short human figure."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n:,.0f} B"
+
+
+def available_memory() -> int:
+    """Bytes this process may still use: MemAvailable, capped by a cgroup limit."""
+    avail = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                avail = int(line.split()[1]) * 1024
+                break
+    except (OSError, ValueError, IndexError):
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            avail = 8 * 2**30  # cannot tell: assume a modest machine
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            raw = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if raw.isdigit():
+            avail = min(avail, int(raw))
+    return int(avail)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One contributor to an estimate: its bytes, the field that drives it, and why."""
+
+    field: str
+    nbytes: float
+    what: str
+
+
+def _refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
+    total = BASE_BYTES + sum(p.nbytes for p in parts)
+    cap = available_memory() if limit is None else limit
+    if total <= cap:
+        return
+    whose = "the memory allowed" if limit is not None else "the memory this machine has free"
+    lines = [
+        f"memory: {stage} would need about {gib(total)}, more than {gib(cap)} "
+        f"({whose}); nothing was built"
+    ]
+    for p in sorted(parts, key=lambda p: -p.nbytes):
+        if p.nbytes >= 0.05 * total:
+            lines.append(f"{p.field}: {p.what}: about {gib(p.nbytes)}")
+    raise ResourceError(lines)
+
+
+# ----------------------------------------------------------------------- network
+
+
+def map_parts(scenario: Scenario) -> list[Part]:
+    """What reading or generating the street network will take."""
+    spec = scenario.map
+    if spec.generate is not None:
+        g = spec.generate
+        nodes = (round(g.offices_x * g.office_size_m / g.block_m) + 1) * (
+            round(g.offices_y * g.office_size_m / g.block_m) + 1
+        )
+        return [
+            Part(
+                "map.generate",
+                nodes * NODE_BYTES,
+                f"{nodes:,} street nodes ({g.offices_x}×{g.offices_y} offices of "
+                f"{g.office_size_m:g} m, blocks of {g.block_m:g} m)",
+            )
+        ]
+    if spec.inline is not None:
+        return [Part("map.inline", len(spec.inline.nodes) * NODE_BYTES, "inline nodes")]
+    assert spec.file is not None
+    path = scenario.resolve(spec.file)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return []  # the loader reports a missing or unreadable file
+    packed = path.suffix.lower() in (".gz", ".bz2", ".pbf")
+    raw = size * (COMPRESSION if packed else 1)
+    return [
+        Part(
+            "map.file",
+            raw * PARSE_BYTES_PER_FILE_BYTE,
+            f"parsing {path.name} ({gib(size)} on disk)",
+        )
+    ]
+
+
+def check_map(scenario: Scenario, limit: int | None = None) -> None:
+    """Refuse, before reading or generating it, a street network that would not fit."""
+    _refuse_if_over(map_parts(scenario), limit, "the street network")
+
+
+# ----------------------------------------------------------------------- world
+
+
+def _area_m2(net: StreetNetwork) -> float:
+    if net.n < 2:
+        return 1.0
+    return max(float(net.x.max() - net.x.min()) * float(net.y.max() - net.y.min()), 1.0)
+
+
+def world_parts(
+    scenario: Scenario,
+    net: StreetNetwork,
+    area_km2: float | None = None,
+    replications: int = 1,
+) -> list[Part]:
+    """What the areas, staff, travel tables and incident log of ``net`` will take.
+
+    ``area_km2`` is the district's area when known; otherwise the network's bounding
+    box, which is larger, so the estimate errs on the side of refusing.
+    """
+    sc = scenario
+    box_m2 = _area_m2(net)
+    km2 = area_km2 if area_km2 is not None else box_m2 / 1e6
+    parts = [Part("map", net.n * NODE_BYTES, f"{net.n:,} street nodes")]
+    if not sc.map.grids:
+        grids = box_m2 / sc.map.grid_size_m**2
+        parts.append(
+            Part(
+                "map.grid_size_m",
+                grids * GRID_BYTES,
+                f"about {grids:,.0f} square grids of {sc.map.grid_size_m:g} m",
+            )
+        )
+    staff = sc.staff
+    if staff.posts is not None:
+        units = {r: sum(p.count for p in getattr(staff.posts, r)) for r in ("advisor", "enforcer")}
+        field = "staff.posts"
+    else:
+        density = max([staff.per_km2, *staff.per_km2_by_office.values()])
+        people = density * km2
+        units = {
+            "advisor": people * staff.mix.advisor,
+            "enforcer": people * staff.mix.enforcer / staff.enforcer_team_size,
+        }
+        field = "staff.per_km2" if not staff.per_km2_by_office else "staff.per_km2_by_office"
+        parts.append(Part(field, people * 200, f"{people:,.0f} staff"))
+    for role, n_units in units.items():
+        reach_m = sc.travel.precompute_minutes * sc.travel.speed_m_per_min(role)
+        share = min(1.0, math.pi * reach_m**2 / box_m2)
+        entries = n_units * net.n * share
+        twice = 1 if net.is_symmetric else 2
+        parts.append(
+            Part(
+                field,
+                entries * TABLE_ENTRY_BYTES * twice,
+                f"travel table of {n_units:,.0f} {role} units × {net.n * share:,.0f} nodes "
+                f"within travel.precompute_minutes",
+            )
+        )
+    parts.append(incident_part(sc, replications))
+    return parts
+
+
+def expected_incidents(scenario: Scenario) -> float:
+    """Incidents one replication generates on average (background, hotspots, scheduled)."""
+    d = scenario.demand
+    days = scenario.horizon_min / 1440.0
+    per_day = d.incidents_per_day
+    for h in d.hotspots:
+        start = _minutes(h.start)
+        end = _minutes(h.end)
+        hours = ((end - start) % 1440 or 1440) / 60.0
+        per_day += h.incidents_per_hour * hours
+    return per_day * days + len(d.scheduled)
+
+
+def _minutes(text: str) -> float:
+    from sim.scenario import clock_minutes
+
+    return clock_minutes(text)
+
+
+def incident_part(scenario: Scenario, replications: int = 1) -> Part:
+    n = expected_incidents(scenario) * replications
+    reps = f" over {replications} replications" if replications > 1 else ""
+    return Part(
+        "demand.incidents_per_day",
+        n * INCIDENT_BYTES,
+        f"{n:,.0f} incidents in {scenario.duration.days:g} days "
+        f"+ {scenario.duration.warmup_hours:g} h warm-up{reps}",
+    )
+
+
+def check_world(
+    scenario: Scenario,
+    net: StreetNetwork,
+    area_km2: float | None = None,
+    replications: int = 1,
+    limit: int | None = None,
+) -> None:
+    """Refuse, before building them, areas, staff and tables that would not fit."""
+    _refuse_if_over(world_parts(scenario, net, area_km2, replications), limit, "this run")
+
+
+def check_incidents(scenario: Scenario, replications: int, limit: int | None = None) -> None:
+    """Refuse a run whose incident log alone would not fit (checked before simulating)."""
+    _refuse_if_over([incident_part(scenario, replications)], limit, "this run")
+
+
+__all__ = [
+    "Part",
+    "ResourceError",
+    "ScenarioError",
+    "available_memory",
+    "check_incidents",
+    "check_map",
+    "check_world",
+    "gib",
+    "parse_size",
+]
