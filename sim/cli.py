@@ -1,20 +1,29 @@
-"""Command line: ``python -m sim run|validate|map|sweep|optimize ...``.
+"""Command line: ``python -m sim run|validate|map|sweep|optimize|schema ...``.
 
 The CLI only wires things together: it parses arguments, loads the scenario, calls the
-Python API and prints. Bad input exits with code 2 and one line per problem.
+Python API and prints. Exit codes: 0 done; 2 the planner's mistake (one line per
+problem, naming the field or flag); 1 the machine's (a full disk, memory, a bug), in one
+line; 130 interrupted. A traceback is shown only with ``--debug``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.errors import InputError, OutputError, ResourceError
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
+EXIT_MACHINE = 1
+EXIT_INTERRUPTED = 130
 
 
 def _add_scenario_args(p: argparse.ArgumentParser) -> None:
@@ -32,6 +41,37 @@ def _add_scenario_args(p: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="PATH",
         help="use this street map instead (GraphML, .osm or .osm.bz2); offices become square cells",
+    )
+
+
+def _add_common_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-memory",
+        type=_size,
+        metavar="SIZE",
+        help="refuse runs estimated to need more memory than this, e.g. 4G "
+        "(default: what the machine has free)",
+    )
+    p.add_argument(
+        "--debug", action="store_true", help="show a traceback when something goes wrong"
+    )
+
+
+def _size(text: str) -> int:
+    from sim.budget import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_force(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=f"write into {what} even if it holds files this tool did not write "
+        "(files of the same names are replaced; nothing else is deleted)",
     )
 
 
@@ -81,8 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", type=Path, metavar="DIR", help="results folder (default: results/<scenario name>)"
     )
+    _add_force(p, "--out")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="print no tables")
+    _add_common_args(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -91,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a scenario file and its map; print problems and warnings.",
     )
     _add_scenario_args(p)
+    _add_common_args(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(
@@ -124,8 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="sweep folder (default: results/<scenario name>-sweep)",
     )
     _add_where_args(p)
+    _add_force(p, "--out")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="print no table")
+    _add_common_args(p)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser(
@@ -197,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="results folder (default: results/<scenario name>-optimize)",
     )
     _add_where_args(p)
+    _add_force(p, "--out")
     p.add_argument("--quiet", action="store_true", help="print no table")
+    _add_common_args(p)
     p.set_defaults(func=cmd_optimize)
 
     p = sub.add_parser(
@@ -219,7 +266,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="H",
         help="count only advisors on duty at this hour of day, 0-24 (default: all posts)",
     )
+    _add_force(p, "--out")
+    _add_common_args(p)
     p.set_defaults(func=cmd_map)
+
+    p = sub.add_parser(
+        "schema",
+        help="print the scenario schema (JSON Schema) for editors and other tools",
+        description="Print the JSON Schema every scenario is checked against. The shipped "
+        "scenarios point editors at the copy in scenarios/scenario.schema.json.",
+    )
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_schema)
     return parser
 
 
@@ -254,7 +312,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sim.world import build_world
 
     scenario = load(args)
-    world = build_world(scenario)
+    world = build_world(scenario, args.max_memory)
     _warn(world.warnings)
     heads = world.roster.headcount()
     print(
@@ -267,18 +325,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim import report
+    from sim.folders import claim
     from sim.results import write_run
     from sim.runner import run
 
     if args.replications < 1:
         raise ScenarioError(["--replications: must be at least 1"])
     scenario = load(args)
+    out = args.out or Path("results") / scenario.name
+    claim(out, "run", force=args.force)  # before simulating, not after
     result = run(
-        scenario, seed=args.seed, days=args.days, replications=args.replications, progress=True
+        scenario,
+        seed=args.seed,
+        days=args.days,
+        replications=args.replications,
+        progress=True,
+        memory_limit=args.max_memory,
     )
     _warn(result.warnings)
-    out = args.out or Path("results") / result.scenario.name
-    write_run(result, out, plots=not args.no_plots)
+    write_run(result, out, plots=not args.no_plots, force=args.force)
     if not args.quiet:
         print(report.summary_text(result.summary))
     print(f"\nresults written to {out}/", file=sys.stderr)
@@ -308,6 +373,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=True,
             plots=not args.no_plots,
+            force=args.force,
         )
     except KeyboardInterrupt:
         print(f"stopped: finished runs are kept in {out}/runs/; rerun to resume", file=sys.stderr)
@@ -355,6 +421,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=True,
             log=lambda line: print(line, file=sys.stderr),
+            force=args.force,
         )
     except KeyboardInterrupt:
         print(f"stopped: finished runs are kept in {out}/runs/; rerun to resume", file=sys.stderr)
@@ -367,16 +434,19 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
+    from sim.folders import check_file, owned_file
     from sim.mapplot import clock_text, draw_map
     from sim.world import build_world
 
     if args.hour is not None and not 0 <= args.hour < 24:
         raise ScenarioError([f"--hour: must be from 0 to below 24, got {args.hour:g}"])
     scenario = load(args)
-    world = build_world(scenario)
-    _warn(world.warnings)
     out = args.out or Path("results") / scenario.name / "map.png"
-    cov = draw_map(world, out, hour=args.hour)
+    check_file(out, force=args.force)  # before building anything
+    world = build_world(scenario, args.max_memory)
+    _warn(world.warnings)
+    with owned_file(out, command="map", force=args.force) as tmp:
+        cov = draw_map(world, tmp, hour=args.hour)
     if cov.cutoff_min < cov.deadline:
         _warn(
             [
@@ -397,20 +467,70 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from sim.scenario import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _hint(exc: InputError) -> str | None:
+    """What to do about an input error, in terms of this command line's flags."""
+    if isinstance(exc, OutputError):
+        return "use another --out" + (", or --force to write beside them" if exc.forceable else "")
+    if isinstance(exc, ResourceError):
+        return "make the scenario smaller, or set --max-memory if you know it fits"
+    return None
+
+
+def _report_input_error(args: argparse.Namespace, exc: InputError) -> None:
+    n = len(exc.problems)
+    where = getattr(args, "scenario", None) or "input"
+    print(f"error: {where}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
+    for line in exc.problems:
+        print(f"  {line}", file=sys.stderr)
+    hint = _hint(exc)
+    if hint:
+        print(f"  ({hint})", file=sys.stderr)
+
+
+def _machine_error(exc: BaseException) -> str:
+    """One line for a failure that is not the planner's: disk, memory, or a bug."""
+    import errno
+
+    if isinstance(exc, MemoryError):
+        return "error: out of memory (the estimate was too low; try --max-memory or a smaller run)"
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return f"error: no space left on the disk ({exc.filename or 'while writing'})"
+        what = f" {exc.filename}" if exc.filename else ""
+        return f"error: cannot access{what}: {exc.strerror or exc}"
+    return f"error: internal error ({exc.__class__.__name__}: {exc}); rerun with --debug"
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    # unwind like Ctrl-C, so temporary folders are removed and children stopped
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    with contextlib.suppress(ValueError):  # only the main thread may set handlers
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args))
-    except ScenarioError as exc:
-        n = len(exc.problems)
-        print(
-            f"error: {getattr(args, 'scenario', '')}: {n} problem{'s' if n != 1 else ''}",
-            file=sys.stderr,
-        )
-        for line in exc.problems:
-            print(f"  {line}", file=sys.stderr)
+    except InputError as exc:
+        if debug:
+            traceback.print_exc()
+        _report_input_error(args, exc)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was left behind", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if debug:
+            raise
+        print(_machine_error(exc), file=sys.stderr)
+        return EXIT_MACHINE
