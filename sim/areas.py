@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry import Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
+from sim.errors import require_file
 from sim.network import StreetNetwork
 from sim.scenario import ScenarioError
 
@@ -50,8 +51,7 @@ def read_geojson_polygons(
     path: Path, crs: str | None, where: str
 ) -> list[tuple[dict[str, Any], BaseGeometry]]:
     """Polygon features of a GeoJSON file, projected into the network's CRS."""
-    if not path.is_file():
-        raise ScenarioError([f"{where}: no such GeoJSON file: {path}"])
+    require_file(path, where, "GeoJSON file")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         feats = [(f.get("properties") or {}, shape(f["geometry"])) for f in data["features"]]

@@ -485,7 +485,8 @@ def _hint(exc: InputError) -> str | None:
 
 def _report_input_error(args: argparse.Namespace, exc: InputError) -> None:
     n = len(exc.problems)
-    where = getattr(args, "scenario", None) or "input"
+    where = str(getattr(args, "scenario", None) or "input")
+    where = where if len(where) <= 200 else where[:200] + "…"
     print(f"error: {where}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
     for line in exc.problems:
         print(f"  {line}", file=sys.stderr)

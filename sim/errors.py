@@ -8,6 +8,7 @@ any of them into exit code 2 and prints the lines; it alone speaks of command-li
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 
 class InputError(Exception):
@@ -35,3 +36,22 @@ class OutputError(InputError):
 
 class ResourceError(InputError):
     """A scenario whose world or run would not fit in the memory allowed for it."""
+
+
+def require_file(path: Path, where: str, what: str = "file") -> Path:
+    """``path`` if it is a readable file; else a :class:`ScenarioError` naming ``where``.
+
+    Every error the file system can give (missing, a folder, no permission, a name
+    too long) becomes the planner's problem with a one-line reason, not a traceback.
+    """
+    shown = str(path) if len(str(path)) <= 200 else str(path)[:200] + "…"
+    try:
+        if not path.is_file():
+            raise ScenarioError([f"{where}: no such {what}: {shown}"])
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise ScenarioError(
+            [f"{where}: cannot read the {what} {shown} ({exc.strerror or exc})"]
+        ) from None
+    return path

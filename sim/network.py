@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from sim import cache
+from sim.errors import require_file
 from sim.scenario import InlineMap, ScenarioError
 
 if TYPE_CHECKING:
@@ -314,8 +315,7 @@ def read_map_file(
 
     The parsed arrays are cached by the file's content, so a map is parsed once.
     """
-    if not path.is_file():
-        raise ScenarioError([f"{where}: no such map file: {path}"])
+    require_file(path, where, "map file")
     key = cache.digest(
         [path.read_bytes(), LOADER_VERSION, f"strict={strict}", f"two_way={two_way}"]
     )

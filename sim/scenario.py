@@ -633,8 +633,11 @@ def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any]
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError([f"{p}: no such scenario file"]) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ScenarioError([f"{p}: cannot read ({exc.__class__.__name__})"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([f"{str(p)[:200]}: not a UTF-8 text file"]) from None
+    except OSError as exc:  # a folder, no permission, a name too long, ...
+        reason = exc.strerror or exc.__class__.__name__
+        raise ScenarioError([f"{str(p)[:200]}: cannot read ({reason})"]) from None
     try:
         data = read_yaml(text)
     except yaml.constructor.ConstructorError as exc:
