@@ -1,4 +1,4 @@
-"""Command line: ``python -m sim run|validate|map|sweep|optimize ...``.
+"""Command line: ``python -m sim run|validate|map|sweep|optimize|cache ...``.
 
 The CLI only wires things together: it parses arguments, loads the scenario, calls the
 Python API and prints. Bad input exits with code 2 and one line per problem.
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.cache import DEFAULT_MAX_MB
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
@@ -220,6 +221,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="count only advisors on duty at this hour of day, 0-24 (default: all posts)",
     )
     p.set_defaults(func=cmd_map)
+
+    p = sub.add_parser(
+        "cache",
+        help="show or empty the cache of parsed maps and travel tables",
+        description="Show the cache of parsed street maps and travel-distance tables: its "
+        "folder, its size by kind of entry and its size limit. Runs store entries there to "
+        "start faster next time; when the cache grows past its limit the least recently "
+        "used entries are deleted. Environment: SIM_CACHE_DIR moves the cache, "
+        f"SIM_CACHE_MAX_MB sets the limit in MiB (default {DEFAULT_MAX_MB}), SIM_NO_CACHE=1 "
+        "switches it off.",
+    )
+    p.add_argument(
+        "--clear",
+        action="store_true",
+        help="delete every cached entry and say how much was freed; files the cache did not "
+        "write are left alone. Safe at any time: entries are rebuilt when needed",
+    )
+    p.set_defaults(func=cmd_cache)
     return parser
 
 
@@ -394,6 +413,34 @@ def cmd_map(args: argparse.Namespace) -> int:
         f"advisor coverage: {100 * cov.share:.1f}% of {cov.road_km:,.1f} km of streets reached "
         f"within {cov.deadline:g} min from {when}"
     )
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from sim import cache
+    from sim.report import format_table
+
+    use = cache.usage()
+    if use.folder is None:
+        print("the cache is switched off (SIM_NO_CACHE is set); nothing is stored")
+        return 0
+    if use.limit_problem:
+        _warn([use.limit_problem])
+    if args.clear:
+        files, freed = cache.clear()
+        print(f"cleared {use.folder}: {files:,} file(s) deleted, {cache.human(freed)} freed")
+        return 0
+    share = f" ({100 * use.total / use.limit:.0f}% of the limit)" if use.limit else ""
+    print(f"cache folder: {use.folder}{'' if use.folder.is_dir() else ' (not created yet)'}")
+    print(f"size: {cache.human(use.total)} in {use.count:,} entries{share}")
+    print(
+        f"limit: {cache.human(use.limit)} (SIM_CACHE_MAX_MB; least recently used entries "
+        "are deleted beyond it)"
+    )
+    if use.kinds:
+        rows = [[k, f"{n:,}", cache.human(size)] for k, (n, size) in use.kinds.items()]
+        print()
+        print(format_table(["kind", "entries", "size"], rows, align="lrr"))
     return 0
 
 
