@@ -117,6 +117,7 @@ def store(kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
     if kind not in KINDS or not _ENTRY.fullmatch(f"{key}.npz"):
         raise ValueError(f"cache entry {kind}/{key}: not of the cache's naming (see KINDS)")
     folder = root / kind
+    max_bytes = limit()[0]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _tag(root)
@@ -124,13 +125,14 @@ def store(kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, allow_pickle=False, **arrays)
+            if Path(name).stat().st_size > max_bytes:  # would evict everything, then itself
+                raise OSError("larger than the cache's limit")
             Path(name).replace(folder / f"{key}.npz")
-        except BaseException:
+        finally:
             Path(name).unlink(missing_ok=True)
-            raise
     except OSError:
-        return
-    evict(limit()[0])
+        pass  # not stored; older entries are still held to the limit
+    evict(max_bytes)
 
 
 def _tag(root: Path) -> None:
