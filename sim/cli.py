@@ -1,4 +1,4 @@
-"""Command line: ``python -m sim run|validate|map|sweep|optimize|schema ...``.
+"""Command line: ``python -m sim run|validate|map|sweep|optimize|schema|cache ...``.
 
 The CLI only wires things together: it parses arguments, loads the scenario, calls the
 Python API and prints. Exit codes: 0 done; 2 the planner's mistake (one line per
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.cache import DEFAULT_MAX_MB
 from sim.errors import InputError, OutputError, ResourceError
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -278,6 +279,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser(
+        "cache",
+        help="show or empty the cache of parsed maps and travel tables",
+        description="Show the cache of parsed street maps and travel-distance tables: its "
+        "folder, its size by kind of entry and its size limit. Runs store entries there to "
+        "start faster next time; when the cache grows past its limit the least recently "
+        "used entries are deleted. Environment: SIM_CACHE_DIR moves the cache, "
+        f"SIM_CACHE_MAX_MB sets the limit in MiB (default {DEFAULT_MAX_MB}), SIM_NO_CACHE=1 "
+        "switches it off.",
+    )
+    p.add_argument(
+        "--clear",
+        action="store_true",
+        help="delete every cached entry and say how much was freed; files the cache did not "
+        "write are left alone. Safe at any time: entries are rebuilt when needed",
+    )
+    p.set_defaults(func=cmd_cache)
     return parser
 
 
@@ -512,6 +531,34 @@ def _machine_error(exc: BaseException) -> str:
 def _on_sigterm(signum: int, frame: object) -> None:
     # unwind like Ctrl-C, so temporary folders are removed and children stopped
     raise KeyboardInterrupt
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from sim import cache
+    from sim.report import format_table
+
+    use = cache.usage()
+    if use.folder is None:
+        print("the cache is switched off (SIM_NO_CACHE is set); nothing is stored")
+        return 0
+    if use.limit_problem:
+        _warn([use.limit_problem])
+    if args.clear:
+        files, freed = cache.clear()
+        print(f"cleared {use.folder}: {files:,} file(s) deleted, {cache.human(freed)} freed")
+        return 0
+    share = f" ({100 * use.total / use.limit:.0f}% of the limit)" if use.limit else ""
+    print(f"cache folder: {use.folder}{'' if use.folder.is_dir() else ' (not created yet)'}")
+    print(f"size: {cache.human(use.total)} in {use.count:,} entries{share}")
+    print(
+        f"limit: {cache.human(use.limit)} (SIM_CACHE_MAX_MB; least recently used entries "
+        "are deleted beyond it)"
+    )
+    if use.kinds:
+        rows = [[k, f"{n:,}", cache.human(size)] for k, (n, size) in use.kinds.items()]
+        print()
+        print(format_table(["kind", "entries", "size"], rows, align="lrr"))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

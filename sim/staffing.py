@@ -519,6 +519,7 @@ def optimize_plan(
         minimal = False
     plan_key = (final.people, final.advisor_share)
     warnings = s.warnings.get(plan_key, uniform_warnings if final is uniform else [])
+    warnings = [*ex.warnings, *warnings]  # stored runs found damaged and simulated again
     table, totals = _table(s, final, uniform, baseline, base)
     meta = {
         "scenario": base.name,

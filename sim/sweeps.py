@@ -17,6 +17,8 @@ Each finished run is stored as ``<out>/runs/<key>.json``, written atomically, wh
 key is a hash of the resolved scenario (seed included) and the replication. Running the
 same sweep again computes only the runs that are missing, so an interrupted sweep loses
 nothing already finished, and a sweep that shares runs with an earlier one reuses them.
+A stored run carries a checksum and is checked on reading; one that is damaged or edited
+is simulated again, with a warning naming its file.
 
 Runs execute on all local cores (up to one worker process per core; a worker keeps the
 world of its current variant, and replications of one variant go to the same worker
@@ -44,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
 import numpy as np
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.errors import InputError
 from sim.folders import open_batch
@@ -56,7 +59,7 @@ if TYPE_CHECKING:
 
     from sim.world import World
 
-FORMAT = "chengguan-sim/run-1"  # bump when a stored run's content changes meaning
+FORMAT = "chengguan-sim/run-2"  # bump when a stored run's content changes meaning (2: checksum)
 
 # Discovery measures of sim.metrics.replication_measures (flattened as ``discovery.<name>``):
 # the double-ten clocks start at the instruction, so only these show problems left unfound.
@@ -591,28 +594,105 @@ class DaskCluster:
 # -------------------------------------------------------------------- executor
 
 
+class _StoredRun(BaseModel):
+    """The shape a stored run record must have to be reused (see :class:`RunStore`)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    key: str
+    format: str
+    checksum: str
+    scenario_name: str
+    seed: int
+    replication: int
+    measures: dict[str, int | float | None]
+    by_office: list[dict[str, int | float | str | None]]
+    by_hour: list[dict[str, int | float | str | None]]
+    warnings: list[str]
+    timing: dict[str, int | float]
+    scenario: dict[str, Any]
+
+
+def record_checksum(record: Mapping[str, Any]) -> str:
+    """SHA-256 of a run record's canonical JSON, its ``checksum`` field left out.
+
+    Taken over the JSON round trip, so a record read back gives the same digest.
+    """
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    return hashlib.sha256(_canonical(json.loads(_canonical(body))).encode("utf-8")).hexdigest()
+
+
+def record_problem(record: Any, key: str) -> str | None:
+    """Why ``record`` is not a valid stored run for ``key``, or ``None`` when it is."""
+    if not isinstance(record, dict):
+        return f"not a JSON object but {type(record).__name__}"
+    try:
+        _StoredRun.model_validate(record)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "record"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return f"{where}: {err['msg']}{more}"
+    if record["format"] != FORMAT:
+        return f"format {record['format']!r}, expected {FORMAT!r}"
+    if record["key"] != key:
+        return "stored under another run's key"
+    missing = [m for m in MEASURES if m not in record["measures"]]
+    if missing:
+        return f"measures missing: {', '.join(missing)}"
+    if record["checksum"] != record_checksum(record):
+        return "its checksum does not match its content: edited or damaged"
+    return None
+
+
 class RunStore:
-    """Finished runs as ``<dir>/<key>.json``; a stored run is never rewritten."""
+    """Finished runs as ``<dir>/<key>.json``; a valid stored run is never rewritten.
+
+    Every record carries a checksum of its content and its shape is checked on reading
+    (:func:`record_problem`): a file that is unreadable, not JSON, of the wrong shape or
+    edited is treated as missing, so the run is simulated again and the file replaced,
+    and one line naming the file is added to :attr:`warnings`.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.warnings: list[str] = []
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key[:32]}.json"
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def _read(self, key: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The valid record stored for ``key`` or ``None``, and why a file was not used."""
         p = self.path(key)
         try:
-            record: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return record if record.get("key") == key and record.get("format") == FORMAT else None
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None, None
+        except (OSError, ValueError) as exc:  # a folder, no permission, not UTF-8
+            return None, f"unreadable: {exc.strerror if isinstance(exc, OSError) else exc}"
+        try:
+            record = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            return None, f"not valid JSON: {exc}"
+        problem = record_problem(record, key)
+        return (None, problem) if problem else (record, None)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored record of run ``key``, or ``None`` when it must be simulated."""
+        record, problem = self._read(key)
+        if problem is not None:
+            self.warnings.append(
+                f"{self.path(key)}: not a valid stored run, simulating it again: {problem}"
+            )
+        return record
 
     def put(self, key: str, record: dict[str, Any]) -> None:
+        """Store a freshly simulated record with its checksum, atomically."""
         from sim.results import dumps, write_text_atomic
 
-        if self.get(key) is None:
-            write_text_atomic(self.path(key), dumps(record))
+        if self._read(key)[0] is None:
+            body = {k: v for k, v in record.items() if k != "checksum"}
+            write_text_atomic(self.path(key), dumps({**body, "checksum": record_checksum(body)}))
 
 
 @dataclass
@@ -630,6 +710,7 @@ class Executor:
     progress: bool = False
     computed: int = 0
     reused: int = 0
+    warnings: list[str] = field(default_factory=list)  # stored runs found invalid, one line each
     _backend: Backend | None = field(default=None, repr=False)
     _timing: dict[str, float] = field(default_factory=dict, repr=False)
 
@@ -695,6 +776,8 @@ class Executor:
                 else:
                     queued.add(key)
                     todo.setdefault(wkey, deque()).append(Task(key, resolved, base, k, name))
+        if store is not None:
+            self.warnings += store.warnings
         n_todo = sum(len(q) for q in todo.values())
         if n_todo:
             self._execute(todo, n_todo, len(records), records, store, desc)
@@ -1117,7 +1200,9 @@ def run_sweep(
     runs, by_office, by_hour = tables(items, records)
     summary = summarize(runs)
     warnings = list(
-        dict.fromkeys(w for recs in records for r in recs for w in r.get("warnings", []))
+        dict.fromkeys(
+            [*ex.warnings, *(w for recs in records for r in recs for w in r.get("warnings", []))]
+        )
     )
     result = SweepResult(
         runs, by_office, by_hour, summary, items, replications, ex.computed, ex.reused, folder
