@@ -156,8 +156,34 @@ def _hourly_capacity(units: Units) -> np.ndarray:
     return cap
 
 
+def least_queue(
+    requested: np.ndarray, dispatched: np.ndarray, days: Sequence[tuple[float, float]]
+) -> list[int]:
+    """The fewest requests waiting for a unit at any moment of each [start, end) in ``days``.
+
+    A queue that stays stable empties now and then (at night at the latest); one that
+    never empties and holds more on the last day than the first is growing.
+    """
+    asked = np.isfinite(requested)
+    r, d = requested[asked], dispatched[asked]
+    queued = ~(d <= r)  # dispatched at once: never in the queue; never dispatched: for ever
+    r, d = r[queued], d[queued]
+    d = d[np.isfinite(d)]
+    # at equal times a dispatch comes first, so the count never runs ahead of the queue
+    times = np.concatenate([d, r])
+    order = np.lexsort((np.r_[np.zeros(len(d)), np.ones(len(r))], times))
+    times = times[order]
+    level = np.cumsum(np.r_[-np.ones(len(d)), np.ones(len(r))][order])
+    out = []
+    for start, end in days:
+        i, j = np.searchsorted(times, [start, end], side="left")
+        at_start = level[i - 1] if i > 0 else 0.0
+        out.append(int(min(at_start, level[i:j].min() if j > i else at_start)))
+    return out
+
+
 def role_load(
-    t: IncidentTable, role: str, units: Units, limit_min: float, warmup: float, horizon: float
+    t: IncidentTable, role: str, units: Units, warmup: float, horizon: float
 ) -> dict[str, Any]:
     """Offered load of one role against the capacity on shift, by hour and over the day.
 
@@ -168,8 +194,9 @@ def role_load(
     clipped to the measured window and summed by hour of day. Capacity is the mean number
     of units on shift. Their ratio ρ ≥ 1 over the day means the queue grows without bound;
     ρ ≥ 1 only at some hours means a backlog builds there and must clear later. Queue
-    growth is also measured directly: the mean wait for a unit on the last measured day
-    against the first.
+    growth is also measured directly (with 2 days or more measured): the queue is growing
+    when it never empties on the last measured day and its low point is higher than on
+    the first (:func:`least_queue`; over replications, when it does so in most).
     """
     reps = max(len(np.unique(t["replication"])), 1)
     lo, hi = warmup, horizon
@@ -207,13 +234,22 @@ def role_load(
     ends = [c for c in (t[a], t[b]) if np.isfinite(c).any()]
     last = max([float(np.nanmax(c)) for c in ends], default=hi)
     wait = np.where(np.isfinite(t[a]), t[a], max(last, hi)) - req
-    first_day = last_day = None
+    first_day = last_day = least_first = least_last = None
     growing: bool | None = None
     if hi - lo >= 2 * DAY:
         w1, w2 = wait[inw & (req < lo + DAY)], wait[inw & (req >= hi - DAY)]
-        if len(w1) and len(w2):
-            first_day, last_day = float(w1.mean()), float(w2.mean())
-            growing = last_day - first_day > max(limit_min, 0.5 * first_day)
+        first_day = float(w1.mean()) if len(w1) else 0.0
+        last_day = float(w2.mean()) if len(w2) else 0.0
+        days = [(lo, lo + DAY), (hi - DAY, hi)]
+        per_rep = np.array(
+            [
+                least_queue(req[sel], t[a][sel], days)
+                for sel in (t["replication"] == r for r in np.unique(t["replication"]))
+            ]
+        ).reshape(-1, 2)
+        least_first, least_last = (float(x) for x in per_rep.mean(axis=0))
+        grew = (per_rep[:, 1] >= 1) & (per_rep[:, 1] > per_rep[:, 0])
+        growing = bool(grew.sum() * 2 > len(grew))
     _, overtime = busy_on_and_off_duty(t, role, units, lo, hi)
     window_days = (hi - lo) / DAY
     peaks = [h for h in range(24) if ratio_h[h] is not None]
@@ -235,6 +271,8 @@ def role_load(
         "ratio_by_hour": ratio_h,
         "wait_first_day_min": first_day,
         "wait_last_day_min": last_day,
+        "least_queue_first_day": least_first,
+        "least_queue_last_day": least_last,
         "queue_growing": growing,
         "overtime_unit_hours_per_day": overtime / 60.0 / reps / window_days
         if window_days
@@ -250,11 +288,10 @@ def role_load(
 
 
 def load(
-    t: IncidentTable, rules: Rules, units: dict[str, Units], warmup: float, horizon: float
+    t: IncidentTable, units: dict[str, Units], warmup: float, horizon: float
 ) -> dict[str, Any]:
     """The ``overload`` block: each role's load (:func:`role_load`) and notes in words."""
-    limits = {"advisor": rules.advisor_minutes, "enforcer": rules.enforcer_minutes}
-    roles = {r: role_load(t, r, units[r], limits[r], warmup, horizon) for r in ROLE_COLUMNS}
+    roles = {r: role_load(t, r, units[r], warmup, horizon) for r in ROLE_COLUMNS}
     return {**roles, "notes": [n for r in roles if (n := load_note(r, roles[r]))]}
 
 
@@ -285,12 +322,14 @@ def load_note(role: str, x: dict[str, Any]) -> str | None:
         if ratio is None
         else f"offered load {ratio:.2f} of capacity over the day"
     )
-    trend = (
-        f"waits for a unit grew from {x['wait_first_day_min']:.0f} to "
-        f"{x['wait_last_day_min']:.0f} min between the first and last measured day"
-        if x["wait_first_day_min"] is not None
-        else ""
-    )
+    trend = ""
+    if x["queue_growing"]:
+        trend = (
+            f"the queue never emptied on the last measured day: at least "
+            f"{x['least_queue_last_day']:,.0f} waiting, against {x['least_queue_first_day']:,.0f}"
+            f" on the first; mean wait for a unit {x['wait_first_day_min']:,.0f} → "
+            f"{x['wait_last_day_min']:,.0f} min"
+        )
     extra = []
     if x["hours_over"]:
         extra.append(f"over capacity {hour_ranges(x['hours_over'])}")

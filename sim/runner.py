@@ -151,7 +151,7 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
         "enforcer_response_min": means["enforcer_response_min"],
         "utilization": means["utilization"],
         # pooled over replications, like the breakdowns
-        "overload": load(table, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min),
+        "overload": load(table, world.roster.units, sc.warmup_min, sc.horizon_min),
         "discovery": {
             "channels": {
                 ch: int(((table["channel"] == k) & m).sum()) / n_meas
