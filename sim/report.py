@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from sim.metrics import clocks
+from sim.metrics import clocks, load_note
 from sim.records import IncidentTable
 from sim.scenario import Rules
 
@@ -143,8 +143,7 @@ def summary_text(s: dict[str, Any]) -> str:
             ["double ten (all clocks)", _ci(s["double_ten"], ci.get("double_ten")), "", "", ""],
         ],
     )
-    util = s["utilization"]
-    util_line = "utilization: " + ", ".join(f"{r} {_pct(v).strip()}" for r, v in util.items())
+    util_line = load_text(s)
     target = rules["target"]
     areas = format_table(
         ["street office", "incidents", "advisor", "enforcers", "double ten", "p90 min", ""],
@@ -178,6 +177,34 @@ def summary_text(s: dict[str, Any]) -> str:
     return "\n\n".join(
         [head, overall, util_line, "By street office", areas, "By hour of day", hours]
     )
+
+
+def load_text(s: dict[str, Any]) -> str:
+    """Utilisation, offered load against capacity and, when a role is over it, why."""
+    util = s["utilization"]
+    load = s.get("overload", {})
+    lines = [
+        "utilization (busy share of on-shift time): "
+        + ", ".join(f"{r} {_pct(v).strip()}" for r, v in util.items())
+    ]
+    roles = [r for r in util if r in load]
+    if roles:
+        over = [
+            f"{r} {_num(load[r]['overtime_unit_hours_per_day'])}"
+            for r in roles
+            if load[r]["overtime_unit_hours_per_day"]
+        ]
+        if over:
+            lines.append("work past shift end (unit-hours per day): " + ", ".join(over))
+        lines.append(
+            "offered load / capacity on shift over the day: "
+            + ", ".join(f"{r} {_num(load[r]['offered_load_ratio'], 2)}" for r in roles)
+        )
+    for r in roles:
+        note = load_note(r, load[r])
+        if note:
+            lines.append(("warning: " if load[r]["status"] == "unstable" else "note: ") + note)
+    return "\n".join(lines)
 
 
 def _num(x: float | None, digits: int = 1) -> str:

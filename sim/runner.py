@@ -18,7 +18,7 @@ import numpy as np
 
 from sim import budget
 from sim.demand import CHANNELS, generate_incidents
-from sim.metrics import breakdown, combine, replication_measures
+from sim.metrics import breakdown, combine, load, replication_measures
 from sim.model import DispatchModel
 from sim.records import IncidentTable
 from sim.scenario import ROLES, Rules, Scenario, with_overrides
@@ -151,6 +151,8 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
         "advisor_response_min": means["advisor_response_min"],
         "enforcer_response_min": means["enforcer_response_min"],
         "utilization": means["utilization"],
+        # pooled over replications, like the breakdowns
+        "overload": load(table, world.roster.units, sc.warmup_min, sc.horizon_min),
         "discovery": {
             "channels": {
                 ch: int(((table["channel"] == k) & m).sum()) / n_meas

@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.errors import InputError
 from sim.folders import open_batch
-from sim.metrics import ci95_halfwidth, flatten, replication_measures
+from sim.metrics import ROLE_PLURAL, ci95_halfwidth, flatten, load, replication_measures
 from sim.runner import hour_rows, office_rows, prepare, simulate
 from sim.scenario import ROLES, Scenario, ScenarioError, scenario_from_dict, with_overrides
 
@@ -64,6 +64,16 @@ FORMAT = "chengguan-sim/run-2"  # bump when a stored run's content changes meani
 # Discovery measures of sim.metrics.replication_measures (flattened as ``discovery.<name>``):
 # the double-ten clocks start at the instruction, so only these show problems left unfound.
 DISCOVERY: tuple[str, ...] = ("never_found", "report_delay_min")
+
+# per role, from the summary's overload block; ``unstable`` is 1 when the role's queue grows
+# without bound (offered load at least the capacity on shift, or waits growing), else 0
+LOAD_MEASURES: tuple[str, ...] = (
+    "offered_load_ratio",
+    "peak_ratio",
+    "hours_over",
+    "unstable",
+    "overtime_unit_hours_per_day",
+)
 
 # Measure columns of the tidy table, in this order (anything else follows).
 MEASURES: tuple[str, ...] = (
@@ -82,6 +92,7 @@ MEASURES: tuple[str, ...] = (
     "enforcer_response_min.p95",
     "utilization.advisor",
     "utilization.enforcer",
+    *(f"overload.{role}.{name}" for role in ROLE_PLURAL for name in LOAD_MEASURES),
     "incidents",
     "escalated",
     "incidents_occurred",
@@ -342,6 +353,16 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
     measures["offices_on_target"] = (
         sum(s >= sc.rules.target for s in shares) / len(shares) if shares else None
     )
+    overload = load(table, world.roster.units, sc.warmup_min, sc.horizon_min)
+    for role in ROLE_PLURAL:
+        x = overload[role]
+        for name in LOAD_MEASURES:
+            value = x.get(name)
+            if name == "hours_over":
+                value = len(x["hours_over"])
+            elif name == "unstable":
+                value = int(x["status"] == "unstable")
+            measures[f"overload.{role}.{name}"] = value
     heads = world.roster.headcount()
     measures.update({f"headcount.{r}": heads[r] for r in ROLES})
     measures["headcount.total"] = sum(heads.values())
@@ -1337,6 +1358,7 @@ def summary_text(result: SweepResult) -> str:
         "enforcers",
         "adv. mean min",
         "worst office",
+        "load",
     ]
     rows = [
         [
@@ -1347,7 +1369,37 @@ def summary_text(result: SweepResult) -> str:
             pct("enforcer_on_time", row),
             num("advisor_response_min.mean", row),
             pct("worst_office.double_ten", row),
+            load_note(row),
         ]
         for row in s.to_dict("records")
     ]
-    return format_table(headers, rows, align="l" * len(result.keys) + "r" * 6)
+    return format_table(headers, rows, align="l" * len(result.keys) + "r" * 6 + "l")
+
+
+def load_note(row: Mapping[Any, Any]) -> str:
+    """Words for a variant's load: which roles are overloaded, or over capacity at peaks.
+
+    ``row`` is a row of :func:`summarize`: means over replications, so ``unstable`` is
+    the share of replications in which the role's queue grew without bound.
+    """
+
+    def get(key: str) -> float | None:
+        v = row.get(key)
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+    notes = []
+    runs = int(row.get("replications") or 1)
+    for role, name in ROLE_PLURAL.items():
+        unstable = get(f"overload.{role}.unstable")
+        ratio = get(f"overload.{role}.offered_load_ratio")
+        peak = get(f"overload.{role}.peak_ratio")
+        if unstable is None:
+            continue
+        of = "no unit on shift" if ratio is None else f"offered load {ratio:.2f} of capacity"
+        if unstable >= 0.5:
+            notes.append(f"{name} overloaded: {of}")
+        elif unstable > 0:
+            notes.append(f"{name} overloaded in {round(unstable * runs)} of {runs} runs: {of}")
+        elif peak is not None and peak >= 1:
+            notes.append(f"{name} over capacity at peak hours (up to {peak:.2f})")
+    return "; ".join(notes)
