@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 # peak bytes, measured on the Jinshui map (benchmarks/run.py prints them)
-NODE_BYTES = 400  # network arrays, areas, dispatch lookups per street node
+NODE_BYTES = 700  # network arrays, areas, dispatch lookups per street node (measured ~500)
 PARSE_BYTES_PER_FILE_BYTE = 6  # parsing a map file, per uncompressed byte
 COMPRESSION = 8  # assumed expansion of a .gz/.bz2 map file
 TABLE_ENTRY_BYTES = 20  # travel-table entry (unit, node), at its peak while being sorted
