@@ -186,9 +186,12 @@ def summary_text(s: dict[str, Any]) -> str:
             for h in s["by_hour"]
         ],
     )
-    return "\n\n".join(
-        [head, overall, util_line, "By street office", areas, "By hour of day", hours]
-    )
+    parts = [head, overall, util_line, "By street office", areas, "By hour of day", hours]
+    if "evaluation" in s:
+        from sim.evaluation import summary_text as evaluation_text
+
+        parts.append(evaluation_text(s["evaluation"], s["replications"]))
+    return "\n\n".join(parts)
 
 
 def _num(x: float | None, digits: int = 1) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim import mapplot, report
+from sim import mapplot, rankplot, report
 from sim.atomic import atomic_dir, write_text_atomic
 
 if TYPE_CHECKING:
@@ -42,12 +42,21 @@ def write_run(
                 (report.plot_by_office, (result.summary, tmp / "on_time_by_office.png")),
                 (report.plot_by_hour, (result.summary, tmp / "on_time_by_hour.png")),
             ]
+            if result.evaluation is not None:
+                figures += [
+                    (rankplot.plot_bump, (result.evaluation, tmp / "ranking.png")),
+                    (rankplot.draw_score_map, (result.world, result.evaluation, tmp / "score_map.png")),
+                ]
         with _drawing(figures):
             (tmp / "summary.json").write_text(dumps(result.summary), encoding="utf-8")
             frame = result.table.to_frame()
             frame.to_csv(
                 tmp / "incidents.csv", index=False, float_format="%.3f", lineterminator="\n"
             )
+            if result.evaluation is not None:
+                result.evaluation.frame().to_csv(
+                    tmp / "evaluation.csv", index=False, float_format="%.4f", lineterminator="\n"
+                )
             (tmp / "summary.txt").write_text(
                 report.summary_text(result.summary) + "\n", encoding="utf-8"
             )

@@ -13,6 +13,7 @@ from shapely.geometry import Polygon
 
 from sim.areas import Areas, build_areas, read_geojson_polygons
 from sim.demand import HotspotSite, camera_nodes, resolve_hotspots
+from sim.evaluation import check_offices
 from sim.dispatch import Dispatcher
 from sim.mapgen import generate_city
 from sim.network import StreetNetwork, from_inline, read_map_file
@@ -102,6 +103,7 @@ def build_world(scenario: Scenario) -> World:
     sites, hot_warnings = resolve_hotspots(scenario, net)
     warnings += hot_warnings
     _check_scheduled(scenario, net)
+    check_offices(scenario, areas.office_names)
     warnings += plan_warnings(scenario, areas, roster)
     tables = {
         role: TravelTable(
