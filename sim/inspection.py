@@ -155,8 +155,17 @@ def plan_inspections(
     members = [np.flatnonzero(node_office == o) for o in range(n_off)]
 
     def when(m: int) -> float:
-        day = int(rng.integers(days))
-        return start_min + m * month_days * 1440.0 + day * 1440.0 + (a + rng.random() * span)
+        """A random minute of month ``m`` in the inspectors' working hours (if it has any)."""
+        m0 = start_min + m * month_days * 1440.0
+        if month_days >= 1:
+            day = int(rng.integers(days))
+            return m0 + day * 1440.0 + (a + rng.random() * span - m0 % 1440.0) % 1440.0
+        t = m0 + rng.random() * month_days * 1440.0
+        for _ in range(100):  # a month shorter than a day: working hours inside it
+            if (t - a) % 1440.0 < span:
+                break
+            t = m0 + rng.random() * month_days * 1440.0
+        return t
 
     for m in range(months):
         for o in range(n_off):
