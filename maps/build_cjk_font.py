@@ -17,6 +17,7 @@ It writes ``sim/fonts/NotoSansCJKsc-Subset.otf`` and prints what it covers.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -32,10 +33,8 @@ def gb2312_hanzi() -> set[str]:
     chars = set()
     for hi in range(0xB0, 0xF8):
         for lo in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):  # unassigned code points
                 chars.add(bytes([hi, lo]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
     return chars
 
 

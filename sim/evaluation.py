@@ -113,9 +113,10 @@ def month_count(scenario: Scenario) -> int:
 
 def office_street_km(areas: Areas) -> np.ndarray:
     """Street length per office (km)."""
-    return np.bincount(
-        areas.grid_office, weights=areas.grid_road_m, minlength=len(areas.office_names)
-    ) / 1000.0
+    return (
+        np.bincount(areas.grid_office, weights=areas.grid_road_m, minlength=len(areas.office_names))
+        / 1000.0
+    )
 
 
 def check_offices(scenario: Scenario, office_names: Sequence[str]) -> None:
@@ -174,7 +175,9 @@ def _digital(
     return out
 
 
-def _outside(scenario: Scenario, names: Sequence[str], months: int, rep: int) -> dict[str, np.ndarray]:
+def _outside(
+    scenario: Scenario, names: Sequence[str], months: int, rep: int
+) -> dict[str, np.ndarray]:
     out = {}
     for part in OUTSIDE:
         spec = getattr(scenario.evaluation, part)
@@ -217,14 +220,23 @@ class EvaluationResult:
         import pandas as pd
 
         r, m, k = self.total.shape
-        rep, month, off = (a.ravel() for a in np.meshgrid(*map(np.arange, (r, m, k)), indexing="ij"))
+        rep, month, off = (
+            a.ravel() for a in np.meshgrid(*map(np.arange, (r, m, k)), indexing="ij")
+        )
         cols: dict[str, Any] = {
             "replication": rep,
             "month": month + 1,
             "office": np.asarray(self.offices, dtype=object)[off],
             "name_zh": np.asarray(self.names_zh, dtype=object)[off],
         }
-        for key in (*COMPONENTS, "found", "inspected_km", "found_per_km", *DIGITAL_PARTS, "instructions"):
+        for key in (
+            *COMPONENTS,
+            "found",
+            "inspected_km",
+            "found_per_km",
+            *DIGITAL_PARTS,
+            "instructions",
+        ):
             cols[key] = self.parts[key].ravel()
         cols.update(
             total=self.total.ravel(),
@@ -303,7 +315,9 @@ class EvaluationResult:
             "max_p_black_flag_office": self.offices[worst],
             "score_spread": float(np.ptp([x["score"] for x in offices])),
             "fund_yuan_paid_per_month": float(np.clip(self.fund_yuan, 0, None).sum() / (r * m)),
-            "fund_yuan_deducted_per_month": float(-np.clip(self.fund_yuan, None, 0).sum() / (r * m)),
+            "fund_yuan_deducted_per_month": float(
+                -np.clip(self.fund_yuan, None, 0).sum() / (r * m)
+            ),
             "last_month": last,
             "offices": offices,
             "other_groups": self.other_groups,
@@ -326,9 +340,11 @@ def difficulty(world: World) -> dict[str, np.ndarray]:
     areas, net, sc = world.areas, world.net, world.scenario
     k = len(areas.office_names)
     staff = world.roster.people_by_office(k)
-    people = sum(np.asarray(v, float) for v in staff.values())
+    people = np.sum([np.asarray(v, float) for v in staff.values()], axis=0)
     p = net.location_p()
-    background = sc.demand.incidents_per_day * np.bincount(areas.node_office, weights=p, minlength=k)
+    background = sc.demand.incidents_per_day * np.bincount(
+        areas.node_office, weights=p, minlength=k
+    )
     hot = np.zeros(k)
     for site in world.sites:
         a, b = site.window
@@ -355,10 +371,16 @@ def _other_groups(scenario: Scenario) -> list[dict[str, Any]]:
         if not units:
             continue
         w = getattr(ev.weights, group).model_dump()
-        totals = np.array([float(weighted_total(u.scores, w)[0]) for u in units])
+        totals = np.array([sum(w[c] * u.scores[c] for c in w) for u in units], dtype=float)
         for u, t, rk in zip(units, totals, ranks(totals), strict=True):
             out.append(
-                {"group": group, "name": u.name, "name_zh": u.name_zh, "total": float(t), "rank": int(rk)}
+                {
+                    "group": group,
+                    "name": u.name,
+                    "name_zh": u.name_zh,
+                    "total": float(t),
+                    "rank": int(rk),
+                }
             )
     return out
 
@@ -395,7 +417,9 @@ def evaluate(world: World, table: IncidentTable) -> EvaluationResult | None:
         km = np.bincount(cell, weights=insp.km, minlength=months * k).reshape(months, k)
         per_km = np.where(km > 0, n_found / np.maximum(km, 1e-12), 0.0)
         parts["found"][i], parts["inspected_km"][i], parts["found_per_km"][i] = n_found, km, per_km
-        parts["third_party"][i] = np.clip(100.0 - ev.inspection.points_per_problem_km * per_km, 0, 100)
+        parts["third_party"][i] = np.clip(
+            100.0 - ev.inspection.points_per_problem_km * per_km, 0, 100
+        )
         dig = _digital(table.select(table["replication"] == rep), sc, months, k, ok[mine])
         for key in (*DIGITAL_PARTS, "instructions"):
             parts[key][i] = dig[key]
@@ -470,8 +494,57 @@ def summary_text(block: Mapping[str, Any], replications: int) -> str:
     m = block["months"]
     head = (
         f"Monthly evaluation: month {m} of {m} ({block['month_days']:g} days each"
-        + (f"; the last {block['days_not_evaluated']:g} days are not a whole month" if block["days_not_evaluated"] else "")
+        + (
+            f"; the last {block['days_not_evaluated']:g} days are not a whole month"
+            if block["days_not_evaluated"]
+            else ""
+        )
         + "), replication 0"
         + (f"; P(black) and mean rank over {replications} replications × {m} months" if many else "")
     )  # fmt: skip
     return f"{head}\n{table}"
+
+
+# ------------------------------------------------------------ sweeps, optimiser
+
+
+def evaluation_measures(
+    result: EvaluationResult | None, by_office: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One replication's evaluation measures for sweeps; adds office columns to ``by_office``.
+
+    Per office: the mean score and rank over the months and the shares of months with a
+    black or a red flag (None without a whole month). ``evaluation.max_black_flag`` of a
+    single run is the largest office share; across replications sweeps recompute it
+    from the office means (:func:`with_black_flag_probability`).
+    """
+    rows = result.office_means(0) if result is not None else None
+    for k, row in enumerate(by_office):
+        for key in ("evaluation_score", "evaluation_rank", "black_flag", "red_flag"):
+            row[key] = rows[k][key] if rows is not None else None
+    if rows is None:
+        return {
+            "evaluation.months": 0,
+            "evaluation.max_black_flag": None,
+            "evaluation.score_spread": None,
+        }
+    scores = [r["evaluation_score"] for r in rows]
+    return {
+        "evaluation.months": result.months if result is not None else 0,
+        "evaluation.max_black_flag": max(r["black_flag"] for r in rows),
+        "evaluation.score_spread": float(max(scores) - min(scores)),
+    }
+
+
+def with_black_flag_probability(summary: pd.DataFrame, by_office: pd.DataFrame) -> pd.DataFrame:
+    """Sweep summary with ``evaluation.max_black_flag``: the largest office black-flag
+    probability per variant (mean share of months over replications, then max over offices)."""
+    if "black_flag" not in by_office.columns or "variant" not in summary.columns:
+        return summary
+    probs = by_office.groupby(["variant", "office"], sort=False)["black_flag"].mean()
+    worst = probs.groupby(level=0).max()
+    out = summary.copy()
+    out["evaluation.max_black_flag"] = out["variant"].map(worst)
+    out["evaluation.max_black_flag.ci95"] = None  # a maximum of means: no t-interval
+    out.attrs = dict(summary.attrs)
+    return out

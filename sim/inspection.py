@@ -16,6 +16,7 @@ from named streams, so the simulated incidents are not touched.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -147,7 +148,10 @@ def plan_inspections(
     span = (b - a) % 1440.0 or 1440.0
     days = max(int(np.floor(month_days)), 1)
     speed = spec.speed_kmh * 1000.0 / 60.0
-    office, month, km, census = [], [], [], []
+    office: list[int] = []
+    month: list[int] = []
+    km: list[float] = []
+    census: list[bool] = []
     v_insp: list[np.ndarray] = []
     v_node: list[np.ndarray] = []
     v_time: list[np.ndarray] = []
@@ -195,11 +199,14 @@ def plan_inspections(
                 month.append(m)
                 km.append(float(office_street_km[o]))
                 census.append(True)
-    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt))  # noqa: E731
     return Inspections(
         office=np.asarray(office, dtype=np.int64),
         month=np.asarray(month, dtype=np.int64),
         km=np.asarray(km, dtype=float),
         census=np.asarray(census, dtype=bool),
-        visits=Visits(cat(v_insp, np.int64), cat(v_node, np.int64), cat(v_time, float)),
+        visits=Visits(_cat(v_insp, np.int64), _cat(v_node, np.int64), _cat(v_time, np.float64)),
     )
+
+
+def _cat(parts: list[np.ndarray], dtype: type[np.generic]) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)

@@ -27,7 +27,7 @@ def plot_bump(result: EvaluationResult, path: Path) -> None:
         months, k = rank.shape
         x = np.arange(1, months + 1)
         fig, ax = plt.subplots(figsize=(max(6.5, 1.0 * months + 4.5), 0.36 * k + 1.8))
-        colors = [*plt.get_cmap("tab10").colors, *plt.get_cmap("Dark2").colors]
+        colors = [*plt.get_cmap("tab10")(np.arange(10)), *plt.get_cmap("Dark2")(np.arange(8))]
         for o in range(k):
             c = colors[o % len(colors)]
             ax.plot(x, rank[:, o], "-", color=c, lw=2.2, alpha=0.85, zorder=2)
@@ -66,6 +66,7 @@ def plot_bump(result: EvaluationResult, path: Path) -> None:
 
 def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
     """Street offices coloured by mean total score, with the flags each collected."""
+    import matplotlib
     from matplotlib import cm
     from matplotlib.colors import Normalize
 
@@ -76,7 +77,7 @@ def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
         n_black = (result.flag == "black").sum(axis=(0, 1)) / result.replications
         lo, hi = float(score.min()), float(score.max())
         norm = Normalize(vmin=lo - 0.5, vmax=hi + 0.5)
-        cmap = mapplot.plt.get_cmap("RdYlGn")
+        cmap = matplotlib.colormaps["RdYlGn"]
         fig, ax, (sx, sy, sh) = mapplot._figure(world)
         for o, geom in enumerate(areas.office_shapes):
             p = mapplot._patch(geom, fc=cmap(norm(score[o])), ec="none", alpha=0.8, zorder=1)
@@ -85,7 +86,9 @@ def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
         mapplot._draw_streets(
             ax, world.net, world.net.street_classes(), alpha=0.3, scale=0.7, zorder=2, max_class=3
         )
-        mapplot._draw_boundaries(ax, areas.office_shapes, color=mapplot.OFFICE_EDGE, lw=1.5, zorder=4)
+        mapplot._draw_boundaries(
+            ax, areas.office_shapes, color=mapplot.OFFICE_EDGE, lw=1.5, zorder=4
+        )
         labels = mapplot._office_labels(world, 9.5)
         by_text = {lab.text: lab for lab in labels}
         anchors = {}

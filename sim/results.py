@@ -45,7 +45,10 @@ def write_run(
             if result.evaluation is not None:
                 figures += [
                     (rankplot.plot_bump, (result.evaluation, tmp / "ranking.png")),
-                    (rankplot.draw_score_map, (result.world, result.evaluation, tmp / "score_map.png")),
+                    (
+                        rankplot.draw_score_map,
+                        (result.world, result.evaluation, tmp / "score_map.png"),
+                    ),
                 ]
         with _drawing(figures):
             (tmp / "summary.json").write_text(dumps(result.summary), encoding="utf-8")

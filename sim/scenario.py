@@ -439,11 +439,8 @@ class DigitalWeights(_Model):
 
     @model_validator(mode="after")
     def _sum(self) -> DigitalWeights:
-        _check_shares(
-            {k: getattr(self, k) for k in DIGITAL_PARTS}, "evaluation.digital weights"
-        )
+        _check_shares({k: getattr(self, k) for k in DIGITAL_PARTS}, "evaluation.digital weights")
         return self
-
 
 
 class OutsideScore(_Model):

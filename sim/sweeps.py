@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 import numpy as np
 import yaml
 
+from sim.evaluation import evaluate, evaluation_measures, with_black_flag_probability
 from sim.metrics import ci95_halfwidth, flatten, replication_measures
 from sim.runner import hour_rows, office_rows, prepare, simulate
 from sim.scenario import ROLES, Scenario, ScenarioError, scenario_from_dict, with_overrides
@@ -81,6 +82,9 @@ MEASURES: tuple[str, ...] = (
     "escalated",
     "incidents_occurred",
     *(f"discovery.{name}" for name in DISCOVERY),
+    "evaluation.max_black_flag",
+    "evaluation.months",
+    "evaluation.score_spread",
     "headcount.total",
     "headcount.grid",
     "headcount.advisor",
@@ -240,6 +244,8 @@ SIMULATION_MODULES: tuple[str, ...] = (
     "world",
     "runner",
     "cache",
+    "evaluation",
+    "inspection",
 )
 
 
@@ -335,6 +341,8 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
     measures["offices_on_target"] = (
         sum(s >= sc.rules.target for s in shares) / len(shares) if shares else None
     )
+    evaluation = evaluate(world, table)  # per office: score, rank, flag shares over months
+    measures.update(evaluation_measures(evaluation, by_office))
     heads = world.roster.headcount()
     measures.update({f"headcount.{r}": heads[r] for r in ROLES})
     measures["headcount.total"] = sum(heads.values())
@@ -1103,7 +1111,7 @@ def run_sweep(
             labels=[v.title if v.labels else "" for v in items],
         )
     runs, by_office, by_hour = tables(items, records)
-    summary = summarize(runs)
+    summary = with_black_flag_probability(summarize(runs), by_office)
     warnings = list(
         dict.fromkeys(w for recs in records for r in recs for w in r.get("warnings", []))
     )

@@ -13,8 +13,8 @@ from shapely.geometry import Polygon
 
 from sim.areas import Areas, build_areas, read_geojson_polygons
 from sim.demand import HotspotSite, camera_nodes, resolve_hotspots
-from sim.evaluation import check_offices
 from sim.dispatch import Dispatcher
+from sim.evaluation import check_offices
 from sim.mapgen import generate_city
 from sim.network import StreetNetwork, from_inline, read_map_file
 from sim.scenario import ROLES, Scenario

@@ -34,7 +34,12 @@ def _city(**evaluation: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def small_run() -> sim.RunResult:
-    weights = {"third_party": 0.5, "digital": 0.3, "business_bureaus": 0.1, "assessment_office": 0.1}
+    weights = {
+        "third_party": 0.5,
+        "digital": 0.3,
+        "business_bureaus": 0.1,
+        "assessment_office": 0.1,
+    }
     data = _city(weights={"street_offices": weights})
     return sim.run(sim.scenario_from_dict(data), seed=3, replications=2)
 
