@@ -188,7 +188,7 @@ def summary_text(s: dict[str, Any]) -> str:
     )
     parts = [head, overall, util_line, "By street office", areas, "By hour of day", hours]
     if "evaluation" in s:
-        from sim.evaluation import summary_text as evaluation_text
+        from sim.rankplot import summary_text as evaluation_text
 
         parts.append(evaluation_text(s["evaluation"], s["replications"]))
     return "\n\n".join(parts)
