@@ -1,7 +1,8 @@
 """What a planner reads: summary tables for the terminal and plots for the report.
 
-Plots use the Agg backend (no screen needed). Chinese names are drawn only when a font
-with the glyphs is installed; otherwise labels fall back to pinyin, never to boxes.
+Plots use the Agg backend (no screen needed). Chinese names are drawn with an installed
+CJK font, else with the subset of Noto Sans CJK SC shipped in ``sim/fonts``; labels fall
+back to pinyin only if neither can be loaded, never to boxes.
 """
 
 from __future__ import annotations
@@ -39,11 +40,21 @@ _CJK_FONTS = (
 COLORS = {"advisor": "#1f77b4", "enforcer": "#d62728", "double_ten": "#2ca02c", "target": "#555555"}
 
 
+SHIPPED_CJK_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansCJKsc-Subset.otf"
+
+
 @cache
 def cjk_font() -> str | None:
-    """Name of an installed font that can draw Chinese, if any."""
+    """Name of a font that can draw Chinese: an installed one, else the shipped subset."""
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_FONTS if name in installed), None)
+    found = next((name for name in _CJK_FONTS if name in installed), None)
+    if found is None and SHIPPED_CJK_FONT.is_file():
+        try:
+            font_manager.fontManager.addfont(str(SHIPPED_CJK_FONT))
+            found = font_manager.FontProperties(fname=SHIPPED_CJK_FONT).get_name()
+        except (OSError, RuntimeError, ValueError):
+            found = None
+    return found
 
 
 def place_label(name: str, name_zh: str = "") -> str:
@@ -174,9 +185,12 @@ def summary_text(s: dict[str, Any]) -> str:
             for h in s["by_hour"]
         ],
     )
-    return "\n\n".join(
-        [head, overall, util_line, "By street office", areas, "By hour of day", hours]
-    )
+    parts = [head, overall, util_line, "By street office", areas, "By hour of day", hours]
+    if "evaluation" in s:
+        from sim.rankplot import summary_text as evaluation_text
+
+        parts.append(evaluation_text(s["evaluation"], s["replications"]))
+    return "\n\n".join(parts)
 
 
 def load_text(s: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim import mapplot, report
+from sim import mapplot, rankplot, report
 from sim.atomic import atomic_dir, write_text_atomic
 from sim.folders import results_folder
 from sim.lifetime import die_with_parent
@@ -73,12 +73,24 @@ def write_run(
                 (report.plot_by_office, (result.summary, tmp / "on_time_by_office.png")),
                 (report.plot_by_hour, (result.summary, tmp / "on_time_by_hour.png")),
             ]
+            if result.evaluation is not None:
+                figures += [
+                    (rankplot.plot_bump, (result.evaluation, tmp / "ranking.png")),
+                    (
+                        rankplot.draw_score_map,
+                        (result.world, result.evaluation, tmp / "score_map.png"),
+                    ),
+                ]
         with _drawing(figures):
             (tmp / "summary.json").write_text(dumps(result.summary), encoding="utf-8")
             frame = result.table.to_frame()
             frame.to_csv(
                 tmp / "incidents.csv", index=False, float_format="%.3f", lineterminator="\n"
             )
+            if result.evaluation is not None:
+                result.evaluation.frame().to_csv(
+                    tmp / "evaluation.csv", index=False, float_format="%.4f", lineterminator="\n"
+                )
             (tmp / "summary.txt").write_text(
                 report.summary_text(result.summary) + "\n", encoding="utf-8"
             )

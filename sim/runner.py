@@ -18,6 +18,7 @@ import numpy as np
 
 from sim import budget
 from sim.demand import CHANNELS, generate_incidents
+from sim.evaluation import EvaluationResult, evaluate, summary_block
 from sim.metrics import breakdown, combine, load, replication_measures
 from sim.model import DispatchModel
 from sim.records import IncidentTable
@@ -37,6 +38,7 @@ class RunResult:
     summary: dict[str, Any]
     per_replication: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)  # timings and event counts
+    evaluation: EvaluationResult | None = None  # None: shorter than an evaluation month
 
     @property
     def warnings(self) -> list[str]:
@@ -227,7 +229,10 @@ def run(
         bar.close()
     stats["simulate_seconds"] = time.perf_counter() - clock
     table = IncidentTable.concat(tables)
-    return RunResult(sc, world, table, summarize(world, table, per_rep), per_rep, stats)
+    summary = summarize(world, table, per_rep)
+    evaluation = evaluate(world, table)
+    summary["evaluation"] = summary_block(evaluation, sc)
+    return RunResult(sc, world, table, summary, per_rep, stats, evaluation)
 
 
 def _progress_bar(sc: Scenario, replications: int) -> Any:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import numpy as np
 
+from sim.evaluation import month_count
 from sim.folders import open_batch
 from sim.metrics import ci95_halfwidth, t_margin
 from sim.runner import prepare
@@ -49,12 +50,16 @@ from sim.sweeps import DISCOVERY, Executor, discovery_measure
 if TYPE_CHECKING:
     import pandas as pd
 
-MEASURES: tuple[str, ...] = ("double_ten", "advisor_on_time", "enforcer_on_time")
+MEASURES: tuple[str, ...] = ("double_ten", "advisor_on_time", "enforcer_on_time", "black_flag")
 LABELS = {
     "double_ten": "double ten",
     "advisor_on_time": "advisor clock",
     "enforcer_on_time": "enforcer clock",
+    "black_flag": "black-flag probability",
 }
+# Targets that are ceilings: an office meets ``black_flag=0.2`` when the one-sided upper
+# confidence bound of its black-flag probability (share of evaluated months) is <= 0.2.
+AT_MOST: frozenset[str] = frozenset({"black_flag"})
 Log = Callable[[str], None]
 
 
@@ -218,7 +223,11 @@ class _Search:
             mu, lo, hw = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
             for o in range(k):
                 vals = np.array(
-                    [r["by_office"][o][m] for r in records if r["by_office"][o][m] is not None],
+                    [
+                        r["by_office"][o].get(m)
+                        for r in records
+                        if r["by_office"][o].get(m) is not None
+                    ],
                     float,
                 )
                 if len(vals):
@@ -227,9 +236,14 @@ class _Search:
                 if below is not None:
                     lo[o] = mu[o] - below
                     hw[o] = ci95_halfwidth(list(vals))
+                if m in AT_MOST and below is not None:
+                    lo[o] = mu[o] + below  # the bound that matters for a ceiling
                 if m in self.targets:
                     if np.isnan(lo[o]):
                         assessable[o] = False
+                    elif m in AT_MOST:
+                        passes[o] &= bool(lo[o] <= self.targets[m] + 1e-12)
+                        margin = min(margin, self.targets[m] - float(lo[o]))
                     else:
                         passes[o] &= bool(lo[o] >= self.targets[m] - 1e-12)
                         margin = min(margin, float(lo[o]) - self.targets[m])
@@ -449,6 +463,11 @@ def optimize_plan(
     problems += [
         f"--target {m}: must be between 0 and 1" for m, v in targets.items() if not 0 < v <= 1
     ]
+    if "black_flag" in targets and month_count(prepare(scenario, seed, days)) == 0:
+        problems.append(
+            "--target black_flag: runs must cover at least one evaluation month "
+            "(--days >= evaluation.month_days)"
+        )
     if replications < 2:
         problems.append(
             "--replications: the optimiser needs at least 2 (it uses confidence bounds)"
@@ -704,12 +723,16 @@ def plan_text(plan: Plan) -> str:
          f"{tot['baseline_offices_meeting_target']}/{tot['offices']} ok", f"{tot['staff_change']:+d}"]
     )  # fmt: skip
     conf = f"{meta['confidence']:.0%}"
+    side = "upper" if m in AT_MOST else "lower"
     table = format_table(
-        ["street office", "km²", "per km²", "staff", "grid/adv/enf", LABELS[m], f"{conf} lower", "meets",
-         f"uniform {meta['baseline_density']:g}", f"{conf} lower", "change"],
+        ["street office", "km²", "per km²", "staff", "grid/adv/enf", LABELS[m], f"{conf} {side}", "meets",
+         f"uniform {meta['baseline_density']:g}", f"{conf} {side}", "change"],
         rows, align="lrrrrrrlrrr",
     )  # fmt: skip
-    goals = ", ".join(f"{LABELS[k]} ≥ {100 * v:g}%" for k, v in meta["targets"].items())
+    goals = ", ".join(
+        f"{LABELS[k]} {'≤' if k in AT_MOST else '≥'} {100 * v:g}%"
+        for k, v in meta["targets"].items()
+    )
     head = (
         f"{meta['scenario']}: least staff per street office so that every office reaches {goals} "
         f"(one-sided {conf} lower bound over {meta['replications']} replications of "
@@ -828,8 +851,12 @@ def plot_plan(plan: Plan, path: Path) -> None:
     a2.barh(y + 0.17, base_vals, height=0.34, color="#aaaaaa", alpha=0.85)
     a2.axvline(100 * target, color=COLORS["target"], ls=":", lw=1.3)
     lows = [float(v) for v in (*plan_vals, *base_vals) if np.isfinite(v)]
-    a2.set_xlim(max(0.0, min([*lows, 100 * target]) - 3), 100.5)
-    a2.set_xlabel(f"{LABELS[m]}: {conf} lower bound of the share on time (%)")
+    if m in AT_MOST:
+        a2.set_xlim(0, 100.5)
+    else:
+        a2.set_xlim(max(0.0, min([*lows, 100 * target]) - 3), 100.5)
+    bound = "upper" if m in AT_MOST else "lower"
+    a2.set_xlabel(f"{LABELS[m]}: {conf} {bound} confidence bound (%)")
     a2.set_title(f"Achieved {LABELS[m]} per street office", fontsize=11)
     a2.grid(axis="y", visible=False)
     handles = [

@@ -49,6 +49,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.errors import InputError
+from sim.evaluation import evaluate, evaluation_measures, with_black_flag_probability
 from sim.folders import open_batch
 from sim.metrics import ROLE_PLURAL, ci95_halfwidth, flatten, load, replication_measures
 from sim.runner import hour_rows, office_rows, prepare, simulate
@@ -97,6 +98,9 @@ MEASURES: tuple[str, ...] = (
     "escalated",
     "incidents_occurred",
     *(f"discovery.{name}" for name in DISCOVERY),
+    "evaluation.max_black_flag",
+    "evaluation.months",
+    "evaluation.score_spread",
     "headcount.total",
     "headcount.grid",
     "headcount.advisor",
@@ -258,6 +262,8 @@ SIMULATION_MODULES: tuple[str, ...] = (
     "cache",
     "budget",
     "errors",
+    "evaluation",
+    "inspection",
 )
 
 
@@ -363,6 +369,8 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
             elif name == "unstable":
                 value = int(x["status"] == "unstable")
             measures[f"overload.{role}.{name}"] = value
+    evaluation = evaluate(world, table)  # per office: score, rank, flag shares over months
+    measures.update(evaluation_measures(evaluation, by_office))
     heads = world.roster.headcount()
     measures.update({f"headcount.{r}": heads[r] for r in ROLES})
     measures["headcount.total"] = sum(heads.values())
@@ -1219,7 +1227,7 @@ def run_sweep(
             labels=[v.title if v.labels else "" for v in items],
         )
     runs, by_office, by_hour = tables(items, records)
-    summary = summarize(runs)
+    summary = with_black_flag_probability(summarize(runs), by_office)
     warnings = list(
         dict.fromkeys(
             [*ex.warnings, *(w for recs in records for r in recs for w in r.get("warnings", []))]

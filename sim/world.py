@@ -15,6 +15,7 @@ from sim import budget
 from sim.areas import Areas, build_areas, read_geojson_polygons
 from sim.demand import HotspotSite, camera_nodes, resolve_hotspots
 from sim.dispatch import Dispatcher
+from sim.evaluation import check_offices
 from sim.mapgen import generate_city
 from sim.network import StreetNetwork, from_inline, read_map_file
 from sim.scenario import ROLES, Scenario
@@ -111,6 +112,7 @@ def build_world(scenario: Scenario, memory_limit: int | None = None) -> World:
     sites, hot_warnings = resolve_hotspots(scenario, net)
     warnings += hot_warnings
     _check_scheduled(scenario, net)
+    check_offices(scenario, areas.office_names)
     warnings += plan_warnings(scenario, areas, roster)
     tables = {
         role: TravelTable(

@@ -24,7 +24,13 @@ PINNED = Path(__file__).parent / "data" / "pinned_summary.json"
 
 def _summary() -> dict[str, Any]:
     # thin staffing: queues and late arrivals, so the pin is sensitive to the engine
-    data = {**SMALL_CITY, "staff": {"per_km2": 12}, "dispatch": {"policy": "own_grid_first"}}
+    # half-day evaluation months, so the evaluation block is pinned with numbers in it
+    data = {
+        **SMALL_CITY,
+        "staff": {"per_km2": 12},
+        "dispatch": {"policy": "own_grid_first"},
+        "evaluation": {"month_days": 0.5},
+    }
     result = sim.run(sim.scenario_from_dict(data), seed=5, replications=2)
     return json.loads(sim.results.dumps(result.summary))
 
