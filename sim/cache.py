@@ -72,3 +72,12 @@ def store(kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
         Path(name).replace(folder / f"{key}.npz")
     except OSError:
         return
+
+
+def file_digest(path: Path, block: int = 1 << 22) -> str:
+    """SHA-256 of a file's content, read in blocks so a large file is never held in memory."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while data := fh.read(block):
+            h.update(data)
+    return h.hexdigest()
