@@ -163,11 +163,15 @@ def _refuse_uncut(path: Path, cut: BaseGeometry | None, where: str) -> None:
     if cut is None and size > limit:
         raise ScenarioError(
             [
-                f"{where}: {path.name} is {size / 2**20:,.0f} MB, a region rather than a district "
-                f"(more than {limit / 2**20:,.0f} MB); name the part to simulate with map.cut "
+                f"{where}: {path.name} is {_mb(size)}, a region rather than a district (more than "
+                f"{_mb(limit)} of {_format(path)}); name the part to simulate with map.cut "
                 "(a boundary name or a polygon)"
             ]
         )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:,.1f} MB" if size >= 2**20 else f"{size / 1024:,.1f} KB"
 
 
 @dataclass
