@@ -406,7 +406,7 @@ def _from_streets(
     """Network from an extract's streets: projected to UTM, one-way streets kept if asked."""
     x, y, crs = project_to_utm(s.lon, s.lat)
     back = ~s.oneway | two_way
-    klass = np.array([highway_class(h) for h in s.highway], np.int64)
+    klass = np.array([highway_class(h) for h in s.values], np.int64)[s.highway]
     net = from_arrays(
         s.ids, x, y,
         np.concatenate([s.u, s.v[back]]), np.concatenate([s.v, s.u[back]]),

@@ -120,7 +120,8 @@ class Streets:
     u: np.ndarray
     v: np.ndarray
     length: np.ndarray  # metres along the street
-    highway: list[str]  # the ``highway`` tag of each street
+    highway: np.ndarray  # index of the ``highway`` tag of each street in ``values``
+    values: list[str]
     oneway: np.ndarray  # True: the street may only be used from u to v
     notes: list[str] = field(default_factory=list)
 
@@ -182,7 +183,8 @@ class _Ways:
     ref: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
-    highway: list[str]
+    highway: np.ndarray  # index of each way's ``highway`` value in ``values``
+    values: list[str]
     oneway: np.ndarray  # 0 both ways, 1 forward, -1 backward
     total: int  # street ways in the file, inside the region or not
 
@@ -194,12 +196,14 @@ def _parse_opl(opl: Path, region: BaseGeometry | None, where: str) -> _Ways:
     refs: list[np.ndarray] = []
     lons: list[np.ndarray] = []
     lats: list[np.ndarray] = []
-    highway: list[str] = []
+    highway: list[np.ndarray] = []
+    codes: dict[bytes, int] = {}
     oneway: list[int] = []
     total = kept_refs = 0
     with opl.open("rb") as fh:
         while lines := fh.readlines(BLOCK_BYTES):
             block_nodes, block_hw, block_ow = _block_ways(b"".join(lines))
+            block_code = [codes.setdefault(h, len(codes)) for h in block_hw]
             if not block_nodes:
                 continue
             total += len(block_nodes)
@@ -223,7 +227,7 @@ def _parse_opl(opl: Path, region: BaseGeometry | None, where: str) -> _Ways:
             refs.append(ref[keep_ref])
             lons.append(lon[keep_ref])
             lats.append(lat[keep_ref])
-            highway += [h for h, k in zip(block_hw, keep_way, strict=True) if k]
+            highway.append(np.asarray(block_code, np.int32)[keep_way])
             oneway += [o for o, k in zip(block_ow, keep_way, strict=True) if k]
     if not counts:
         raise ScenarioError(
@@ -235,13 +239,14 @@ def _parse_opl(opl: Path, region: BaseGeometry | None, where: str) -> _Ways:
         ref=np.concatenate(refs),
         lon=np.concatenate(lons),
         lat=np.concatenate(lats),
-        highway=highway,
+        highway=np.concatenate(highway),
+        values=[v.decode("utf-8", errors="replace") for v in codes],
         oneway=np.array(oneway, np.int8),
         total=total,
     )
 
 
-def _block_ways(text: bytes) -> tuple[list[bytes], list[str], list[int]]:
+def _block_ways(text: bytes) -> tuple[list[bytes], list[bytes], list[int]]:
     """Node lists, ``highway`` values and one-way directions of a block of OPL ways."""
     pairs = _LINE.findall(text)
     tags = b"\n".join(t for t, _ in pairs)
@@ -258,15 +263,15 @@ def _block_ways(text: bytes) -> tuple[list[bytes], list[str], list[int]]:
         direction[np.searchsorted(line_start, at_ow, "right") - 1] = [
             -1 if v in REVERSED_B else 1 for v in values
         ]
+    nodes = [n for _, n in pairs]
+    if NOT_STREETS_B.isdisjoint(highway) and all(nodes):
+        return nodes, highway, direction.tolist()
     keep = [
-        k for k, (hw, (_, nodes)) in enumerate(zip(highway, pairs, strict=True))
-        if nodes and hw not in NOT_STREETS_B
-    ]  # fmt: skip
-    return (
-        [pairs[k][1] for k in keep],
-        [highway[k].decode("utf-8", errors="replace") for k in keep],
-        direction[keep].tolist(),
-    )
+        k
+        for k, (hw, n) in enumerate(zip(highway, nodes, strict=True))
+        if n and hw not in NOT_STREETS_B
+    ]
+    return [nodes[k] for k in keep], [highway[k] for k in keep], direction[keep].tolist()
 
 
 def _node_lists(
@@ -295,7 +300,7 @@ def _haversine(
 
 def _simplify(w: _Ways, region: BaseGeometry | None, where: str, edge: str) -> Streets:
     """Cut ways at absent nodes and join their pieces into streets between junctions."""
-    n_ways = len(w.highway)
+    n_ways = len(w.oneway)
     way_of = np.repeat(np.arange(n_ways), np.diff(w.start))
     missing = ~np.isfinite(w.lon)
     present = ~missing
@@ -327,24 +332,28 @@ def _simplify(w: _Ways, region: BaseGeometry | None, where: str, edge: str) -> S
     v_ref = node[seg[last_seg] + 1]
     length = np.bincount(street, weights=seg_len, minlength=n_streets)
     way = way_of[seg[first_seg]]
-    nodes_used = np.unique(np.concatenate([u_ref, v_ref]))
+    nodes_used = np.zeros(len(uniq), bool)
+    nodes_used[u_ref] = nodes_used[v_ref] = True
+    nodes_used = np.flatnonzero(nodes_used)
     remap = np.full(len(uniq), -1, np.int64)
     remap[nodes_used] = np.arange(len(nodes_used))
     pos = np.zeros(len(uniq), np.int64)
     pos[node[::-1]] = np.arange(len(node))[::-1]  # any position of each node
-    ways_cut = np.unique(way_of[missing | outside])
-    ways_kept = np.unique(way)
+    ways_cut = np.zeros(n_ways, bool)
+    ways_cut[way_of[missing | outside]] = True
+    ways_kept = np.zeros(n_ways, bool)
+    ways_kept[way] = True
     direction = w.oneway[way]
     u = np.where(direction < 0, remap[v_ref], remap[u_ref])
     v = np.where(direction < 0, remap[u_ref], remap[v_ref])
     notes = []
-    if len(ways_cut):
-        lost = np.setdiff1d(ways_cut, ways_kept)
+    if ways_cut.any():
+        lost = int((ways_cut & ~ways_kept).sum())
         notes.append(
-            f"{where}: {len(ways_cut):,} of {w.total:,} streets run past the edge of {edge} "
+            f"{where}: {int(ways_cut.sum()):,} of {w.total:,} streets run past the edge of {edge} "
             f"({int(missing.sum()):,} of their nodes missing from the file, "
             f"{int(outside.sum()):,} outside {edge}): kept up to their last node inside; "
-            f"{len(lost):,} with fewer than two nodes inside dropped"
+            f"{lost:,} with fewer than two nodes inside dropped"
         )
     if not n_streets:
         raise ScenarioError([f"{where}: no street has two nodes inside the part to simulate"])
@@ -355,7 +364,8 @@ def _simplify(w: _Ways, region: BaseGeometry | None, where: str, edge: str) -> S
         u=u,
         v=v,
         length=length,
-        highway=[w.highway[k] for k in way],
+        highway=w.highway[way],
+        values=w.values,
         oneway=direction != 0,
         notes=notes,
     )
