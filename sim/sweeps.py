@@ -228,6 +228,7 @@ SIMULATION_MODULES: tuple[str, ...] = (
     "distributions",
     "rng",
     "network",
+    "osm",
     "mapgen",
     "areas",
     "staff",
