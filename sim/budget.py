@@ -137,13 +137,12 @@ def map_parts(scenario: Scenario) -> list[Part]:
         return []  # the loader reports a missing or unreadable file
     packed = path.suffix.lower() in (".gz", ".bz2", ".pbf")
     raw = size * (COMPRESSION if packed else 1)
-    return [
-        Part(
-            "map.file",
-            raw * PARSE_BYTES_PER_FILE_BYTE,
-            f"parsing {path.name} ({gib(size)} on disk)",
-        )
-    ]
+    parse = raw * PARSE_BYTES_PER_FILE_BYTE
+    from sim import osm
+
+    if osm.is_osm(path):  # streamed: what is held is bounded by the streets kept
+        parse = min(parse, osm.MAX_STREET_REFS * NODE_BYTES)
+    return [Part("map.file", parse, f"parsing {path.name} ({gib(size)} on disk)")]
 
 
 def check_map(scenario: Scenario, limit: int | None = None) -> None:

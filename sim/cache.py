@@ -33,7 +33,7 @@ DEFAULT_MAX_MB = 1024
 MAX_MB_ENV = "SIM_CACHE_MAX_MB"
 MIB = 1 << 20
 
-KINDS = ("network", "travel")  # the cache's folders; a new kind of entry is added here
+KINDS = ("network", "travel", "boundaries")  # the cache's folders; a new kind of entry is added here
 _ENTRY = re.compile(r"[0-9a-f]{32}\.npz")
 # a store's temporary file (and those of older versions: tempfile's "tmpXXXXXXXX.tmp")
 _TEMP = re.compile(r"\.[0-9a-f]{32}-[a-z0-9_]{8}\.npz\.tmp|tmp[a-z0-9_]{8}\.tmp")
@@ -278,3 +278,12 @@ def human(n: float) -> str:
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
         n /= 1024
     return f"{n:,.1f} GiB"  # unreachable: the loop returns at GiB
+
+
+def file_digest(path: Path, block: int = 1 << 22) -> str:
+    """SHA-256 of a file's content, read in blocks so a large file is never held in memory."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while data := fh.read(block):
+            h.update(data)
+    return h.hexdigest()

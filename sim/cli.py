@@ -41,7 +41,8 @@ def _add_scenario_args(p: argparse.ArgumentParser) -> None:
         "--map",
         type=Path,
         metavar="PATH",
-        help="use this street map instead (GraphML, .osm or .osm.bz2); offices become square cells",
+        help="use this street map instead (GraphML, .osm.pbf, .osm, .osm.bz2 or .osm.gz); "
+        "offices become square cells",
     )
 
 
@@ -319,6 +320,7 @@ def map_override(path: Path) -> dict[str, Any]:
         "map.generate": None,
         "map.offices": None,
         "map.grids": None,
+        "map.cut": None,
     }
 
 

@@ -2,15 +2,16 @@
 
 The simulator works on a compact array form (:class:`StreetNetwork`): node coordinates
 in metres and a sparse matrix of street lengths. Loaders read GraphML (OSMnx's format),
-OpenStreetMap XML (through OSMnx), an inline node/edge list, or a generated city; all
-keep the largest strongly connected part and say what they dropped.
+OpenStreetMap extracts (PBF or XML, streamed through pyosmium, see :mod:`sim.osm`), an
+inline node/edge list, or a generated city; all keep the largest strongly connected part
+and say what they dropped.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +19,15 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from sim import cache
+from sim import cache, osm
 from sim.errors import require_file
 from sim.scenario import InlineMap, ScenarioError
 
 if TYPE_CHECKING:
     import networkx as nx
+    from shapely.geometry.base import BaseGeometry
 
-LOADER_VERSION = "3"  # bump when parsing changes what a file yields
+LOADER_VERSION = "4"  # bump when parsing changes what a file yields
 
 # road classes from OSM's ``highway`` tag, by importance: 0 motorway/trunk … 5 service/paths
 HIGHWAY_CLASS = {
@@ -59,6 +61,7 @@ class StreetNetwork:
     dropped_nodes: int = 0
     source: str = ""
     classes: sp.csr_matrix | None = None  # road class + 1 per street, same layout as lengths
+    notes: tuple[str, ...] = ()  # what loading cut or dropped, for the user
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -309,20 +312,37 @@ def project_to_utm(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def read_map_file(
-    path: Path, *, strict: bool = False, two_way: bool = False, where: str = "map.file"
+    path: Path,
+    *,
+    strict: bool = False,
+    two_way: bool = False,
+    where: str = "map.file",
+    cut: BaseGeometry | None = None,
 ) -> StreetNetwork:
-    """Read GraphML (``.graphml``, optionally ``.gz``/``.bz2``) or OSM XML (``.osm``, ``.osm.bz2``).
+    """Read GraphML (``.graphml``, optionally ``.gz``/``.bz2``) or an OpenStreetMap extract.
 
-    The parsed arrays are cached by the file's content, so a map is parsed once.
+    OpenStreetMap files (``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``) may be clipped
+    and may be cut to ``cut`` (a lon/lat polygon). The parsed arrays are cached by the
+    file's content and the cut, so a map is parsed once.
     """
     require_file(path, where, "map file")
+    if cut is not None and not osm.is_osm(path):
+        raise ScenarioError(
+            [f"map.cut: needs map.file to be an OpenStreetMap extract, not {path.name}"]
+        )
     key = cache.digest(
-        [path.read_bytes(), LOADER_VERSION, f"strict={strict}", f"two_way={two_way}"]
+        [
+            cache.file_digest(path),
+            LOADER_VERSION,
+            f"strict={strict}",
+            f"two_way={two_way}",
+            b"" if cut is None else cut.wkb,
+        ]
     )
     hit = cache.load("network", key)
     if hit is not None:
         return _from_cached(hit, str(path))
-    net = _parse_map_file(path, strict=strict, two_way=two_way, where=where)
+    net = _parse_map_file(path, strict=strict, two_way=two_way, where=where, cut=cut)
     cache.store("network", key, _to_cached(net))
     return net
 
@@ -339,6 +359,7 @@ def _to_cached(net: StreetNetwork) -> dict[str, np.ndarray]:
         "crs": np.array(net.crs or ""),
         "dropped": np.array(net.dropped_nodes),
         "classes": np.zeros(0) if net.classes is None else net.classes.data,
+        "notes": np.array(net.notes, dtype=str),
     }
 
 
@@ -350,20 +371,25 @@ def _from_cached(a: dict[str, np.ndarray], source: str) -> StreetNetwork:
         classes = sp.csr_matrix((a["classes"], a["indices"], a["indptr"]), shape=(n, n))
     return StreetNetwork(
         tuple(a["ids"].tolist()), a["x"], a["y"], mat, str(a["crs"]) or None, int(a["dropped"]),
-        source, classes=classes,
+        source, classes=classes, notes=tuple(a["notes"].tolist()),
     )  # fmt: skip
 
 
-def _parse_map_file(path: Path, *, strict: bool, two_way: bool, where: str) -> StreetNetwork:
+def _parse_map_file(
+    path: Path, *, strict: bool, two_way: bool, where: str, cut: BaseGeometry | None
+) -> StreetNetwork:
     name = path.name.lower()
     try:
         if name.endswith((".graphml", ".graphml.gz", ".graphml.bz2")):
             return _read_graphml(path, strict=strict, two_way=two_way, where=where)
-        elif name.endswith((".osm", ".osm.bz2", ".xml", ".osm.xml")):
-            g = _read_osm(path)
+        elif osm.is_osm(path):
+            streets = osm.read_streets(path, cut, where)
         else:
             raise ScenarioError(
-                [f"{where}: unsupported map format {path.name!r} (use .graphml, .osm or .osm.bz2)"]
+                [
+                    f"{where}: unsupported map format {path.name!r} "
+                    "(use .graphml, .osm.pbf, .osm, .osm.bz2 or .osm.gz)"
+                ]
             )
     except ScenarioError:
         raise
@@ -371,7 +397,26 @@ def _parse_map_file(path: Path, *, strict: bool, two_way: bool, where: str) -> S
         raise ScenarioError(
             [f"{where}: cannot read {path.name}: {exc.__class__.__name__}: {exc}"]
         ) from None
-    return from_networkx(g, source=str(path), strict=strict, two_way=two_way, where=where)
+    return _from_streets(streets, source=str(path), strict=strict, two_way=two_way, where=where)
+
+
+def _from_streets(
+    s: osm.Streets, *, source: str, strict: bool, two_way: bool, where: str
+) -> StreetNetwork:
+    """Network from an extract's streets: projected to UTM, one-way streets kept if asked."""
+    x, y, crs = project_to_utm(s.lon, s.lat)
+    back = ~s.oneway | two_way
+    klass = np.array([highway_class(h) for h in s.values], np.int64)[s.highway]
+    net = from_arrays(
+        s.ids, x, y,
+        np.concatenate([s.u, s.v[back]]), np.concatenate([s.v, s.u[back]]),
+        np.maximum(np.concatenate([s.length, s.length[back]]), 0.01),
+        crs=crs, source=source, strict=strict, road_class=np.concatenate([klass, klass[back]]),
+        where=where,
+    )  # fmt: skip
+    if not s.notes:
+        return net
+    return replace(net, notes=tuple(s.notes), _index={})
 
 
 def _open(path: Path) -> Any:
@@ -449,41 +494,20 @@ def _read_graphml(path: Path, *, strict: bool, two_way: bool, where: str) -> Str
 
 
 def osm_bounds(path: Path) -> tuple[float, float, float, float] | None:
-    """The ``<bounds>`` of an OSM XML extract as (west, south, east, north), if it has one."""
-    import bz2
-    import re
-
-    opener = bz2.open if path.name.lower().endswith(".bz2") else open
-    with opener(path, "rb") as fh:
-        head = fh.read(4096).decode("utf-8", errors="replace")
-    m = re.search(r"<bounds\s+([^>]*)/?>", head)
-    if not m:
-        return None
-    attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
-    try:
-        return (
-            float(attrs["minlon"]),
-            float(attrs["minlat"]),
-            float(attrs["maxlon"]),
-            float(attrs["maxlat"]),
-        )
-    except (KeyError, ValueError):
-        return None
+    """The declared bounds of an OpenStreetMap extract as (west, south, east, north), if any."""
+    shape = osm.extract_bounds(path)
+    return None if shape is None else tuple(shape.bounds)
 
 
-def _read_osm(path: Path) -> nx.MultiDiGraph:
-    """OSM XML through OSMnx: ways become streets, clipped to the extract's bounds."""
-    import osmnx as ox
-
-    ox.settings.log_console = False
-    ox.settings.use_cache = False
-    g = ox.graph_from_xml(path, simplify=True, retain_all=True)
-    g.remove_edges_from(
-        [(u, v, k) for u, v, k, hw in g.edges(keys=True, data="highway") if hw is None]
-    )
-    bounds = osm_bounds(path)
-    if bounds is not None:
-        # ways run on past the extract's edge; keep what lies inside, as OSMnx does for a bbox query
-        g = ox.truncate.truncate_graph_bbox(g, bounds)
-    g.remove_nodes_from([n for n, deg in g.degree() if deg == 0])
-    return ox.project_graph(g)
+def restrict(net: StreetNetwork, keep: np.ndarray, where: str = "map") -> StreetNetwork:
+    """The network on the nodes where ``keep`` is true, again its largest connected part."""
+    idx = np.flatnonzero(keep)
+    sub = net.lengths[idx][:, idx].tocoo()
+    klass = None
+    if net.classes is not None:
+        klass = np.asarray(net.classes[idx][:, idx][sub.row, sub.col]).ravel() - 1
+    out = from_arrays(
+        [net.ids[i] for i in idx], net.x[idx], net.y[idx], sub.row, sub.col, sub.data,
+        crs=net.crs, source=net.source, road_class=klass, where=where,
+    )  # fmt: skip
+    return replace(out, notes=net.notes, _index={})

@@ -13,14 +13,16 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -125,13 +127,83 @@ class GeneratedMap(_Model):
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
 
 
+class OsmOffices(_Model):
+    """Street offices from the boundaries in the map file (an OpenStreetMap extract)."""
+
+    admin_level: int | None = Field(
+        default=None, ge=1, le=12, description="boundary=administrative relations of this level"
+    )
+    tag: str | None = Field(
+        default=None, description='"key" or "key=value" of boundary relations or closed ways'
+    )
+    outside: Literal["nearest", "drop"] = Field(
+        default="nearest", description="streets outside every boundary: nearest office, or drop"
+    )
+
+    @field_validator("tag")
+    @classmethod
+    def _key_value(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[^=\s]+(=[^=]+)?", v):
+            raise ValueError(
+                'write the tag as "key" or "key=value", e.g. "boundary=administrative"'
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> OsmOffices:
+        if (self.admin_level is None) == (self.tag is None):
+            raise ValueError("give exactly one of admin_level and tag")
+        return self
+
+
+class MapCut(_Model):
+    """The part of a big extract to simulate: a polygon, a GeoJSON file or a boundary name."""
+
+    polygon: list[tuple[float, float]] | None = Field(
+        default=None, min_length=3, description="[lon, lat] corners"
+    )
+    geojson: str | None = Field(default=None, description="GeoJSON polygon(s) in lon/lat")
+    boundary: str | None = Field(default=None, min_length=1, description="administrative name")
+    admin_level: int | None = Field(default=None, ge=1, le=12, description="level of the boundary")
+
+    @field_validator("polygon")
+    @classmethod
+    def _lon_lat(cls, v: list[tuple[float, float]] | None) -> list[tuple[float, float]] | None:
+        for lon, lat in v or ():
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError(f"[{lon}, {lat}] is not a [longitude, latitude] point")
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MapCut:
+        given = [k for k in ("polygon", "geojson", "boundary") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of polygon, geojson and boundary")
+        if self.admin_level is not None and self.boundary is None:
+            raise ValueError("admin_level goes with boundary")
+        return self
+
+
+def _offices_kind(v: Any) -> str:
+    return "extract" if isinstance(v, Mapping | BaseModel) else "geojson"
+
+
 class MapSpec(_Model):
     """Where the street network and its areas come from; exactly one of file/inline/generate."""
 
-    file: str | None = Field(default=None, description="GraphML, .osm or .osm.bz2")
+    file: str | None = Field(
+        default=None, description="GraphML, .osm.pbf, .osm, .osm.bz2 or .osm.gz"
+    )
     inline: InlineMap | None = None
     generate: GeneratedMap | None = None
-    offices: str | None = Field(default=None, description="GeoJSON of street-office polygons")
+    offices: (
+        Annotated[
+            Annotated[str, Tag("geojson")] | Annotated[OsmOffices, Tag("extract")],
+            Discriminator(_offices_kind),
+        ]
+        | None
+    ) = Field(default=None, description="GeoJSON of street-office polygons, or boundaries")
+    cut: MapCut | None = Field(default=None, description="simulate only this part of map.file")
     grids: str | None = Field(default=None, description="GeoJSON of grid polygons")
     grid_size_m: float = Field(
         default=700.0, ge=50, le=50_000, description="square grids when no grid file"
@@ -154,6 +226,9 @@ class MapSpec(_Model):
                 "give exactly one of map.file, map.inline, map.generate"
                 + (f" (got {', '.join(given)})" if given else "")
             )
+        for key in ("cut", "offices"):
+            if isinstance(getattr(self, key), MapCut | OsmOffices) and self.file is None:
+                raise ValueError(f"map.{key} reads the map file: it needs map.file")
         return self
 
 
@@ -702,11 +777,15 @@ def _describe(err: Mapping[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
+# tags of tagged unions, which pydantic puts in error paths but are no scenario keys
+_UNION_TAGS = ("fixed", "exponential", "lognormal", "uniform", "geojson", "extract")
+
+
 def problems_from(exc: ValidationError) -> list[str]:
     """One ``path: message`` line per pydantic error."""
     lines = []
     for err in exc.errors():
-        loc = [p for p in err["loc"] if p not in ("fixed", "exponential", "lognormal", "uniform")]
+        loc = [p for p in err["loc"] if p not in _UNION_TAGS]
         lines.append(f"{_loc(loc)}: {_describe(err)}")
     return lines
 

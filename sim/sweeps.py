@@ -248,6 +248,7 @@ SIMULATION_MODULES: tuple[str, ...] = (
     "distributions",
     "rng",
     "network",
+    "osm",
     "mapgen",
     "areas",
     "staff",

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from shapely.geometry import Polygon
 
-from sim import budget
+from sim import budget, osm
 from sim.areas import Areas, build_areas, read_geojson_polygons
 from sim.demand import HotspotSite, camera_nodes, resolve_hotspots
 from sim.dispatch import Dispatcher
 from sim.evaluation import check_offices
 from sim.mapgen import generate_city
 from sim.network import StreetNetwork, from_inline, read_map_file
-from sim.scenario import ROLES, Scenario
+from sim.scenario import ROLES, OsmOffices, Scenario
 from sim.staff import Roster, coverage_gaps, place_staff
 from sim.travel import TravelTable
 
@@ -71,9 +71,15 @@ def load_network(
         offices = [(name, "", poly) for name, poly in gen]
     else:
         assert spec.file is not None
+        path = scenario.resolve(spec.file)
+        cut = osm.cut_region(spec.cut, path, scenario.resolve) if spec.cut else None
         net = read_map_file(
-            scenario.resolve(spec.file), strict=spec.require_connected, two_way=spec.staff_two_way
+            path, strict=spec.require_connected, two_way=spec.staff_two_way, cut=cut
         )
+        warnings += net.notes
+        if isinstance(spec.offices, OsmOffices):
+            net, offices, notes = osm.offices_for(spec.offices, path, cut, net)
+            warnings += notes
     if net.dropped_nodes:
         warnings.append(
             f"map: kept the largest connected part of the street network; dropped {net.dropped_nodes} "
@@ -92,7 +98,7 @@ def build_world(scenario: Scenario, memory_limit: int | None = None) -> World:
     spec = scenario.map
     budget.check_map(scenario, memory_limit)
     net, offices, warnings = load_network(scenario)
-    if spec.offices:
+    if isinstance(spec.offices, str):
         feats = read_geojson_polygons(scenario.resolve(spec.offices), net.crs, "map.offices")
         offices = [
             (str(p.get("name", f"office-{k + 1}")), str(p.get("name_zh", "")), g)
