@@ -161,7 +161,7 @@ def summary_text(s: dict[str, Any]) -> str:
         [
             [
                 place_label(a["office"], a.get("name_zh", "")),
-                a["incidents"],
+                _num(a["incidents"], 0),
                 _pct(a["advisor_on_time"]),
                 _pct(a["enforcer_on_time"]),
                 _pct(a["double_ten"]),
@@ -177,7 +177,7 @@ def summary_text(s: dict[str, Any]) -> str:
         [
             [
                 h["hour"] + ":00",
-                h["incidents"],
+                _num(h["incidents"], 0),
                 _pct(h["advisor_on_time"]),
                 _pct(h["enforcer_on_time"]),
                 _pct(h["double_ten"]),
