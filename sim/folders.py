@@ -56,8 +56,10 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return data
 
 
-def _write_manifest(folder: Path, kind: str, files: dict[str, str]) -> None:
-    data = {"tool": TOOL, "kind": kind, "files": dict(sorted(files.items()))}
+def _write_manifest(folder: Path, kind: str, files: dict[str, str], *, work: bool = False) -> None:
+    data: dict[str, Any] = {"tool": TOOL, "kind": kind, "files": dict(sorted(files.items()))}
+    if work:
+        data["work"] = True  # a work folder: everything in it is the tool's, being written
     tmp = folder / f".{MANIFEST}.{os.getpid()}-{uuid.uuid4().hex[:8]}{_TMP_FILE}"
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(folder / MANIFEST)
@@ -217,6 +219,15 @@ def _remove_owned(folder: Path) -> bool:
     return not folder.exists()
 
 
+def _remove_work(folder: Path) -> bool:
+    """Delete a work folder whose manifest says it is one: all of it is the tool's."""
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("work") is not True:
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return not folder.exists()
+
+
 def clean_stale(out: Path) -> list[str]:
     """Tidy what killed writers of ``out`` left beside it; return what was done.
 
@@ -236,7 +247,7 @@ def clean_stale(out: Path) -> list[str]:
             if tag == _OLD and not out.exists() and read_manifest(entry) is not None:
                 entry.rename(out)
                 done.append(f"restored {out.name} from an interrupted swap")
-            elif _remove_owned(entry):
+            elif _remove_owned(entry) or (tag == _PARTIAL and _remove_work(entry)):
                 done.append(f"removed {entry.name}, left by a stopped run")
     if out.is_dir() and read_manifest(out) is not None:
         for entry in out.iterdir():
@@ -273,7 +284,7 @@ def results_folder(
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.{_PARTIAL}-{os.getpid()}-"))
     try:
         tmp.chmod(_default_mode(0o777))  # mkdtemp makes it private; results are for sharing
-        _write_manifest(tmp, kind, {})  # marks the work folder as ours from the start
+        _write_manifest(tmp, kind, {}, work=True)  # marks the work folder ours from the start
         yield tmp
         files = {p.name: command for p in tmp.iterdir() if p.name != MANIFEST}
         with _locked(out.parent):

@@ -120,15 +120,18 @@ def _drawing(figures: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> Iter
     ]
     for proc, _ in procs:
         proc.start()
+    done = False
     try:
         yield
-    except BaseException:
-        for proc, _ in procs:
-            proc.kill()
-        raise
-    finally:
         for proc, _ in procs:
             proc.join()
+        done = True
+    finally:
+        if not done:  # interrupted, here or while waiting: stop the drawers before leaving
+            for proc, _ in procs:
+                proc.kill()
+            for proc, _ in procs:
+                proc.join()
     failed = [draw.__name__ for proc, draw in procs if proc.exitcode != 0]
     if failed:
         raise RuntimeError(f"drawing failed: {', '.join(failed)}")
