@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 
 from sim import budget
-from sim.demand import CHANNELS, generate_incidents
-from sim.evaluation import EvaluationResult, evaluate, summary_block
-from sim.metrics import breakdown, combine, load, replication_measures
-from sim.model import DispatchModel
-from sim.records import IncidentTable
+from sim.analysis.evaluation import EvaluationResult, evaluate, summary_block
+from sim.analysis.metrics import breakdown, combine, load, replication_measures
+from sim.engine.demand import CHANNELS, generate_incidents
+from sim.engine.model import DispatchModel
+from sim.engine.records import IncidentTable
 from sim.scenario import ROLES, Rules, Scenario, with_overrides
-from sim.world import World, build_world
+from sim.world.build import World, build_world
 
 ProgressFn = Callable[[float], None]
 

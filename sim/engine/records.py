@@ -15,7 +15,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.demand import Incidents
+    from sim.engine.demand import Incidents
 
 
 @dataclass(eq=False)

@@ -7,7 +7,7 @@ count stays small. Units waiting for work and incidents waiting for units meet i
 FIFO queue per role; the clock of a queued incident keeps running.
 
 The model knows nothing of files or YAML: it takes arrays and policies and fills an
-:class:`~sim.records.IncidentLog`.
+:class:`~sim.engine.records.IncidentLog`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import cast
 import numpy as np
 import simpy
 
-from sim.demand import Incidents
-from sim.dispatch import Dispatcher
-from sim.records import IncidentLog
-from sim.staff import Units
+from sim.engine.demand import Incidents
+from sim.engine.dispatch import Dispatcher
+from sim.engine.records import IncidentLog
+from sim.world.staff import Units
 
 ADVISOR, ENFORCER = "advisor", "enforcer"
 DRAIN_CAP_MIN = 7 * 1440.0  # after the horizon, finish open work for at most this long

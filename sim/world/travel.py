@@ -15,8 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from sim import cache
-from sim.network import StreetNetwork
+from sim.world import cache
+from sim.world.network import StreetNetwork
 
 _CHUNK = 128  # sources per Dijkstra call: bounds the dense block held at once
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.areas import Areas
-from sim.network import StreetNetwork
 from sim.rng import stream
 from sim.scenario import Scenario, clock_minutes
-from sim.staff import Units
+from sim.world.areas import Areas
+from sim.world.network import StreetNetwork
+from sim.world.staff import Units
 
 CHANNELS: tuple[str, ...] = ("patrol", "citizen", "camera")
 NOT_FOUND = -1

@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from sim.travel import TravelTable
+from sim.world.travel import TravelTable
 
 Policy = Literal["nearest", "own_grid_first"]
 
