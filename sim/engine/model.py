@@ -1,71 +1,59 @@
-"""The event model: instructions, advisors, escalation and enforcer teams on a SimPy clock.
+"""The event model: runs every incident through the chain on one SimPy clock.
 
-One incident moves through at most four scheduled events: its instruction, the end of
-persuasion, and the moments its advisor and (if it escalated) its enforcer team are back
-at their posts. Arrivals and on-scene times are computed, not waited for, so the event
-count stays small. Units waiting for work and incidents waiting for units meet in a
-FIFO queue per role; the clock of a queued incident keeps running.
+Incidents enter the chain's first stage at their instruction; the stages
+(:mod:`sim.engine.chain`) do the rest, asking the crews (:mod:`sim.engine.crews`) for
+units. Only clocked stages, units coming free and shift changes are scheduled events:
+at most four per incident in the standard chain (instruction, end of persuasion, each
+unit back at its post). Arrivals are fed one at a time, so the event queue holds only
+work in flight.
 
-The model knows nothing of files or YAML: it takes arrays and policies and fills an
-:class:`~sim.engine.records.IncidentLog`.
+The model knows nothing of files or YAML: it takes arrays, crews and a chain and fills
+an :class:`~sim.engine.records.IncidentLog`.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable
-from typing import cast
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import simpy
 
+from sim.engine.chain import Chain, standard_chain
+from sim.engine.crews import Crew, CrewSpec
 from sim.engine.demand import Incidents
-from sim.engine.dispatch import Dispatcher
 from sim.engine.records import IncidentLog
-from sim.world.staff import Units
 
-ADVISOR, ENFORCER = "advisor", "enforcer"
 DRAIN_CAP_MIN = 7 * 1440.0  # after the horizon, finish open work for at most this long
 
 
-def _payload(ev: simpy.Event) -> int:
-    """The incident or unit index an event was scheduled with."""
-    return cast(int, ev.value)
-
-
-class _Crew:
-    """The units of one role, their state, and the incidents queued for them."""
-
-    def __init__(self, units: Units, dispatcher: Dispatcher, speed_m_per_min: float) -> None:
-        self.units = units
-        self.dispatcher = dispatcher
-        self.speed = speed_m_per_min
-        self.idle = np.ones(units.n, dtype=bool)
-        self.on = units.on_duty(0.0)
-        self.available = self.idle & self.on
-        self.queue: deque[int] = deque()
-
-    def set_duty(self, t: float) -> None:
-        self.on = self.units.on_duty(t)
-        self.available = self.idle & self.on
-
-
 class DispatchModel:
-    """Simulates one replication: feed it incidents, run it, read its log."""
+    """Simulates one replication: feed it incidents, run it, read its log.
+
+    Stage handlers use: ``log`` (record columns), ``drawn`` (per-incident draws),
+    ``crews`` (by role name), :meth:`request`, :meth:`release` and ``env.now``.
+    """
 
     def __init__(
         self,
         incidents: Incidents,
-        advisors: tuple[Units, Dispatcher, float],
-        enforcers: tuple[Units, Dispatcher, float],
+        drawn: Mapping[str, np.ndarray],
+        crews: Mapping[str, CrewSpec],
         horizon_min: float,
+        chain: Chain | None = None,
     ) -> None:
         self.env = simpy.Environment()
         self.inc = incidents
+        self.drawn = drawn
         self.horizon = horizon_min
-        self.log = IncidentLog.empty(incidents.n)
-        self._advisor_out_m = np.zeros(incidents.n)  # distance the advisor rode out
-        self.crews = {ADVISOR: _Crew(*advisors), ENFORCER: _Crew(*enforcers)}
+        self.chain = chain = chain if chain is not None else standard_chain()
+        self.log = IncidentLog.empty(incidents.n, chain.columns)
+        self.crews = {
+            role.name: Crew(self, role, crews[role.name], incidents.n) for role in chain.roles
+        }
+        self._index = {s.name: k for k, s in enumerate(chain.stages)}
+        self._handle = [s.bound(self) for s in chain.stages]
+        self._clocked = [s.clocked for s in chain.stages]
+        self._next = [-1 if s.next is None else chain.index(s.next) for s in chain.stages]
         found = np.isfinite(incidents.instructed) & (incidents.instructed < horizon_min)
         idx = np.flatnonzero(found)
         self._arrivals = idx[np.argsort(incidents.instructed[idx], kind="stable")].tolist()
@@ -95,16 +83,60 @@ class DispatchModel:
                 progress(min(t, self.horizon))
         return self.log
 
-    def _at(self, delay: float, callback: Callable[[simpy.Event], None], value: int) -> None:
+    def at(self, delay: float, callback: Callable[[simpy.Event], None], value: object) -> None:
+        """Schedule ``callback`` in ``delay`` minutes with ``value`` (counted in ``events``)."""
         self.events += 1
         ev = self.env.timeout(delay, value)
         ev.callbacks.append(callback)
+
+    # ------------------------------------------------------------- the chain
+
+    def advance(self, k: int, i: int, t: float) -> None:
+        """Incident ``i`` enters stage ``k`` at minute ``t`` and moves on from there."""
+        handle, nxt, clocked = self._handle, self._next, self._clocked
+        while k >= 0:
+            if clocked[k]:
+                self.at(t - self.env.now, self._on_stage, (k, i))
+                return
+            end = handle[k](i, t)
+            if end is None:
+                return
+            t, k = end, nxt[k]
+
+    def _on_stage(self, ev: simpy.Event) -> None:
+        k, i = ev.value  # type: ignore[misc]  # (stage, incident) from advance
+        end = self._handle[k](i, self.env.now)
+        if end is not None:
+            self.advance(self._next[k], i, end)
+
+    def stage_index(self, name: str) -> int:
+        """The position of stage ``name`` in the chain (for a bound stage's requests)."""
+        return self._index[name]
+
+    def request(self, role: str, i: int, then: str) -> None:
+        """Ask for a unit of ``role`` for incident ``i``; once sent, continue at ``then``."""
+        self.crews[role].request(i, self._index[then])
+
+    def release(self, role: str, i: int, at: float) -> None:
+        """The unit of ``role`` sent to ``i`` leaves the scene at ``at`` for its post."""
+        self.crews[role].release(i, at)
+
+    # ------------------------------------------------------------- arrivals
 
     def _schedule_next_arrival(self) -> None:
         if self._next_arrival < len(self._arrivals):
             i = self._arrivals[self._next_arrival]
             self._next_arrival += 1
-            self._at(self.inc.instructed[i] - self.env.now, self._on_instruction, i)
+            self.at(self.inc.instructed[i] - self.env.now, self._on_instruction, i)
+
+    def _on_instruction(self, ev: simpy.Event) -> None:
+        self._schedule_next_arrival()
+        i: int = ev.value  # type: ignore[assignment]  # scheduled with the incident
+        end = self._handle[0](i, self.env.now)
+        if end is not None:
+            self.advance(self._next[0], i, end)
+
+    # --------------------------------------------------------------- shifts
 
     def _next_mark(self, now: float) -> float:
         """The first shift boundary strictly after ``now``."""
@@ -112,7 +144,7 @@ class DispatchModel:
         later = [m for m in self._shift_marks if m > tod + 1e-9]
         return now + ((later[0] - tod) if later else (1440.0 - tod + self._shift_marks[0]))
 
-    def _sync_duty(self) -> None:
+    def sync_duty(self) -> None:
         """Bring who is on duty up to the present before anyone is dispatched or freed.
 
         This makes the answer independent of whether a shift change and another event
@@ -125,6 +157,11 @@ class DispatchModel:
                 crew.set_duty(now + 1e-6)  # the shift in force from this minute on
             self._duty_until = self._next_mark(now)
 
+    def wake_shift_clock(self) -> None:
+        """Past the horizon the shift clock stops; a newly queued incident restarts it."""
+        if not self._shift_pending:
+            self._schedule_next_shift_change()
+
     def _schedule_next_shift_change(self) -> None:
         """Shift changes run to the horizon, and after it for as long as anyone waits."""
         now = self.env.now
@@ -132,103 +169,10 @@ class DispatchModel:
         if now >= self.horizon and not any(c.queue for c in self.crews.values()):
             return
         self._shift_pending = True
-        self._at(self._next_mark(now) - now, self._on_shift_change, 0)
-
-    # ------------------------------------------------------------------ events
-
-    def _on_instruction(self, ev: simpy.Event) -> None:
-        self._schedule_next_arrival()
-        self._request(ADVISOR, _payload(ev))
+        self.at(self._next_mark(now) - now, self._on_shift_change, 0)
 
     def _on_shift_change(self, ev: simpy.Event) -> None:
-        self._sync_duty()
-        for role in self.crews:
-            self._drain(role)
+        self.sync_duty()
+        for crew in self.crews.values():
+            crew.drain()
         self._schedule_next_shift_change()
-
-    def _on_persuasion_end(self, ev: simpy.Event) -> None:
-        i = _payload(ev)
-        now = self.env.now
-        self.log.persuasion_ended[i] = now
-        if self.inc.persuaded[i]:
-            self._release_advisor(i, now)
-        else:
-            self._request(ENFORCER, i)
-
-    def _on_free(self, role: str, ev: simpy.Event) -> None:
-        self._sync_duty()
-        crew = self.crews[role]
-        u = _payload(ev)
-        crew.idle[u] = True
-        crew.available[u] = crew.on[u]
-        if crew.available[u] and crew.queue:
-            self._drain(role)
-
-    def _on_advisor_free(self, ev: simpy.Event) -> None:
-        self._on_free(ADVISOR, ev)
-
-    def _on_enforcer_free(self, ev: simpy.Event) -> None:
-        self._on_free(ENFORCER, ev)
-
-    # ---------------------------------------------------------------- dispatch
-
-    def _request(self, role: str, i: int) -> None:
-        self._sync_duty()
-        crew = self.crews[role]
-        choice = None if crew.queue else crew.dispatcher.pick(int(self.inc.node[i]), crew.available)
-        if choice is None:
-            crew.queue.append(i)
-            if not self._shift_pending:  # past the horizon: wake the shift clock for this one
-                self._schedule_next_shift_change()
-        else:
-            self._assign(role, i, *choice)
-
-    def _drain(self, role: str) -> None:
-        crew = self.crews[role]
-        while crew.queue and crew.available.any():
-            i = crew.queue[0]
-            choice = crew.dispatcher.pick(int(self.inc.node[i]), crew.available)
-            if choice is None:
-                return
-            crew.queue.popleft()
-            self._assign(role, i, *choice)
-
-    def _assign(self, role: str, i: int, unit: int, dist_m: float) -> None:
-        crew = self.crews[role]
-        crew.idle[unit] = False
-        crew.available[unit] = False
-        now = self.env.now
-        log = self.log
-        if role == ADVISOR:
-            self._advisor_out_m[i] = dist_m
-            arrive = now + self.inc.advisor_turnout[i] + dist_m / crew.speed
-            log.advisor[i] = unit
-            log.advisor_dispatched[i] = now
-            log.advisor_arrived[i] = arrive
-            self._at(arrive - now + self.inc.persuasion[i], self._on_persuasion_end, i)
-        else:
-            arrive = now + self.inc.enforcer_turnout[i] + dist_m / crew.speed
-            log.enforcer[i] = unit
-            log.enforcer_dispatched[i] = now
-            log.enforcer_arrived[i] = arrive
-            closed = arrive + self.inc.handling[i]
-            log.closed[i] = closed
-            back = self._back_minutes(crew, unit, i, dist_m)
-            log.enforcer_released[i] = closed + back
-            self._at(closed + back - now, self._on_enforcer_free, unit)
-            self._release_advisor(i, arrive)  # the advisor waits on scene for the team
-
-    def _back_minutes(self, crew: _Crew, unit: int, i: int, out_m: float) -> float:
-        """Time to ride back to the post; on a two-way network, the way out reversed."""
-        table = crew.dispatcher.table
-        back_m = out_m if table.symmetric else table.inbound(unit, int(self.inc.node[i]))
-        return back_m / crew.speed
-
-    def _release_advisor(self, i: int, leave_at: float) -> None:
-        crew = self.crews[ADVISOR]
-        unit = int(self.log.advisor[i])
-        if self.inc.persuaded[i]:
-            self.log.closed[i] = leave_at
-        back = self._back_minutes(crew, unit, i, float(self._advisor_out_m[i]))
-        self.log.advisor_released[i] = leave_at + back
-        self._at(leave_at + back - self.env.now, self._on_advisor_free, unit)

@@ -78,6 +78,7 @@ class TravelTable:
         self.symmetric = net.is_symmetric
         graph = net.content_hash()
         self._fwd = _cached_tabulate(net.lengths, graph, self.posts, cutoff_m)
+        self.forward = self._fwd  # (ptr, units, dist): see :meth:`candidates`
         self._reverse = net.lengths.T.tocsr()
         self._back = (
             self._fwd
