@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from sim.errors import ResourceError, ScenarioError
 
 if TYPE_CHECKING:
-    from sim.network import StreetNetwork
     from sim.scenario import Scenario
+    from sim.world.network import StreetNetwork
 
 # peak bytes, measured on the Jinshui map (benchmarks/run.py prints them)
 NODE_BYTES = 700  # network arrays, areas, dispatch lookups per street node (measured ~500)
@@ -159,7 +159,7 @@ def map_parts(scenario: Scenario) -> list[Part]:
     packed = path.suffix.lower() in (".gz", ".bz2", ".pbf")
     raw = size * (COMPRESSION if packed else 1)
     parse = raw * PARSE_BYTES_PER_FILE_BYTE
-    from sim import osm
+    from sim.world import osm
 
     if osm.is_osm(path):  # streamed: what is held is bounded by the streets kept
         parse = min(parse, osm.MAX_STREET_REFS * NODE_BYTES)

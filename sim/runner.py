@@ -17,13 +17,16 @@ from typing import Any
 import numpy as np
 
 from sim import budget
-from sim.demand import CHANNELS, generate_incidents
-from sim.evaluation import EvaluationResult, evaluate, summary_block
-from sim.metrics import breakdown, combine, load, replication_measures
-from sim.model import DispatchModel
-from sim.records import IncidentTable
+from sim.analysis.evaluation import EvaluationResult, evaluate, summary_block
+from sim.analysis.metrics import breakdown, combine, load, replication_measures
+from sim.engine.chain import Chain, standard_chain
+from sim.engine.crews import CrewSpec
+from sim.engine.demand import CHANNELS, generate_incidents
+from sim.engine.model import DispatchModel
+from sim.engine.outcomes import DrawContext
+from sim.engine.records import IncidentTable, RowSources
 from sim.scenario import ROLES, Rules, Scenario, with_overrides
-from sim.world import World, build_world
+from sim.world.build import World, build_world
 
 ProgressFn = Callable[[float], None]
 
@@ -60,26 +63,28 @@ def simulate(
     replication: int,
     progress: ProgressFn | None = None,
     stats: dict[str, float] | None = None,
+    chain: Chain | None = None,
 ) -> IncidentTable:
-    """One replication on a built world (``stats`` collects its event count)."""
+    """One replication on a built world (``stats`` collects its event count).
+
+    ``chain`` is the incident chain (default :func:`~sim.engine.chain.standard_chain`).
+    """
     sc = world.scenario
+    chain = chain if chain is not None else standard_chain()
     inc = generate_incidents(
         sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication
     )
-    model = DispatchModel(
-        inc,
-        (
-            world.roster["advisor"],
-            world.dispatcher("advisor"),
-            sc.travel.speed_m_per_min("advisor"),
-        ),
-        (
-            world.roster["enforcer"],
-            world.dispatcher("enforcer"),
-            sc.travel.speed_m_per_min("enforcer"),
-        ),
-        sc.horizon_min,
-    )
+    context = DrawContext(sc, inc, replication)
+    drawn = {d.name: d.sample(context) for d in chain.draws}
+    crews = {
+        role.name: CrewSpec(
+            world.roster[role.name],
+            world.dispatcher(role.name),
+            sc.travel.speed_m_per_min(role.name),
+        )
+        for role in chain.roles
+    }
+    model = DispatchModel(inc, drawn, crews, sc.horizon_min, chain)
     log = model.run(progress)
     if stats is not None:
         stats["events"] = stats.get("events", 0) + model.events
@@ -91,16 +96,17 @@ def simulate(
         "channels": CHANNELS,
         "hotspots": tuple(s.name for s in world.sites),
     }
-    return IncidentTable.from_run(
+    sources = RowSources(
         replication,
         inc,
         log,
+        drawn,
         node_office=world.areas.node_office,
         node_grid=world.areas.node_grid,
         warmup_min=sc.warmup_min,
         horizon_min=sc.horizon_min,
-        labels=labels,
     )
+    return IncidentTable.from_run(sources, chain.columns, labels)
 
 
 def office_rows(world: World, table: IncidentTable) -> list[dict[str, Any]]:
@@ -195,11 +201,14 @@ def run(
     progress: bool | ProgressFn = False,
     world: World | None = None,
     memory_limit: int | None = None,
+    chain: Chain | None = None,
 ) -> RunResult:
     """Simulate ``replications`` independent replications and summarise them.
 
     ``memory_limit`` (bytes; default what the machine has free) bounds the estimated
     memory of the world and the incident log; a run over it is refused before it starts.
+    ``chain`` replaces the standard incident chain (:mod:`sim.engine.chain`), e.g. with
+    an added stage.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
@@ -220,7 +229,7 @@ def run(
                 bar.update(base + t - bar.n)
         else:
             cb = progress if callable(progress) else None
-        t = simulate(world, rep, cb, stats)
+        t = simulate(world, rep, cb, stats, chain)
         tables.append(t)
         per_rep.append(
             replication_measures(t, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min)

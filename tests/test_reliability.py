@@ -27,9 +27,10 @@ import yaml
 from conftest import ROOT
 
 import sim.lifetime
-from sim import report
+import sim.world.build
 from sim.cli import main
-from sim.folders import MANIFEST
+from sim.output.folders import MANIFEST
+from sim.viz import report
 
 TINY: dict[str, Any] = {
     "name": "tiny",
@@ -454,7 +455,7 @@ def test_a_stopped_run_leaves_nothing_and_no_traceback(tmp_path: Path, sig: int)
 
 CONCURRENT = r"""
 import multiprocessing as mp, os, sys, time
-import sim, sim.results  # imported once, before the fork, not once per run
+import sim, sim.output.results  # imported once, before the fork, not once per run
 from sim.cli import main
 
 def work(barrier, args):
@@ -547,8 +548,8 @@ def test_the_densest_documented_staff_is_refused_with_its_estimate_before_buildi
     def built(*args: Any, **kw: Any) -> None:
         raise AssertionError("built the world before checking its memory")
 
-    monkeypatch.setattr(sim.world, "build_areas", built)
-    monkeypatch.setattr(sim.world, "place_staff", built)
+    monkeypatch.setattr(sim.world.build, "build_areas", built)
+    monkeypatch.setattr(sim.world.build, "place_staff", built)
     code, _, err = cli(
         capsys,
         "run",
@@ -869,12 +870,12 @@ def test_a_machine_error_is_exit_1_in_one_line_with_a_traceback_only_on_debug(
     error: BaseException,
     words: str,
 ) -> None:
-    import sim.results
+    import sim.output.results
 
     def failing(data: Any) -> str:
         raise error
 
-    monkeypatch.setattr(sim.results, "dumps", failing)
+    monkeypatch.setattr(sim.output.results, "dumps", failing)
     out = tmp_path / "out"
     code, _, err = cli(capsys, "run", tiny, "--out", out, "--quiet", "--no-plots")
     assert code == 1
@@ -899,7 +900,7 @@ def test_drawing_children_are_stopped_when_interrupted_while_waiting_for_them(
 ) -> None:
     import multiprocessing.context
 
-    from sim import results
+    from sim.output import results
 
     started: list[Any] = []
     real_start = multiprocessing.context.ForkProcess.start

@@ -33,16 +33,16 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel
 
-from sim import report
 from sim.atomic import atomic_path
+from sim.viz import report
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from matplotlib.transforms import Bbox
 
-    from sim.network import StreetNetwork
-    from sim.world import World
+    from sim.world.build import World
+    from sim.world.network import StreetNetwork
 
 DPI = 150
 MAP_INCHES = 10.5  # the longer side of the map panel

@@ -6,8 +6,9 @@ e.g. a night market) and any scheduled incidents. Each becomes known through the
 of three channels: a grid member's patrol, a citizen report or a camera. The command
 centre then issues the instruction after a processing delay.
 
-Everything random about an incident (its durations and outcome too) is drawn here, in
-vectors, from named streams: two variants that share demand share every incident.
+Everything random about where, when and how an incident becomes known is drawn here, in
+vectors, from named streams: two variants that share demand share every incident. What
+happens on scene is drawn by the chain's stages (:mod:`sim.engine.outcomes`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.areas import Areas
-from sim.network import StreetNetwork
 from sim.rng import stream
 from sim.scenario import Scenario, clock_minutes
-from sim.staff import Units
+from sim.world.areas import Areas
+from sim.world.network import StreetNetwork
+from sim.world.staff import Units
 
 CHANNELS: tuple[str, ...] = ("patrol", "citizen", "camera")
 NOT_FOUND = -1
@@ -49,11 +50,6 @@ class Incidents:
     reported: np.ndarray  # inf when no channel ever found it
     channel: np.ndarray  # index into CHANNELS, -1 for never found
     instructed: np.ndarray
-    persuasion: np.ndarray
-    persuaded: np.ndarray
-    handling: np.ndarray
-    advisor_turnout: np.ndarray
-    enforcer_turnout: np.ndarray
 
     @property
     def n(self) -> int:
@@ -266,37 +262,4 @@ def generate_incidents(
     reported = occurred + best
     instructed = reported + disc.processing.sample(stream(seed, "processing", replication), n)
 
-    # what will happen on scene, per category
-    persuasion = np.zeros(n)
-    handling = np.zeros(n)
-    success_p = np.zeros(n)
-    for c, (name, spec) in enumerate(d.categories.items()):
-        # a stream per category: changing one category's durations leaves the others' alone
-        idx = np.flatnonzero(category == c)
-        persuasion[idx] = spec.persuasion.sample(
-            stream(seed, f"persuasion/{name}", replication), len(idx)
-        )
-        handling[idx] = spec.handling.sample(
-            stream(seed, f"handling/{name}", replication), len(idx)
-        )
-        success_p[idx] = spec.success
-    persuaded = stream(seed, "outcome", replication).random(n) < success_p
-    turnout = scenario.dispatch
-    return Incidents(
-        occurred,
-        node,
-        category,
-        hotspot,
-        reported,
-        channel,
-        instructed,
-        persuasion,
-        persuaded,
-        handling,
-        advisor_turnout=turnout.advisor_turnout.sample(
-            stream(seed, "advisor_turnout", replication), n
-        ),
-        enforcer_turnout=turnout.enforcer_turnout.sample(
-            stream(seed, "enforcer_turnout", replication), n
-        ),
-    )
+    return Incidents(occurred, node, category, hotspot, reported, channel, instructed)

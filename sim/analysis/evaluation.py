@@ -11,7 +11,7 @@ only whole months are scored (a shorter run has no evaluation, a remainder is le
 Scores are 0-100:
 
 - **third party**: 100 minus ``points_per_problem_km`` per open problem found per
-  inspected km (:mod:`sim.inspection`);
+  inspected km (:mod:`sim.analysis.inspection`);
 - **digital**: a weighted mean of the share of the month's instructions meeting the
   double ten, closed by the month's end, closed within ``close_within_min``, and the
   share of the month's reported problems the office's own grid members found first;
@@ -30,17 +30,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.inspection import plan_inspections, problems_seen, visible_until
-from sim.metrics import clocks
-from sim.records import IncidentTable
+from sim.analysis.inspection import plan_inspections, problems_seen, visible_until
+from sim.analysis.metrics import clocks
+from sim.engine.records import IncidentTable
 from sim.rng import stream
 from sim.scenario import DIGITAL_PARTS, Escalation, Fund, Scenario, ScenarioError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.areas import Areas
-    from sim.world import World
+    from sim.world.areas import Areas
+    from sim.world.build import World
 
 COMPONENTS: tuple[str, ...] = ("third_party", "digital", "business_bureaus", "assessment_office")
 OUTSIDE: tuple[str, ...] = ("business_bureaus", "assessment_office")

@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from sim.travel import TravelTable
+from sim.world.travel import TravelTable
 
 Policy = Literal["nearest", "own_grid_first"]
 
@@ -35,6 +35,7 @@ class Dispatcher:
         self.unit_office = unit_office
         self.node_grid = node_grid
         self.node_office = node_office
+        self._forward = table.forward
 
     def pick(self, node: int, available: np.ndarray) -> tuple[int, float] | None:
         """The unit to send to ``node`` and its distance (m), or ``None`` if nobody is free."""
@@ -49,8 +50,10 @@ class Dispatcher:
         return self._nearest(node, available)
 
     def _nearest(self, node: int, eligible: np.ndarray) -> tuple[int, float] | None:
-        units, dist = self.table.candidates(node)
-        if len(units):
+        ptr, cand, cand_dist = self._forward  # the table's candidates, inlined: a hot path
+        a, b = ptr[node], ptr[node + 1]
+        units, dist = cand[a:b], cand_dist[a:b]
+        if a < b:
             ok = eligible[units]
             k = int(ok.argmax())  # the first eligible: candidates are nearest first
             if ok[k]:

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from scipy.special import stdtrit
 
-from sim.records import IncidentTable
+from sim.engine.records import IncidentTable
 from sim.scenario import Rules
-from sim.staff import Units
+from sim.world.staff import Units
 
 SCALARS = ("advisor_on_time", "enforcer_on_time", "double_ten", "incidents", "escalated")
 
@@ -66,7 +66,7 @@ ROLE_COLUMNS = {
 def window_minutes_before(t: Any, start: float, end: float) -> Any:
     """Minutes of [0, ``t``) whose time of day lies in the daily window [start, end).
 
-    The window wraps past midnight when ``end <= start`` (as :func:`sim.staff.in_window`);
+    The window wraps past midnight when ``end <= start`` (as :func:`sim.world.staff.in_window`);
     the minutes of any interval [a, b) in the window are then ``f(b) - f(a)``, exactly.
     """
     t = np.asarray(t, dtype=float)

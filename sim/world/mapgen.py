@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from shapely.geometry import Polygon, box
 
-from sim.network import HIGHWAY_CLASS, StreetNetwork, from_arrays
 from sim.rng import stream
 from sim.scenario import GeneratedMap
+from sim.world.network import HIGHWAY_CLASS, StreetNetwork, from_arrays
 
 
 def generate_city(spec: GeneratedMap) -> tuple[StreetNetwork, list[tuple[str, Polygon]]]:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim import mapplot, rankplot, report
 from sim.atomic import atomic_dir, write_text_atomic
-from sim.folders import results_folder
 from sim.lifetime import die_with_parent
+from sim.output.folders import results_folder
+from sim.viz import mapplot, rankplot, report
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
@@ -61,7 +61,7 @@ def write_run(
     """Write a run's results folder atomically; return its path.
 
     ``out`` must be new, empty, or a results folder this tool wrote (see
-    :mod:`sim.folders`); with ``force`` the files go beside foreign ones, deleting none.
+    :mod:`sim.output.folders`); with ``force`` the files go beside foreign ones, deleting none.
     """
     with results_folder(out, "run", command="run", force=force) as tmp:
         figures: list[tuple[Callable[..., None], tuple[Any, ...]]] = []

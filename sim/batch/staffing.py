@@ -40,12 +40,12 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import numpy as np
 
-from sim.evaluation import month_count
-from sim.folders import open_batch
-from sim.metrics import ci95_halfwidth, t_margin
+from sim.analysis.evaluation import month_count
+from sim.analysis.metrics import ci95_halfwidth, t_margin
+from sim.batch.sweeps import DISCOVERY, Executor, discovery_measure
+from sim.output.folders import open_batch
 from sim.runner import prepare
 from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
-from sim.sweeps import DISCOVERY, Executor, discovery_measure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -450,7 +450,7 @@ def optimize_plan(
     the uniform density ``start``, changes offices by ``step`` per km² within
     ``min_density``..``max_density``, evaluates at most ``max_evaluations`` plans and
     compares with the uniform ``baseline``. ``out``, ``scheduler``, ``workers`` and
-    ``progress`` are as for :func:`sim.sweeps.run_sweep`; ``log`` receives progress lines.
+    ``progress`` are as for :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress lines.
     These keyword options, with these defaults, are also those of :func:`optimize`
     (:class:`OptimizeOptions`). See the module doc for the method.
     """
@@ -690,7 +690,7 @@ def _f(x: float | None) -> float | None:
 
 def plan_text(plan: Plan) -> str:
     """The staffing table ``python -m sim optimize`` prints."""
-    from sim.report import format_table, place_label
+    from sim.viz.report import format_table, place_label
 
     meta, tot, t = plan.meta, plan.totals, plan.table
     m = next(iter(meta["targets"]))
@@ -787,7 +787,7 @@ def write_plan(plan: Plan, folder: Path) -> None:
     import pandas as pd
 
     from sim.atomic import atomic_path
-    from sim.results import dumps, write_text_atomic
+    from sim.output.results import dumps, write_text_atomic
 
     tot = plan.totals
     total = {
@@ -821,7 +821,7 @@ def plot_plan(plan: Plan, path: Path) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from sim.report import COLORS, place_label, save, style
+    from sim.viz.report import COLORS, place_label, save, style
 
     style()
     t = plan.table.sort_values("density")

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from sim.network import StreetNetwork
-from sim.records import IncidentTable
+from sim.engine.records import IncidentTable
 from sim.rng import stream
 from sim.scenario import Inspection, clock_minutes
+from sim.world.network import StreetNetwork
 
 
 @dataclass(frozen=True, eq=False)

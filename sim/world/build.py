@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from shapely.geometry import Polygon
 
-from sim import budget, osm
-from sim.areas import Areas, build_areas, read_geojson_polygons
-from sim.demand import HotspotSite, camera_nodes, resolve_hotspots
-from sim.dispatch import Dispatcher
-from sim.evaluation import check_offices
-from sim.mapgen import generate_city
-from sim.network import StreetNetwork, from_inline, read_map_file
+from sim import budget
+from sim.analysis.evaluation import check_offices
+from sim.engine.demand import HotspotSite, camera_nodes, resolve_hotspots
+from sim.engine.dispatch import Dispatcher
 from sim.scenario import ROLES, OsmOffices, Scenario
-from sim.staff import Roster, coverage_gaps, place_staff
-from sim.travel import TravelTable
+from sim.world import osm
+from sim.world.areas import Areas, build_areas, read_geojson_polygons
+from sim.world.mapgen import generate_city
+from sim.world.network import StreetNetwork, from_inline, read_map_file
+from sim.world.staff import Roster, coverage_gaps, place_staff
+from sim.world.travel import TravelTable
 
 DENSITY_FLOOR = 20.0  # staff per km² the 城管120 model asks for
 

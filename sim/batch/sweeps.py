@@ -3,7 +3,7 @@
 This is the Python API behind ``python -m sim sweep``::
 
     import sim
-    from sim.sweeps import summarize
+    from sim.batch.sweeps import summarize
 
     runs = sim.sweep(sim.load_scenario("scenarios/jinshui.yaml"),
                      vary={"staff.per_km2": [10, 20, 30]}, replications=5, days=1)
@@ -48,21 +48,21 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from sim.analysis.evaluation import evaluate, evaluation_measures, with_black_flag_probability
+from sim.analysis.metrics import ROLE_PLURAL, ci95_halfwidth, flatten, load, replication_measures
 from sim.errors import InputError
-from sim.evaluation import evaluate, evaluation_measures, with_black_flag_probability
-from sim.folders import open_batch
-from sim.metrics import ROLE_PLURAL, ci95_halfwidth, flatten, load, replication_measures
+from sim.output.folders import open_batch
 from sim.runner import hour_rows, office_rows, prepare, simulate
 from sim.scenario import ROLES, Scenario, ScenarioError, scenario_from_dict, with_overrides
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.world import World
+    from sim.world.build import World
 
 FORMAT = "chengguan-sim/run-2"  # bump when a stored run's content changes meaning (2: checksum)
 
-# Discovery measures of sim.metrics.replication_measures (flattened as ``discovery.<name>``):
+# Discovery measures of sim.analysis.metrics.replication_measures (flattened as ``discovery.<name>``):
 # the double-ten clocks start at the instruction, so only these show problems left unfound.
 DISCOVERY: tuple[str, ...] = ("never_found", "report_delay_min")
 
@@ -247,24 +247,27 @@ SIMULATION_MODULES: tuple[str, ...] = (
     "scenario",
     "distributions",
     "rng",
-    "network",
-    "osm",
-    "mapgen",
-    "areas",
-    "staff",
-    "travel",
-    "demand",
-    "dispatch",
-    "model",
-    "records",
-    "metrics",
-    "world",
+    "world.network",
+    "world.osm",
+    "world.mapgen",
+    "world.areas",
+    "world.staff",
+    "world.travel",
+    "engine.demand",
+    "engine.dispatch",
+    "engine.model",
+    "engine.chain",
+    "engine.crews",
+    "engine.outcomes",
+    "engine.records",
+    "analysis.metrics",
+    "world.build",
     "runner",
-    "cache",
+    "world.cache",
     "budget",
     "errors",
-    "evaluation",
-    "inspection",
+    "analysis.evaluation",
+    "analysis.inspection",
 )
 
 
@@ -280,9 +283,10 @@ def code_fingerprint() -> str:
     import scipy
 
     h = hashlib.sha256()
-    folder = Path(__file__).resolve().parent
+    folder = Path(__file__).resolve().parents[1]
     for name in SIMULATION_MODULES:
-        h.update(name.encode() + b"\0" + (folder / f"{name}.py").read_bytes() + b"\0")
+        source = (folder / (name.replace(".", "/") + ".py")).read_bytes()
+        h.update(name.encode() + b"\0" + source + b"\0")
     h.update(inspect.getsource(run_replication).encode("utf-8") + b"\0")
     h.update(f"numpy {np.__version__}\0scipy {scipy.__version__}".encode())
     return h.hexdigest()[:16]
@@ -318,7 +322,7 @@ def world_key(scenario: dict[str, Any], base_dir: str) -> str:
 
 
 def _world(scenario: dict[str, Any], base_dir: str) -> tuple[World, float]:
-    from sim.world import build_world
+    from sim.world.build import build_world
 
     key = world_key(scenario, base_dir)
     if key in _WORLDS:
@@ -464,7 +468,7 @@ class LocalProcesses:
 
     A lane's process starts when the lane gets its first task, so a small batch starts
     few processes and a later, larger batch (the optimiser's) still gets every lane.
-    Workers are fresh interpreters (``python -c``) that import only :mod:`sim.sweeps`, so
+    Workers are fresh interpreters (``python -c``) that import only :mod:`sim.batch.sweeps`, so
     they work from scripts without a ``__main__`` guard and from notebooks alike. They
     never write results: the parent stores each record as it arrives, so a killed parent
     leaves nothing half-done, and its workers exit when their pipe closes.
@@ -474,7 +478,7 @@ class LocalProcesses:
         import subprocess
         from multiprocessing.connection import Connection
 
-        root = str(Path(__file__).resolve().parent.parent)
+        root = str(Path(__file__).resolve().parents[2])
         self._env = dict(os.environ)
         self._env["PYTHONPATH"] = os.pathsep.join(
             p for p in (root, self._env.get("PYTHONPATH", "")) if p
@@ -497,7 +501,7 @@ class LocalProcesses:
 
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
-        code = f"from sim.sweeps import _serve; _serve({task_r}, {result_w}, {os.getpid()})"
+        code = f"from sim.batch.sweeps import _serve; _serve({task_r}, {result_w}, {os.getpid()})"
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-c", code],
@@ -718,7 +722,7 @@ class RunStore:
 
     def put(self, key: str, record: dict[str, Any]) -> None:
         """Store a freshly simulated record with its checksum, atomically."""
-        from sim.results import dumps, write_text_atomic
+        from sim.output.results import dumps, write_text_atomic
 
         if self._read(key)[0] is None:
             body = {k: v for k, v in record.items() if k != "checksum"}
@@ -1024,7 +1028,7 @@ def plot_measure(
     title: str,
 ) -> None:
     """One measure against the x key with 95% CI bands, one line per other combination."""
-    from sim.report import COLORS
+    from sim.viz.report import COLORS
 
     xk = x_key(summary, keys)
     if xk is None:
@@ -1136,7 +1140,7 @@ def write_plots(
     """One PNG per measure plus ``overview.png``; nothing when nothing was varied."""
     import matplotlib.pyplot as plt
 
-    from sim.report import save, style
+    from sim.viz.report import save, style
 
     xk = x_key(summary, keys)
     if xk is None:
@@ -1289,7 +1293,7 @@ def _csv(df: pd.DataFrame) -> str:
 
 def write_outputs(result: SweepResult, base: Scenario, folder: Path, *, plots: bool = True) -> None:
     """Tables, plots and ``sweep.json`` next to the stored runs, each written atomically."""
-    from sim.results import atomic_dir, dumps, write_text_atomic
+    from sim.output.results import atomic_dir, dumps, write_text_atomic
 
     write_text_atomic(folder / "runs.csv", _csv(result.runs))
     write_text_atomic(folder / "runs_by_office.csv", _csv(result.by_office))
@@ -1342,7 +1346,7 @@ def describe(base: Scenario, result: SweepResult) -> str:
 
 def summary_text(result: SweepResult) -> str:
     """The table ``python -m sim sweep`` prints."""
-    from sim.report import format_table
+    from sim.viz.report import format_table
 
     s = result.summary
 

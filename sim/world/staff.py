@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.areas import Areas
-from sim.network import StreetNetwork
 from sim.scenario import ROLES, ExplicitPosts, Post, ScenarioError, Shift, Staff, clock_minutes
+from sim.world.areas import Areas
+from sim.world.network import StreetNetwork
 
 GOLDEN = (math.sqrt(5) - 1) / 2
 # where along the office's streets each role's evenly spaced posts start (fraction of a gap)

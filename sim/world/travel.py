@@ -15,8 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from sim import cache
-from sim.network import StreetNetwork
+from sim.world import cache
+from sim.world.network import StreetNetwork
 
 _CHUNK = 128  # sources per Dijkstra call: bounds the dense block held at once
 
@@ -78,6 +78,7 @@ class TravelTable:
         self.symmetric = net.is_symmetric
         graph = net.content_hash()
         self._fwd = _cached_tabulate(net.lengths, graph, self.posts, cutoff_m)
+        self.forward = self._fwd  # (ptr, units, dist): see :meth:`candidates`
         self._reverse = net.lengths.T.tocsr()
         self._back = (
             self._fwd

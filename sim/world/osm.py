@@ -29,11 +29,11 @@ import shapely
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from sim import cache
 from sim.scenario import MapCut, OsmOffices, ScenarioError
+from sim.world import cache
 
 if TYPE_CHECKING:
-    from sim.network import StreetNetwork
+    from sim.world.network import StreetNetwork
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".osm.xml", ".xml",
                 ".xml.bz2", ".xml.gz")  # fmt: skip
@@ -514,7 +514,7 @@ def _cached_boundaries(
     where: str,
 ) -> tuple[list[Boundary], list[str]]:
     """:func:`read_boundaries`, parsed once per file content and ``spec``."""
-    from sim.network import LOADER_VERSION
+    from sim.world.network import LOADER_VERSION
 
     key = cache.digest([cache.file_digest(path), LOADER_VERSION, "boundaries", spec])
     hit = cache.load("boundaries", key)
@@ -555,7 +555,7 @@ def cut_region(spec: MapCut, map_path: Path, resolve: Callable[[str], Path]) -> 
     if spec.polygon is not None:
         return Polygon(spec.polygon).buffer(0)
     if spec.geojson is not None:
-        from sim.areas import read_geojson_polygons
+        from sim.world.areas import read_geojson_polygons
 
         feats = read_geojson_polygons(resolve(spec.geojson), None, f"{where}.geojson")
         shape = shapely.union_all([g for _, g in feats])
@@ -640,7 +640,7 @@ def offices_for(
     """
     from pyproj import Transformer
 
-    from sim.network import restrict
+    from sim.world.network import restrict
 
     where = "map.offices"
     bounds, notes = offices_from_extract(spec, map_path, cut)

@@ -21,8 +21,8 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from sim.metrics import clocks, load_note
-from sim.records import IncidentTable
+from sim.analysis.metrics import clocks, load_note
+from sim.engine.records import IncidentTable
 from sim.scenario import Rules
 
 _CJK_FONTS = (
@@ -40,7 +40,7 @@ _CJK_FONTS = (
 COLORS = {"advisor": "#1f77b4", "enforcer": "#d62728", "double_ten": "#2ca02c", "target": "#555555"}
 
 
-SHIPPED_CJK_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansCJKsc-Subset.otf"
+SHIPPED_CJK_FONT = Path(__file__).resolve().parents[1] / "fonts" / "NotoSansCJKsc-Subset.otf"
 
 
 @cache
@@ -187,7 +187,7 @@ def summary_text(s: dict[str, Any]) -> str:
     )
     parts = [head, overall, util_line, "By street office", areas, "By hour of day", hours]
     if "evaluation" in s:
-        from sim.rankplot import summary_text as evaluation_text
+        from sim.viz.rankplot import summary_text as evaluation_text
 
         parts.append(evaluation_text(s["evaluation"], s["replications"]))
     return "\n\n".join(parts)

@@ -2,7 +2,7 @@
 
 The simulator works on a compact array form (:class:`StreetNetwork`): node coordinates
 in metres and a sparse matrix of street lengths. Loaders read GraphML (OSMnx's format),
-OpenStreetMap extracts (PBF or XML, streamed through pyosmium, see :mod:`sim.osm`), an
+OpenStreetMap extracts (PBF or XML, streamed through pyosmium, see :mod:`sim.world.osm`), an
 inline node/edge list, or a generated city; all keep the largest strongly connected part
 and say what they dropped.
 """
@@ -19,9 +19,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from sim import cache, osm
 from sim.errors import require_file
 from sim.scenario import InlineMap, ScenarioError
+from sim.world import cache, osm
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -20,8 +20,8 @@ from shapely.geometry import Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 from sim.errors import require_file
-from sim.network import StreetNetwork
 from sim.scenario import ScenarioError
+from sim.world.network import StreetNetwork
 
 
 @dataclass(frozen=True, eq=False)

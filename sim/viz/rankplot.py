@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim import mapplot, report
+from sim.viz import mapplot, report
 
 if TYPE_CHECKING:
-    from sim.evaluation import EvaluationResult
-    from sim.world import World
+    from sim.analysis.evaluation import EvaluationResult
+    from sim.world.build import World
 
 FLAG_COLORS = {"red": "#d62728", "black": "#111111"}
 
 
 def summary_text(block: Mapping[str, Any], replications: int) -> str:
     """The ranking ``python -m sim run`` prints: last month (replication 0) with its flags."""
-    from sim.report import format_table, place_label
+    from sim.viz.report import format_table, place_label
 
     if not block.get("months"):
         return f"Monthly evaluation: {block.get('note', 'none')}"
