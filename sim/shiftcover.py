@@ -120,7 +120,9 @@ def cover(
     constraints = [LinearConstraint(cover_rows, lb=floor, ub=np.inf)]
     if max_units is not None:
         constraints.append(
-            LinearConstraint(np.concatenate([np.ones(n), np.zeros(m - n)])[None], lb=0, ub=max_units)
+            LinearConstraint(
+                np.concatenate([np.ones(n), np.zeros(m - n)])[None], lb=0, ub=max_units
+            )
         )
     upper = np.full(m, np.inf)
     upper[:n] = [max(float(floor[s.covers()].max()), 0.0) for s in shifts]

@@ -79,14 +79,16 @@ def on_duty_by_hour(windows: Sequence[tuple[float, float]], counts: Sequence[flo
     starts = np.arange(24) * 60.0
     out = np.zeros(24)
     for (s, e), n in zip(windows, counts, strict=True):
-        out += n * (window_minutes_before(starts + 60.0, s, e) - window_minutes_before(starts, s, e))
+        out += n * (
+            window_minutes_before(starts + 60.0, s, e) - window_minutes_before(starts, s, e)
+        )
     return out / 60.0
 
 
 def units_on_duty(units: Units) -> np.ndarray:
     """Mean units of a role on duty in each hour of the day."""
-    counts = np.bincount(units.shift, minlength=len(units.shifts)) if units.n else []
-    return on_duty_by_hour(units.shifts, [float(c) for c in counts] or [0.0] * len(units.shifts))
+    counts = np.bincount(units.shift, minlength=len(units.shifts)).astype(float)
+    return on_duty_by_hour(units.shifts, counts.tolist())
 
 
 def _thin(values: np.ndarray, keep: int, seed: int, name: str) -> list[float]:
@@ -176,7 +178,8 @@ def offered_load(rate: Sequence[float], service: Sequence[float], method: Method
     load = np.zeros(int(DAY))
     for k in range(span):
         load += np.roll(per_min, k) * survival[k]
-    return load.reshape(24, 60).mean(axis=1)
+    hourly: np.ndarray = load.reshape(24, 60).mean(axis=1)
+    return hourly
 
 
 def on_time_share(

@@ -50,7 +50,6 @@ from sim.shiftneed import (
     METHODS,
     SHIFT_ROLES,
     HourlyNeed,
-    Method,
     RoleStats,
     hourly_need,
     pilot_stats,
@@ -104,9 +103,7 @@ class _Eval:
     overall: dict[str, float | None]
 
 
-def _evaluate(
-    records: list[dict[str, Any]], target: float, confidence: float
-) -> _Eval:
+def _evaluate(records: list[dict[str, Any]], target: float, confidence: float) -> _Eval:
     mean, lower, passes, assessable = {}, {}, {}, {}
     for clock in CLOCKS.values():
         mu, lo = np.full(24, np.nan), np.full(24, np.nan)
@@ -307,13 +304,17 @@ def optimize_shifts(
     """
     problems = []
     roles = list(dict.fromkeys(roles))
-    problems += [f"--shift-roles: {r!r} is not a dispatched role" for r in roles if r not in SHIFT_ROLES]
+    problems += [
+        f"--shift-roles: {r!r} is not a dispatched role" for r in roles if r not in SHIFT_ROLES
+    ]
     if method not in METHODS:
         problems.append(f"--need-method: use one of {', '.join(METHODS)}")
     if headcount not in ("fewer", "same"):
         problems.append("--headcount: use 'fewer' or 'same'")
     if replications < 2:
-        problems.append("--replications: the optimiser needs at least 2 (it uses confidence bounds)")
+        problems.append(
+            "--replications: the optimiser needs at least 2 (it uses confidence bounds)"
+        )
     if not 1 <= pilot_replications <= 100:
         problems.append("--pilot-replications: from 1 to 100")
     if not 0.5 <= confidence < 1:
@@ -343,7 +344,9 @@ def optimize_shifts(
     goal = float(base.rules.target if target is None else target)
     folder = Path(out) if out is not None else None
     if folder is not None:
-        folder = open_batch(folder, "optimize", (*SHIFT_FILES, _scenario_name(scenario)), force=force)
+        folder = open_batch(
+            folder, "optimize", (*SHIFT_FILES, _scenario_name(scenario)), force=force
+        )
     types = shift_types(start_hours, lens)
     world, stats = _pilot(base, pilot_replications, folder, say)
     night = len(world.areas.office_names) if night_cover is None else night_cover
@@ -381,9 +384,7 @@ def optimize_shifts(
             sc = with_overrides(base, over)
             records = ex.run([sc], replications, desc=f"shift plan, round {rnd + 1}")[0]
             new = _evaluate(records, goal, confidence)
-            failing = {
-                r: [int(h) for h in np.flatnonzero(~new.passes[CLOCKS[r]])] for r in roles
-            }
+            failing = {r: [int(h) for h in np.flatnonzero(~new.passes[CLOCKS[r]])] for r in roles}
             history.append(
                 {
                     "round": rnd + 1,
@@ -507,8 +508,10 @@ def _compare(
 
 
 def _windows(units: Units) -> list[dict[str, Any]]:
-    counts = np.bincount(units.shift, minlength=len(units.shifts)) if units.n else [0] * len(
-        units.shifts
+    counts = (
+        np.bincount(units.shift, minlength=len(units.shifts))
+        if units.n
+        else [0] * len(units.shifts)
     )
     out = []
     for (s, e), n, hours in zip(units.shifts, counts, _window_hours(units), strict=True):
@@ -608,10 +611,18 @@ def shifts_text(result: ShiftResult) -> str:
         )
     lines.append(
         format_table(
-            ["role", "units old", "units new", "staff old", "staff new", "staff-h/day old",
-             "staff-h/day new", "change"],
+            [
+                "role",
+                "units old",
+                "units new",
+                "staff old",
+                "staff new",
+                "staff-h/day old",
+                "staff-h/day new",
+                "change",
+            ],
             rows,
-        )  # fmt: skip
+        )
     )
     lines.append("")
     for r in roles:
@@ -660,7 +671,9 @@ def write_shifts(result: ShiftResult, folder: Path) -> None:
     from sim.results import dumps
     from sim.shiftplot import plot_on_time, plot_staff
 
-    write_text_atomic(folder / "shifts.csv", str(result.hours.to_csv(index=False, lineterminator="\n")))
+    write_text_atomic(
+        folder / "shifts.csv", str(result.hours.to_csv(index=False, lineterminator="\n"))
+    )
     path = folder / _scenario_name(result.scenario)
     write_text_atomic(path, scenario_yaml(result.scenario, folder))
     result.scenario_file = path

@@ -38,9 +38,17 @@ def plot_staff(result: ShiftResult, path: Path) -> None:
         need = _steps(list(t[f"{r}.need"]))
         model = _steps(list(t[f"{r}.need_model"]))
         ax.fill_between(x, 0, need, step="post", color="#dddddd", label="needed (after simulation)")
-        ax.step(x, model, where="post", color="#777777", ls=":", lw=1.2, label="needed (queue model)")
-        ax.step(x, _steps(list(t[f"{r}.on_duty_old"])), where="post", color="#555555", lw=1.6,
-                label=f"own plan: {result.roles[r]['old']['staff_hours']:,.0f} staff-h/day")
+        ax.step(
+            x, model, where="post", color="#777777", ls=":", lw=1.2, label="needed (queue model)"
+        )
+        ax.step(
+            x,
+            _steps(list(t[f"{r}.on_duty_old"])),
+            where="post",
+            color="#555555",
+            lw=1.6,
+            label=f"own plan: {result.roles[r]['old']['staff_hours']:,.0f} staff-h/day",
+        )
         ax.step(x, _steps(list(t[f"{r}.on_duty_new"])), where="post", color=COLORS[r], lw=2.0,
                 label=f"new plan: {result.roles[r]['new']['staff_hours']:,.0f} staff-h/day")  # fmt: skip
         ax.set_xlim(0, 24)

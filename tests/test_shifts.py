@@ -31,7 +31,7 @@ def test_cover_hand_worked_optimum() -> None:
     need = [2] * 6 + [4] * 4 + [6] * 8 + [4] * 4 + [2] * 2
     c = cover(need, shift_types([6, 10, 14, 22], [8]))
     assert c.feasible and c.optimal
-    assert dict((s.start, n) for s, n in c.used()) == {6: 4, 10: 2, 14: 4, 22: 2}
+    assert {s.start: n for s, n in c.used()} == {6: 4, 10: 2, 14: 4, 22: 2}
     assert c.unit_hours == 96
     assert (c.on_duty >= np.array(need)).all()
 
@@ -155,9 +155,7 @@ def test_jinshui_shift_plan_holds_at_another_seed(tmp_path: Path) -> None:
 
     scenario = sim.load_scenario(ROOT / "scenarios" / "jinshui.yaml", ["duration.warmup_hours=6"])
     out = tmp_path / "shifts"
-    result = optimize_shifts(
-        scenario, days=1, replications=3, max_rounds=1, workers=1, out=out
-    )
+    result = optimize_shifts(scenario, days=1, replications=3, max_rounds=1, workers=1, out=out)
     assert result.scenario_file is not None and result.scenario_file.is_file()
     assert result.scenario_file.read_text(encoding="utf-8").startswith(
         "# yaml-language-server: $schema="
@@ -194,9 +192,7 @@ def test_jinshui_shift_plan_holds_at_another_seed(tmp_path: Path) -> None:
         p.name for p in out.iterdir()
     }
     # resumed: nothing simulated again, the same plan
-    again = optimize_shifts(
-        scenario, days=1, replications=3, max_rounds=1, workers=1, out=out
-    )
+    again = optimize_shifts(scenario, days=1, replications=3, max_rounds=1, workers=1, out=out)
     assert again.meta["runs_simulated"] == 0 and again.overrides == result.overrides
 
 
