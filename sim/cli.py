@@ -172,9 +172,17 @@ def _add_shift_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--max-rounds",
         type=int,
-        default=8,
+        default=12,
         metavar="N",
-        help="rounds of raising the need in hours below target and simulating again (default 8)",
+        help="rounds of correcting the need by simulation (default 12)",
+    )
+    g.add_argument(
+        "--max-replications",
+        type=int,
+        default=48,
+        metavar="R",
+        help="replications a plan may get while some hour's bound is undecided: from "
+        "--replications, doubling (default 48)",
     )
 
 
@@ -561,6 +569,7 @@ def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) ->
             replications=args.replications,
             pilot_replications=args.pilot_replications,
             max_rounds=args.max_rounds,
+            max_replications=max(args.max_replications, args.replications),
             days=args.days,
             seed=args.seed,
             out=out,

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.folders import open_batch
-from sim.metrics import t_margin
 from sim.runner import prepare, simulate
 from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
 from sim.shiftcover import Cover, ShiftType, cover, shift_types
@@ -92,37 +92,97 @@ class ShiftResult:
     scenario_file: Path | None = None
 
 
+PASS, SHORT, OPEN, NO_DATA = "pass", "short", "open", "no data"
+FAR_ABOVE = 0.5
+"""An hour whose lower bound is this far from the target towards 100% may lose units."""
+
+
+def share_bound(
+    ok: Sequence[float] | np.ndarray, n: Sequence[float] | np.ndarray, confidence: float
+) -> tuple[float | None, float | None]:
+    """Pooled on-time share of an hour and its one-sided ``confidence`` lower bound.
+
+    ``ok[k]`` of ``n[k]`` requests were on time in replication ``k``. The share pools
+    every request (a ratio estimator: busy replications weigh more, and replications
+    without a request in the hour cost nothing). Requests of one replication are not
+    independent (one queue makes several late), so the replications are the clusters:
+    the design effect ``deff`` is the cluster-robust variance of the ratio over the
+    binomial one (at least 1), and the bound is Wilson's score bound for ``N / deff``
+    requests with Student's t quantile on ``K − 1`` degrees of freedom, ``K`` the
+    replications. Unlike a normal bound it does not collapse to 100% when every
+    request of a small sample was on time (3 of 3 gives about 50%, not 100%).
+    The bound is None with fewer than two replications with a request.
+    """
+    from scipy.special import stdtrit
+
+    o, m = np.asarray(ok, float), np.asarray(n, float)
+    total = float(m.sum())
+    if total <= 0:
+        return None, None
+    p = float(o.sum()) / total
+    k = len(m)
+    if int((m > 0).sum()) < 2:
+        return p, None
+    z = float(stdtrit(k - 1, confidence))
+    v_cluster = k / (k - 1) * float(((o - p * m) ** 2).sum()) / total**2
+    v_binom = p * (1.0 - p) / total
+    n_eff = total * min(1.0, v_binom / v_cluster) if v_cluster > 0 and v_binom > 0 else total
+    z2 = z * z
+    centre = p + z2 / (2 * n_eff)
+    half = z * math.sqrt(p * (1.0 - p) / n_eff + z2 / (4 * n_eff**2))
+    return p, max(0.0, (centre - half) / (1.0 + z2 / n_eff))
+
+
 @dataclass(frozen=True)
 class _Eval:
-    """On-time shares by hour over replications, per clock (arrays of 24)."""
+    """On-time shares by hour, pooled over replications, per clock (arrays of 24)."""
 
+    replications: int
     mean: dict[str, np.ndarray]
     lower: dict[str, np.ndarray]
-    passes: dict[str, np.ndarray]  # True also where too few data to judge
-    assessable: dict[str, np.ndarray]
+    count: dict[str, np.ndarray]  # requests pooled over the replications
+    status: dict[str, np.ndarray]  # PASS, SHORT (mean below target), OPEN (undecided), NO_DATA
     overall: dict[str, float | None]
+
+    @property
+    def passes(self) -> dict[str, np.ndarray]:
+        """Hours that meet the target (no request at all: nothing to hold against the plan)."""
+        return {c: np.isin(s, (PASS, NO_DATA)) for c, s in self.status.items()}
+
+
+_COUNTS = {"advisor_on_time": "incidents", "enforcer_on_time": "escalated"}
 
 
 def _evaluate(records: list[dict[str, Any]], target: float, confidence: float) -> _Eval:
-    mean, lower, passes, assessable = {}, {}, {}, {}
+    mean, lower, count, status = {}, {}, {}, {}
     for clock in CLOCKS.values():
         mu, lo = np.full(24, np.nan), np.full(24, np.nan)
+        n_all = np.zeros(24)
+        st = np.full(24, NO_DATA, dtype=object)
         for h in range(24):
-            vals = [r["by_hour"][h][clock] for r in records if r["by_hour"][h][clock] is not None]
-            if vals:
-                mu[h] = float(np.mean(vals))
-            below = t_margin(vals, confidence)
-            if below is not None:
-                lo[h] = mu[h] - below
-        mean[clock], lower[clock] = mu, lo
-        assessable[clock] = np.isfinite(lo)
-        passes[clock] = ~assessable[clock] | (np.nan_to_num(lo) >= target - 1e-12)
+            n = np.array([float(r["by_hour"][h][_COUNTS[clock]] or 0) for r in records])
+            share = [r["by_hour"][h][clock] for r in records]
+            ok = np.array(
+                [round(s * c) if s is not None else 0.0 for s, c in zip(share, n, strict=True)]
+            )
+            p, b = share_bound(ok, n, confidence)
+            n_all[h] = n.sum()
+            if p is None:
+                continue
+            mu[h] = p
+            if b is not None:
+                lo[h] = b
+            st[h] = (
+                SHORT if p < target - 1e-12 else PASS if b is not None and b >= target - 1e-12
+                else OPEN
+            )  # fmt: skip
+        mean[clock], lower[clock], count[clock], status[clock] = mu, lo, n_all, st
     overall: dict[str, float | None] = {}
     for clock in CLOCKS.values():
         got = [r["measures"].get(clock) for r in records]
         vals = [float(v) for v in got if v is not None]
         overall[clock] = float(np.mean(vals)) if vals else None
-    return _Eval(mean, lower, passes, assessable, overall)
+    return _Eval(len(records), mean, lower, count, status, overall)
 
 
 # ------------------------------------------------------------------- the plan
@@ -255,6 +315,87 @@ def _pilot(
 # ------------------------------------------------------------------- the search
 
 
+@dataclass
+class _Round:
+    """One simulated plan of the search."""
+
+    number: int
+    covers: dict[str, Cover]
+    over: dict[str, Any]
+    roster: Roster
+    ev: _Eval
+    want: dict[str, np.ndarray]
+
+    def staff_hours(self, roles: Sequence[str]) -> float:
+        return sum(staff_hours(self.roster[r]) for r in roles)
+
+    def ok(self, roles: Sequence[str]) -> bool:
+        return all(bool(self.ev.passes[CLOCKS[r]].all()) for r in roles)
+
+
+def _hours_with(ev: _Eval, role: str, status: str) -> list[int]:
+    return [int(h) for h in np.flatnonzero(ev.status[CLOCKS[role]] == status)]
+
+
+def _cover_role(
+    role: str,
+    want: np.ndarray,
+    types: Sequence[ShiftType],
+    cap: int,
+    night: int,
+    max_kinds: int | None,
+) -> Cover:
+    """The cover of ``want`` within today's headcount, or beyond it when it cannot be."""
+    rules: dict[str, Any] = {
+        "night_hours": NIGHT_HOURS,
+        "night_cover": night,
+        "max_kinds": max_kinds,
+    }
+    need = [int(x) for x in want]
+    c = cover(need, types, max_units=cap, **rules)
+    if not c.feasible:
+        c = cover(need, types, **rules)
+        if not c.feasible:
+            raise ScenarioError([f"shifts for {role}: {c.message}"])
+    return c
+
+
+def _correct(
+    ev: _Eval,
+    roles: Sequence[str],
+    covers: Mapping[str, Cover],
+    want: dict[str, np.ndarray],
+    floor: dict[str, np.ndarray],
+    target: float,
+    max_replications: int,
+) -> None:
+    """Raise the need of hours below target, lower it where an hour is far above.
+
+    An hour whose mean share is below target gets a tenth more units than it had on duty
+    plus the shortfall as a fraction (0.75 on time: 25% more), at least one; an hour
+    still undecided at the most replications gets one more. Either way it failed with
+    the units it had, which becomes its floor: the need never goes that low again, so
+    the search cannot cycle. An hour whose lower bound is at least :data:`FAR_ABOVE` of
+    the way from the target to 100% may lose a tenth of its units (at least one), down
+    to its floor.
+    """
+    far = target + FAR_ABOVE * (1.0 - target)
+    settled = ev.replications >= max_replications  # undecided hours get no more runs
+    for r in roles:
+        clock = CLOCKS[r]
+        st, duty = ev.status[clock], covers[r].on_duty
+        for h in range(24):
+            d = int(duty[h])
+            if st[h] == SHORT or (st[h] == OPEN and settled):
+                floor[r][h] = max(floor[r][h], d + 1)
+                gap = max(0.0, target - float(ev.mean[clock][h])) if st[h] == SHORT else 0.0
+                step = max(1, math.ceil(d * (0.1 + gap))) if st[h] == SHORT else 1
+                want[r][h] = max(int(want[r][h]), d + step)
+            elif st[h] == PASS and ev.lower[clock][h] >= far - 1e-12:
+                lowered = max(int(floor[r][h]), d - max(1, math.floor(0.1 * d)))
+                want[r][h] = min(int(want[r][h]), lowered)
+
+
 def _hours_in(values: Sequence[int], lo: int, hi: int, what: str) -> list[str]:
     """Problems with a list of whole hours that must lie in ``lo..hi``."""
     bad = [v for v in values if not isinstance(v, int | np.integer) or not lo <= int(v) <= hi]
@@ -278,7 +419,8 @@ def optimize_shifts(
     confidence: float = 0.95,
     replications: int = 10,
     pilot_replications: int = 2,
-    max_rounds: int = 8,
+    max_rounds: int = 12,
+    max_replications: int = 48,
     days: float | None = None,
     seed: int | None = None,
     out: str | Path | None = None,
@@ -321,6 +463,8 @@ def optimize_shifts(
         problems.append("--confidence: must be at least 0.5 and below 1")
     if target is not None and not 0 < target <= 1:
         problems.append("--target: must be a share between 0 and 1")
+    if not replications <= max_replications <= 1000:
+        problems.append("--max-replications: at least --replications and at most 1000")
     if not 0 <= max_rounds <= 100:
         problems.append("--max-rounds: from 0 to 100")
     if max_kinds is not None and not 1 <= max_kinds <= 100:
@@ -354,81 +498,110 @@ def optimize_shifts(
         r: hourly_need(stats[r], goal, method)  # type: ignore[arg-type]
         for r in roles
     }
-    bump = {r: np.zeros(24, dtype=np.int64) for r in roles}
+    want = {r: needs[r].need.astype(np.int64).copy() for r in roles}
+    floor = {r: np.zeros(24, dtype=np.int64) for r in roles}  # below this an hour failed
     warnings: list[str] = []
     history: list[dict[str, Any]] = []
+    rounds: list[_Round] = []
     with Executor(folder, workers=workers, scheduler=scheduler, progress=progress) as ex:
+
+        def check(sc: Scenario, desc: str) -> _Eval:
+            """Sequential sampling: more replications while some hour is undecided."""
+            reps = replications
+            while True:
+                records = ex.run([sc], reps, desc=f"{desc}, {reps} replications")[0]
+                ev = _evaluate(records, goal, confidence)
+                st = [ev.status[CLOCKS[r]] for r in roles]
+                # a plan with an hour below target changes anyway: no more runs for it
+                if reps >= max_replications or any((s == SHORT).any() for s in st):
+                    return ev
+                if not any((s == OPEN).any() for s in st):
+                    return ev
+                reps = min(max_replications, 2 * reps)
+
         say(f"optimising the shifts of {base.name}: the scenario's own plan first")
-        old_records = ex.run([base], replications, desc="own plan")[0]
-        old = _evaluate(old_records, goal, confidence)
-        covers: dict[str, Cover] = {}
-        new: _Eval | None = None
-        over: dict[str, Any] = {}
-        roster = world.roster
+        old = _evaluate(ex.run([base], replications, desc="own plan")[0], goal, confidence)
+        prev_key: tuple[tuple[int, ...], ...] | None = None
         for rnd in range(max_rounds + 1):
-            prev = {r: c.units.copy() for r, c in covers.items()}
-            for r in roles:
-                want = needs[r].need + bump[r]
-                cap = world.roster[r].n
-                rules = {"night_hours": NIGHT_HOURS, "night_cover": night, "max_kinds": max_kinds}
-                c = cover(want, types, max_units=cap, **rules)  # type: ignore[arg-type]
-                if not c.feasible:
-                    c = cover(want, types, **rules)  # type: ignore[arg-type]
-                    if not c.feasible:
-                        raise ScenarioError([f"shifts for {r}: {c.message}"])
-                covers[r] = c
-            if rnd and all(np.array_equal(prev[r], covers[r].units) for r in roles):
-                warnings.append("raising the need no longer changes the plan; stopped")
-                break
+            covers = {
+                r: _cover_role(r, want[r], types, world.roster[r].n, night, max_kinds)
+                for r in roles
+            }
+            key = tuple(tuple(int(x) for x in covers[r].units) for r in roles)
+            if key == prev_key:
+                break  # the corrections no longer change the plan
+            prev_key = key
             over, roster = _plan(base, world, covers, headcount == "same")
-            sc = with_overrides(base, over)
-            records = ex.run([sc], replications, desc=f"shift plan, round {rnd + 1}")[0]
-            new = _evaluate(records, goal, confidence)
-            failing = {r: [int(h) for h in np.flatnonzero(~new.passes[CLOCKS[r]])] for r in roles}
+            ev = check(with_overrides(base, over), f"shift plan, round {rnd + 1}")
+            done = _Round(rnd + 1, covers, over, roster, ev, {r: want[r].copy() for r in roles})
+            rounds.append(done)
+            short = {r: _hours_with(ev, r, SHORT) for r in roles}
+            still_open = {r: _hours_with(ev, r, OPEN) for r in roles}
             history.append(
                 {
                     "round": rnd + 1,
+                    "replications": ev.replications,
                     "units": {r: covers[r].headcount for r in roles},
                     "unit_hours": {r: covers[r].unit_hours for r in roles},
-                    "hours_failing": failing,
+                    "staff_hours": round(done.staff_hours(roles), 2),
+                    "hours_short": short,
+                    "hours_undecided": still_open,
+                    "every_hour_on_target": done.ok(roles),
                 }
             )
-            n_fail = sum(len(v) for v in failing.values())
+            n_short = sum(len(v) for v in short.values())
+            n_open = sum(len(v) for v in still_open.values())
             say(
                 f"  round {rnd + 1}: "
                 + ", ".join(f"{r} {covers[r].headcount} units" for r in roles)
-                + (f"; {n_fail} hour(s) below target" if n_fail else "; every hour on target")
+                + f", {done.staff_hours(roles):,.0f} staff-h/day, {ev.replications} replications; "
+                + (
+                    f"{n_short} hour(s) below target, {n_open} undecided"
+                    if n_short or n_open
+                    else "every hour on target"
+                )
             )
-            if not n_fail or rnd == max_rounds:
+            if rnd == max_rounds:
                 break
-            for r, hs in failing.items():
-                for h in hs:
-                    bump[r][h] += max(1, math.ceil(0.1 * (needs[r].need[h] + bump[r][h])))
+            _correct(ev, roles, covers, want, floor, goal, max_replications)
         computed, reused = ex.computed, ex.reused
-    assert new is not None
+        passing = [x for x in rounds if x.ok(roles)]
+        chosen = (
+            min(passing, key=lambda x: (x.staff_hours(roles), x.number)) if passing else rounds[-1]
+        )
+        new, over, roster = chosen.ev, chosen.over, chosen.roster
+        # the own plan with as many replications as the chosen plan, for the comparison
+        old = _evaluate(ex.run([base], new.replications, desc="own plan")[0], goal, confidence)
+        computed, reused = ex.computed, ex.reused
     for r in roles:
         cap = world.roster[r].n
-        if covers[r].headcount > cap:
+        if chosen.covers[r].headcount > cap:
             warnings.append(
-                f"{r}: the plan needs {covers[r].headcount} units, more than today's {cap}"
+                f"{r}: the plan needs {chosen.covers[r].headcount} units, more than today's {cap}"
             )
-        if not covers[r].optimal:
+        if not chosen.covers[r].optimal:
             warnings.append(
                 f"{r}: the covering programme stopped at its time limit with the best plan found "
                 "(not proven optimal); fewer --starts or no --max-kinds make it exact"
             )
-    feasible = all(bool(new.passes[CLOCKS[r]].all()) for r in roles)
+    feasible = chosen.ok(roles)
     if not feasible:
-        warnings.append("some hours are still below target after the last round (see shifts.txt)")
+        warnings.append(
+            "some hours are still below target or undecided after the last round (see "
+            "shifts.txt); more --max-rounds or --max-replications may settle them"
+        )
     written = with_overrides(scenario, over)
-    hours, role_rows = _compare(world, roster, roles, needs, bump, old, new)
+    hours, role_rows = _compare(world, roster, roles, needs, chosen.want, old, new)
     meta = {
         "scenario": base.name,
         "target": goal,
         "confidence": confidence,
-        "criterion": f"one-sided {confidence:.0%} lower confidence bound (t over replications) "
-        "of each hour's mean on-time share >= target, on the clock of every planned role",
-        "replications": replications,
+        "criterion": f"one-sided {confidence:.0%} lower confidence bound of each hour's "
+        "on-time share (requests pooled over replications; Wilson score bound with the "
+        "replications as clusters, t quantile) >= target, on the clock of every planned role",
+        "replications": new.replications,
+        "replications_first": replications,
+        "max_replications": max_replications,
         "pilot_replications": pilot_replications,
         "days": base.duration.days,
         "warmup_hours": base.duration.warmup_hours,
@@ -445,6 +618,7 @@ def optimize_shifts(
         },
         "feasible": feasible,
         "rounds": len(history),
+        "chosen_round": chosen.number,
         "runs_simulated": computed,
         "runs_reused": reused,
         "overall": {"old": old.overall, "new": new.overall},
@@ -462,7 +636,7 @@ def _compare(
     roster: Roster,
     roles: Sequence[str],
     needs: Mapping[str, HourlyNeed],
-    bump: Mapping[str, np.ndarray],
+    want: Mapping[str, np.ndarray],
     old: _Eval,
     new: _Eval,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
@@ -473,7 +647,7 @@ def _compare(
     for h in range(24):
         row: dict[str, Any] = {"hour": f"{h:02d}:00"}
         for r in roles:
-            row[f"{r}.need"] = int(needs[r].need[h] + bump[r][h])
+            row[f"{r}.need"] = int(want[r][h])
             row[f"{r}.need_model"] = int(needs[r].need[h])
             row[f"{r}.load"] = round(float(needs[r].load[h]), 3)
             row[f"{r}.on_duty_old"] = round(float(duty[r][0][h]), 2)
@@ -483,6 +657,8 @@ def _compare(
                 row[f"{clock}.{tag}"] = _f(ev.mean[clock][h])
                 row[f"{clock}.{tag}.lower"] = _f(ev.lower[clock][h])
                 row[f"{clock}.{tag}.meets"] = bool(ev.passes[clock][h])
+                row[f"{clock}.{tag}.status"] = str(ev.status[clock][h])
+                row[f"{clock}.{tag}.requests"] = int(ev.count[clock][h])
         rows.append(row)
     roles_out: dict[str, dict[str, Any]] = {}
     for r in ROLES:
@@ -538,6 +714,7 @@ def _scenario_name(scenario: Scenario) -> str:
     return f"{scenario.name}-shifts.yaml"
 
 
+_CLOCK = re.compile(r"\d{2}:\d{2}")
 _PATH_KEYS = (("map", "file"), ("map", "offices"), ("map", "grids"))
 
 
@@ -545,6 +722,7 @@ def scenario_yaml(scenario: Scenario, folder: Path) -> str:
     """The scenario as YAML to be read from ``folder``: files it names re-pointed there."""
     import yaml
 
+    dumper = _dumper()
     data = scenario.model_dump(mode="json", exclude_defaults=True)
     data["name"] = scenario.name  # required, even when equal to a default
     data.setdefault("map", {})
@@ -563,8 +741,25 @@ def scenario_yaml(scenario: Scenario, folder: Path) -> str:
         f"# {scenario.name} with the shift plan of `python -m sim optimize --shifts` "
         "(see shifts.txt beside this file)"
     )
-    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    body = yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
     return "\n".join(head) + "\n" + body
+
+
+def _clock_quoted(dumper: Any, value: str) -> Any:
+    """Times of day as the schema has them, quoted ("07:00"): unquoted YAML 1.1 reads
+    some of them as base-60 numbers (10:00 is 600) and editors flag them."""
+    style = '"' if _CLOCK.fullmatch(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _dumper() -> type:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(str, _clock_quoted)
+    return Dumper
 
 
 def _relative(path: Path, folder: Path) -> str:
