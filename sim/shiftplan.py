@@ -92,7 +92,7 @@ class ShiftResult:
     scenario_file: Path | None = None
 
 
-PASS, SHORT, OPEN, NO_DATA = "pass", "short", "open", "no data"
+PASS, SHORT, OPEN, OPEN_BELOW, NO_DATA = "pass", "short", "open", "open below", "no data"
 FAR_ABOVE = 0.5
 """An hour whose lower bound is this far from the target towards 100% may lose units."""
 
@@ -134,14 +134,16 @@ def share_bound(
 
 
 @dataclass(frozen=True)
-class _Eval:
+class HourVerdicts:
     """On-time shares by hour, pooled over replications, per clock (arrays of 24)."""
 
     replications: int
     mean: dict[str, np.ndarray]
     lower: dict[str, np.ndarray]
     count: dict[str, np.ndarray]  # requests pooled over the replications
-    status: dict[str, np.ndarray]  # PASS, SHORT (mean below target), OPEN (undecided), NO_DATA
+    # PASS (lower bound on target); SHORT (upper bound below it); undecided: OPEN (mean on
+    # target) or OPEN_BELOW (mean below); NO_DATA
+    status: dict[str, np.ndarray]
     overall: dict[str, float | None]
 
     @property
@@ -153,7 +155,13 @@ class _Eval:
 _COUNTS = {"advisor_on_time": "incidents", "enforcer_on_time": "escalated"}
 
 
-def _evaluate(records: list[dict[str, Any]], target: float, confidence: float) -> _Eval:
+def judge_hours(
+    records: Sequence[Mapping[str, Any]], target: float, confidence: float
+) -> HourVerdicts:
+    """Each hour's pooled on-time share, lower bound and verdict on both clocks.
+
+    ``records`` are runs as the run store keeps them (``by_hour`` rows, ``measures``).
+    """
     mean, lower, count, status = {}, {}, {}, {}
     for clock in CLOCKS.values():
         mu, lo = np.full(24, np.nan), np.full(24, np.nan)
@@ -172,17 +180,20 @@ def _evaluate(records: list[dict[str, Any]], target: float, confidence: float) -
             mu[h] = p
             if b is not None:
                 lo[h] = b
-            st[h] = (
-                SHORT if p < target - 1e-12 else PASS if b is not None and b >= target - 1e-12
-                else OPEN
-            )  # fmt: skip
+            up = share_bound(n - ok, n, confidence)[1]  # Wilson's bound is symmetric
+            if b is not None and b >= target - 1e-12:
+                st[h] = PASS
+            elif up is not None and 1.0 - up < target - 1e-12:
+                st[h] = SHORT  # below target with the same confidence
+            else:
+                st[h] = OPEN if p >= target - 1e-12 else OPEN_BELOW
         mean[clock], lower[clock], count[clock], status[clock] = mu, lo, n_all, st
     overall: dict[str, float | None] = {}
     for clock in CLOCKS.values():
         got = [r["measures"].get(clock) for r in records]
         vals = [float(v) for v in got if v is not None]
         overall[clock] = float(np.mean(vals)) if vals else None
-    return _Eval(len(records), mean, lower, count, status, overall)
+    return HourVerdicts(len(records), mean, lower, count, status, overall)
 
 
 # ------------------------------------------------------------------- the plan
@@ -323,7 +334,7 @@ class _Round:
     covers: dict[str, Cover]
     over: dict[str, Any]
     roster: Roster
-    ev: _Eval
+    ev: HourVerdicts
     want: dict[str, np.ndarray]
 
     def staff_hours(self, roles: Sequence[str]) -> float:
@@ -333,7 +344,7 @@ class _Round:
         return all(bool(self.ev.passes[CLOCKS[r]].all()) for r in roles)
 
 
-def _hours_with(ev: _Eval, role: str, status: str) -> list[int]:
+def _hours_with(ev: HourVerdicts, role: str, status: str) -> list[int]:
     return [int(h) for h in np.flatnonzero(ev.status[CLOCKS[role]] == status)]
 
 
@@ -361,7 +372,7 @@ def _cover_role(
 
 
 def _correct(
-    ev: _Eval,
+    ev: HourVerdicts,
     roles: Sequence[str],
     covers: Mapping[str, Cover],
     want: dict[str, np.ndarray],
@@ -386,10 +397,11 @@ def _correct(
         st, duty = ev.status[clock], covers[r].on_duty
         for h in range(24):
             d = int(duty[h])
-            if st[h] == SHORT or (st[h] == OPEN and settled):
+            below = st[h] == SHORT or (st[h] == OPEN_BELOW and settled)
+            if below or (st[h] == OPEN and settled):
                 floor[r][h] = max(floor[r][h], d + 1)
-                gap = max(0.0, target - float(ev.mean[clock][h])) if st[h] == SHORT else 0.0
-                step = max(1, math.ceil(d * (0.1 + gap))) if st[h] == SHORT else 1
+                gap = max(0.0, target - float(ev.mean[clock][h]))
+                step = max(1, math.ceil(d * (0.1 + gap))) if below else 1
                 want[r][h] = max(int(want[r][h]), d + step)
             elif st[h] == PASS and ev.lower[clock][h] >= far - 1e-12:
                 lowered = max(int(floor[r][h]), d - max(1, math.floor(0.1 * d)))
@@ -505,22 +517,22 @@ def optimize_shifts(
     rounds: list[_Round] = []
     with Executor(folder, workers=workers, scheduler=scheduler, progress=progress) as ex:
 
-        def check(sc: Scenario, desc: str) -> _Eval:
+        def check(sc: Scenario, desc: str) -> HourVerdicts:
             """Sequential sampling: more replications while some hour is undecided."""
             reps = replications
             while True:
                 records = ex.run([sc], reps, desc=f"{desc}, {reps} replications")[0]
-                ev = _evaluate(records, goal, confidence)
+                ev = judge_hours(records, goal, confidence)
                 st = [ev.status[CLOCKS[r]] for r in roles]
                 # a plan with an hour below target changes anyway: no more runs for it
                 if reps >= max_replications or any((s == SHORT).any() for s in st):
                     return ev
-                if not any((s == OPEN).any() for s in st):
+                if not any(np.isin(s, (OPEN, OPEN_BELOW)).any() for s in st):
                     return ev
                 reps = min(max_replications, 2 * reps)
 
         say(f"optimising the shifts of {base.name}: the scenario's own plan first")
-        old = _evaluate(ex.run([base], replications, desc="own plan")[0], goal, confidence)
+        old = judge_hours(ex.run([base], replications, desc="own plan")[0], goal, confidence)
         prev_key: tuple[tuple[int, ...], ...] | None = None
         for rnd in range(max_rounds + 1):
             covers = {
@@ -535,7 +547,7 @@ def optimize_shifts(
             ev = check(with_overrides(base, over), f"shift plan, round {rnd + 1}")
             done = _Round(rnd + 1, covers, over, roster, ev, {r: want[r].copy() for r in roles})
             rounds.append(done)
-            short = {r: _hours_with(ev, r, SHORT) for r in roles}
+            short = {r: _hours_with(ev, r, SHORT) + _hours_with(ev, r, OPEN_BELOW) for r in roles}
             still_open = {r: _hours_with(ev, r, OPEN) for r in roles}
             history.append(
                 {
@@ -571,7 +583,7 @@ def optimize_shifts(
         )
         new, over, roster = chosen.ev, chosen.over, chosen.roster
         # the own plan with as many replications as the chosen plan, for the comparison
-        old = _evaluate(ex.run([base], new.replications, desc="own plan")[0], goal, confidence)
+        old = judge_hours(ex.run([base], new.replications, desc="own plan")[0], goal, confidence)
         computed, reused = ex.computed, ex.reused
     for r in roles:
         cap = world.roster[r].n
@@ -637,8 +649,8 @@ def _compare(
     roles: Sequence[str],
     needs: Mapping[str, HourlyNeed],
     want: Mapping[str, np.ndarray],
-    old: _Eval,
-    new: _Eval,
+    old: HourVerdicts,
+    new: HourVerdicts,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
     import pandas as pd
 
