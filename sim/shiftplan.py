@@ -17,10 +17,13 @@ hour of the day meets the target on the role's clock with the fewest staff-hours
    cheapest shifts that put the need on duty every hour, within the planner's rules
    (allowed starts and lengths, a night cover, the same headcount or fewer).
 3. **Check and correct by simulation**: the plan is simulated with replications (the
-   same seeds as the scenario's own plan: common random numbers); an hour whose
-   one-sided ``confidence`` lower bound (t over replications) of the on-time share is
-   below the target has its need raised (by a tenth, at least one unit) and the cover
-   is solved again, until every hour meets the target or ``max_rounds`` is reached.
+   same seeds as the scenario's own plan: common random numbers). Each hour's on-time
+   share pools its requests over the replications, with a one-sided ``confidence``
+   bound that treats replications as clusters (:func:`share_bound`). Undecided hours
+   get more replications (sequential sampling, up to ``max_replications``); hours
+   below target have their need raised, hours far above it lowered down to where they
+   last failed, and the cover is solved again. The answer is the cheapest plan whose
+   every hour met the target.
 
 A role's plan is written as shares of its headcount (``staff.shifts``), the form the
 scenario has; a smaller headcount is reached by lowering the density and shifting the
@@ -382,9 +385,10 @@ def _correct(
 ) -> None:
     """Raise the need of hours below target, lower it where an hour is far above.
 
-    An hour whose mean share is below target gets a tenth more units than it had on duty
-    plus the shortfall as a fraction (0.75 on time: 25% more), at least one; an hour
-    still undecided at the most replications gets one more. Either way it failed with
+    A short hour (upper bound below target, or mean below it at the most replications)
+    gets a tenth more units than it had on duty plus the shortfall as a fraction (75%
+    on time against 95%: 30% more), at least one; an hour still undecided at the most
+    replications with its mean on target gets one more. Either way it failed with
     the units it had, which becomes its floor: the need never goes that low again, so
     the search cannot cycle. An hour whose lower bound is at least :data:`FAR_ABOVE` of
     the way from the target to 100% may lose a tenth of its units (at least one), down
@@ -451,7 +455,8 @@ def optimize_shifts(
     ``headcount``: ``"fewer"`` (default; at most today's) or ``"same"`` (today's, spread
     like the plan). ``method``: ``lagged`` or ``sipp`` offered load. ``target``: on-time
     share per hour on each clock (default ``rules.target``), met when the one-sided
-    ``confidence`` lower bound over ``replications`` reaches it. The scenario as
+    ``confidence`` lower bound reaches it (:func:`share_bound`), from ``replications``
+    doubling up to ``max_replications`` while some hour is undecided. The scenario as
     written is simulated with the same seeds for the comparison. ``out`` (a folder,
     resumed when run again), ``scheduler``, ``workers`` and ``progress`` are as for
     :func:`sim.sweeps.run_sweep`; ``log`` receives progress lines. See the module doc.
@@ -641,6 +646,24 @@ def optimize_shifts(
     if folder is not None:
         write_shifts(result, folder)
     return result
+
+
+def check_plan(
+    world: World, replications: int, *, target: float | None = None, confidence: float = 0.95
+) -> HourVerdicts:
+    """Simulate a built world's plan afresh (in this process) and judge every hour.
+
+    For checking a written plan at a seed it was not optimised on:
+    ``check_plan(build_world(prepare(scenario, seed=7, days=1)), 16)``.
+    """
+    from sim.runner import hour_rows
+
+    sc = world.scenario
+    records = [
+        {"by_hour": hour_rows(simulate(world, k), sc.rules), "measures": {}}
+        for k in range(replications)
+    ]
+    return judge_hours(records, float(sc.rules.target if target is None else target), confidence)
 
 
 def _compare(
@@ -852,12 +875,14 @@ def shifts_text(result: ShiftResult) -> str:
             cells += [row[f"{r}.need"], f"{row[f'{r}.on_duty_old']:.0f}",
                       f"{row[f'{r}.on_duty_new']:.0f}"]  # fmt: skip
         for clock in ("advisor_on_time", "enforcer_on_time"):
-            flag = "" if row[f"{clock}.new.meets"] else " ✗"
+            st = row[f"{clock}.new.status"]
+            flag = "" if row[f"{clock}.new.meets"] else " ?" if st == OPEN else " ✗"
             cells += [pct(row[f"{clock}.old"]), pct(row[f"{clock}.new"]),
                       pct(row[f"{clock}.new.lower"]) + flag]  # fmt: skip
         hr.append(cells)
     lines.append(format_table(head, hr))
     lines.append("")
+    lines.append("✗: below target or not shown to reach it; ?: mean on target, bound undecided")
     ov = meta["overall"]
     lines.append(
         "whole day: advisor clock "

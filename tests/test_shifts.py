@@ -213,14 +213,16 @@ JINSHUI_REPS = 6
 
 
 def test_committed_jinshui_plan_holds_at_another_seed() -> None:
-    """scenarios/jinshui_shifts.yaml (written by the optimiser at seed 1), simulated at seed 7.
+    """scenarios/jinshui_shifts.yaml (optimised at seed 1), simulated at seed 7.
 
-    The hours the scenario's own plan misses (07:00 and 00:00 on the enforcer clock) meet
-    the target with 95% confidence; no hour of either clock has a mean below target; and
-    the plan costs fewer staff-hours than the scenario's own.
+    Six replications of a day cannot show 95% on time with 95% confidence in every hour
+    (docs/shifts.md reports that check with 64); they can show that the hours the own
+    plan misses (enforcer clock: about 54% at 07:00 and 83% at 00:00) are now above 85%
+    with 95% confidence, that no hour of either clock is shown to be below target, and
+    that the plan costs at least a tenth fewer staff-hours than the own plan.
     """
-    from sim.runner import hour_rows
-    from sim.shiftplan import PASS, SHORT, judge_hours, staff_hours
+    from sim.shiftplan import SHORT, check_plan, staff_hours
+    from sim.staff import Roster, place_staff
 
     path = ROOT / "scenarios" / "jinshui_shifts.yaml"
     assert path.read_text(encoding="utf-8").startswith(
@@ -230,22 +232,18 @@ def test_committed_jinshui_plan_holds_at_another_seed() -> None:
     own = sim.load_scenario(ROOT / "scenarios" / "jinshui.yaml")
     assert plan.demand == own.demand and plan.dispatch == own.dispatch
     world = build_world(prepare(plan, seed=JINSHUI_SEED, days=1))
-    records = [
-        {"by_hour": hour_rows(simulate(world, k), world.scenario.rules), "measures": {}}
-        for k in range(JINSHUI_REPS)
-    ]
-    v = judge_hours(records, plan.rules.target, 0.95)
-    enforcer = v.status["enforcer_on_time"]
-    assert enforcer[7] == PASS and enforcer[0] == PASS, (v.mean, v.lower)
+    v = check_plan(world, JINSHUI_REPS)
+    lower = v.lower["enforcer_on_time"]
+    assert lower[7] >= 0.85 and lower[0] >= 0.85, lower
+    assert v.count["enforcer_on_time"][7] >= 100  # the bound rests on real numbers
     for clock in ("advisor_on_time", "enforcer_on_time"):
         assert not (v.status[clock] == SHORT).any(), (clock, v.mean[clock])
-    assert v.count["enforcer_on_time"][7] >= 50  # the verdict rests on real numbers
+        assert np.isfinite(v.lower[clock]).all()  # every hour had requests to judge
 
-    def hours(sc: sim.Scenario) -> float:
-        roster = build_world(prepare(sc, seed=JINSHUI_SEED, days=1)).roster
+    def cost(roster: Roster) -> float:
         return sum(staff_hours(roster[r]) for r in ("advisor", "enforcer"))
 
-    assert hours(plan) < 0.9 * hours(own)
+    assert cost(world.roster) < 0.9 * cost(place_staff(world.net, world.areas, own.staff))
 
 
 def test_cli_rejects_bad_shift_rules(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
