@@ -97,6 +97,95 @@ def _add_where_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _hour_list(text: str) -> list[int]:
+    """``6-10,14,18`` → ``[6, 7, 8, 9, 10, 14, 18]``."""
+    out: list[int] = []
+    try:
+        for part in filter(None, (x.strip() for x in text.split(","))):
+            lo, _, hi = part.partition("-")
+            out += list(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected hours like 6-10,14,18, got {text!r}") from None
+    return out
+
+
+def _add_shift_args(p: argparse.ArgumentParser) -> None:
+    """The shift-plan optimiser's options (``optimize --shifts``; docs/shifts.md)."""
+    g = p.add_argument_group(
+        "shift plan (--shifts)",
+        "choose shift starts, lengths and staff per shift with the fewest staff-hours such "
+        "that every hour meets the target on both clocks (docs/shifts.md)",
+    )
+    g.add_argument(
+        "--shifts",
+        action="store_true",
+        help="optimise the shift plan (alone, or after the density search with --density)",
+    )
+    g.add_argument(
+        "--density", action="store_true", help="with --shifts: run the density search first"
+    )
+    g.add_argument(
+        "--starts", type=_hour_list, metavar="HOURS", help="allowed start hours, e.g. 6-10,14-22"
+    )
+    g.add_argument(
+        "--lengths",
+        type=_hour_list,
+        default=[8, 10, 11, 12],
+        metavar="HOURS",
+        help="allowed shift lengths in hours (default 8,10-12)",
+    )
+    g.add_argument("--longest", type=int, metavar="H", help="longest shift allowed, in hours")
+    g.add_argument(
+        "--night-cover",
+        type=int,
+        metavar="N",
+        help="least units of each role on duty 22:00-06:00 (default: one per street office)",
+    )
+    g.add_argument(
+        "--headcount",
+        choices=["fewer", "same"],
+        default="fewer",
+        help="'fewer': at most today's staff per role (default); 'same': today's staff",
+    )
+    g.add_argument(
+        "--max-kinds", type=int, metavar="K", help="use at most K different shifts per role"
+    )
+    g.add_argument(
+        "--shift-target",
+        type=float,
+        metavar="SHARE",
+        help="on-time share every hour must reach on each clock (default: rules.target)",
+    )
+    g.add_argument(
+        "--need-method",
+        choices=["lagged", "sipp"],
+        default="lagged",
+        help="offered load per hour: lagged infinite-server load (default) or SIPP",
+    )
+    g.add_argument(
+        "--pilot-replications",
+        type=int,
+        default=2,
+        metavar="R",
+        help="replications of the scenario's own plan that the need is estimated from (default 2)",
+    )
+    g.add_argument(
+        "--max-rounds",
+        type=int,
+        default=12,
+        metavar="N",
+        help="rounds of correcting the need by simulation (default 12)",
+    )
+    g.add_argument(
+        "--max-replications",
+        type=int,
+        default=48,
+        metavar="R",
+        help="replications a plan may get while some hour's bound is undecided: from "
+        "--replications, doubling (default 48)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim",
@@ -246,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_where_args(p)
     _add_force(p, "--out")
     p.add_argument("--quiet", action="store_true", help="print no table")
+    _add_shift_args(p)
     _add_common_args(p)
     p.set_defaults(func=cmd_optimize)
 
@@ -421,6 +511,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         mix_values = parse_vary(f"staff.mix.advisor={args.mix_values}")[1]
     scenario = load(args)
     out = args.out or Path("results") / f"{scenario.name}-optimize"
+    if args.shifts and not args.density:
+        return _optimize_shifts(args, scenario, out)
     try:
         plan = optimize_plan(
             scenario,
@@ -450,7 +542,54 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     _warn(plan.warnings)
     if not args.quiet:
         print(plan_text(plan))
+    if args.shifts:
+        from sim.scenario import with_overrides
+
+        print("\nshift plan for the density plan found:", file=sys.stderr)
+        return _optimize_shifts(args, with_overrides(scenario, plan.meta["overrides"]), out)
     print(f"\nresults written to {out}/", file=sys.stderr)
+    return 0
+
+
+def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) -> int:
+    from sim.shiftplan import optimize_shifts, shifts_text
+
+    try:
+        result = optimize_shifts(
+            scenario,
+            starts=args.starts,
+            lengths=args.lengths,
+            longest=args.longest,
+            night_cover=args.night_cover,
+            headcount=args.headcount,
+            max_kinds=args.max_kinds,
+            method=args.need_method,
+            target=args.shift_target,
+            confidence=args.confidence,
+            replications=args.replications,
+            pilot_replications=args.pilot_replications,
+            max_rounds=args.max_rounds,
+            max_replications=max(args.max_replications, args.replications),
+            days=args.days,
+            seed=args.seed,
+            out=out,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            progress=True,
+            log=lambda line: print(line, file=sys.stderr),
+            force=args.force,
+        )
+    except KeyboardInterrupt:
+        print(f"stopped: finished runs are kept in {out}/runs/; rerun to resume", file=sys.stderr)
+        raise
+    _warn(result.warnings)
+    if not args.quiet:
+        print(shifts_text(result))
+    where = result.scenario_file.name if result.scenario_file is not None else "-"
+    print(
+        f"\nresults written to {out}/; run the plan with: python -m sim run {out / where}",
+        file=sys.stderr,
+    )
     return 0
 
 

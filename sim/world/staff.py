@@ -136,6 +136,21 @@ def _assign_shifts(count: int, shifts: list[Shift]) -> np.ndarray:
     return np.searchsorted(cum, (np.arange(1, count + 1) * GOLDEN) % 1.0, side="right")
 
 
+def shares_for_counts(counts: list[int]) -> list[float]:
+    """Shift shares (6 decimals, summing to 1) that :func:`_assign_shifts` turns into exactly
+    ``counts`` units per shift, for ``sum(counts)`` units; shifts with no one are dropped.
+
+    The shares put each boundary between the golden-ratio values of consecutive units.
+    """
+    n = sum(counts)
+    marks = np.sort((np.arange(1, n + 1) * GOLDEN) % 1.0)
+    upper = np.append(marks, 1.0)
+    lower = np.insert(marks, 0, 0.0)
+    cum = np.cumsum([c for c in counts if c > 0])
+    bounds = [round(float((lower[k] + upper[k]) / 2), 6) for k in cum[:-1]] + [1.0]
+    return [round(b - a, 6) for a, b in zip([0.0, *bounds[:-1]], bounds, strict=True)]
+
+
 def place_staff(net: StreetNetwork, areas: Areas, staff: Staff) -> Roster:
     """Post staff over the network as the scenario asks."""
     if staff.posts is not None:
