@@ -552,7 +552,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 
 def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) -> int:
-    from sim.shiftplan import optimize_shifts, shifts_text
+    from sim.batch.shiftplan import optimize_shifts, shifts_text
 
     try:
         result = optimize_shifts(

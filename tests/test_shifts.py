@@ -10,13 +10,13 @@ import pytest
 from conftest import FIXED0, ROOT, instant_discovery, one_category
 
 import sim
+from sim.batch.shiftcover import ShiftType, cover, shift_types
+from sim.batch.shiftneed import hourly_need, offered_load, pilot_stats
 from sim.cli import main
 from sim.runner import prepare, simulate
 from sim.scenario import Shift
-from sim.shiftcover import ShiftType, cover, shift_types
-from sim.shiftneed import hourly_need, offered_load, pilot_stats
-from sim.staff import _assign_shifts, shares_for_counts
-from sim.world import build_world
+from sim.world.build import build_world
+from sim.world.staff import _assign_shifts, shares_for_counts
 
 # --------------------------------------------------------------- covering programme
 
@@ -84,7 +84,7 @@ def test_shares_place_exactly_the_planned_units() -> None:
 
 
 def _erlang_c(c: int, a: float) -> float:
-    """Textbook Erlang C from its closed form (independent of sim.shiftneed)."""
+    """Textbook Erlang C from its closed form (independent of sim.batch.shiftneed)."""
     top = a**c / math.factorial(c) * c / (c - a)
     return top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
 
@@ -149,7 +149,7 @@ def test_lagged_load_lags_a_step_in_demand() -> None:
 
 
 def test_share_bound_pools_requests_and_is_honest_for_small_samples() -> None:
-    from sim.shiftplan import share_bound
+    from sim.batch.shiftplan import share_bound
 
     # every request on time, but only 3 of them: far from proof of 90%
     p, low = share_bound([1, 0, 2, 0], [1, 0, 2, 0], 0.95)
@@ -169,7 +169,7 @@ def test_share_bound_pools_requests_and_is_honest_for_small_samples() -> None:
 
 
 def test_judge_hours_verdicts() -> None:
-    from sim.shiftplan import NO_DATA, OPEN, PASS, SHORT, judge_hours
+    from sim.batch.shiftplan import NO_DATA, OPEN, PASS, SHORT, judge_hours
 
     def run(ok: list[int], n: list[int]) -> dict[str, object]:
         rows = [
@@ -191,7 +191,7 @@ def test_judge_hours_verdicts() -> None:
 
 
 def test_written_scenario_quotes_times_and_validates(tmp_path: Path) -> None:
-    from sim.shiftplan import scenario_yaml
+    from sim.batch.shiftplan import scenario_yaml
 
     sc = sim.load_scenario(
         ROOT / "scenarios" / "jinshui.yaml",
@@ -221,8 +221,8 @@ def test_committed_jinshui_plan_holds_at_another_seed() -> None:
     with 95% confidence, that no hour of either clock is shown to be below target, and
     that the plan costs at least a tenth fewer staff-hours than the own plan.
     """
-    from sim.shiftplan import SHORT, check_plan, staff_hours
-    from sim.staff import Roster, place_staff
+    from sim.batch.shiftplan import SHORT, check_plan, staff_hours
+    from sim.world.staff import Roster, place_staff
 
     path = ROOT / "scenarios" / "jinshui_shifts.yaml"
     assert path.read_text(encoding="utf-8").startswith(

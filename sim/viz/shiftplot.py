@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.shiftplan import ShiftResult
+    from sim.batch.shiftplan import ShiftResult
 
 
 def _hours() -> np.ndarray:
@@ -24,7 +24,7 @@ def plot_staff(result: ShiftResult, path: Path) -> None:
     """Per planned role: units on duty by hour, old and new plan, against the need."""
     import matplotlib.pyplot as plt
 
-    from sim.report import COLORS, save, style
+    from sim.viz.report import COLORS, save, style
 
     style()
     roles = result.meta["roles"]
@@ -69,7 +69,7 @@ def plot_on_time(result: ShiftResult, path: Path) -> None:
     """On-time share by hour for both clocks, own plan beside the new plan."""
     import matplotlib.pyplot as plt
 
-    from sim.report import COLORS, save, style
+    from sim.viz.report import COLORS, save, style
 
     style()
     t = result.hours

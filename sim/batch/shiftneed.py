@@ -25,7 +25,7 @@ system"):
 Request rates, service times (dispatch to back at post) and response legs all come from
 a pilot simulation of the scenario as written (:func:`pilot_stats`), so they carry the
 scenario's demand profile, hotspots, categories and street network. The approximations
-are checked and corrected by simulation in :mod:`sim.shiftplan`.
+are checked and corrected by simulation in :mod:`sim.batch.shiftplan`.
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from sim.metrics import window_minutes_before
+from sim.analysis.metrics import window_minutes_before
 from sim.rng import stream
 
 if TYPE_CHECKING:
-    from sim.records import IncidentTable
-    from sim.staff import Units
-    from sim.world import World
+    from sim.engine.records import IncidentTable
+    from sim.world.build import World
+    from sim.world.staff import Units
 
 DAY = 1440.0
 Method = Literal["lagged", "sipp"]

@@ -3,17 +3,17 @@
 This is the Python API behind ``python -m sim optimize SCENARIO --shifts``::
 
     import sim
-    from sim.shiftplan import optimize_shifts
+    from sim.batch.shiftplan import optimize_shifts
     result = optimize_shifts(sim.load_scenario("scenarios/jinshui.yaml"), days=1)
 
 For each dispatched role (advisors; enforcer teams) it chooses shift starts, lengths
 (8 h, and 10–12 h extended hours by default) and the staff on each shift so that every
 hour of the day meets the target on the role's clock with the fewest staff-hours:
 
-1. **Need per hour** (:mod:`sim.shiftneed`): a pilot simulation of the scenario as
+1. **Need per hour** (:mod:`sim.batch.shiftneed`): a pilot simulation of the scenario as
    written gives request rates, service times and response legs by hour; a lagged
    Erlang C model with a square-root travel law turns them into units needed per hour.
-2. **Cover** (:mod:`sim.shiftcover`): a set-covering integer programme picks the
+2. **Cover** (:mod:`sim.batch.shiftcover`): a set-covering integer programme picks the
    cheapest shifts that put the need on duty every hour, within the planner's rules
    (allowed starts and lengths, a night cover, the same headcount or fewer).
 3. **Check and correct by simulation**: the plan is simulated with replications (the
@@ -28,7 +28,7 @@ hour of the day meets the target on the role's clock with the fewest staff-hours
 A role's plan is written as shares of its headcount (``staff.shifts``), the form the
 scenario has; a smaller headcount is reached by lowering the density and shifting the
 role mix so that grid members keep their number. Runs are stored like a sweep's (the
-:class:`~sim.sweeps.Executor` and its run store), and the pilot's statistics are kept
+:class:`~sim.batch.sweeps.Executor` and its run store), and the pilot's statistics are kept
 in the folder too, so an interrupted optimisation resumes where it stopped.
 """
 
@@ -45,11 +45,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.folders import open_batch
-from sim.runner import prepare, simulate
-from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
-from sim.shiftcover import Cover, ShiftType, cover, shift_types
-from sim.shiftneed import (
+from sim.batch.shiftcover import Cover, ShiftType, cover, shift_types
+from sim.batch.shiftneed import (
     METHODS,
     SHIFT_ROLES,
     HourlyNeed,
@@ -58,13 +55,16 @@ from sim.shiftneed import (
     pilot_stats,
     units_on_duty,
 )
-from sim.sweeps import Executor, run_key
+from sim.batch.sweeps import Executor, run_key
+from sim.output.folders import open_batch
+from sim.runner import prepare, simulate
+from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.staff import Roster, Units
-    from sim.world import World
+    from sim.world.build import World
+    from sim.world.staff import Roster, Units
 
 Log = Callable[[str], None]
 CLOCKS = {"advisor": "advisor_on_time", "enforcer": "enforcer_on_time"}
@@ -217,7 +217,7 @@ def staff_hours(units: Units) -> float:
 
 def _entries(used: list[tuple[ShiftType, int]]) -> list[dict[str, Any]]:
     """Shift entries whose shares place exactly the given units on each shift."""
-    from sim.staff import shares_for_counts
+    from sim.world.staff import shares_for_counts
 
     shares = shares_for_counts([n for _, n in used])
     return [
@@ -242,7 +242,7 @@ def _headcount_overrides(
     base: Scenario, world: World, want: Mapping[str, int]
 ) -> tuple[dict[str, Any], Roster]:
     """Density and mix overrides that give each role at least ``want`` units, grid kept."""
-    from sim.staff import place_staff
+    from sim.world.staff import place_staff
 
     roster = world.roster
     now = {r: roster[r].n for r in ROLES}
@@ -281,7 +281,7 @@ def _plan(
     base: Scenario, world: World, covers: Mapping[str, Cover], same_headcount: bool
 ) -> tuple[dict[str, Any], Roster]:
     """Scenario overrides for the covers, and the roster they place."""
-    from sim.staff import place_staff
+    from sim.world.staff import place_staff
 
     want = {r: c.headcount for r, c in covers.items()}
     if same_headcount or base.staff.posts is not None:
@@ -302,8 +302,8 @@ def _pilot(
 ) -> tuple[World, dict[str, RoleStats]]:
     """The pilot statistics (read back from the folder when there), and the world."""
     from sim.atomic import write_text_atomic
-    from sim.results import dumps
-    from sim.world import build_world
+    from sim.output.results import dumps
+    from sim.world.build import build_world
 
     world = build_world(base)
     key = f"{run_key(base, 0)}:{replications}"
@@ -459,7 +459,7 @@ def optimize_shifts(
     doubling up to ``max_replications`` while some hour is undecided. The scenario as
     written is simulated with the same seeds for the comparison. ``out`` (a folder,
     resumed when run again), ``scheduler``, ``workers`` and ``progress`` are as for
-    :func:`sim.sweeps.run_sweep`; ``log`` receives progress lines. See the module doc.
+    :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress lines. See the module doc.
     """
     problems = []
     roles = list(dict.fromkeys(roles))
@@ -768,7 +768,7 @@ def scenario_yaml(scenario: Scenario, folder: Path) -> str:
     cut = scenario.map.cut
     if cut is not None and cut.geojson is not None:
         data["map"]["cut"]["geojson"] = _relative(scenario.resolve(cut.geojson), folder)
-    schema = Path(__file__).resolve().parent.parent / "scenarios" / "scenario.schema.json"
+    schema = Path(__file__).resolve().parents[2] / "scenarios" / "scenario.schema.json"
     head = []
     if schema.is_file():
         head.append(f"# yaml-language-server: $schema={_relative(schema, folder)}")
@@ -806,7 +806,7 @@ def _relative(path: Path, folder: Path) -> str:
 
 def shifts_text(result: ShiftResult) -> str:
     """The comparison ``python -m sim optimize --shifts`` prints."""
-    from sim.report import format_table
+    from sim.viz.report import format_table
 
     meta, t = result.meta, result.hours
     roles = meta["roles"]
@@ -900,8 +900,8 @@ def shifts_text(result: ShiftResult) -> str:
 def write_shifts(result: ShiftResult, folder: Path) -> None:
     """``shifts.json``, ``shifts.csv``, ``shifts.txt``, the scenario and two pictures."""
     from sim.atomic import atomic_path, write_text_atomic
-    from sim.results import dumps
-    from sim.shiftplot import plot_on_time, plot_staff
+    from sim.output.results import dumps
+    from sim.viz.shiftplot import plot_on_time, plot_staff
 
     write_text_atomic(
         folder / "shifts.csv", str(result.hours.to_csv(index=False, lineterminator="\n"))
