@@ -54,6 +54,7 @@ class Incidents:
     handling: np.ndarray
     advisor_turnout: np.ndarray
     enforcer_turnout: np.ndarray
+    offender: np.ndarray  # the persistent offender who caused it (sim.offenders), -1 for none
 
     @property
     def n(self) -> int:
@@ -299,4 +300,5 @@ def generate_incidents(
         enforcer_turnout=turnout.enforcer_turnout.sample(
             stream(seed, "enforcer_turnout", replication), n
         ),
+        offender=np.full(n, -1, dtype=np.int64),
     )

@@ -16,11 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from sim import budget
+from sim import budget, campaign
 from sim.demand import CHANNELS, generate_incidents
+from sim.enforcement import CaseTable, EnforcementRep, case_table
+from sim.enforcement import measures as enforcement_measures
+from sim.enforcement import summary_block as enforcement_block
 from sim.evaluation import EvaluationResult, evaluate, summary_block
 from sim.metrics import breakdown, combine, load, replication_measures
 from sim.model import DispatchModel
+from sim.offenders import merge, simulate_offenders
 from sim.records import IncidentTable
 from sim.scenario import ROLES, Rules, Scenario, with_overrides
 from sim.world import World, build_world
@@ -39,6 +43,7 @@ class RunResult:
     per_replication: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)  # timings and event counts
     evaluation: EvaluationResult | None = None  # None: shorter than an evaluation month
+    cases: CaseTable | None = None  # None: the enforcement chain is off
 
     @property
     def warnings(self) -> list[str]:
@@ -62,10 +67,34 @@ def simulate(
     stats: dict[str, float] | None = None,
 ) -> IncidentTable:
     """One replication on a built world (``stats`` collects its event count)."""
+    return simulate_chain(world, replication, progress, stats)[0]
+
+
+def simulate_chain(
+    world: World,
+    replication: int,
+    progress: ProgressFn | None = None,
+    stats: dict[str, float] | None = None,
+) -> tuple[IncidentTable, EnforcementRep | None]:
+    """One replication with its enforcement outcome (None when enforcement is off)."""
     sc = world.scenario
     inc = generate_incidents(
         sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication
     )
+    run = rows = None
+    plan = campaign.plan(sc, [s.name for s in world.sites])
+    if sc.enforcement.enabled:
+        run = simulate_offenders(
+            sc,
+            world.net,
+            world.areas,
+            world.roster["grid"],
+            world.sites,
+            world.cameras,
+            replication,
+            plan,
+        )
+        inc, rows = merge(inc, run, sc, replication)
     model = DispatchModel(
         inc,
         (
@@ -90,8 +119,9 @@ def simulate(
         "node_ids": world.net.ids,
         "channels": CHANNELS,
         "hotspots": tuple(s.name for s in world.sites),
+        "rungs": tuple(r.name for r in sc.enforcement.rungs),
     }
-    return IncidentTable.from_run(
+    table = IncidentTable.from_run(
         replication,
         inc,
         log,
@@ -101,6 +131,32 @@ def simulate(
         horizon_min=sc.horizon_min,
         labels=labels,
     )
+    if run is None or rows is None:
+        return table, None
+    cases = case_table(
+        replication,
+        run,
+        rows,
+        inc,
+        log,
+        node_office=world.areas.node_office,
+        warmup_min=sc.warmup_min,
+        horizon_min=sc.horizon_min,
+        labels=labels,
+    )
+    found = enforcement_measures(
+        table,
+        cases,
+        run,
+        node_office=world.areas.node_office,
+        n_offices=len(world.areas.office_names),
+        warmup_min=sc.warmup_min,
+        horizon_min=sc.horizon_min,
+        campaign=plan,
+        site_windows=[s.window for s in world.sites],
+        team_size=sc.staff.enforcer_team_size,
+    )
+    return table, EnforcementRep(cases, found)
 
 
 def office_rows(world: World, table: IncidentTable) -> list[dict[str, Any]]:
@@ -203,13 +259,13 @@ def run(
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    sc = prepare(scenario, seed, days)
+    sc = campaign.staffed(prepare(scenario, seed, days))
     clock = time.perf_counter()
     world = world if world is not None and world.scenario == sc else build_world(sc, memory_limit)
     budget.check_incidents(sc, replications, memory_limit)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
-    tables, per_rep = [], []
+    tables, per_rep, chains = [], [], []
     bar = _progress_bar(sc, replications) if progress is True else None
     for rep in range(replications):
         cb: ProgressFn | None
@@ -220,8 +276,10 @@ def run(
                 bar.update(base + t - bar.n)
         else:
             cb = progress if callable(progress) else None
-        t = simulate(world, rep, cb, stats)
+        t, chain = simulate_chain(world, rep, cb, stats)
         tables.append(t)
+        if chain is not None:
+            chains.append(chain)
         per_rep.append(
             replication_measures(t, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min)
         )
@@ -232,7 +290,12 @@ def run(
     summary = summarize(world, table, per_rep)
     evaluation = evaluate(world, table)
     summary["evaluation"] = summary_block(evaluation, sc)
-    return RunResult(sc, world, table, summary, per_rep, stats, evaluation)
+    cases = None
+    if chains:
+        cases = CaseTable.concat([c.cases for c in chains])
+        block = enforcement_block([c.measures for c in chains], world.areas.office_names)
+        summary["enforcement"] = _rounded(block)
+    return RunResult(sc, world, table, summary, per_rep, stats, evaluation, cases)
 
 
 def _progress_bar(sc: Scenario, replications: int) -> Any:
