@@ -33,20 +33,27 @@ class CampaignPlan:
     end_day: int  # exclusive
     joint_staff: int
     presence_weight: float
+    enabled: bool = True  # False: the same hotspots and days, watched without a campaign
 
     def on(self, day: int) -> bool:
-        return self.first_day <= day < self.end_day
+        return self.enabled and self.first_day <= day < self.end_day
 
 
 def plan(scenario: Scenario, site_names: list[str]) -> CampaignPlan | None:
-    """The campaign of the scenario on its resolved hotspots, or None."""
+    """The campaign of the scenario on its resolved hotspots, or None.
+
+    A campaign that names its hotspots but is not enabled still gives a plan: its measures
+    (weeks to zero) are then those of the same district without it.
+    """
     c = scenario.enforcement.campaign
-    if not (scenario.enforcement.enabled and c.enabled):
+    if not (scenario.enforcement.enabled and (c.enabled or c.hotspots)):
         return None
     names = c.hotspots or site_names
     sites = tuple(k for k, name in enumerate(site_names) if name in names)
     first = math.floor(c.start_day + scenario.duration.warmup_hours / 24.0)
-    return CampaignPlan(sites, first, first + math.ceil(c.days), c.joint_staff, c.presence_weight)
+    return CampaignPlan(
+        sites, first, first + math.ceil(c.days), c.joint_staff, c.presence_weight, c.enabled
+    )
 
 
 def staffed(scenario: Scenario) -> Scenario:
@@ -77,7 +84,7 @@ def weeks_to_fraction(counts: np.ndarray, fraction: float = 0.05) -> float | Non
 
 def effort(plan_: CampaignPlan, windows: list[tuple[float, float]]) -> dict[str, Any]:
     """Person-hours of the joint enforcement on site over the campaign's days."""
-    days = plan_.end_day - plan_.first_day
+    days = plan_.end_day - plan_.first_day if plan_.enabled else 0
     hours = 0.0
     for k in plan_.sites:
         start, end = windows[k]

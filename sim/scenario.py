@@ -689,7 +689,7 @@ class Offenders(_Model):
         default=0.5, ge=0, le=5, description="coefficient of variation of daily_p between offenders"
     )
     turnover_per_day: float = Field(
-        default=0.002,
+        default=0.03,
         ge=0,
         le=1,
         description="chance per day an offender leaves for other reasons; as many newcomers arrive",
@@ -725,16 +725,16 @@ DEFAULT_RUNGS: list[Rung] = [
     Rung(
         name="fine_city",
         name_zh="市容罚款",
-        fine_mean=200.0,
-        fine_sd=120.0,
+        fine_mean=300.0,
+        fine_sd=150.0,
         fine_cap=500.0,
-        quit=0.1,
+        quit=0.5,
     ),
     Rung(
         name="fine_road",
         name_zh="城市道路罚款",
-        fine_mean=5000.0,
-        fine_sd=4000.0,
+        fine_mean=3000.0,
+        fine_sd=2500.0,
         fine_cap=20_000.0,
         quit=0.3,
     ),
@@ -767,7 +767,7 @@ class Cases(_Model):
     """The case pipeline after a sanction that files a case."""
 
     track: float = Field(
-        default=0.1,
+        default=0.3,
         ge=0,
         le=1,
         description="chance a known offender's escalation is put on the penalty track",
