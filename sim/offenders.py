@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -305,8 +305,14 @@ def simulate_offenders(
         pop.node
     ]
     on_site = np.zeros(n, dtype=bool)
+    enter_day = pop.enter_day
     if campaign is not None:
         on_site = np.isin(pop.hotspot, campaign.sites)
+        if campaign.enabled:
+            # nobody new sets up where the joint team stands every evening: newcomers due
+            # there during the campaign come after it (an assumption; see docs/model.md)
+            due = on_site & (enter_day >= campaign.first_day) & (enter_day < campaign.end_day)
+            enter_day = np.where(due, float(campaign.end_day), enter_day)
     rulings: dict[int, list[int]] = defaultdict(list)  # day -> offenders enforced by the court
     out: dict[str, list[np.ndarray]] = defaultdict(list)
     plans: list[CasePlan] = []
@@ -320,7 +326,7 @@ def simulate_offenders(
             gone[quits] = np.minimum(gone[quits], day)
             certainty[seen] = 1.0
         u = rs.behaviour.random((8, n))
-        active = (pop.enter_day <= day) & (gone > day)
+        active = (enter_day <= day) & (gone > day)
         rung_next = rung_of(steps, pop.first_rung, n_rungs)
         p = pop.p_base * _becker(sc, certainty, sev[rung_next], pop.gain)
         cand = np.flatnonzero(active & (u[_OFFEND] < p))
@@ -436,7 +442,7 @@ def simulate_offenders(
         ]
     )
     return OffenderRun(
-        population=pop,
+        population=replace(pop, enter_day=enter_day),
         occurred=occurred,
         offender=offender,
         reported=np.where(found, reported, np.inf),
