@@ -311,7 +311,7 @@ def simulate_offenders(
         if campaign.enabled:
             # nobody new sets up where the joint team stands every evening: newcomers due
             # there during the campaign come after it (an assumption; see docs/model.md)
-            due = on_site & (enter_day >= campaign.first_day) & (enter_day < campaign.end_day)
+            due = on_site & (enter_day > campaign.first_day) & (enter_day < campaign.end_day)
             enter_day = np.where(due, float(campaign.end_day), enter_day)
     rulings: dict[int, list[int]] = defaultdict(list)  # day -> offenders enforced by the court
     out: dict[str, list[np.ndarray]] = defaultdict(list)
