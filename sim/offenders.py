@@ -29,7 +29,6 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
 from sim.areas import Areas
@@ -194,6 +193,9 @@ def draw_population(
         raise ValueError(
             f"{total:,} offenders exceed enforcement.offenders.max_offenders ({o.max_offenders:,})"
         )
+    # by entry day: the offenders on the street so far are always a prefix of the arrays
+    order = np.argsort(cols[6], kind="stable")
+    cols = [c[order] for c in cols]
     return Population(
         node=cols[0].astype(np.int64),
         category=cols[1].astype(np.int16),
@@ -205,16 +207,24 @@ def draw_population(
     )
 
 
-def _neighbours(net: StreetNetwork, node: np.ndarray, radius: float) -> csr_matrix:
-    """Sparse 0/1 matrix of offender pairs within ``radius`` metres (not oneself)."""
-    n = len(node)
-    if n == 0 or radius <= 0:
-        return csr_matrix((n, n))
-    pts = np.column_stack([net.x[node], net.y[node]])
-    pairs = cKDTree(pts).query_pairs(radius, output_type="ndarray")
-    i = np.concatenate([pairs[:, 0], pairs[:, 1]])
-    j = np.concatenate([pairs[:, 1], pairs[:, 0]])
-    return csr_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
+class _Nearby:
+    """Who stands within a radius of whom, asked only when a fine or a ruling is seen."""
+
+    def __init__(self, net: StreetNetwork, node: np.ndarray) -> None:
+        self.n = len(node)
+        self.pts = np.column_stack([net.x[node], net.y[node]]) if self.n else np.zeros((0, 2))
+        self.tree = cKDTree(self.pts) if self.n else None
+
+    def around(self, who: np.ndarray, radius: float) -> np.ndarray:
+        """Per offender, how many of ``who`` stand within ``radius`` (oneself excluded)."""
+        counts = np.zeros(self.n)
+        if self.tree is None or radius <= 0 or len(who) == 0:
+            return counts
+        hits = self.tree.query_ball_point(self.pts[who], radius)
+        flat = np.fromiter((j for h in hits for j in h), dtype=np.int64)
+        counts += np.bincount(flat, minlength=self.n)
+        counts[who] -= 1.0
+        return counts
 
 
 def _time_of_day(
@@ -287,8 +297,7 @@ def simulate_offenders(
     n_rungs = len(e.rungs)
     case_rung = np.array([r.case for r in e.rungs])
     quit_p = np.array([r.quit for r in e.rungs])
-    near = _neighbours(net, pop.node, det.radius_m)
-    court_near = _neighbours(net, pop.node, e.court.radius_m)
+    near = _Nearby(net, pop.node)
     certainty = np.full(n, det.prior_certainty)
     steps = np.zeros(n, dtype=np.int64)
     gone = np.full(n, np.inf)
@@ -321,11 +330,14 @@ def simulate_offenders(
         # court enforcements that happen today clear their street (the Gangdu example)
         for j in rulings.pop(day, []):
             gone[j] = min(gone[j], day)
-            seen = court_near[j].indices
+            seen = np.flatnonzero(near.around(np.array([j]), e.court.radius_m) > 0)
             quits = seen[rs.court.random(len(seen)) < e.court.quit]
             gone[quits] = np.minimum(gone[quits], day)
             certainty[seen] = 1.0
-        u = rs.behaviour.random((8, n))
+        # one block of draws per offender entered so far (a prefix, see draw_population)
+        entered = int(np.searchsorted(pop.enter_day, day, side="right"))
+        u = np.ones((8, n))
+        u[:, :entered] = rs.behaviour.random((8, entered))
         active = (enter_day <= day) & (gone > day)
         rung_next = rung_of(steps, pop.first_rung, n_rungs)
         p = pop.p_base * _becker(sc, certainty, sev[rung_next], pop.gain)
@@ -356,11 +368,9 @@ def simulate_offenders(
             gone[quits] = np.minimum(gone[quits], day + 1)
             # fines seen nearby raise everyone's perceived certainty around them
             fined = who[tracked & (rung > 0)]
-            if len(fined):
-                hits = np.zeros(n)
-                hits[fined] = 1.0
-                k = near @ hits
-                certainty = 1.0 - (1.0 - certainty) * (1.0 - det.neighbour_weight) ** k
+            if len(fined) and det.neighbour_weight > 0:
+                seen_k = near.around(fined, det.radius_m)
+                certainty = 1.0 - (1.0 - certainty) * (1.0 - det.neighbour_weight) ** seen_k
             # cases: their pipeline, and court enforcements that will clear the street
             has_case = tracked & case_rung[np.maximum(rung, 0)]
             if has_case.any():

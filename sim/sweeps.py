@@ -265,6 +265,10 @@ SIMULATION_MODULES: tuple[str, ...] = (
     "errors",
     "evaluation",
     "inspection",
+    "offenders",
+    "penalties",
+    "campaign",
+    "enforcement",
 )
 
 
