@@ -33,7 +33,7 @@ def make_city(dst: Path, tiles: int) -> None:
     import osmium
     from osmium.osm import mutable
 
-    from sim.network import read_map_file
+    from sim.world.network import read_map_file
 
     nodes, ways = [], []
     for o in osmium.FileProcessor(str(SOURCE)):
@@ -92,7 +92,7 @@ def make_city(dst: Path, tiles: int) -> None:
 def worker(path: str) -> None:
     """Inside the child: load the map once and print the figures."""
     start = time.perf_counter()
-    from sim.network import read_map_file
+    from sim.world.network import read_map_file
 
     imported = time.perf_counter()
     net = read_map_file(Path(path), two_way=True)

@@ -40,10 +40,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
-from sim.offenders import simulate_offenders  # noqa: E402
+from sim.engine.offenders import simulate_offenders  # noqa: E402
 from sim.runner import prepare  # noqa: E402
 from sim.scenario import Scenario, with_overrides  # noqa: E402
-from sim.world import World, build_world  # noqa: E402
+from sim.world.build import World, build_world  # noqa: E402
 
 SOURCE = {
     "cases": 14_600,

@@ -5,15 +5,15 @@ result = sim.run(sim.load_scenario("scenarios/jinshui.yaml"), seed=1)
 table = sim.sweep(scenario, vary={"staff.per_km2": [15, 20, 25]}, replications=5)
 plan = sim.optimize(scenario, target={"double_ten": 0.95})
 
-The functions ``sim.sweep`` and ``sim.optimize`` live in the modules :mod:`sim.sweeps`
-and :mod:`sim.staffing` (which hold the rest of those APIs).
+The functions ``sim.sweep`` and ``sim.optimize`` live in the modules :mod:`sim.batch.sweeps`
+and :mod:`sim.batch.staffing` (which hold the rest of those APIs).
 """
 
+from sim.batch.staffing import optimize
+from sim.batch.sweeps import sweep
 from sim.runner import RunResult, run, simulate
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict, with_overrides
-from sim.staffing import optimize
-from sim.sweeps import sweep
-from sim.world import World, build_world
+from sim.world.build import World, build_world
 
 __all__ = [
     "RunResult",

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from sim.errors import ResourceError, ScenarioError
 
 if TYPE_CHECKING:
-    from sim.network import StreetNetwork
     from sim.scenario import Scenario
+    from sim.world.network import StreetNetwork
 
 # peak bytes, measured on the Jinshui map (benchmarks/run.py prints them)
 NODE_BYTES = 700  # network arrays, areas, dispatch lookups per street node (measured ~500)
@@ -80,7 +80,21 @@ def available_memory() -> int:
             continue
         if raw.isdigit():
             avail = min(avail, int(raw))
-    return int(avail)
+    return int(min(avail, _address_space_left()))
+
+
+def _address_space_left() -> float:
+    """What an address-space limit (``ulimit -v``) still allows this process, if one is set."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return math.inf
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+        return float(max(soft - pages * os.sysconf("SC_PAGE_SIZE"), 0))
+    except (ImportError, OSError, ValueError, IndexError):
+        return math.inf
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,13 @@ class Part:
 
 
 def _refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
+    if limit is not None and limit < BASE_BYTES:
+        raise ResourceError(
+            [
+                f"memory: a limit of {gib(limit)} is below the {gib(BASE_BYTES)} that "
+                "the simulator itself needs to run at all"
+            ]
+        )
     total = BASE_BYTES + sum(p.nbytes for p in parts)
     cap = available_memory() if limit is None else limit
     if total <= cap:
@@ -138,7 +159,7 @@ def map_parts(scenario: Scenario) -> list[Part]:
     packed = path.suffix.lower() in (".gz", ".bz2", ".pbf")
     raw = size * (COMPRESSION if packed else 1)
     parse = raw * PARSE_BYTES_PER_FILE_BYTE
-    from sim import osm
+    from sim.world import osm
 
     if osm.is_osm(path):  # streamed: what is held is bounded by the streets kept
         parse = min(parse, osm.MAX_STREET_REFS * NODE_BYTES)

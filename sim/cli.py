@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.cache import DEFAULT_MAX_MB
 from sim.errors import InputError, OutputError, ResourceError
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.world.cache import DEFAULT_MAX_MB
 
 EXIT_BAD_INPUT = 2
 EXIT_MACHINE = 1
@@ -330,7 +330,7 @@ def _warn(lines: Sequence[str]) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.world import build_world
+    from sim.world.build import build_world
 
     scenario = load(args)
     world = build_world(scenario, args.max_memory)
@@ -345,10 +345,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim import report
-    from sim.folders import claim
-    from sim.results import write_run
+    from sim.output.folders import claim
+    from sim.output.results import write_run
     from sim.runner import run
+    from sim.viz import report
 
     if args.replications < 1:
         raise ScenarioError(["--replications: must be at least 1"])
@@ -372,7 +372,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.sweeps import parse_vary, run_sweep, summary_text
+    from sim.batch.sweeps import parse_vary, run_sweep, summary_text
 
     vary: dict[str, Any] = {}
     for text in args.vary:
@@ -411,12 +411,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    from sim.staffing import optimize_plan, parse_target, plan_text
+    from sim.batch.staffing import optimize_plan, parse_target, plan_text
 
     target = dict(parse_target(t) for t in args.target)
     mix_values = None
     if args.mix_values:
-        from sim.sweeps import parse_vary
+        from sim.batch.sweeps import parse_vary
 
         mix_values = parse_vary(f"staff.mix.advisor={args.mix_values}")[1]
     scenario = load(args)
@@ -455,9 +455,9 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from sim.folders import check_file, owned_file
-    from sim.mapplot import clock_text, draw_map
-    from sim.world import build_world
+    from sim.output.folders import check_file, owned_file
+    from sim.viz.mapplot import clock_text, draw_map
+    from sim.world.build import build_world
 
     if args.hour is not None and not 0 <= args.hour < 24:
         raise ScenarioError([f"--hour: must be from 0 to below 24, got {args.hour:g}"])
@@ -536,8 +536,8 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from sim import cache
-    from sim.report import format_table
+    from sim.viz.report import format_table
+    from sim.world import cache
 
     use = cache.usage()
     if use.folder is None:

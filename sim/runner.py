@@ -16,18 +16,23 @@ from typing import Any
 
 import numpy as np
 
-from sim import budget, campaign
-from sim.demand import CHANNELS, generate_incidents
-from sim.enforcement import CaseTable, EnforcementRep, case_table
-from sim.enforcement import measures as enforcement_measures
-from sim.enforcement import summary_block as enforcement_block
-from sim.evaluation import EvaluationResult, evaluate, summary_block
-from sim.metrics import breakdown, combine, load, replication_measures
-from sim.model import DispatchModel
-from sim.offenders import merge, simulate_offenders
-from sim.records import IncidentTable
+from sim import budget
+from sim.analysis.enforcement import CaseTable, EnforcementRep, case_table
+from sim.analysis.enforcement import measures as enforcement_measures
+from sim.analysis.enforcement import summary_block as enforcement_block
+from sim.analysis.evaluation import EvaluationResult, evaluate, summary_block
+from sim.analysis.metrics import breakdown, combine, load, replication_measures
+from sim.engine import campaign
+from sim.engine.chain import Chain, standard_chain
+from sim.engine.crews import CrewSpec
+from sim.engine.demand import CHANNELS, generate_incidents
+from sim.engine.enforcement import enforcement_chain
+from sim.engine.model import DispatchModel
+from sim.engine.offenders import OffenderRun, merge, simulate_offenders
+from sim.engine.outcomes import DrawContext, Given, draw_all
+from sim.engine.records import IncidentTable, RowSources
 from sim.scenario import ROLES, Rules, Scenario, with_overrides
-from sim.world import World, build_world
+from sim.world.build import World, build_world
 
 ProgressFn = Callable[[float], None]
 
@@ -65,9 +70,13 @@ def simulate(
     replication: int,
     progress: ProgressFn | None = None,
     stats: dict[str, float] | None = None,
+    chain: Chain | None = None,
 ) -> IncidentTable:
-    """One replication on a built world (``stats`` collects its event count)."""
-    return simulate_chain(world, replication, progress, stats)[0]
+    """One replication on a built world (``stats`` collects its event count).
+
+    ``chain`` is the incident chain (default :func:`~sim.engine.chain.standard_chain`).
+    """
+    return simulate_chain(world, replication, progress, stats, chain)[0]
 
 
 def simulate_chain(
@@ -75,13 +84,21 @@ def simulate_chain(
     replication: int,
     progress: ProgressFn | None = None,
     stats: dict[str, float] | None = None,
+    chain: Chain | None = None,
 ) -> tuple[IncidentTable, EnforcementRep | None]:
-    """One replication with its enforcement outcome (None when enforcement is off)."""
+    """One replication with its enforcement outcome (None when enforcement is off).
+
+    With enforcement on, the offender process runs first (its offences depend on what
+    happened to the last ones), its incidents join the one-off ones, and the chain gains
+    the enforcement stages (:func:`~sim.engine.enforcement.enforcement_chain`).
+    """
     sc = world.scenario
+    chain = chain if chain is not None else standard_chain()
     inc = generate_incidents(
         sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication
     )
-    run = rows = None
+    run: OffenderRun | None = None
+    given: Given | None = None
     plan = campaign.plan(sc, [s.name for s in world.sites])
     if sc.enforcement.enabled:
         run = simulate_offenders(
@@ -94,21 +111,18 @@ def simulate_chain(
             replication,
             plan,
         )
-        inc, rows = merge(inc, run, sc, replication)
-    model = DispatchModel(
-        inc,
-        (
-            world.roster["advisor"],
-            world.dispatcher("advisor"),
-            sc.travel.speed_m_per_min("advisor"),
-        ),
-        (
-            world.roster["enforcer"],
-            world.dispatcher("enforcer"),
-            sc.travel.speed_m_per_min("enforcer"),
-        ),
-        sc.horizon_min,
-    )
+        inc, given = merge(inc, run, sc, replication)
+        chain = enforcement_chain(chain)
+    drawn = draw_all(chain.draws, DrawContext(sc, inc, replication, given))
+    crews = {
+        role.name: CrewSpec(
+            world.roster[role.name],
+            world.dispatcher(role.name),
+            sc.travel.speed_m_per_min(role.name),
+        )
+        for role in chain.roles
+    }
+    model = DispatchModel(inc, drawn, crews, sc.horizon_min, chain)
     log = model.run(progress)
     if stats is not None:
         stats["events"] = stats.get("events", 0) + model.events
@@ -121,22 +135,23 @@ def simulate_chain(
         "hotspots": tuple(s.name for s in world.sites),
         "rungs": tuple(r.name for r in sc.enforcement.rungs),
     }
-    table = IncidentTable.from_run(
+    sources = RowSources(
         replication,
         inc,
         log,
+        drawn,
         node_office=world.areas.node_office,
         node_grid=world.areas.node_grid,
         warmup_min=sc.warmup_min,
         horizon_min=sc.horizon_min,
-        labels=labels,
     )
-    if run is None or rows is None:
+    table = IncidentTable.from_run(sources, chain.columns, labels)
+    if run is None or given is None:
         return table, None
     cases = case_table(
         replication,
         run,
-        rows,
+        given.rows,
         inc,
         log,
         node_office=world.areas.node_office,
@@ -251,11 +266,14 @@ def run(
     progress: bool | ProgressFn = False,
     world: World | None = None,
     memory_limit: int | None = None,
+    chain: Chain | None = None,
 ) -> RunResult:
     """Simulate ``replications`` independent replications and summarise them.
 
     ``memory_limit`` (bytes; default what the machine has free) bounds the estimated
     memory of the world and the incident log; a run over it is refused before it starts.
+    ``chain`` replaces the standard incident chain (:mod:`sim.engine.chain`), e.g. with
+    an added stage.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
@@ -265,7 +283,7 @@ def run(
     budget.check_incidents(sc, replications, memory_limit)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
-    tables, per_rep, chains = [], [], []
+    tables, per_rep, outcomes = [], [], []
     bar = _progress_bar(sc, replications) if progress is True else None
     for rep in range(replications):
         cb: ProgressFn | None
@@ -276,10 +294,10 @@ def run(
                 bar.update(base + t - bar.n)
         else:
             cb = progress if callable(progress) else None
-        t, chain = simulate_chain(world, rep, cb, stats)
+        t, outcome = simulate_chain(world, rep, cb, stats, chain)
         tables.append(t)
-        if chain is not None:
-            chains.append(chain)
+        if outcome is not None:
+            outcomes.append(outcome)
         per_rep.append(
             replication_measures(t, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min)
         )
@@ -291,9 +309,9 @@ def run(
     evaluation = evaluate(world, table)
     summary["evaluation"] = summary_block(evaluation, sc)
     cases = None
-    if chains:
-        cases = CaseTable.concat([c.cases for c in chains])
-        block = enforcement_block([c.measures for c in chains], world.areas.office_names)
+    if outcomes:
+        cases = CaseTable.concat([c.cases for c in outcomes])
+        block = enforcement_block([c.measures for c in outcomes], world.areas.office_names)
         summary["enforcement"] = _rounded(block)
     return RunResult(sc, world, table, summary, per_rep, stats, evaluation, cases)
 

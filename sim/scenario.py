@@ -890,7 +890,8 @@ class Scenario(_Model):
         min_length=1,
         max_length=64,
         description="a label, also the default results folder: letters, digits, _ - .",
-        json_schema_extra={"pattern": _NAME_RE.pattern},
+        # editors' regexes know no Unicode \w: this looser pattern admits 金水 too
+        json_schema_extra={"pattern": r"^[^\s./\\_-][^\s/\\]{0,63}$"},
     )
     description: str = Field(default="", max_length=10_000)
     seed: int = Field(default=1, ge=0, le=2**63 - 1)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim import cache
 from sim.cli import main
+from sim.world import cache
 
 KIB = 1024
 

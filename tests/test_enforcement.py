@@ -9,11 +9,11 @@ import numpy as np
 from conftest import FIXED0, SMALL_CITY, instant_discovery, one_category
 
 import sim
-from sim.campaign import plan as campaign_plan
-from sim.campaign import weekly_counts, weeks_to_fraction
-from sim.offenders import OffenderRun, simulate_offenders
+from sim.engine.campaign import plan as campaign_plan
+from sim.engine.campaign import weekly_counts, weeks_to_fraction
+from sim.engine.offenders import OffenderRun, simulate_offenders
 from sim.scenario import Scenario
-from sim.world import build_world
+from sim.world.build import build_world
 
 DAY = 1440.0
 

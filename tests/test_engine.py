@@ -10,7 +10,7 @@ import pytest
 from conftest import ALL_DAY, FIXED0, instant_discovery, queue_scenario
 
 import sim
-from sim.metrics import ci95_halfwidth
+from sim.analysis.metrics import ci95_halfwidth
 
 
 def erlang_c(c: int, a: float) -> float:

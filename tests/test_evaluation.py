@@ -12,7 +12,7 @@ import pytest
 from conftest import SMALL_CITY
 
 import sim
-from sim.evaluation import (
+from sim.analysis.evaluation import (
     COMPONENTS,
     escalation,
     flags,
@@ -20,9 +20,9 @@ from sim.evaluation import (
     ranks,
     weighted_total,
 )
-from sim.inspection import Visits, problems_seen, visible_until
-from sim.records import IncidentTable
-from sim.results import write_run
+from sim.analysis.inspection import Visits, problems_seen, visible_until
+from sim.engine.records import IncidentTable
+from sim.output.results import write_run
 from sim.scenario import Escalation, Fund, Inspection, ScenarioError
 
 
@@ -75,7 +75,7 @@ def test_summary_block_and_csv(small_run: sim.RunResult, tmp_path: Path) -> None
     for o in block["offices"]:
         assert sum(o["p_rank"]) == pytest.approx(1.0)
     assert sum(o["p_black_flag"] for o in block["offices"]) == pytest.approx(1.0)
-    assert "Monthly evaluation" in sim.report.summary_text(small_run.summary)
+    assert "Monthly evaluation" in sim.viz.report.summary_text(small_run.summary)
     out = write_run(small_run, tmp_path / "out")
     assert (out / "evaluation.csv").read_text().startswith("replication,month,office")
     assert (out / "ranking.png").stat().st_size > 10_000

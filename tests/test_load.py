@@ -13,15 +13,15 @@ import pytest
 from conftest import ALL_DAY, FIXED0, instant_discovery, one_category
 
 import sim
-from sim.metrics import (
+from sim.analysis.metrics import (
     busy_on_and_off_duty,
     duty_unit_minutes,
     hour_ranges,
     least_queue,
     window_minutes_before,
 )
-from sim.report import summary_text
-from sim.staff import in_window
+from sim.viz.report import summary_text
+from sim.world.staff import in_window
 
 
 def queue(
@@ -146,8 +146,8 @@ def test_hour_ranges_join_runs_and_wrap_past_midnight() -> None:
 
 
 def test_sweep_table_says_which_variant_is_overloaded() -> None:
-    from sim.sweeps import run_sweep
-    from sim.sweeps import summary_text as sweep_text
+    from sim.batch.sweeps import run_sweep
+    from sim.batch.sweeps import summary_text as sweep_text
 
     base = sim.scenario_from_dict(queue(3, 30, 100))
     result = run_sweep(base, {"demand.incidents_per_day": [100, 600]}, workers=1, days=1)

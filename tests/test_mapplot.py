@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 import sim
-from sim import mapplot
 from sim.cli import main
+from sim.viz import mapplot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIXED1 = {"dist": "fixed", "value": 1}

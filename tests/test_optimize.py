@@ -14,10 +14,10 @@ import yaml
 from scipy import stats
 
 import sim
-from sim import sweeps
+from sim.batch import sweeps
+from sim.batch.staffing import Plan, parse_target, plan_text, write_plan
+from sim.batch.sweeps import run_sweep
 from sim.cli import main
-from sim.staffing import Plan, parse_target, plan_text, write_plan
-from sim.sweeps import run_sweep
 
 SMALL: dict[str, Any] = {
     "name": "t",

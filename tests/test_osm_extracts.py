@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from conftest import OSM_DIR, SMALL_CITY
 
-from sim import osm
 from sim.cli import main
-from sim.network import read_map_file
 from sim.scenario import ScenarioError, scenario_from_dict
-from sim.world import load_network
+from sim.world import osm
+from sim.world.build import load_network
+from sim.world.network import read_map_file
 
 SRC = OSM_DIR / "aguascalientes.osm.bz2"
 pytestmark = pytest.mark.skipif(

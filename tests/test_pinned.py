@@ -17,7 +17,7 @@ from typing import Any
 from conftest import SMALL_CITY
 
 import sim
-import sim.results
+import sim.output.results
 
 PINNED = Path(__file__).parent / "data" / "pinned_summary.json"
 
@@ -32,7 +32,7 @@ def _summary() -> dict[str, Any]:
         "evaluation": {"month_days": 0.5},
     }
     result = sim.run(sim.scenario_from_dict(data), seed=5, replications=2)
-    return json.loads(sim.results.dumps(result.summary))
+    return json.loads(sim.output.results.dumps(result.summary))
 
 
 def test_small_scenario_summary_is_unchanged() -> None:

@@ -10,7 +10,7 @@ from conftest import OSM_DIR, ROOT, SMALL_CITY
 
 import sim
 from sim.cli import main
-from sim.network import from_networkx, osm_bounds, read_map_file
+from sim.world.network import from_networkx, osm_bounds, read_map_file
 
 AGS = ROOT / "maps" / "aguascalientes" / "aguascalientes.osm.bz2"
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import sim
-from sim import report
-from sim.folders import MANIFEST
-from sim.results import write_run
+from sim.output.folders import MANIFEST
+from sim.output.results import write_run
+from sim.viz import report
 
 FILES = {
     "summary.json", "summary.txt", "incidents.csv", "response_times.png",

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.sweeps import FORMAT, RunStore, SweepResult, record_checksum, run_sweep
+from sim.batch.sweeps import FORMAT, RunStore, SweepResult, record_checksum, run_sweep
 
 SCENARIO: dict[str, Any] = {
     "name": "store",
@@ -109,7 +109,7 @@ def test_a_record_under_another_key_is_not_used(tmp_path: Path) -> None:
         "scenario_name": "x",
         "seed": 1,
         "replication": 0,
-        "measures": dict.fromkeys(sim.sweeps.MEASURES, 0.5),
+        "measures": dict.fromkeys(sim.batch.sweeps.MEASURES, 0.5),
         "by_office": [],
         "by_hour": [],
         "warnings": [],

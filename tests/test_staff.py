@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.staff import _teams, hilbert_order
+from sim.world.staff import _teams, hilbert_order
 
 
 @pytest.fixture(scope="module")

@@ -22,11 +22,11 @@ import pytest
 import yaml
 
 import sim
-import sim.sweeps
-from sim import staffing, sweeps
+import sim.batch.sweeps
+from sim.analysis.metrics import ci95_halfwidth
+from sim.batch import staffing, sweeps
+from sim.batch.sweeps import Executor, parse_vary, run_key, summarize
 from sim.cli import main
-from sim.metrics import ci95_halfwidth
-from sim.sweeps import Executor, parse_vary, run_key, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,7 +152,7 @@ def test_outputs_and_reuse(tmp_path: Path) -> None:
     assert (tmp_path / "runs" / f"{run_key(sc, 1)[:32]}.json").is_file()
     assert run_key(sc, 1) != run_key(sim.with_overrides(sc, {"seed": 2}), 1)
     # a second sweep sharing a variant reuses its runs
-    from sim.sweeps import run_sweep
+    from sim.batch.sweeps import run_sweep
 
     again = run_sweep(
         base, {"staff.per_km2": [12, 25]}, replications=2, out=tmp_path, workers=1, plots=False
@@ -342,9 +342,11 @@ def test_dask_cluster_gives_the_local_results(dask_cluster: str, tmp_path: Path)
 
 def test_api_functions_do_not_shadow_their_modules() -> None:
     assert callable(sim.sweep) and callable(sim.optimize)
-    assert inspect.ismodule(importlib.import_module("sim.sweeps"))
-    assert inspect.ismodule(importlib.import_module("sim.staffing"))
-    assert sim.sweeps.__name__ == "sim.sweeps"  # `import sim.sweeps` gives the module
+    assert inspect.ismodule(importlib.import_module("sim.batch.sweeps"))
+    assert inspect.ismodule(importlib.import_module("sim.batch.staffing"))
+    assert (
+        sim.batch.sweeps.__name__ == "sim.batch.sweeps"
+    )  # `import sim.batch.sweeps` gives the module
     assert sim.sweep is sweeps.sweep and sim.optimize is staffing.optimize
 
 
@@ -378,20 +380,23 @@ def test_run_key_covers_simulating_code_and_library_versions(
 ) -> None:
     sc = sim.scenario_from_dict(small())
     key = run_key(sc, 0)
-    folder = Path(sweeps.__file__).parent
+    folder = Path(sweeps.__file__).parents[1]
     # the listed modules are closed under their imports within sim (new helpers get listed)
     listed = set(sweeps.SIMULATION_MODULES)
     for name in listed:
-        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        path = folder / (name.replace(".", "/") + ".py")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "sim":
-                used = {a.name for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim."):
-                used = {str(node.module).split(".")[1]}
+            module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+            if module in ("sim", "sim.world", "sim.engine", "sim.analysis"):
+                prefix = module.removeprefix("sim").removeprefix(".")
+                used = {f"{prefix}.{a.name}".lstrip(".") for a in node.names}
+            elif module.startswith("sim."):
+                used = {module.removeprefix("sim.")}
             else:
                 continue
             assert used <= listed, f"{name} imports {used - listed}, not in SIMULATION_MODULES"
-    assert not {"sweeps", "staffing", "report", "mapplot", "results", "cli"} & listed
+    assert not {"batch.sweeps", "batch.staffing", "viz.report", "viz.mapplot", "cli"} & listed
     for attr in ("np.__version__", "scipy.__version__"):
         sweeps.code_fingerprint.cache_clear()
         with monkeypatch.context() as m:

@@ -9,11 +9,11 @@ import pytest
 from conftest import ROOT
 from scipy.sparse.csgraph import dijkstra
 
-from sim import cache
-from sim.mapgen import generate_city
-from sim.network import StreetNetwork, read_map_file
 from sim.scenario import GeneratedMap
-from sim.travel import TravelTable
+from sim.world import cache
+from sim.world.mapgen import generate_city
+from sim.world.network import StreetNetwork, read_map_file
+from sim.world.travel import TravelTable
 
 
 @pytest.fixture(scope="module")

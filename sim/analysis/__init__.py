@@ -1,0 +1,1 @@
+"""Analysis: measures computed from the immutable incident table (and the monthly evaluation)."""

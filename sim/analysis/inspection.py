@@ -1,0 +1,212 @@
+"""The third-party inspector: who sees which problems, where and when.
+
+An inspection company checks a street office unannounced: it walks a random route of
+the office's streets at a random time in its working hours, and once or more a month
+takes a census of every street of the office. At a street node and a minute it sees
+every problem there that has occurred and is not yet closed, reported or not. A problem
+nobody ever reports is never closed: it stays visible for a lifetime of its own (drawn
+from ``evaluation.inspection.unfound_lifetime``), after which it has gone by itself (the
+vendor moved on, the rubbish was blown away). A problem found but still open when the
+run stopped stays visible.
+
+Everything here reads the immutable incident table and the world; random draws come
+from named streams, so the simulated incidents are not touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim.engine.records import IncidentTable
+from sim.rng import stream
+from sim.scenario import Inspection, clock_minutes
+from sim.world.network import StreetNetwork
+
+
+@dataclass(frozen=True, eq=False)
+class Visits:
+    """Places and times inspected: one row per (inspection, node) passed."""
+
+    inspection: np.ndarray  # index of the inspection (a route or a census)
+    node: np.ndarray
+    time: np.ndarray  # minute the inspector is at the node
+
+
+@dataclass(frozen=True, eq=False)
+class Inspections:
+    """The inspections of one replication, with what each covered."""
+
+    office: np.ndarray  # per inspection
+    month: np.ndarray  # per inspection
+    km: np.ndarray  # street length inspected, per inspection
+    census: np.ndarray  # per inspection: True for a census
+    visits: Visits
+
+
+def visible_until(table: IncidentTable, spec: Inspection, seed: int) -> np.ndarray:
+    """Minute each problem stops being visible: its closing, its own end if never found.
+
+    Problems found but never closed (still open at the end) stay visible (inf).
+    """
+    end = np.where(np.isfinite(table["closed"]), table["closed"], np.inf)
+    unfound = table["channel"] < 0
+    for rep in np.unique(table["replication"]):
+        mine = table["replication"] == rep
+        idx = np.flatnonzero(mine & unfound)
+        n = int(table["incident"][mine].max()) + 1
+        life = spec.unfound_lifetime.sample(stream(seed, "inspection/lifetime", int(rep)), n)
+        # one draw per incident of the replication, by its index: the lifetime of an
+        # incident does not depend on which others went unfound
+        end[idx] = table["occurred"][idx] + life[table["incident"][idx]]
+    return end
+
+
+def problems_seen(
+    node: np.ndarray,
+    occurred: np.ndarray,
+    visible_end: np.ndarray,
+    visits: Visits,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(inspection, incident) pairs: each problem open at a visited node when visited.
+
+    A problem is open at minute t when ``occurred <= t < visible_end``. A problem seen
+    twice by one inspection counts once.
+    """
+    order = np.argsort(node, kind="stable")
+    sorted_nodes = node[order]
+    lo = np.searchsorted(sorted_nodes, visits.node, side="left")
+    hi = np.searchsorted(sorted_nodes, visits.node, side="right")
+    counts = hi - lo
+    if counts.sum() == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    visit = np.repeat(np.arange(len(visits.node)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    inc = order[np.repeat(lo, counts) + offsets]
+    t = visits.time[visit]
+    open_ = (occurred[inc] <= t) & (t < visible_end[inc])
+    pairs = np.unique(np.stack([visits.inspection[visit[open_]], inc[open_]]), axis=1)
+    return pairs[0], pairs[1]
+
+
+def undirected(net: StreetNetwork) -> sp.csr_matrix:
+    """Street lengths both ways: inspectors walk, so one-way streets do not bind them."""
+    sym: sp.csr_matrix = net.lengths.maximum(net.lengths.T).tocsr()
+    return sym
+
+
+def random_route(
+    adj: sp.csr_matrix,
+    allowed: np.ndarray,
+    start: int,
+    length_m: float,
+    rng: np.random.Generator,
+) -> tuple[list[int], list[float]]:
+    """A random walk from ``start`` over streets inside ``allowed`` nodes.
+
+    Returns the nodes passed and the metres walked to each; the walk does not turn back
+    unless it must, and stops once ``length_m`` is walked or it is stuck.
+    """
+    nodes, dist = [start], [0.0]
+    prev, here, walked = -1, start, 0.0
+    while walked < length_m:
+        row = slice(adj.indptr[here], adj.indptr[here + 1])
+        nbrs, lens = adj.indices[row], adj.data[row]
+        ok = allowed[nbrs]
+        nbrs, lens = nbrs[ok], lens[ok]
+        if len(nbrs) == 0:
+            break
+        if len(nbrs) > 1:
+            ahead = nbrs != prev
+            nbrs, lens = nbrs[ahead], lens[ahead]
+        k = int(rng.integers(len(nbrs)))
+        prev, here = here, int(nbrs[k])
+        walked += float(lens[k])
+        nodes.append(here)
+        dist.append(walked)
+    return nodes, dist
+
+
+def plan_inspections(
+    net: StreetNetwork,
+    node_office: np.ndarray,
+    office_street_km: np.ndarray,
+    spec: Inspection,
+    months: int,
+    month_days: float,
+    start_min: float,
+    seed: int,
+    replication: int,
+) -> Inspections:
+    """Draw every inspection of one replication: routes and censuses per office and month."""
+    rng = stream(seed, "inspection/routes", replication)
+    n_off = len(office_street_km)
+    weights = net.node_weights()
+    a, b = clock_minutes(spec.start), clock_minutes(spec.end)
+    span = (b - a) % 1440.0 or 1440.0
+    days = max(int(np.floor(month_days)), 1)
+    speed = spec.speed_kmh * 1000.0 / 60.0
+    office: list[int] = []
+    month: list[int] = []
+    km: list[float] = []
+    census: list[bool] = []
+    v_insp: list[np.ndarray] = []
+    v_node: list[np.ndarray] = []
+    v_time: list[np.ndarray] = []
+    adj = undirected(net)
+    members = [np.flatnonzero(node_office == o) for o in range(n_off)]
+
+    def when(m: int) -> float:
+        """A random minute of month ``m`` in the inspectors' working hours (if it has any)."""
+        m0 = start_min + m * month_days * 1440.0
+        if month_days >= 1:
+            day = int(rng.integers(days))
+            return m0 + day * 1440.0 + (a + rng.random() * span - m0 % 1440.0) % 1440.0
+        t = m0 + rng.random() * month_days * 1440.0
+        for _ in range(100):  # a month shorter than a day: working hours inside it
+            if (t - a) % 1440.0 < span:
+                break
+            t = m0 + rng.random() * month_days * 1440.0
+        return t
+
+    for m in range(months):
+        for o in range(n_off):
+            mine = members[o]
+            if len(mine) == 0:
+                continue
+            allowed = node_office == o
+            w = weights[mine]
+            p = w / w.sum() if w.sum() > 0 else None
+            for _ in range(spec.per_month):
+                t0 = when(m)
+                start = int(rng.choice(mine, p=p))
+                nodes, dist = random_route(adj, allowed, start, spec.route_km * 1000.0, rng)
+                v_insp.append(np.full(len(nodes), len(office)))
+                v_node.append(np.asarray(nodes, dtype=np.int64))
+                v_time.append(t0 + np.asarray(dist) / speed)
+                office.append(o)
+                month.append(m)
+                km.append(dist[-1] / 1000.0)
+                census.append(False)
+            for _ in range(spec.census_per_month):
+                t0 = when(m)
+                v_insp.append(np.full(len(mine), len(office)))
+                v_node.append(mine.astype(np.int64))
+                v_time.append(np.full(len(mine), t0))
+                office.append(o)
+                month.append(m)
+                km.append(float(office_street_km[o]))
+                census.append(True)
+    return Inspections(
+        office=np.asarray(office, dtype=np.int64),
+        month=np.asarray(month, dtype=np.int64),
+        km=np.asarray(km, dtype=float),
+        census=np.asarray(census, dtype=bool),
+        visits=Visits(_cat(v_insp, np.int64), _cat(v_node, np.int64), _cat(v_time, np.float64)),
+    )
+
+
+def _cat(parts: list[np.ndarray], dtype: type[np.generic]) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)

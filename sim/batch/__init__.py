@@ -1,0 +1,1 @@
+"""Batches of runs: sweeps (run keys, workers, backends) and the staffing optimiser."""

@@ -1,0 +1,149 @@
+"""Crews: the units of one role, who is free, and the incidents queued for them.
+
+One generic :class:`Crew` serves every role. A stage asks for a unit with
+:meth:`Crew.request`; the crew sends the available unit its dispatch policy picks, or
+queues the incident (FIFO; the incident's clock keeps running) and sends one when a
+unit comes free or a shift starts. Sending a unit writes the role's record columns
+(who, when) and continues the incident's chain at the stage the request named.
+:meth:`Crew.release` sends the unit back to its post; it is free again on arrival.
+
+A role is declared by a :class:`Role`: its name in the scenario (staff mix, speeds,
+shifts) and the names of its record columns.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from sim.engine.dispatch import Dispatcher
+from sim.world.staff import Units
+
+if TYPE_CHECKING:
+    from sim.engine.model import DispatchModel
+
+
+@dataclass(frozen=True)
+class Role:
+    """A dispatched role and its record columns.
+
+    ``unit_column`` holds the unit sent (-1: none); ``<prefix>_dispatched`` and
+    ``<prefix>_released`` (back at the post) are written by the crew, and
+    ``<prefix>_arrived`` by the chain's travel stage.
+    """
+
+    name: str
+    unit_column: str
+    prefix: str
+
+    @property
+    def dispatched(self) -> str:
+        return f"{self.prefix}_dispatched"
+
+    @property
+    def arrived(self) -> str:
+        return f"{self.prefix}_arrived"
+
+    @property
+    def released(self) -> str:
+        return f"{self.prefix}_released"
+
+
+ADVISOR = Role("advisor", unit_column="advisor", prefix="advisor")
+ENFORCER = Role("enforcer", unit_column="enforcer_team", prefix="enforcer")
+ROLES: tuple[Role, ...] = (ADVISOR, ENFORCER)  # the dispatched roles, in dispatch order
+
+
+@dataclass(frozen=True, eq=False)
+class CrewSpec:
+    """What a crew is built from: its units, its dispatcher, its travel speed."""
+
+    units: Units
+    dispatcher: Dispatcher
+    speed_m_per_min: float
+
+
+class Crew:
+    """The units of one role in one replication (see the module docstring)."""
+
+    def __init__(self, model: DispatchModel, role: Role, spec: CrewSpec, n_incidents: int) -> None:
+        self.model = model
+        self.role = role
+        self.units = spec.units
+        self.dispatcher = spec.dispatcher
+        self.speed = spec.speed_m_per_min
+        self.idle = np.ones(spec.units.n, dtype=bool)
+        self.on = spec.units.on_duty(0.0)
+        self.available = self.idle & self.on
+        self.queue: deque[tuple[int, int]] = deque()  # (incident, stage to continue at)
+        self.out_m = np.zeros(n_incidents)  # distance each incident's unit rode out
+        log = model.log
+        self._unit = log[role.unit_column]
+        self._dispatched = log[role.dispatched]
+        self._released = log[role.released]
+        self._node = model.inc.node
+        self._env = model.env
+        self._symmetric = spec.dispatcher.table.symmetric  # the way back is the way out
+
+    def set_duty(self, t: float) -> None:
+        self.on = self.units.on_duty(t)
+        self.available = self.idle & self.on
+
+    def request(self, i: int, then: int) -> None:
+        """Send a unit to incident ``i`` (continuing at stage ``then``), or queue it."""
+        model = self.model
+        model.sync_duty()
+        choice = None if self.queue else self.dispatcher.pick(int(self._node[i]), self.available)
+        if choice is None:
+            self.queue.append((i, then))
+            model.wake_shift_clock()
+        else:
+            self._assign(i, then, *choice)
+
+    def drain(self) -> None:
+        """Send units to queued incidents, first come first served, while any is free."""
+        queue = self.queue
+        while queue and self.available.any():
+            i, then = queue[0]
+            choice = self.dispatcher.pick(int(self._node[i]), self.available)
+            if choice is None:
+                return
+            queue.popleft()
+            self._assign(i, then, *choice)
+
+    def _assign(self, i: int, then: int, unit: int, dist_m: float) -> None:
+        self.idle[unit] = False
+        self.available[unit] = False
+        now = self._env.now
+        self.out_m[i] = dist_m
+        self._unit[i] = unit
+        self._dispatched[i] = now
+        self.model.advance(then, i, now)
+
+    def travel_minutes(self, i: int) -> float:
+        """Minutes the unit sent to ``i`` needs to ride out (turnout not included)."""
+        return float(self.out_m[i]) / self.speed
+
+    def release(self, i: int, leave_at: float) -> None:
+        """The unit sent to ``i`` leaves the scene at ``leave_at`` and rides back to its post."""
+        out_m = float(self.out_m[i])
+        back_m = (
+            out_m
+            if self._symmetric
+            else self.dispatcher.table.inbound(int(self._unit[i]), int(self._node[i]))
+        )
+        back = leave_at + back_m / self.speed
+        self._released[i] = back
+        self.model.at(back - self._env.now, self._on_free, self._unit[i])
+
+    def _on_free(self, ev: simpy.Event) -> None:
+        self.model.sync_duty()
+        u: int = ev.value  # type: ignore[assignment]  # scheduled with the unit
+        self.idle[u] = True
+        self.available[u] = self.on[u]
+        if self.available[u] and self.queue:
+            self.drain()

@@ -1,0 +1,68 @@
+"""Dispatch policies: which available unit goes to an incident.
+
+``nearest`` sends the available unit with the least travel time, wherever it is.
+``own_grid_first`` looks in the incident's grid first, then its street office, then
+anywhere, taking the nearest available unit of the first tier that has one. Within a
+role all units move at one speed, so nearest in distance is nearest in time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from sim.world.travel import TravelTable
+
+Policy = Literal["nearest", "own_grid_first"]
+
+
+class Dispatcher:
+    """Picks units of one role for incidents, given which units are available now."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        table: TravelTable,
+        unit_grid: np.ndarray,
+        unit_office: np.ndarray,
+        node_grid: np.ndarray,
+        node_office: np.ndarray,
+    ) -> None:
+        self.policy = policy
+        self.table = table
+        self.unit_grid = unit_grid
+        self.unit_office = unit_office
+        self.node_grid = node_grid
+        self.node_office = node_office
+        self._forward = table.forward
+
+    def pick(self, node: int, available: np.ndarray) -> tuple[int, float] | None:
+        """The unit to send to ``node`` and its distance (m), or ``None`` if nobody is free."""
+        if self.policy == "own_grid_first":
+            for tier in (
+                self.unit_grid == self.node_grid[node],
+                self.unit_office == self.node_office[node],
+            ):
+                found = self._nearest(node, available & tier)
+                if found is not None:
+                    return found
+        return self._nearest(node, available)
+
+    def _nearest(self, node: int, eligible: np.ndarray) -> tuple[int, float] | None:
+        ptr, cand, cand_dist = self._forward  # the table's candidates, inlined: a hot path
+        a, b = ptr[node], ptr[node + 1]
+        units, dist = cand[a:b], cand_dist[a:b]
+        if a < b:
+            ok = eligible[units]
+            k = int(ok.argmax())  # the first eligible: candidates are nearest first
+            if ok[k]:
+                return int(units[k]), float(dist[k])
+        if not eligible.any():
+            return None
+        # every eligible unit is beyond the tabulated cutoff: compute exactly
+        full = np.where(eligible, self.table.to_node(node), np.inf)
+        best = int(full.argmin())
+        if not np.isfinite(full[best]):
+            return None
+        return best, float(full[best])

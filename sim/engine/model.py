@@ -1,0 +1,178 @@
+"""The event model: runs every incident through the chain on one SimPy clock.
+
+Incidents enter the chain's first stage at their instruction; the stages
+(:mod:`sim.engine.chain`) do the rest, asking the crews (:mod:`sim.engine.crews`) for
+units. Only clocked stages, units coming free and shift changes are scheduled events:
+at most four per incident in the standard chain (instruction, end of persuasion, each
+unit back at its post). Arrivals are fed one at a time, so the event queue holds only
+work in flight.
+
+The model knows nothing of files or YAML: it takes arrays, crews and a chain and fills
+an :class:`~sim.engine.records.IncidentLog`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import simpy
+
+from sim.engine.chain import Chain, standard_chain
+from sim.engine.crews import Crew, CrewSpec
+from sim.engine.demand import Incidents
+from sim.engine.records import IncidentLog
+
+DRAIN_CAP_MIN = 7 * 1440.0  # after the horizon, finish open work for at most this long
+
+
+class DispatchModel:
+    """Simulates one replication: feed it incidents, run it, read its log.
+
+    Stage handlers use: ``log`` (record columns), ``drawn`` (per-incident draws),
+    ``crews`` (by role name), :meth:`request`, :meth:`release` and ``env.now``.
+    """
+
+    def __init__(
+        self,
+        incidents: Incidents,
+        drawn: Mapping[str, np.ndarray],
+        crews: Mapping[str, CrewSpec],
+        horizon_min: float,
+        chain: Chain | None = None,
+    ) -> None:
+        self.env = simpy.Environment()
+        self.inc = incidents
+        self.drawn = drawn
+        self.horizon = horizon_min
+        self.chain = chain = chain if chain is not None else standard_chain()
+        self.log = IncidentLog.empty(incidents.n, chain.columns)
+        self.crews = {
+            role.name: Crew(self, role, crews[role.name], incidents.n) for role in chain.roles
+        }
+        self._index = {s.name: k for k, s in enumerate(chain.stages)}
+        self._handle = [s.bound(self) for s in chain.stages]
+        self._clocked = [s.clocked for s in chain.stages]
+        self._next = [-1 if s.next is None else chain.index(s.next) for s in chain.stages]
+        found = np.isfinite(incidents.instructed) & (incidents.instructed < horizon_min)
+        idx = np.flatnonzero(found)
+        self._arrivals = idx[np.argsort(incidents.instructed[idx], kind="stable")].tolist()
+        self._next_arrival = 0
+        marks = set()
+        for crew in self.crews.values():
+            marks.update(crew.units.boundaries())
+        self._shift_marks = sorted(marks) or [0.0]
+        self._shift_pending = False
+        self._duty_until = self._next_mark(0.0)  # on-duty flags hold until this minute
+        self.events = 0  # scheduled events, for benchmarks
+
+    # ----------------------------------------------------------------- running
+
+    def run(
+        self, progress: Callable[[float], None] | None = None, step_min: float = 1440.0
+    ) -> IncidentLog:
+        """Run to the horizon and until open work is done (bounded); return the log."""
+        self._schedule_next_arrival()
+        self._schedule_next_shift_change()
+        end = self.horizon + DRAIN_CAP_MIN
+        t = 0.0
+        while self.env.peek() < end:
+            t = min(t + step_min, end)
+            self.env.run(until=t)
+            if progress is not None:
+                progress(min(t, self.horizon))
+        return self.log
+
+    def at(self, delay: float, callback: Callable[[simpy.Event], None], value: object) -> None:
+        """Schedule ``callback`` in ``delay`` minutes with ``value`` (counted in ``events``)."""
+        self.events += 1
+        ev = self.env.timeout(delay, value)
+        ev.callbacks.append(callback)
+
+    # ------------------------------------------------------------- the chain
+
+    def advance(self, k: int, i: int, t: float) -> None:
+        """Incident ``i`` enters stage ``k`` at minute ``t`` and moves on from there."""
+        handle, nxt, clocked = self._handle, self._next, self._clocked
+        while k >= 0:
+            if clocked[k]:
+                self.at(t - self.env.now, self._on_stage, (k, i))
+                return
+            end = handle[k](i, t)
+            if end is None:
+                return
+            t, k = end, nxt[k]
+
+    def _on_stage(self, ev: simpy.Event) -> None:
+        k, i = ev.value  # type: ignore[misc]  # (stage, incident) from advance
+        end = self._handle[k](i, self.env.now)
+        if end is not None:
+            self.advance(self._next[k], i, end)
+
+    def stage_index(self, name: str) -> int:
+        """The position of stage ``name`` in the chain (for a bound stage's requests)."""
+        return self._index[name]
+
+    def request(self, role: str, i: int, then: str) -> None:
+        """Ask for a unit of ``role`` for incident ``i``; once sent, continue at ``then``."""
+        self.crews[role].request(i, self._index[then])
+
+    def release(self, role: str, i: int, at: float) -> None:
+        """The unit of ``role`` sent to ``i`` leaves the scene at ``at`` for its post."""
+        self.crews[role].release(i, at)
+
+    # ------------------------------------------------------------- arrivals
+
+    def _schedule_next_arrival(self) -> None:
+        if self._next_arrival < len(self._arrivals):
+            i = self._arrivals[self._next_arrival]
+            self._next_arrival += 1
+            self.at(self.inc.instructed[i] - self.env.now, self._on_instruction, i)
+
+    def _on_instruction(self, ev: simpy.Event) -> None:
+        self._schedule_next_arrival()
+        i: int = ev.value  # type: ignore[assignment]  # scheduled with the incident
+        end = self._handle[0](i, self.env.now)
+        if end is not None:
+            self.advance(self._next[0], i, end)
+
+    # --------------------------------------------------------------- shifts
+
+    def _next_mark(self, now: float) -> float:
+        """The first shift boundary strictly after ``now``."""
+        tod = now % 1440.0
+        later = [m for m in self._shift_marks if m > tod + 1e-9]
+        return now + ((later[0] - tod) if later else (1440.0 - tod + self._shift_marks[0]))
+
+    def sync_duty(self) -> None:
+        """Bring who is on duty up to the present before anyone is dispatched or freed.
+
+        This makes the answer independent of whether a shift change and another event
+        at the same minute happen to be processed in one order or the other, and keeps
+        it right after the horizon, when the shift clock may have stopped.
+        """
+        now = self.env.now
+        if now >= self._duty_until:
+            for crew in self.crews.values():
+                crew.set_duty(now + 1e-6)  # the shift in force from this minute on
+            self._duty_until = self._next_mark(now)
+
+    def wake_shift_clock(self) -> None:
+        """Past the horizon the shift clock stops; a newly queued incident restarts it."""
+        if not self._shift_pending:
+            self._schedule_next_shift_change()
+
+    def _schedule_next_shift_change(self) -> None:
+        """Shift changes run to the horizon, and after it for as long as anyone waits."""
+        now = self.env.now
+        self._shift_pending = False
+        if now >= self.horizon and not any(c.queue for c in self.crews.values()):
+            return
+        self._shift_pending = True
+        self.at(self._next_mark(now) - now, self._on_shift_change, 0)
+
+    def _on_shift_change(self, ev: simpy.Event) -> None:
+        self.sync_duty()
+        for crew in self.crews.values():
+            crew.drain()
+        self._schedule_next_shift_change()

@@ -1,0 +1,1 @@
+"""Output: result folders the tool owns, result files, summaries and text tables."""

@@ -1,0 +1,1 @@
+"""Pictures: the shared style, plots of results, maps."""

@@ -1,0 +1,183 @@
+"""The monthly evaluation for people: the printed ranking, ranks over the months, a score map."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.viz import mapplot, report
+
+if TYPE_CHECKING:
+    from sim.analysis.evaluation import EvaluationResult
+    from sim.world.build import World
+
+FLAG_COLORS = {"red": "#d62728", "black": "#111111"}
+
+
+def summary_text(block: Mapping[str, Any], replications: int) -> str:
+    """The ranking ``python -m sim run`` prints: last month (replication 0) with its flags."""
+    from sim.viz.report import format_table, place_label
+
+    if not block.get("months"):
+        return f"Monthly evaluation: {block.get('note', 'none')}"
+    per = {o["office"]: o for o in block["offices"]}
+    many = replications > 1
+    rows = []
+    for r in block["last_month"]:
+        o = per[r["office"]]
+        d = o["difficulty"]
+        mark = {"red": "RED", "black": "BLACK"}.get(r["flag"], "")
+        rows.append(
+            [
+                r["rank"],
+                place_label(r["office"], r["name_zh"]),
+                f"{r['total']:.1f}",
+                f"{r['third_party']:.1f}",
+                f"{r['digital']:.1f}",
+                mark,
+                f"{r['fund_yuan']:+,.0f}" if r["fund_yuan"] else "",
+                r["escalation"],
+                *([f"{100 * o['p_black_flag']:.0f}%", f"{o['mean_rank']:.1f}"] if many else []),
+                f"{d['street_km']:.0f}",
+                f"{d['hotspot_incidents_per_day']:.0f}",
+                f"{d['street_m_per_staff']:,.0f}" if d["street_m_per_staff"] is not None else "–",
+            ]
+        )
+    headers = [
+        "rank", "street office", "total", "3rd party", "digital", "flag", "fund ¥", "escalation",
+        *(["P(black)", "mean rank"] if many else []), "street km", "hotspot/day", "street m/staff",
+    ]  # fmt: skip
+    table = format_table(headers, rows, align="rlrrrllr" + ("rr" if many else "") + "rrr")
+    m = block["months"]
+    head = (
+        f"Monthly evaluation: month {m} of {m} ({block['month_days']:g} days each"
+        + (
+            f"; the last {block['days_not_evaluated']:g} days are not a whole month"
+            if block["days_not_evaluated"]
+            else ""
+        )
+        + "), replication 0"
+        + (f"; P(black) and mean rank over {replications} replications × {m} months" if many else "")
+    )  # fmt: skip
+    return f"{head}\n{table}"
+
+
+def plot_bump(result: EvaluationResult, path: Path) -> None:
+    """Rank of every office month by month (replication 0), flags marked."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    with mapplot._map_style():
+        rank = result.rank[0]
+        flag = result.flag[0]
+        months, k = rank.shape
+        x = np.arange(1, months + 1)
+        fig, ax = plt.subplots(figsize=(max(6.5, 1.0 * months + 4.5), 0.36 * k + 1.8))
+        colors = [*plt.get_cmap("tab10")(np.arange(10)), *plt.get_cmap("Dark2")(np.arange(8))]
+        for o in range(k):
+            c = colors[o % len(colors)]
+            ax.plot(x, rank[:, o], "-", color=c, lw=2.2, alpha=0.85, zorder=2)
+            ax.scatter(x, rank[:, o], s=60, color=c, edgecolor="white", zorder=3)
+            for which, fc in FLAG_COLORS.items():
+                hit = flag[:, o] == which
+                if hit.any():
+                    ax.scatter(x[hit], rank[hit, o], s=140, marker="s", color=fc, zorder=4)
+            label = report.place_label(result.offices[o], result.names_zh[o])
+            ax.text(months + 0.25, rank[-1, o], label, va="center", fontsize=8.5, color=c)
+            ax.text(0.75, rank[0, o], str(rank[0, o]), va="center", ha="right", fontsize=8)
+        ax.set_ylim(k + 0.7, 0.3)
+        ax.set_xlim(0.5, months + 0.5)
+        ax.set_yticks(np.arange(1, k + 1))
+        ax.set_xticks(x, [f"month {m}" for m in x] if months <= 12 else [str(m) for m in x])
+        ax.set_ylabel("rank (1 = best)")
+        ax.grid(axis="x", visible=False)
+        ax.spines[["left", "bottom"]].set_visible(False)
+        ax.tick_params(length=0)
+        handles = [
+            Line2D([], [], marker="s", ls="", color=FLAG_COLORS["red"], ms=9, label="red flag"),
+            Line2D([], [], marker="s", ls="", color=FLAG_COLORS["black"], ms=9, label="black flag"),
+        ]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncols=2,
+                  frameon=False, fontsize=8.5)  # fmt: skip
+        sc = result.scenario
+        ax.set_title(
+            f"{sc.name}: monthly ranking of the street offices "
+            f"({months} month{'s' if months > 1 else ''} of {sc.evaluation.month_days:g} days, "
+            "replication 0)",
+            fontsize=11,
+            loc="left",
+        )
+        report.save(fig, path)
+
+
+def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
+    """Street offices coloured by mean total score, with the flags each collected."""
+    import matplotlib
+    from matplotlib import cm
+    from matplotlib.colors import Normalize
+
+    with mapplot._map_style():
+        areas = world.areas
+        score = result.total.mean(axis=(0, 1))
+        n_red = (result.flag == "red").sum(axis=(0, 1)) / result.replications
+        n_black = (result.flag == "black").sum(axis=(0, 1)) / result.replications
+        lo, hi = float(score.min()), float(score.max())
+        norm = Normalize(vmin=lo - 0.5, vmax=hi + 0.5)
+        cmap = matplotlib.colormaps["RdYlGn"]
+        fig, ax, (sx, sy, sh) = mapplot._figure(world)
+        for o, geom in enumerate(areas.office_shapes):
+            p = mapplot._patch(geom, fc=cmap(norm(score[o])), ec="none", alpha=0.8, zorder=1)
+            if p is not None:
+                ax.add_patch(p)
+        mapplot._draw_streets(
+            ax, world.net, world.net.street_classes(), alpha=0.3, scale=0.7, zorder=2, max_class=3
+        )
+        mapplot._draw_boundaries(
+            ax, areas.office_shapes, color=mapplot.OFFICE_EDGE, lw=1.5, zorder=4
+        )
+        labels = mapplot._office_labels(world, 9.5)
+        by_text = {lab.text: lab for lab in labels}
+        anchors = {}
+        for o in range(len(areas.office_names)):
+            zh, name = areas.office_names_zh[o], areas.office_names[o]
+            text = report.place_label(name, zh)
+            lab = by_text.get(f"{zh}\n{name}" if text != name else text)
+            if lab is not None:
+                lab.text = f"{lab.text}\n{score[o]:.1f}"
+                anchors[o] = lab.candidates[0]
+        mapplot._place_labels(ax, labels)
+        for o, (x, y) in anchors.items():
+            marks = [(n_red[o], "red"), (n_black[o], "black")]
+            marks = [(c, w) for c, w in marks if c]
+            for j, (count, which) in enumerate(marks):
+                ax.annotate(
+                    f"⚑{count:g}",
+                    (x, y),
+                    xytext=((j - (len(marks) - 1) / 2) * 30, -36),
+                    textcoords="offset points",
+                    color=FLAG_COLORS[which],
+                    fontsize=12,
+                    fontweight="bold",
+                    ha="center",
+                    va="center",
+                    zorder=8,
+                )
+        mapplot._scale_bar_and_north(fig, ax)
+        cax = fig.add_axes((sx + 0.01, sy + sh * 0.42, 0.018, sh * 0.55))
+        cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+        cb.set_label("mean monthly total score", fontsize=9)
+        cb.ax.tick_params(labelsize=8.5)
+        sc = result.scenario
+        many = f"mean over {result.replications} replications; " if result.replications > 1 else ""
+        ax.set_title(
+            f"{sc.name}: street-office evaluation, mean total score over "
+            f"{result.months} month(s)\n{many}⚑ red flags (top {sc.evaluation.red_flags}) and "
+            f"black flags (last {sc.evaluation.black_flags}) per run",
+            loc="left",
+            fontsize=11.5,
+            pad=10,
+        )
+        mapplot._save(fig, path)

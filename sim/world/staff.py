@@ -1,0 +1,228 @@
+"""Staff placement and shifts: who is posted where, and who is on duty when.
+
+Staff are placed per street office at a density per km², split into the three roles by
+the scenario's mix, and posted on their own road sections: posts are spread evenly
+along the office's streets (by road length, in space-filling-curve order), so every
+part of the office has someone nearby. Enforcers form teams, and a team is one unit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.scenario import ROLES, ExplicitPosts, Post, ScenarioError, Shift, Staff, clock_minutes
+from sim.world.areas import Areas
+from sim.world.network import StreetNetwork
+
+GOLDEN = (math.sqrt(5) - 1) / 2
+# where along the office's streets each role's evenly spaced posts start (fraction of a gap)
+_OFFSETS = {"grid": 0.5, "advisor": 0.25, "enforcer": 0.75}
+
+
+@dataclass(frozen=True, eq=False)
+class Units:
+    """The dispatchable units of one role (a grid member, an advisor, or an enforcer team)."""
+
+    role: str
+    node: np.ndarray
+    office: np.ndarray
+    grid: np.ndarray
+    shift: np.ndarray  # index into ``shifts``
+    shifts: tuple[tuple[float, float], ...]  # (start, end) minutes of day; end <= start wraps
+    people_per_unit: int = 1
+
+    @property
+    def n(self) -> int:
+        return len(self.node)
+
+    @property
+    def people(self) -> int:
+        return self.n * self.people_per_unit
+
+    def on_duty(self, t: float) -> np.ndarray:
+        """Which units are on shift at simulated minute ``t``."""
+        tod = t % 1440.0
+        active = np.array([in_window(tod, s, e) for s, e in self.shifts], dtype=bool)
+        return active[self.shift] if self.n else np.zeros(0, dtype=bool)
+
+    def boundaries(self) -> list[float]:
+        """Minutes of the day at which some unit's shift starts or ends."""
+        marks = {s % 1440.0 for s, _ in self.shifts} | {e % 1440.0 for _, e in self.shifts}
+        return sorted(marks)
+
+
+@dataclass(frozen=True, eq=False)
+class Roster:
+    units: dict[str, Units]
+
+    def __getitem__(self, role: str) -> Units:
+        return self.units[role]
+
+    def headcount(self) -> dict[str, int]:
+        return {r: self.units[r].people for r in ROLES}
+
+    def people_by_office(self, n_offices: int) -> dict[str, np.ndarray]:
+        """Staff (people, not units) of each role in each street office."""
+        return {
+            r: np.bincount(u.office, minlength=n_offices) * u.people_per_unit
+            for r, u in self.units.items()
+        }
+
+
+def in_window(tod: Any, start: float, end: float) -> Any:
+    """Whether minute(s) of the day ``tod`` fall in [start, end), wrapping past midnight."""
+    if start < end:
+        return (start <= tod) & (tod < end)
+    return (tod >= start) | (tod < end)
+
+
+def shift_windows(shifts: list[Shift]) -> tuple[tuple[float, float], ...]:
+    return tuple((clock_minutes(s.start), clock_minutes(s.end)) for s in shifts)
+
+
+def hilbert_order(x: np.ndarray, y: np.ndarray, bits: int = 16) -> np.ndarray:
+    """Indices that sort points along a Hilbert curve, so neighbours stay together."""
+    side = (1 << bits) - 1
+    span = max(float(np.ptp(x)), float(np.ptp(y)), 1e-9)
+    xi = ((x - x.min()) / span * side).astype(np.int64)
+    yi = ((y - y.min()) / span * side).astype(np.int64)
+    d = np.zeros(len(x), dtype=np.int64)
+    s = 1 << (bits - 1)
+    while s > 0:
+        rx = (xi & s) > 0
+        ry = (yi & s) > 0
+        d += s * s * ((3 * rx) ^ ry)
+        # rotate the quadrant so the curve stays continuous
+        flip = ~ry
+        swap_x = np.where(flip & rx, side - xi, xi)
+        swap_y = np.where(flip & rx, side - yi, yi)
+        xi, yi = np.where(flip, swap_y, swap_x), np.where(flip, swap_x, swap_y)
+        s >>= 1
+    return np.argsort(d, kind="stable")
+
+
+def _split(n: int, shares: dict[str, float]) -> dict[str, int]:
+    """Whole numbers proportional to ``shares`` that sum to ``n`` (largest remainder)."""
+    raw = {r: n * shares[r] for r in ROLES}
+    out = {r: math.floor(v) for r, v in raw.items()}
+    rest = n - sum(out.values())
+    for r in sorted(ROLES, key=lambda r: (out[r] - raw[r], ROLES.index(r)))[:rest]:
+        out[r] += 1
+    return out
+
+
+def _teams(counts: dict[str, int], size: int, want_advisor: bool) -> int:
+    """Enforcer teams from the enforcers' headcount (rounded half up); advisors absorb the rest.
+
+    A team is never formed at the cost of an office's only advisor.
+    """
+    teams = (counts["enforcer"] + size // 2) // size
+    spare = counts["advisor"] + counts["enforcer"] - teams * size
+    if teams and want_advisor and spare < 1:
+        teams -= 1
+        spare += size
+    counts["advisor"] = max(spare, 0)
+    return teams
+
+
+def _assign_shifts(count: int, shifts: list[Shift]) -> np.ndarray:
+    """Shift index per unit, matching the shares and well mixed along the post order."""
+    cum = np.cumsum([s.share for s in shifts])
+    cum[-1] = 1.0 + 1e-12
+    return np.searchsorted(cum, (np.arange(1, count + 1) * GOLDEN) % 1.0, side="right")
+
+
+def place_staff(net: StreetNetwork, areas: Areas, staff: Staff) -> Roster:
+    """Post staff over the network as the scenario asks."""
+    if staff.posts is not None:
+        return _explicit(net, areas, staff, staff.posts)
+    unknown = sorted(set(staff.per_km2_by_office) - set(areas.office_names))
+    if unknown:
+        raise ScenarioError(
+            [
+                f"staff.per_km2_by_office.{name}: no street office of that name on the map"
+                for name in unknown
+            ]
+        )
+    weights = net.node_weights()
+    order = hilbert_order(net.x, net.y)
+    office_sorted = order[np.argsort(areas.node_office[order], kind="stable")]
+    bounds = np.searchsorted(
+        areas.node_office[office_sorted], np.arange(len(areas.office_names) + 1)
+    )
+    mix = {r: float(getattr(staff.mix, r)) for r in ROLES}
+    nodes: dict[str, list[np.ndarray]] = {r: [] for r in ROLES}
+    for k, name in enumerate(areas.office_names):
+        density = staff.per_km2_by_office.get(name, staff.per_km2)
+        people = math.ceil(density * areas.office_km2[k] - 1e-9)
+        counts = _split(people, mix)
+        counts["enforcer"] = _teams(counts, staff.enforcer_team_size, mix["advisor"] > 0)
+        members = office_sorted[bounds[k] : bounds[k + 1]]
+        cum = np.cumsum(weights[members])
+        total = cum[-1] if len(cum) else 0.0
+        for role in ROLES:
+            n = counts[role]
+            if n == 0 or total <= 0:
+                continue
+            at = (np.arange(n) + _OFFSETS[role]) / n * total
+            nodes[role].append(members[np.minimum(np.searchsorted(cum, at), len(members) - 1)])
+    return _roster(
+        areas,
+        staff,
+        {r: np.concatenate(nodes[r]) if nodes[r] else np.zeros(0, np.int64) for r in ROLES},
+    )
+
+
+def _explicit(net: StreetNetwork, areas: Areas, staff: Staff, posts: ExplicitPosts) -> Roster:
+    problems = []
+    nodes: dict[str, np.ndarray] = {}
+    for role in ROLES:
+        entries: list[Post] = getattr(posts, role)
+        idx = []
+        for i, p in enumerate(entries):
+            if not net.has(p.node):
+                problems.append(f"staff.posts.{role}[{i}].node: no node {p.node!r} on the map")
+                continue
+            idx += [net.index_of(p.node)] * p.count
+        nodes[role] = np.array(idx, dtype=np.int64)
+    if problems:
+        raise ScenarioError(problems)
+    return _roster(areas, staff, nodes)
+
+
+def _roster(areas: Areas, staff: Staff, nodes: dict[str, np.ndarray]) -> Roster:
+    units = {}
+    for role in ROLES:
+        node = nodes[role]
+        shifts = getattr(staff.shifts, role)
+        units[role] = Units(
+            role=role,
+            node=node,
+            office=areas.node_office[node],
+            grid=areas.node_grid[node],
+            shift=_assign_shifts(len(node), shifts),
+            shifts=shift_windows(shifts),
+            people_per_unit=staff.enforcer_team_size if role == "enforcer" else 1,
+        )
+    return Roster(units)
+
+
+def coverage_gaps(roster: Roster) -> dict[str, list[int]]:
+    """Hours of the day (0-23) in which a role has nobody on duty."""
+    gaps: dict[str, list[int]] = {}
+    for role in ROLES:
+        u = roster[role]
+        if u.n == 0:
+            continue
+        hours = [
+            h
+            for h in range(24)
+            if not any(u.on_duty(h * 60.0 + m).any() for m in (0.0, 30.0, 59.0))
+        ]
+        if hours:
+            gaps[role] = hours
+    return gaps
