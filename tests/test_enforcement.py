@@ -241,3 +241,31 @@ def test_enforcement_keys_are_validated() -> None:
     data["enforcement"]["rungs"] = [{"name": "x", "fine_mean": 600, "fine_cap": 500}]
     with pytest.raises(ScenarioError):
         sim.scenario_from_dict(data)
+
+
+def test_police_support_and_joint_team_are_stages_of_the_chain() -> None:
+    from sim.engine.chain import standard_chain
+    from sim.engine.enforcement import enforcement_chain
+
+    names = [s.name for s in enforcement_chain(standard_chain()).stages]
+    assert names.index("police_support") == names.index("handling") + 1
+    data = _street(track=1.0, days=7)
+    data["enforcement"]["cases"]["resistance"] = 0.5
+    data["enforcement"]["cases"]["police_minutes"] = {"dist": "fixed", "value": 90}
+    data["enforcement"]["campaign"]["enabled"] = True
+    t = sim.run(sim.scenario_from_dict(data)).table
+    done = np.isfinite(t["closed"]) & t["escalated"]
+    police, joint = t["police_support"], t["joint"]
+    assert (done & police).any() and (done & ~police).any() and joint.any()
+    assert not (police | joint)[t["offender"] < 0].any()  # one-off incidents: neither
+    data["enforcement"]["cases"]["police_minutes"] = {"dist": "fixed", "value": 0}
+    u = sim.run(sim.scenario_from_dict(data)).table
+    # the named draw lengthens time on scene where police came, and only there
+    on_scene = lambda x: x["closed"] - x["enforcer_arrived"]  # noqa: E731
+    assert np.allclose(on_scene(t)[done & police], on_scene(u)[done & police] + 90)
+    assert np.allclose(on_scene(t)[done & ~police], on_scene(u)[done & ~police])
+    # the joint team skips the persuasion round: no time persuading, never persuaded
+    seen = joint & np.isfinite(t["persuasion_ended"])
+    assert seen.any()
+    assert np.array_equal(t["persuasion_ended"][seen], t["advisor_arrived"][seen])
+    assert not t["persuaded"][joint].any()
