@@ -51,6 +51,19 @@ CASE_COLUMNS: tuple[str, ...] = (
     "measured",
 )
 COUNTS = ("cases", "decisions", "fines_yuan", "court_referrals", "rulings", "mediations")
+# The measures of one replication that sweeps store and the optimiser may target, as
+# ``enforcement.<name>`` (dotted names reach into nested blocks); None when the chain is off.
+SWEEP_MEASURES: tuple[str, ...] = (
+    *COUNTS,
+    "escalations",
+    "police_support",
+    "repeat_share",
+    "offenders_active.start",
+    "offenders_active.end",
+    "campaign.weeks_to_5pct",
+    "campaign.fines_yuan",
+    "campaign.enforcer_hours",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,6 +256,25 @@ def campaign_measures(
         "enforcer_hours": round(team_hours + eff["joint_person_hours"], 1),
         **eff,
     }
+
+
+def sweep_measures(found: dict[str, Any] | None) -> dict[str, Any]:
+    """:data:`SWEEP_MEASURES` of one replication's measures, flat (None: not measured)."""
+    out: dict[str, Any] = {}
+    for name in SWEEP_MEASURES:
+        value: Any = found
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        out[f"enforcement.{name}"] = value
+    return out
+
+
+def repeat_share_by(table: IncidentTable, group: np.ndarray, n: int) -> list[float | None]:
+    """Share of measured incidents caused by known offenders, per group (e.g. office)."""
+    m = table["measured"]
+    total = np.bincount(group[m], minlength=n)
+    known = np.bincount(group[m & (table["offender"] >= 0)], minlength=n)
+    return [float(k / t) if t else None for k, t in zip(known, total, strict=True)]
 
 
 def _mean(values: list[Any]) -> Any:
