@@ -189,7 +189,16 @@ def main() -> None:
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "jinshui.yaml")
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--check", action="store_true", help="also run the full simulated year")
+    parser.add_argument(
+        "--check", action="store_true", help="also run the whole simulation for simulated years"
+    )
+    parser.add_argument(
+        "--check-replications",
+        type=int,
+        default=10,
+        help="simulated years of the check (the referral share needs several: about 62 "
+        "referrals a year make one year's share uncertain by about ±13%%)",
+    )
     parser.add_argument("--no-fit", action="store_true", help="only print the scenario's fit")
     args = parser.parse_args()
     base = prepare(sim.load_scenario(args.scenario), days=365)
@@ -206,10 +215,51 @@ def main() -> None:
         "offender process alone, a simulated year", year_figures(world, args.replications), 1.0
     )
     if args.check:
-        result = sim.run(sc, world=world)
+        n = args.check_replications
+        result = sim.run(sc, world=world, replications=n)
         e = result.summary["enforcement"]
-        print_fit("whole simulation, a simulated year", e, sc.duration.days / 365.0)
+        print_fit(f"whole simulation, mean of {n} simulated years", e, sc.duration.days / 365.0)
+        assert result.cases is not None
+        print_ratio_ci(per_replication(result.cases, n))
         print(f"double ten {result.summary['double_ten']:.4f}, escalations {e['escalations']:,.0f}")
+
+
+def per_replication(cases: Any, n: int) -> list[dict[str, float]]:
+    """The yearly counts of each replication, from the measured cases."""
+    c = cases.columns
+    out = []
+    for rep in range(n):
+        m = c["measured"] & (c["replication"] == rep)
+        out.append(
+            {
+                "cases": float(m.sum()),
+                "decisions": float((m & c["decided"]).sum()),
+                "fines_yuan": float(c["fine_yuan"][m].sum()),
+                "court_referrals": float((m & c["referred"]).sum()),
+                "rulings": float((m & c["ruled"]).sum()),
+            }
+        )
+    return out
+
+
+def print_ratio_ci(rows: list[dict[str, float]]) -> None:
+    """95% t interval of each ratio over replications (one simulated year each)."""
+    from scipy import stats
+
+    target = ratios({k: float(v) for k, v in SOURCE.items()})
+    per = [ratios(r) for r in rows]
+    n = len(per)
+    if n < 2:
+        return
+    t = float(stats.t.ppf(0.975, n - 1))
+    print(f"\n95% CI of each ratio over {n} replications (one simulated year each)")
+    print(f"{'measure':<26}{'mean':>14}{'± 95% CI':>14}{'source in CI':>14}")
+    for k, v in target.items():
+        vals = np.array([p[k] for p in per])
+        mean, hw = vals.mean(), t * vals.std(ddof=1) / np.sqrt(n)
+        fmt = "{:>14.1f}" if "yuan" in k else "{:>14.4f}"
+        inside = "yes" if abs(mean - v) <= hw else "no"
+        print(f"{k:<26}" + fmt.format(mean) + fmt.format(hw) + f"{inside:>14}")
 
 
 if __name__ == "__main__":
