@@ -17,13 +17,19 @@ from typing import Any
 import numpy as np
 
 from sim import budget
+from sim.analysis.enforcement import CaseTable, EnforcementRep, case_table
+from sim.analysis.enforcement import measures as enforcement_measures
+from sim.analysis.enforcement import summary_block as enforcement_block
 from sim.analysis.evaluation import EvaluationResult, evaluate, summary_block
 from sim.analysis.metrics import breakdown, combine, load, replication_measures
+from sim.engine import campaign
 from sim.engine.chain import Chain, standard_chain
 from sim.engine.crews import CrewSpec
 from sim.engine.demand import CHANNELS, generate_incidents
+from sim.engine.enforcement import enforcement_chain
 from sim.engine.model import DispatchModel
-from sim.engine.outcomes import DrawContext
+from sim.engine.offenders import OffenderRun, merge, simulate_offenders
+from sim.engine.outcomes import DrawContext, Given, draw_all
 from sim.engine.records import IncidentTable, RowSources
 from sim.scenario import ROLES, Rules, Scenario, with_overrides
 from sim.world.build import World, build_world
@@ -42,6 +48,7 @@ class RunResult:
     per_replication: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)  # timings and event counts
     evaluation: EvaluationResult | None = None  # None: shorter than an evaluation month
+    cases: CaseTable | None = None  # None: the enforcement chain is off
 
     @property
     def warnings(self) -> list[str]:
@@ -69,13 +76,44 @@ def simulate(
 
     ``chain`` is the incident chain (default :func:`~sim.engine.chain.standard_chain`).
     """
+    return simulate_chain(world, replication, progress, stats, chain)[0]
+
+
+def simulate_chain(
+    world: World,
+    replication: int,
+    progress: ProgressFn | None = None,
+    stats: dict[str, float] | None = None,
+    chain: Chain | None = None,
+) -> tuple[IncidentTable, EnforcementRep | None]:
+    """One replication with its enforcement outcome (None when enforcement is off).
+
+    With enforcement on, the offender process runs first (its offences depend on what
+    happened to the last ones), its incidents join the one-off ones, and the chain gains
+    the enforcement stages (:func:`~sim.engine.enforcement.enforcement_chain`).
+    """
     sc = world.scenario
     chain = chain if chain is not None else standard_chain()
     inc = generate_incidents(
         sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication
     )
-    context = DrawContext(sc, inc, replication)
-    drawn = {d.name: d.sample(context) for d in chain.draws}
+    run: OffenderRun | None = None
+    given: Given | None = None
+    plan = campaign.plan(sc, [s.name for s in world.sites])
+    if sc.enforcement.enabled:
+        run = simulate_offenders(
+            sc,
+            world.net,
+            world.areas,
+            world.roster["grid"],
+            world.sites,
+            world.cameras,
+            replication,
+            plan,
+        )
+        inc, given = merge(inc, run, sc, replication)
+        chain = enforcement_chain(chain)
+    drawn = draw_all(chain.draws, DrawContext(sc, inc, replication, given))
     crews = {
         role.name: CrewSpec(
             world.roster[role.name],
@@ -95,6 +133,7 @@ def simulate(
         "node_ids": world.net.ids,
         "channels": CHANNELS,
         "hotspots": tuple(s.name for s in world.sites),
+        "rungs": tuple(r.name for r in sc.enforcement.rungs),
     }
     sources = RowSources(
         replication,
@@ -106,7 +145,33 @@ def simulate(
         warmup_min=sc.warmup_min,
         horizon_min=sc.horizon_min,
     )
-    return IncidentTable.from_run(sources, chain.columns, labels)
+    table = IncidentTable.from_run(sources, chain.columns, labels)
+    if run is None or given is None:
+        return table, None
+    cases = case_table(
+        replication,
+        run,
+        given.rows,
+        inc,
+        log,
+        node_office=world.areas.node_office,
+        warmup_min=sc.warmup_min,
+        horizon_min=sc.horizon_min,
+        labels=labels,
+    )
+    found = enforcement_measures(
+        table,
+        cases,
+        run,
+        node_office=world.areas.node_office,
+        n_offices=len(world.areas.office_names),
+        warmup_min=sc.warmup_min,
+        horizon_min=sc.horizon_min,
+        campaign=plan,
+        site_windows=[s.window for s in world.sites],
+        team_size=sc.staff.enforcer_team_size,
+    )
+    return table, EnforcementRep(cases, found)
 
 
 def office_rows(world: World, table: IncidentTable) -> list[dict[str, Any]]:
@@ -212,13 +277,13 @@ def run(
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    sc = prepare(scenario, seed, days)
+    sc = campaign.staffed(prepare(scenario, seed, days))
     clock = time.perf_counter()
     world = world if world is not None and world.scenario == sc else build_world(sc, memory_limit)
     budget.check_incidents(sc, replications, memory_limit)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
-    tables, per_rep = [], []
+    tables, per_rep, outcomes = [], [], []
     bar = _progress_bar(sc, replications) if progress is True else None
     for rep in range(replications):
         cb: ProgressFn | None
@@ -229,8 +294,10 @@ def run(
                 bar.update(base + t - bar.n)
         else:
             cb = progress if callable(progress) else None
-        t = simulate(world, rep, cb, stats, chain)
+        t, outcome = simulate_chain(world, rep, cb, stats, chain)
         tables.append(t)
+        if outcome is not None:
+            outcomes.append(outcome)
         per_rep.append(
             replication_measures(t, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min)
         )
@@ -241,7 +308,12 @@ def run(
     summary = summarize(world, table, per_rep)
     evaluation = evaluate(world, table)
     summary["evaluation"] = summary_block(evaluation, sc)
-    return RunResult(sc, world, table, summary, per_rep, stats, evaluation)
+    cases = None
+    if outcomes:
+        cases = CaseTable.concat([c.cases for c in outcomes])
+        block = enforcement_block([c.measures for c in outcomes], world.areas.office_names)
+        summary["enforcement"] = _rounded(block)
+    return RunResult(sc, world, table, summary, per_rep, stats, evaluation, cases)
 
 
 def _progress_bar(sc: Scenario, replications: int) -> Any:

@@ -201,3 +201,15 @@ def test_plan_without_discovery_measures_still_writes(tmp_path: Path) -> None:
     write_plan(plan, tmp_path)
     assert "never found" not in plan_text(plan)
     assert "never_found" in pd.read_csv(tmp_path / "plan.csv").columns
+
+
+def test_repeat_share_is_a_ceiling_target_that_needs_the_chain(tmp_path: Path, capsys: Any) -> None:
+    from sim.batch.staffing import AT_MOST
+
+    assert parse_target("repeat_share=0.3") == ("repeat_share", 0.3)
+    assert "repeat_share" in AT_MOST
+    scenario = tmp_path / "t.yaml"
+    scenario.write_text(yaml.safe_dump(SMALL), encoding="utf-8")
+    args = ["optimize", str(scenario), "--target", "repeat_share=0.3", "--out", str(tmp_path / "o")]
+    assert main(args) == 2
+    assert "enforcement" in capsys.readouterr().err

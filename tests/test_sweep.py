@@ -447,3 +447,26 @@ def test_discovery_measures_reach_the_tables(tmp_path: Path) -> None:
         assert {col, f"{col}.ci95"} <= set(summary.columns)
         if name == "never_found":
             assert runs[col].between(0, 1).all()
+
+
+def test_sweeps_vary_enforcement_keys_and_store_its_measures() -> None:
+    data = small(days=3, per_day=200)
+    data["duration"]["warmup_hours"] = 0
+    data["evaluation"] = {"enabled": False}
+    data["enforcement"] = {
+        "enabled": True,
+        "offenders": {"categories": {"street_vending": {"share": 0.8, "daily_p": 0.6}}},
+    }
+    vary = {"enforcement.cases.track": [0.0, 1.0]}
+    runs = sim.sweep(sim.scenario_from_dict(data), vary, replications=2, workers=1)
+    for m in ("cases", "fines_yuan", "court_referrals", "repeat_share"):
+        assert f"enforcement.{m}" in runs.columns
+    by = runs.groupby("enforcement.cases.track")
+    assert (by.get_group(0.0)["enforcement.cases"] == 0).all()
+    assert (by.get_group(1.0)["enforcement.cases"] > 0).all()
+    assert (runs["enforcement.repeat_share"] > 0).all()
+    # without the chain the columns are there and empty
+    plain = sim.sweep(sim.scenario_from_dict(small()), {"staff.per_km2": [10]}, workers=1)
+    assert plain["enforcement.cases"].isna().all()
+    record = sweeps.run_replication(sim.scenario_from_dict(data).resolved(), str(ROOT), 0)
+    assert all(0 <= row["repeat_share"] <= 1 for row in record["by_office"])

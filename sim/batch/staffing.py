@@ -50,16 +50,25 @@ from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
 if TYPE_CHECKING:
     import pandas as pd
 
-MEASURES: tuple[str, ...] = ("double_ten", "advisor_on_time", "enforcer_on_time", "black_flag")
+MEASURES: tuple[str, ...] = (
+    "double_ten",
+    "advisor_on_time",
+    "enforcer_on_time",
+    "black_flag",
+    "repeat_share",
+)
 LABELS = {
     "double_ten": "double ten",
     "advisor_on_time": "advisor clock",
     "enforcer_on_time": "enforcer clock",
     "black_flag": "black-flag probability",
+    "repeat_share": "share by repeat offenders",
 }
 # Targets that are ceilings: an office meets ``black_flag=0.2`` when the one-sided upper
 # confidence bound of its black-flag probability (share of evaluated months) is <= 0.2.
-AT_MOST: frozenset[str] = frozenset({"black_flag"})
+# ``repeat_share`` (share of incidents caused by known offenders, the enforcement chain's
+# measure; 0 when it is off) is a ceiling too.
+AT_MOST: frozenset[str] = frozenset({"black_flag", "repeat_share"})
 Log = Callable[[str], None]
 
 
@@ -467,6 +476,11 @@ def optimize_plan(
         problems.append(
             "--target black_flag: runs must cover at least one evaluation month "
             "(--days >= evaluation.month_days)"
+        )
+    if "repeat_share" in targets and not scenario.enforcement.enabled:
+        problems.append(
+            "--target repeat_share: the scenario's enforcement chain is off "
+            "(enforcement.enabled: false), so no incident has a known offender"
         )
     if replications < 2:
         problems.append(

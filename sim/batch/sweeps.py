@@ -48,11 +48,14 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from sim.analysis.enforcement import SWEEP_MEASURES as ENFORCEMENT_MEASURES
+from sim.analysis.enforcement import repeat_share_by, sweep_measures
 from sim.analysis.evaluation import evaluate, evaluation_measures, with_black_flag_probability
 from sim.analysis.metrics import ROLE_PLURAL, ci95_halfwidth, flatten, load, replication_measures
+from sim.engine.campaign import staffed
 from sim.errors import InputError
 from sim.output.folders import open_batch
-from sim.runner import hour_rows, office_rows, prepare, simulate
+from sim.runner import hour_rows, office_rows, prepare, simulate_chain
 from sim.scenario import ROLES, Scenario, ScenarioError, scenario_from_dict, with_overrides
 
 if TYPE_CHECKING:
@@ -98,6 +101,7 @@ MEASURES: tuple[str, ...] = (
     "escalated",
     "incidents_occurred",
     *(f"discovery.{name}" for name in DISCOVERY),
+    *(f"enforcement.{name}" for name in ENFORCEMENT_MEASURES),
     "evaluation.max_black_flag",
     "evaluation.months",
     "evaluation.score_spread",
@@ -268,6 +272,11 @@ SIMULATION_MODULES: tuple[str, ...] = (
     "errors",
     "analysis.evaluation",
     "analysis.inspection",
+    "engine.offenders",
+    "engine.penalties",
+    "engine.campaign",
+    "engine.enforcement",
+    "analysis.enforcement",
 )
 
 
@@ -329,7 +338,8 @@ def _world(scenario: dict[str, Any], base_dir: str) -> tuple[World, float]:
         _WORLDS.move_to_end(key)
         return _WORLDS[key], 0.0
     t0 = time.perf_counter()
-    world = build_world(scenario_from_dict(scenario, base_dir=Path(base_dir)))
+    # the campaign's enforcer shifts are in force for the whole run, as in sim.run
+    world = build_world(staffed(scenario_from_dict(scenario, base_dir=Path(base_dir))))
     _WORLDS[key] = world
     while len(_WORLDS) > _WORLD_CACHE:
         _WORLDS.popitem(last=False)
@@ -348,7 +358,7 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
         return {"error": exc.problems}
     sc = world.scenario
     t0 = time.perf_counter()
-    table = simulate(world, replication)
+    table, outcome = simulate_chain(world, replication)
     sim_s = time.perf_counter() - t0
     measures = flatten(
         replication_measures(table, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min)
@@ -358,6 +368,10 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
         ((occurred >= sc.warmup_min) & (occurred < sc.horizon_min)).sum()
     )
     by_office = [flatten(row) for row in office_rows(world, table)]  # staff.<role> columns
+    repeat = repeat_share_by(table, table["office"], len(by_office))
+    for row, share in zip(by_office, repeat, strict=True):
+        row["repeat_share"] = share  # an optimiser target (a ceiling)
+    measures.update(sweep_measures(outcome.measures if outcome is not None else None))
     by_hour = hour_rows(table, sc.rules)
     shares = [r["double_ten"] for r in by_office if r["double_ten"] is not None]
     measures["worst_office.double_ten"] = min(shares) if shares else None

@@ -50,6 +50,7 @@ class Incidents:
     reported: np.ndarray  # inf when no channel ever found it
     channel: np.ndarray  # index into CHANNELS, -1 for never found
     instructed: np.ndarray
+    offender: np.ndarray  # persistent offender who caused it (sim.engine.offenders), -1: none
 
     @property
     def n(self) -> int:
@@ -262,4 +263,5 @@ def generate_incidents(
     reported = occurred + best
     instructed = reported + disc.processing.sample(stream(seed, "processing", replication), n)
 
-    return Incidents(occurred, node, category, hotspot, reported, channel, instructed)
+    offender = np.full(n, -1, dtype=np.int64)  # one-off: offenders join in sim.engine.offenders
+    return Incidents(occurred, node, category, hotspot, reported, channel, instructed, offender)

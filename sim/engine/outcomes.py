@@ -9,8 +9,8 @@ number: two variants of a scenario see the same incidents and the same outcomes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,12 +20,32 @@ from sim.scenario import Category, Scenario
 
 
 @dataclass(frozen=True, eq=False)
+class Given:
+    """Draws already decided for some incidents, by a process that ran ahead of the chain.
+
+    The offender process (:mod:`sim.engine.offenders`) decides the on-scene outcome of
+    its own incidents before the engine runs, because the next offence depends on it.
+    Its incidents are merged into the ``background`` ones; a draw it gives is sampled for
+    the background alone (so the background keeps the very numbers it has without
+    offenders) and the given values fill the offenders' rows. A draw it does not give is
+    sampled for every incident.
+    """
+
+    background: Incidents
+    background_rows: np.ndarray  # row of each kept background incident in the merged ones
+    keep: np.ndarray  # which background incidents were kept (not thinned out)
+    rows: np.ndarray  # row of each given incident in the merged ones
+    values: Mapping[str, np.ndarray]  # draw name -> one value per given incident
+
+
+@dataclass(frozen=True, eq=False)
 class DrawContext:
     """What a draw may read: the scenario, the replication's incidents, its streams."""
 
     scenario: Scenario
     incidents: Incidents
     replication: int
+    given: Given | None = None
 
     @property
     def n(self) -> int:
@@ -61,6 +81,26 @@ class Draw:
 
     name: str
     sample: Callable[[DrawContext], np.ndarray]
+
+
+def draw_all(draws: Sequence[Draw], context: DrawContext) -> dict[str, np.ndarray]:
+    """Every draw of a chain for one replication, with any :class:`Given` values in place."""
+    given = context.given
+    if given is None:
+        return {d.name: d.sample(context) for d in draws}
+    background = replace(context, incidents=given.background, given=None)
+    out: dict[str, np.ndarray] = {}
+    for d in draws:
+        fixed = given.values.get(d.name)
+        if fixed is None:
+            out[d.name] = d.sample(context)
+            continue
+        own = d.sample(background)
+        full = np.empty(context.n, dtype=np.result_type(own, fixed))
+        full[given.background_rows] = own[given.keep]
+        full[given.rows] = fixed
+        out[d.name] = full
+    return out
 
 
 def _persuasion(d: DrawContext) -> np.ndarray:

@@ -115,6 +115,7 @@ RECORD: tuple[Column, ...] = (
     ),
     _inc("node", np.int64, "street node where it occurred"),
     _inc("hotspot", np.int16, "hotspot that produced it, -1 for none"),
+    _inc("offender", np.int64, "persistent offender who caused it, -1 for a one-off"),
     _inc("occurred", np.float64, "minute the problem appeared"),
     Column(
         "reported",

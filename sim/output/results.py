@@ -20,7 +20,7 @@ import numpy as np
 from sim.atomic import atomic_dir, write_text_atomic
 from sim.lifetime import die_with_parent
 from sim.output.folders import results_folder
-from sim.viz import mapplot, rankplot, report
+from sim.viz import enforcementplot, mapplot, rankplot, report
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
@@ -73,6 +73,14 @@ def write_run(
                 (report.plot_by_office, (result.summary, tmp / "on_time_by_office.png")),
                 (report.plot_by_hour, (result.summary, tmp / "on_time_by_hour.png")),
             ]
+            if "enforcement" in result.summary:
+                figures += [
+                    (enforcementplot.plot_funnel, (result.summary, tmp / "penalty_funnel.png")),
+                    (
+                        enforcementplot.plot_hotspots_weekly,
+                        (result.summary, tmp / "hotspots_weekly.png"),
+                    ),
+                ]
             if result.evaluation is not None:
                 figures += [
                     (rankplot.plot_bump, (result.evaluation, tmp / "ranking.png")),
@@ -87,6 +95,10 @@ def write_run(
             frame.to_csv(
                 tmp / "incidents.csv", index=False, float_format="%.3f", lineterminator="\n"
             )
+            if result.cases is not None:
+                result.cases.to_frame().to_csv(
+                    tmp / "cases.csv", index=False, float_format="%.3f", lineterminator="\n"
+                )
             if result.evaluation is not None:
                 result.evaluation.frame().to_csv(
                     tmp / "evaluation.csv", index=False, float_format="%.4f", lineterminator="\n"

@@ -190,6 +190,10 @@ def summary_text(s: dict[str, Any]) -> str:
         from sim.viz.rankplot import summary_text as evaluation_text
 
         parts.append(evaluation_text(s["evaluation"], s["replications"]))
+    if "enforcement" in s:
+        from sim.viz.enforcementplot import summary_text as enforcement_text
+
+        parts.append(enforcement_text(s["enforcement"], s["days"]))
     return "\n\n".join(parts)
 
 

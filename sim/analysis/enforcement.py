@@ -1,0 +1,328 @@
+"""What the enforcement chain yields: the case table and its measures.
+
+After the engine has run, each planned case (``sim.engine.penalties.CasePlan``) is filed at the
+moment its incident was really closed, and its pipeline's delays are counted from there.
+A case whose incident was never closed (the run ended first) is not filed.
+
+Counting is by cohort: the cases filed in the measured period, and what becomes of them
+(decision, fine, referral, ruling), however long after the horizon that happens; the
+source's totals likewise count each filed case's fate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.engine.campaign import CampaignPlan, effort, weekly_counts, weeks_to_fraction
+from sim.engine.demand import Incidents
+from sim.engine.offenders import OffenderRun
+from sim.engine.records import IncidentLog
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.engine.records import IncidentTable
+
+DAY_MIN = 1440.0
+CASE_COLUMNS: tuple[str, ...] = (
+    "replication",
+    "case",
+    "incident",
+    "offender",
+    "office",
+    "category",
+    "hotspot",
+    "rung",
+    "police_support",
+    "filed",
+    "decided",
+    "decision_at",
+    "fine_yuan",
+    "mediated",
+    "paid",
+    "paid_at",
+    "referred",
+    "referred_at",
+    "ruled",
+    "ruled_at",
+    "measured",
+)
+COUNTS = ("cases", "decisions", "fines_yuan", "court_referrals", "rulings", "mediations")
+# The measures of one replication that sweeps store and the optimiser may target, as
+# ``enforcement.<name>`` (dotted names reach into nested blocks); None when the chain is off.
+SWEEP_MEASURES: tuple[str, ...] = (
+    *COUNTS,
+    "escalations",
+    "police_support",
+    "repeat_share",
+    "offenders_active.start",
+    "offenders_active.end",
+    "campaign.weeks_to_5pct",
+    "campaign.fines_yuan",
+    "campaign.enforcer_hours",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class CaseTable:
+    """One row per filed case (times in minutes from the start, like incidents.csv)."""
+
+    columns: dict[str, np.ndarray]
+    rungs: tuple[str, ...]
+    offices: tuple[str, ...]
+    categories: tuple[str, ...]
+    hotspots: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.columns["case"])
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    @classmethod
+    def concat(cls, tables: list[CaseTable]) -> CaseTable:
+        cols = {k: np.concatenate([t.columns[k] for t in tables]) for k in tables[0].columns}
+        return replace(tables[0], columns=cols)
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        c = self.columns
+        df = pd.DataFrame({k: c[k] for k in CASE_COLUMNS})
+        df["rung"] = np.asarray(self.rungs, dtype=object)[c["rung"]]
+        df["office"] = np.asarray(self.offices, dtype=object)[c["office"]]
+        df["category"] = np.asarray(self.categories, dtype=object)[c["category"]]
+        names = np.asarray(("", *self.hotspots), dtype=object)
+        df["hotspot"] = names[c["hotspot"] + 1]
+        return df
+
+
+@dataclass(frozen=True, eq=False)
+class EnforcementRep:
+    """The enforcement outcome of one replication."""
+
+    cases: CaseTable
+    measures: dict[str, Any]
+
+
+def case_table(
+    replication: int,
+    run: OffenderRun,
+    rows: np.ndarray,
+    inc: Incidents,
+    log: IncidentLog,
+    *,
+    node_office: np.ndarray,
+    warmup_min: float,
+    horizon_min: float,
+    labels: dict[str, tuple[str, ...]],
+) -> CaseTable:
+    """The filed cases of one replication, timed from their incidents' real close."""
+    plan = run.cases
+    incident = rows[plan.incident]
+    filed = log["closed"][incident]
+    ok = np.isfinite(filed)
+    plan = plan.select(ok)
+    incident, filed = incident[ok], filed[ok]
+    n = plan.n
+    cols = {
+        "replication": np.full(n, replication, dtype=np.int32),
+        "case": np.arange(n, dtype=np.int64),
+        "incident": incident,
+        "offender": plan.offender,
+        "office": node_office[inc.node[incident]].astype(np.int32),
+        "category": inc.category[incident].astype(np.int16),
+        "hotspot": inc.hotspot[incident].astype(np.int16),
+        "rung": plan.rung,
+        "police_support": run.police[plan.incident],
+        "filed": filed,
+        "decided": plan.decided,
+        "decision_at": filed + plan.decision_after,
+        "fine_yuan": plan.fine,
+        "mediated": plan.mediated,
+        "paid": plan.paid,
+        "paid_at": filed + plan.paid_after,
+        "referred": plan.referred,
+        "referred_at": filed + plan.referral_after,
+        "ruled": plan.ruled,
+        "ruled_at": filed + plan.ruling_after,
+        "measured": (filed >= warmup_min) & (filed < horizon_min),
+    }
+    return CaseTable(
+        cols,
+        rungs=labels["rungs"],
+        offices=labels["offices"],
+        categories=labels["categories"],
+        hotspots=labels["hotspots"],
+    )
+
+
+def _counts(cases: CaseTable, mask: np.ndarray) -> dict[str, float]:
+    c = cases.columns
+    m = c["measured"] & mask
+    return {
+        "cases": int(m.sum()),
+        "decisions": int((m & c["decided"]).sum()),
+        "fines_yuan": float(c["fine_yuan"][m].sum()),
+        "court_referrals": int((m & c["referred"]).sum()),
+        "rulings": int((m & c["ruled"]).sum()),
+        "mediations": int((m & c["mediated"]).sum()),
+    }
+
+
+def measures(
+    table: IncidentTable,
+    cases: CaseTable,
+    run: OffenderRun,
+    *,
+    node_office: np.ndarray,
+    n_offices: int,
+    warmup_min: float,
+    horizon_min: float,
+    campaign: CampaignPlan | None,
+    site_windows: list[tuple[float, float]],
+    team_size: int,
+) -> dict[str, Any]:
+    """The enforcement measures of one replication (totals, by office, campaign)."""
+    m = table["measured"]
+    esc = table["escalated"] & m
+    offender = table["offender"]
+    out: dict[str, Any] = {
+        "escalations": int(esc.sum()),
+        **_counts(cases, np.ones(len(cases), dtype=bool)),
+        "police_support": int((cases["police_support"] & cases["measured"]).sum()),
+        "repeat_share": float((offender[m] >= 0).mean()) if m.any() else None,
+    }
+    start_day = warmup_min / DAY_MIN
+    end_day = horizon_min / DAY_MIN
+    a0, a1 = run.active_at(start_day), run.active_at(end_day - 1e-9)
+    office_of = node_office[run.population.node]
+    out["offenders_active"] = {"start": int(a0.sum()), "end": int(a1.sum())}
+    rows = []
+    for k in range(n_offices):
+        here = office_of == k
+        rows.append(
+            {
+                "escalations": int((esc & (table["office"] == k)).sum()),
+                **_counts(cases, cases["office"] == k),
+                "offenders_active": {
+                    "start": int((a0 & here).sum()),
+                    "end": int((a1 & here).sum()),
+                },
+            }
+        )
+    out["by_office"] = rows
+    out["weekly_by_hotspot"] = [
+        weekly_counts(table["occurred"][table["hotspot"] == k], warmup_min, horizon_min).tolist()
+        for k in range(len(site_windows))
+    ]
+    if campaign is not None:
+        out["campaign"] = campaign_measures(
+            table, cases, campaign, site_windows, warmup_min, horizon_min, team_size
+        )
+    return out
+
+
+def campaign_measures(
+    table: IncidentTable,
+    cases: CaseTable,
+    campaign: CampaignPlan,
+    site_windows: list[tuple[float, float]],
+    warmup_min: float,
+    horizon_min: float,
+    team_size: int,
+) -> dict[str, Any]:
+    """Weeks to bring each campaign hotspot below 5% of its first week, and the effort."""
+    lo, hi = campaign.first_day * DAY_MIN, min(campaign.end_day * DAY_MIN, horizon_min)
+    at = np.isin(table["hotspot"], campaign.sites)
+    during = at & (table["occurred"] >= lo) & (table["occurred"] < hi)
+    counts = weekly_counts(table["occurred"][at], max(lo, warmup_min), hi)
+    busy = table["enforcer_released"] - table["enforcer_dispatched"]
+    team_hours = float(np.nansum(busy[during])) / 60.0 * team_size
+    in_case = (
+        np.isin(cases["hotspot"], campaign.sites) & (cases["filed"] >= lo) & (cases["filed"] < hi)
+    )
+    eff = effort(campaign, site_windows)
+    return {
+        "weeks_to_5pct": weeks_to_fraction(counts, 0.05),
+        "first_week": int(counts[0]) if len(counts) else 0,
+        "last_week": int(counts[-1]) if len(counts) else 0,
+        "fines_yuan": float(cases["fine_yuan"][in_case].sum()),
+        "cases": int(in_case.sum()),
+        "enforcer_team_hours": round(team_hours, 1),
+        "enforcer_hours": round(team_hours + eff["joint_person_hours"], 1),
+        **eff,
+    }
+
+
+def sweep_measures(found: dict[str, Any] | None) -> dict[str, Any]:
+    """:data:`SWEEP_MEASURES` of one replication's measures, flat (None: not measured)."""
+    out: dict[str, Any] = {}
+    for name in SWEEP_MEASURES:
+        value: Any = found
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        out[f"enforcement.{name}"] = value
+    return out
+
+
+def repeat_share_by(table: IncidentTable, group: np.ndarray, n: int) -> list[float | None]:
+    """Share of measured incidents caused by known offenders, per group (e.g. office)."""
+    m = table["measured"]
+    total = np.bincount(group[m], minlength=n)
+    known = np.bincount(group[m & (table["offender"] >= 0)], minlength=n)
+    return [float(k / t) if t else None for k, t in zip(known, total, strict=True)]
+
+
+def _mean(values: list[Any]) -> Any:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    if isinstance(vals[0], dict):
+        return {k: _mean([v[k] for v in vals if v is not None]) for k in vals[0]}
+    if isinstance(vals[0], list):
+        if vals[0] and isinstance(vals[0][0], dict | list):
+            return [_mean([v[i] for v in vals]) for i in range(len(vals[0]))]
+        return np.mean(np.array(vals, dtype=float), axis=0).tolist()
+    return float(np.mean(vals))
+
+
+def _ci(values: list[float | None]) -> float | None:
+    vals = np.array([v for v in values if v is not None], dtype=float)
+    if len(vals) < 2:
+        return None
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals)))
+
+
+def summary_block(per_rep: list[dict[str, Any]], office_names: tuple[str, ...]) -> dict[str, Any]:
+    """The ``enforcement`` block of summary.json: means over replications, with 95% CIs."""
+    block: dict[str, Any] = _mean(per_rep)
+    block["by_office"] = [
+        {"office": name, **row} for name, row in zip(office_names, block["by_office"], strict=True)
+    ]
+    cases = block["cases"] or 0
+    block["ratios"] = {
+        "decisions_per_case": block["decisions"] / cases if cases else None,
+        "yuan_per_decision": block["fines_yuan"] / block["decisions"]
+        if block["decisions"]
+        else None,
+        "referred_per_case": block["court_referrals"] / cases if cases else None,
+        "ruled_per_referral": (
+            block["rulings"] / block["court_referrals"] if block["court_referrals"] else None
+        ),
+    }
+    ci = {k: _ci([r[k] for r in per_rep]) for k in (*COUNTS, "repeat_share")}
+    if "campaign" in block:
+        weeks = [r["campaign"]["weeks_to_5pct"] for r in per_rep]
+        block["campaign"]["weeks_to_5pct"] = (
+            float(np.mean(weeks)) if all(w is not None for w in weeks) else None
+        )
+        block["campaign"]["reached_in"] = sum(w is not None for w in weeks)
+        ci["campaign.weeks_to_5pct"] = _ci(weeks) if all(w is not None for w in weeks) else None
+    block["ci95"] = {k: v for k, v in ci.items() if v is not None}
+    return block

@@ -1,0 +1,92 @@
+"""The "归零" (bring to zero) campaign against night markets and open-air barbecue.
+
+Every evening of the campaign, in the hotspot's own hours, a leader-led joint team
+enforces on site: every offence there is found at once and goes straight to the penalty
+track (no persuasion round, no discretion), and every offender there sees the presence,
+which raises the certainty they perceive (Nagin 2013: certainty deters more than
+severity). Enforcer shifts may be staggered and extended (错时/延时) for the campaign.
+
+This module holds the campaign's plan and its measures (weeks to zero, effort); the
+offender process (``sim.engine.offenders``) applies it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.scenario import Scenario, with_overrides
+
+DAY_MIN = 1440.0
+WEEK_MIN = 7 * DAY_MIN
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    """Which hotspots (indices of the resolved sites) and which days the campaign covers."""
+
+    sites: tuple[int, ...]
+    first_day: int
+    end_day: int  # exclusive
+    joint_staff: int
+    presence_weight: float
+    enabled: bool = True  # False: the same hotspots and days, watched without a campaign
+
+    def on(self, day: int) -> bool:
+        return self.enabled and self.first_day <= day < self.end_day
+
+
+def plan(scenario: Scenario, site_names: list[str]) -> CampaignPlan | None:
+    """The campaign of the scenario on its resolved hotspots, or None.
+
+    A campaign that names its hotspots but is not enabled still gives a plan: its measures
+    (weeks to zero) are then those of the same district without it.
+    """
+    c = scenario.enforcement.campaign
+    if not (scenario.enforcement.enabled and (c.enabled or c.hotspots)):
+        return None
+    names = c.hotspots or site_names
+    sites = tuple(k for k, name in enumerate(site_names) if name in names)
+    first = math.floor(c.start_day + scenario.duration.warmup_hours / 24.0)
+    return CampaignPlan(
+        sites, first, first + math.ceil(c.days), c.joint_staff, c.presence_weight, c.enabled
+    )
+
+
+def staffed(scenario: Scenario) -> Scenario:
+    """The scenario with the campaign's enforcer shifts in force (for the whole run)."""
+    c = scenario.enforcement.campaign
+    if not (scenario.enforcement.enabled and c.enabled and c.enforcer_shifts is not None):
+        return scenario
+    shifts = [s.model_dump() for s in c.enforcer_shifts]
+    return with_overrides(scenario, {"staff.shifts.enforcer": shifts})
+
+
+def weekly_counts(occurred: np.ndarray, start_min: float, horizon_min: float) -> np.ndarray:
+    """Incidents per whole week from ``start_min`` (a trailing partial week is left out)."""
+    weeks = int((horizon_min - start_min) // WEEK_MIN)
+    k = ((occurred - start_min) // WEEK_MIN).astype(np.int64)
+    ok = (k >= 0) & (k < weeks)
+    counts: np.ndarray = np.bincount(k[ok], minlength=weeks)
+    return counts
+
+
+def weeks_to_fraction(counts: np.ndarray, fraction: float = 0.05) -> float | None:
+    """Weeks after the first until a week's count falls below ``fraction`` of the first's."""
+    if len(counts) == 0 or counts[0] == 0:
+        return None
+    below = np.flatnonzero(counts[1:] < fraction * counts[0])
+    return float(below[0] + 1) if len(below) else None
+
+
+def effort(plan_: CampaignPlan, windows: list[tuple[float, float]]) -> dict[str, Any]:
+    """Person-hours of the joint enforcement on site over the campaign's days."""
+    days = plan_.end_day - plan_.first_day if plan_.enabled else 0
+    hours = 0.0
+    for k in plan_.sites:
+        start, end = windows[k]
+        hours += ((end - start) % DAY_MIN or DAY_MIN) / 60.0
+    return {"days": days, "joint_person_hours": round(plan_.joint_staff * hours * days, 1)}
