@@ -240,53 +240,46 @@ def _file_stamps(sc: Scenario) -> dict[str, Any]:
     return out
 
 
-# The modules whose code determines a run's numbers. Editing any other module (plots,
-# tables, the CLI, the optimiser's search) does not invalidate stored runs; a new module
-# that takes part in simulating must be added here.
-SIMULATION_MODULES: tuple[str, ...] = (
+# The code that determines a run's numbers: whole packages (a module added to one is
+# covered without anyone listing it) and the top-level modules they build on. Editing
+# anything else (plots, tables, the CLI, the optimiser's search) keeps stored runs valid.
+SIMULATION_PACKAGES: tuple[str, ...] = ("engine", "world", "analysis")
+SIMULATION_TOP_MODULES: tuple[str, ...] = (
     "scenario",
     "distributions",
     "rng",
-    "world.network",
-    "world.osm",
-    "world.mapgen",
-    "world.areas",
-    "world.staff",
-    "world.travel",
-    "engine.demand",
-    "engine.dispatch",
-    "engine.model",
-    "engine.chain",
-    "engine.crews",
-    "engine.outcomes",
-    "engine.records",
-    "analysis.metrics",
-    "world.build",
-    "runner",
-    "world.cache",
-    "budget",
     "errors",
-    "analysis.evaluation",
-    "analysis.inspection",
+    "budget",
+    "runner",
 )
+
+
+def simulation_sources() -> list[Path]:
+    """Every source file of :data:`SIMULATION_PACKAGES` and :data:`SIMULATION_TOP_MODULES`."""
+    root = Path(__file__).resolve().parents[1]
+    files = [root / f"{name}.py" for name in SIMULATION_TOP_MODULES]
+    for package in SIMULATION_PACKAGES:
+        files += sorted((root / package).rglob("*.py"))
+    return files
 
 
 @functools.cache
 def code_fingerprint() -> str:
     """Digest of what determines a run's numbers, so runs stored by other code are not reused.
 
-    Covers the source of :data:`SIMULATION_MODULES`, of :func:`run_replication` (which
-    turns a simulated table into the stored measures) and the numpy and scipy versions.
+    Covers every file of :func:`simulation_sources`, the source of :func:`run_replication`
+    (which turns a simulated table into the stored measures) and the numpy and scipy
+    versions.
     """
     import inspect
 
     import scipy
 
     h = hashlib.sha256()
-    folder = Path(__file__).resolve().parents[1]
-    for name in SIMULATION_MODULES:
-        source = (folder / (name.replace(".", "/") + ".py")).read_bytes()
-        h.update(name.encode() + b"\0" + source + b"\0")
+    root = Path(__file__).resolve().parents[1]
+    for path in simulation_sources():
+        name = path.relative_to(root).as_posix()
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     h.update(inspect.getsource(run_replication).encode("utf-8") + b"\0")
     h.update(f"numpy {np.__version__}\0scipy {scipy.__version__}".encode())
     return h.hexdigest()[:16]
