@@ -22,6 +22,7 @@ from sim.analysis.metrics import breakdown, combine, load, replication_measures
 from sim.engine.chain import Chain, standard_chain
 from sim.engine.crews import CrewSpec
 from sim.engine.demand import CHANNELS, generate_incidents
+from sim.engine.dispatch import dispatcher_for
 from sim.engine.model import DispatchModel
 from sim.engine.outcomes import DrawContext
 from sim.engine.records import IncidentTable, RowSources
@@ -79,7 +80,7 @@ def simulate(
     crews = {
         role.name: CrewSpec(
             world.roster[role.name],
-            world.dispatcher(role.name),
+            dispatcher_for(world, role.name),
             sc.travel.speed_m_per_min(role.name),
         )
         for role in chain.roles
