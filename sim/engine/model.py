@@ -63,7 +63,7 @@ class DispatchModel:
             marks.update(crew.units.boundaries())
         self._shift_marks = sorted(marks) or [0.0]
         self._shift_pending = False
-        self._duty_until = self._next_mark(0.0)  # on-duty flags hold until this minute
+        self.duty_until = self._next_mark(0.0)  # on-duty flags hold until this minute
         self.events = 0  # scheduled events, for benchmarks
 
     # ----------------------------------------------------------------- running
@@ -149,13 +149,14 @@ class DispatchModel:
 
         This makes the answer independent of whether a shift change and another event
         at the same minute happen to be processed in one order or the other, and keeps
-        it right after the horizon, when the shift clock may have stopped.
+        it right after the horizon, when the shift clock may have stopped. (Callers on
+        the hot path check ``now >= duty_until`` first, to skip the call.)
         """
         now = self.env.now
-        if now >= self._duty_until:
+        if now >= self.duty_until:
             for crew in self.crews.values():
                 crew.set_duty(now + 1e-6)  # the shift in force from this minute on
-            self._duty_until = self._next_mark(now)
+            self.duty_until = self._next_mark(now)
 
     def wake_shift_clock(self) -> None:
         """Past the horizon the shift clock stops; a newly queued incident restarts it."""
