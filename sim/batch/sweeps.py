@@ -45,13 +45,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.analysis.evaluation import evaluate, evaluation_measures, with_black_flag_probability
 from sim.analysis.metrics import ROLE_PLURAL, ci95_halfwidth, flatten, load, replication_measures
-from sim.errors import InputError
+from sim.errors import ArgumentError, ClusterError, InputError
 from sim.output.folders import open_batch
+from sim.overrides import parse_values
 from sim.runner import hour_rows, office_rows, prepare, simulate
 from sim.scenario import ROLES, Scenario, ScenarioError, scenario_from_dict, with_overrides
 
@@ -135,42 +135,9 @@ class Variant:
         return ", ".join(f"{k}={v}" for k, v in self.labels.items()) or "base"
 
 
-def split_values(raw: str) -> list[str]:
-    """Split ``a,b,[c,d]`` at top-level commas (brackets, braces and quotes nest)."""
-    parts, depth, quote, cur = [], 0, "", ""
-    for ch in raw:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-            continue
-        cur += ch
-    parts.append(cur)
-    return [p.strip() for p in parts]
-
-
 def parse_vary(text: str) -> tuple[str, list[Any]]:
-    """``staff.per_km2=10,15,20`` → ``("staff.per_km2", [10, 15, 20])``; values are YAML."""
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key or not raw.strip():
-        raise ScenarioError([f"--vary {text!r}: expected KEY=VALUE1,VALUE2,..."])
-    values = []
-    for part in split_values(raw):
-        if not part:
-            raise ScenarioError([f"{key}: empty value in --vary {text!r}"])
-        try:
-            values.append(yaml.safe_load(part))
-        except yaml.YAMLError:
-            raise ScenarioError([f"{key}: value {part!r} is not valid YAML"]) from None
-    return key, values
+    """``staff.per_km2=10,15,20`` → ``("staff.per_km2", [10, 15, 20])`` (:mod:`sim.overrides`)."""
+    return parse_values(text)
 
 
 def _label(value: Any) -> Any:
@@ -246,6 +213,7 @@ def _file_stamps(sc: Scenario) -> dict[str, Any]:
 SIMULATION_PACKAGES: tuple[str, ...] = ("engine", "world", "analysis")
 SIMULATION_TOP_MODULES: tuple[str, ...] = (
     "scenario",
+    "overrides",
     "distributions",
     "rng",
     "errors",
@@ -580,7 +548,7 @@ class DaskCluster:
         try:
             self.client: Any = self._dd.Client(address, timeout="10s")
         except (OSError, TimeoutError) as exc:
-            raise ScenarioError([f"--scheduler: cannot connect to {address} ({exc})"]) from None
+            raise ClusterError([f"scheduler {address}: cannot connect ({exc})"]) from None
         workers = self.client.scheduler_info().get("workers", {})
         self._lane_worker = [
             addr
@@ -589,7 +557,7 @@ class DaskCluster:
         ]
         if not self._lane_worker:
             self.client.close()
-            raise ScenarioError([f"--scheduler: the cluster at {address} has no workers"])
+            raise ClusterError([f"scheduler {address}: the cluster has no workers"])
         self.lanes = len(self._lane_worker)
         self._futures: dict[Any, int] = {}
 
@@ -1210,7 +1178,7 @@ def run_sweep(
     also those of :func:`sweep` (:class:`SweepOptions`).
     """
     if replications < 1:
-        raise ScenarioError(["--replications: must be at least 1"])
+        raise ArgumentError(["replications: must be at least 1"], ["replications"])
     t0 = time.perf_counter()
     base = prepare(scenario, seed, days)
     items = variants(base, dict(vary or {}))
