@@ -11,14 +11,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sim.errors import InputError, OutputError, ResourceError
+from sim.errors import ArgumentError, ClusterError, InputError, OutputError, ResourceError
+from sim.overrides import parse_override
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.world.cache import DEFAULT_MAX_MB
 
@@ -393,13 +395,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load(args: argparse.Namespace) -> Scenario:
     """The scenario named on the command line with its overrides and map replacement."""
-    overrides: list[str] | dict[str, Any] = list(args.overrides)
+    overrides = dict(_flag_parse("--set", parse_override, text) for text in args.overrides)
     scenario = load_scenario(args.scenario, overrides)
     if getattr(args, "map", None) is not None:
         from sim.scenario import with_overrides
 
         scenario = with_overrides(scenario, map_override(args.map))
     return scenario
+
+
+T = TypeVar("T")
+
+
+def _flag_parse(flag: str, parse: Callable[[str], T], text: str) -> T:
+    """``parse(text)``, with the flag the text came from named in any problem."""
+    try:
+        return parse(text)
+    except ScenarioError as exc:
+        raise ScenarioError([f"{flag} {line}" for line in exc.problems]) from None
 
 
 def map_override(path: Path) -> dict[str, Any]:
@@ -466,7 +479,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     vary: dict[str, Any] = {}
     for text in args.vary:
-        key, values = parse_vary(text)
+        key, values = _flag_parse("--vary", parse_vary, text)
         if key in vary:
             raise ScenarioError([f"{key}: given twice with --vary"])
         vary[key] = values
@@ -508,7 +521,9 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     if args.mix_values:
         from sim.batch.sweeps import parse_vary
 
-        mix_values = parse_vary(f"staff.mix.advisor={args.mix_values}")[1]
+        mix_values = _flag_parse(
+            "--mix-values", parse_vary, f"staff.mix.advisor={args.mix_values}"
+        )[1]
     scenario = load(args)
     out = args.out or Path("results") / f"{scenario.name}-optimize"
     if args.shifts and not args.density:
@@ -640,7 +655,18 @@ def _hint(exc: InputError) -> str | None:
         return "use another --out" + (", or --force to write beside them" if exc.forceable else "")
     if isinstance(exc, ResourceError):
         return "make the scenario smaller, or set --max-memory if you know it fits"
+    if isinstance(exc, ClusterError):
+        return "check --scheduler, or leave it out to run on this machine"
     return None
+
+
+def _as_flags(exc: InputError) -> list[str]:
+    """The problems, with a library call's argument names spelled as this CLI's flags."""
+    if not isinstance(exc, ArgumentError):
+        return exc.problems
+    names = "|".join(sorted(exc.arguments, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.-])({names})(?![\w.])")
+    return [pattern.sub(lambda m: "--" + m.group(1).replace("_", "-"), p) for p in exc.problems]
 
 
 def _report_input_error(args: argparse.Namespace, exc: InputError) -> None:
@@ -648,7 +674,7 @@ def _report_input_error(args: argparse.Namespace, exc: InputError) -> None:
     where = str(getattr(args, "scenario", None) or "input")
     where = where if len(where) <= 200 else where[:200] + "…"
     print(f"error: {where}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
-    for line in exc.problems:
+    for line in _as_flags(exc):
         print(f"  {line}", file=sys.stderr)
     hint = _hint(exc)
     if hint:

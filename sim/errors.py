@@ -55,3 +55,19 @@ def require_file(path: Path, where: str, what: str = "file") -> Path:
             [f"{where}: cannot read the {what} {shown} ({exc.strerror or exc})"]
         ) from None
     return path
+
+
+class ArgumentError(InputError):
+    """A bad argument of a library call (``replications``, ``target``, ``scheduler``, ...).
+
+    Each problem names the arguments it is about by their Python names, listed in
+    ``arguments``; the CLI, which alone knows them as flags, spells them as flags.
+    """
+
+    def __init__(self, problems: Sequence[str], arguments: Sequence[str]) -> None:
+        super().__init__(problems)
+        self.arguments = tuple(arguments)
+
+
+class ClusterError(InputError):
+    """A Dask cluster that cannot be reached or has no workers."""

@@ -26,6 +26,7 @@ from sim.engine import campaign
 from sim.engine.chain import Chain, standard_chain
 from sim.engine.crews import CrewSpec
 from sim.engine.demand import CHANNELS, generate_incidents
+from sim.engine.dispatch import dispatcher_for
 from sim.engine.enforcement import enforcement_chain
 from sim.engine.model import DispatchModel
 from sim.engine.offenders import OffenderRun, merge, simulate_offenders
@@ -117,7 +118,7 @@ def simulate_chain(
     crews = {
         role.name: CrewSpec(
             world.roster[role.name],
-            world.dispatcher(role.name),
+            dispatcher_for(world, role.name),
             sc.travel.speed_m_per_min(role.name),
         )
         for role in chain.roles

@@ -30,6 +30,9 @@ from pydantic import (
 
 from sim.distributions import Duration, Exponential, Lognormal, Uniform
 from sim.errors import ScenarioError as ScenarioError  # re-exported: the schema raises it
+from sim.overrides import parse_override as parse_override  # re-exported for old callers
+from sim.overrides import read_yaml as read_yaml  # re-exported
+from sim.overrides import set_by_path
 
 ROLES: tuple[str, ...] = ("grid", "advisor", "enforcer")
 Role = Literal["grid", "advisor", "enforcer"]
@@ -1006,46 +1009,6 @@ def problems_from(exc: ValidationError) -> list[str]:
     return lines
 
 
-def set_by_path(data: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set ``a.b.c`` (or ``a.list.0.b``) in nested plain data, creating mappings as needed."""
-    parts = dotted.split(".")
-    node: Any = data
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError([f"{dotted}: no list item {part!r}"])
-            if last:
-                node[int(part)] = value
-            else:
-                node = node[int(part)]
-        elif isinstance(node, dict):
-            if last:
-                node[part] = value
-            else:
-                nxt = node.get(part)
-                if not isinstance(nxt, dict | list):
-                    nxt = {}
-                    node[part] = nxt
-                node = nxt
-        else:
-            raise ScenarioError([f"{dotted}: {'.'.join(parts[:i])} is not a mapping"])
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``key.path=value``; the value is read as YAML (numbers, lists, strings)."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise ScenarioError([f"--set {text!r}: expected KEY=VALUE"])
-    try:
-        value = read_yaml(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise ScenarioError(
-            [f"{key}: value {raw!r} is not valid YAML ({exc.__class__.__name__})"]
-        ) from None
-    return key.strip(), value
-
-
 def scenario_from_dict(
     data: Mapping[str, Any],
     base_dir: Path | None = None,
@@ -1073,35 +1036,6 @@ def scenario_from_dict(
         raise ScenarioError(problems_from(exc)) from None
     scenario._base_dir = (base_dir or Path.cwd()).resolve()
     return scenario
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """YAML's safe loader that refuses a key given twice in one mapping.
-
-    PyYAML keeps the last of two equal keys without a word, so a second ``staff:`` block
-    would silently replace the first.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            line = key_node.start_mark.line + 1
-            with contextlib.suppress(TypeError):  # unhashable keys are reported by the schema
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None,
-                        None,
-                        f"key {key!r} is given twice, on lines {seen[key]} and {line}",
-                        key_node.start_mark,
-                    )
-                seen[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-
-def read_yaml(text: str) -> Any:
-    """Parse YAML safely, refusing duplicate keys (``yaml.YAMLError`` on any problem)."""
-    return yaml.load(text, Loader=_StrictLoader)
 
 
 def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] = ()) -> Scenario:

@@ -18,6 +18,7 @@ from sim.batch import sweeps
 from sim.batch.staffing import Plan, parse_target, plan_text, write_plan
 from sim.batch.sweeps import run_sweep
 from sim.cli import main
+from sim.errors import ArgumentError
 
 SMALL: dict[str, Any] = {
     "name": "t",
@@ -150,8 +151,9 @@ def test_mix_search_tries_each_split() -> None:
 
 def test_bad_targets(tmp_path: Path, capsys: Any) -> None:
     assert parse_target("double_ten=95%") == ("double_ten", 0.95)
-    with pytest.raises(sim.ScenarioError):
+    with pytest.raises(ArgumentError) as bad:
         parse_target("double_ten=1.5")
+    assert bad.value.problems[0].startswith("target double_ten:")  # the library names no flag
     scenario = tmp_path / "t.yaml"
     scenario.write_text(yaml.safe_dump(SMALL), encoding="utf-8")
     assert (
@@ -162,6 +164,7 @@ def test_bad_targets(tmp_path: Path, capsys: Any) -> None:
     assert (
         main(["optimize", str(scenario), "--replications", "1", "--out", str(tmp_path / "o")]) == 2
     )
+    assert "--replications: the optimiser needs at least 2" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 

@@ -9,6 +9,7 @@ import pytest
 from conftest import ROOT
 from scipy.sparse.csgraph import dijkstra
 
+from sim.engine.dispatch import dispatcher_for
 from sim.scenario import GeneratedMap
 from sim.world import cache
 from sim.world.mapgen import generate_city
@@ -107,5 +108,5 @@ def test_equally_near_units_tie_to_the_lower_index_with_or_without_the_table(
         "staff": {"posts": {"advisor": [{"node": 2}, {"node": 0}], "enforcer": [{"node": 1}]}},
     }  # fmt: skip
     world = sim.build_world(sim.scenario_from_dict(data))
-    pick = world.dispatcher("advisor").pick(world.net.index_of(1), np.ones(2, dtype=bool))
+    pick = dispatcher_for(world, "advisor").pick(world.net.index_of(1), np.ones(2, dtype=bool))
     assert pick is not None and pick[0] == 0

@@ -43,7 +43,9 @@ import numpy as np
 from sim.analysis.evaluation import month_count
 from sim.analysis.metrics import ci95_halfwidth, t_margin
 from sim.batch.sweeps import DISCOVERY, Executor, discovery_measure
+from sim.errors import ArgumentError
 from sim.output.folders import open_batch
+from sim.overrides import split_assignment
 from sim.runner import prepare
 from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
 
@@ -70,23 +72,31 @@ LABELS = {
 # measure; 0 when it is off) is a ceiling too.
 AT_MOST: frozenset[str] = frozenset({"black_flag", "repeat_share"})
 Log = Callable[[str], None]
+# the keyword arguments whose problems :func:`optimize_plan` reports (the CLI's flags)
+OPTIMIZE_ARGUMENTS = (
+    "target", "days", "replications", "confidence", "min_density", "start", "max_density",
+    "step", "max_evaluations", "mix",
+)  # fmt: skip
 
 
 def parse_target(text: str) -> tuple[str, float]:
     """``double_ten=0.95`` → ``("double_ten", 0.95)``; ``95%`` is accepted too."""
-    key, sep, raw = text.partition("=")
-    key, raw = key.strip(), raw.strip()
-    if not sep or not key or not raw:
-        raise ScenarioError([f"--target {text!r}: expected MEASURE=SHARE, e.g. double_ten=0.95"])
+    key, raw = split_assignment(text, "MEASURE=SHARE, e.g. double_ten=0.95")
+    raw = raw.strip()
+    if not raw:
+        raise ArgumentError([f"target {text!r}: expected MEASURE=SHARE"], ["target"])
     if key not in MEASURES:
-        raise ScenarioError([f"--target {key}: unknown measure (use {', '.join(MEASURES)})"])
+        raise ArgumentError(
+            [f"target {key}: unknown measure (use {', '.join(MEASURES)})"], ["target"]
+        )
     try:
         value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
     except ValueError:
-        raise ScenarioError([f"--target {key}: {raw!r} is not a number"]) from None
+        raise ArgumentError([f"target {key}: {raw!r} is not a number"], ["target"]) from None
     if not 0 < value <= 1:
-        raise ScenarioError(
-            [f"--target {key}: must be a share between 0 and 1 (or a percentage), got {raw}"]
+        raise ArgumentError(
+            [f"target {key}: must be a share between 0 and 1 (or a percentage), got {raw}"],
+            ["target"],
         )
     return key, value
 
@@ -465,17 +475,17 @@ def optimize_plan(
     """
     targets = dict(target) if target else {"double_ten": prepare(scenario).rules.target}
     problems = [
-        f"--target {m}: unknown measure (use {', '.join(MEASURES)})"
+        f"target {m}: unknown measure (use {', '.join(MEASURES)})"
         for m in targets
         if m not in MEASURES
     ]
     problems += [
-        f"--target {m}: must be between 0 and 1" for m, v in targets.items() if not 0 < v <= 1
+        f"target {m}: must be between 0 and 1" for m, v in targets.items() if not 0 < v <= 1
     ]
     if "black_flag" in targets and month_count(prepare(scenario, seed, days)) == 0:
         problems.append(
-            "--target black_flag: runs must cover at least one evaluation month "
-            "(--days >= evaluation.month_days)"
+            "target black_flag: runs must cover at least one evaluation month "
+            "(days >= evaluation.month_days)"
         )
     if "repeat_share" in targets and not scenario.enforcement.enabled:
         problems.append(
@@ -484,24 +494,24 @@ def optimize_plan(
         )
     if replications < 2:
         problems.append(
-            "--replications: the optimiser needs at least 2 (it uses confidence bounds)"
+            "replications: the optimiser needs at least 2 (to put bounds on its estimates)"
         )
     if not 0.5 <= confidence < 1:
-        problems.append("--confidence: must be at least 0.5 and below 1")
+        problems.append("confidence: must be at least 0.5 and below 1")
     if not 0 <= min_density <= start <= max_density <= 1000:
-        problems.append("--min-density <= --start <= --max-density <= 1000 must hold")
+        problems.append("min_density <= start <= max_density <= 1000 must hold")
     if step <= 0:
-        problems.append("--step: must be positive")
+        problems.append("step: must be positive")
     if max_evaluations < 3:
-        problems.append("--max-evaluations: must be at least 3")
+        problems.append("max_evaluations: must be at least 3")
     if mix not in (None, "advisor"):
-        problems.append(f"--mix: unknown mix search {mix!r} (use 'advisor')")
+        problems.append(f"mix: unknown mix search {mix!r} (use 'advisor')")
     if scenario.staff.posts is not None:
-        problems.append(
-            "staff.posts: explicit posts replace densities; the optimiser needs density placement"
+        raise ScenarioError(
+            ["staff.posts: explicit posts replace densities; the optimiser needs density placement"]
         )
     if problems:
-        raise ScenarioError(problems)
+        raise ArgumentError(problems, OPTIMIZE_ARGUMENTS)
     base = prepare(scenario, seed, days)
     shares: list[float | None] = [None]
     if mix == "advisor":
@@ -510,8 +520,9 @@ def optimize_plan(
         raw = list(mix_values) if mix_values else [round(current + d, 2) for d in (-0.1, 0, 0.1)]
         bad = [v for v in raw if not isinstance(v, int | float) or not 0 < float(v) < 1]
         if bad:
-            raise ScenarioError(
-                [f"--mix-values: shares must be between 0 and 1, got {', '.join(map(str, bad))}"]
+            raise ArgumentError(
+                [f"mix_values: shares must be between 0 and 1, got {', '.join(map(str, bad))}"],
+                ["mix_values"],
             )
         shares = list(dict.fromkeys(round(float(v), 4) for v in raw))
     say: Log = log or (print if progress else (lambda _line: None))

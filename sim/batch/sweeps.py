@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.analysis.enforcement import SWEEP_MEASURES as ENFORCEMENT_MEASURES
@@ -53,8 +52,9 @@ from sim.analysis.enforcement import repeat_share_by, sweep_measures
 from sim.analysis.evaluation import evaluate, evaluation_measures, with_black_flag_probability
 from sim.analysis.metrics import ROLE_PLURAL, ci95_halfwidth, flatten, load, replication_measures
 from sim.engine.campaign import staffed
-from sim.errors import InputError
+from sim.errors import ArgumentError, ClusterError, InputError
 from sim.output.folders import open_batch
+from sim.overrides import parse_values
 from sim.runner import hour_rows, office_rows, prepare, simulate_chain
 from sim.scenario import ROLES, Scenario, ScenarioError, scenario_from_dict, with_overrides
 
@@ -139,42 +139,9 @@ class Variant:
         return ", ".join(f"{k}={v}" for k, v in self.labels.items()) or "base"
 
 
-def split_values(raw: str) -> list[str]:
-    """Split ``a,b,[c,d]`` at top-level commas (brackets, braces and quotes nest)."""
-    parts, depth, quote, cur = [], 0, "", ""
-    for ch in raw:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-            continue
-        cur += ch
-    parts.append(cur)
-    return [p.strip() for p in parts]
-
-
 def parse_vary(text: str) -> tuple[str, list[Any]]:
-    """``staff.per_km2=10,15,20`` → ``("staff.per_km2", [10, 15, 20])``; values are YAML."""
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key or not raw.strip():
-        raise ScenarioError([f"--vary {text!r}: expected KEY=VALUE1,VALUE2,..."])
-    values = []
-    for part in split_values(raw):
-        if not part:
-            raise ScenarioError([f"{key}: empty value in --vary {text!r}"])
-        try:
-            values.append(yaml.safe_load(part))
-        except yaml.YAMLError:
-            raise ScenarioError([f"{key}: value {part!r} is not valid YAML"]) from None
-    return key, values
+    """``staff.per_km2=10,15,20`` → ``("staff.per_km2", [10, 15, 20])`` (:mod:`sim.overrides`)."""
+    return parse_values(text)
 
 
 def _label(value: Any) -> Any:
@@ -244,58 +211,47 @@ def _file_stamps(sc: Scenario) -> dict[str, Any]:
     return out
 
 
-# The modules whose code determines a run's numbers. Editing any other module (plots,
-# tables, the CLI, the optimiser's search) does not invalidate stored runs; a new module
-# that takes part in simulating must be added here.
-SIMULATION_MODULES: tuple[str, ...] = (
+# The code that determines a run's numbers: whole packages (a module added to one is
+# covered without anyone listing it) and the top-level modules they build on. Editing
+# anything else (plots, tables, the CLI, the optimiser's search) keeps stored runs valid.
+SIMULATION_PACKAGES: tuple[str, ...] = ("engine", "world", "analysis")
+SIMULATION_TOP_MODULES: tuple[str, ...] = (
     "scenario",
+    "overrides",
     "distributions",
     "rng",
-    "world.network",
-    "world.osm",
-    "world.mapgen",
-    "world.areas",
-    "world.staff",
-    "world.travel",
-    "engine.demand",
-    "engine.dispatch",
-    "engine.model",
-    "engine.chain",
-    "engine.crews",
-    "engine.outcomes",
-    "engine.records",
-    "analysis.metrics",
-    "world.build",
-    "runner",
-    "world.cache",
-    "budget",
     "errors",
-    "analysis.evaluation",
-    "analysis.inspection",
-    "engine.offenders",
-    "engine.penalties",
-    "engine.campaign",
-    "engine.enforcement",
-    "analysis.enforcement",
+    "budget",
+    "runner",
 )
+
+
+def simulation_sources() -> list[Path]:
+    """Every source file of :data:`SIMULATION_PACKAGES` and :data:`SIMULATION_TOP_MODULES`."""
+    root = Path(__file__).resolve().parents[1]
+    files = [root / f"{name}.py" for name in SIMULATION_TOP_MODULES]
+    for package in SIMULATION_PACKAGES:
+        files += sorted((root / package).rglob("*.py"))
+    return files
 
 
 @functools.cache
 def code_fingerprint() -> str:
     """Digest of what determines a run's numbers, so runs stored by other code are not reused.
 
-    Covers the source of :data:`SIMULATION_MODULES`, of :func:`run_replication` (which
-    turns a simulated table into the stored measures) and the numpy and scipy versions.
+    Covers every file of :func:`simulation_sources`, the source of :func:`run_replication`
+    (which turns a simulated table into the stored measures) and the numpy and scipy
+    versions.
     """
     import inspect
 
     import scipy
 
     h = hashlib.sha256()
-    folder = Path(__file__).resolve().parents[1]
-    for name in SIMULATION_MODULES:
-        source = (folder / (name.replace(".", "/") + ".py")).read_bytes()
-        h.update(name.encode() + b"\0" + source + b"\0")
+    root = Path(__file__).resolve().parents[1]
+    for path in simulation_sources():
+        name = path.relative_to(root).as_posix()
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     h.update(inspect.getsource(run_replication).encode("utf-8") + b"\0")
     h.update(f"numpy {np.__version__}\0scipy {scipy.__version__}".encode())
     return h.hexdigest()[:16]
@@ -601,7 +557,7 @@ class DaskCluster:
         try:
             self.client: Any = self._dd.Client(address, timeout="10s")
         except (OSError, TimeoutError) as exc:
-            raise ScenarioError([f"--scheduler: cannot connect to {address} ({exc})"]) from None
+            raise ClusterError([f"scheduler {address}: cannot connect ({exc})"]) from None
         workers = self.client.scheduler_info().get("workers", {})
         self._lane_worker = [
             addr
@@ -610,7 +566,7 @@ class DaskCluster:
         ]
         if not self._lane_worker:
             self.client.close()
-            raise ScenarioError([f"--scheduler: the cluster at {address} has no workers"])
+            raise ClusterError([f"scheduler {address}: the cluster has no workers"])
         self.lanes = len(self._lane_worker)
         self._futures: dict[Any, int] = {}
 
@@ -1231,7 +1187,7 @@ def run_sweep(
     also those of :func:`sweep` (:class:`SweepOptions`).
     """
     if replications < 1:
-        raise ScenarioError(["--replications: must be at least 1"])
+        raise ArgumentError(["replications: must be at least 1"], ["replications"])
     t0 = time.perf_counter()
     base = prepare(scenario, seed, days)
     items = variants(base, dict(vary or {}))

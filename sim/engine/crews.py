@@ -96,7 +96,8 @@ class Crew:
     def request(self, i: int, then: int) -> None:
         """Send a unit to incident ``i`` (continuing at stage ``then``), or queue it."""
         model = self.model
-        model.sync_duty()
+        if self._env.now >= model.duty_until:
+            model.sync_duty()
         choice = None if self.queue else self.dispatcher.pick(int(self._node[i]), self.available)
         if choice is None:
             self.queue.append((i, then))
@@ -141,7 +142,8 @@ class Crew:
         self.model.at(back - self._env.now, self._on_free, self._unit[i])
 
     def _on_free(self, ev: simpy.Event) -> None:
-        self.model.sync_duty()
+        if self._env.now >= self.model.duty_until:
+            self.model.sync_duty()
         u: int = ev.value  # type: ignore[assignment]  # scheduled with the unit
         self.idle[u] = True
         self.available[u] = self.on[u]

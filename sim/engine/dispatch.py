@@ -8,11 +8,14 @@ role all units move at one speed, so nearest in distance is nearest in time.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from sim.world.travel import TravelTable
+
+if TYPE_CHECKING:
+    from sim.world.build import World
 
 Policy = Literal["nearest", "own_grid_first"]
 
@@ -66,3 +69,16 @@ class Dispatcher:
         if not np.isfinite(full[best]):
             return None
         return best, float(full[best])
+
+
+def dispatcher_for(world: World, role: str) -> Dispatcher:
+    """The dispatcher of ``role`` on a built world, with the scenario's policy."""
+    units = world.roster[role]
+    return Dispatcher(
+        world.scenario.dispatch.policy,
+        world.tables[role],
+        units.grid,
+        units.office,
+        world.areas.node_grid,
+        world.areas.node_office,
+    )

@@ -32,12 +32,13 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from sim.engine.campaign import CampaignPlan
-from sim.engine.demand import CHANNELS, NOT_FOUND, HotspotSite, Incidents, _patrol_delays
+from sim.engine.demand import CHANNELS, NOT_FOUND, Incidents, _patrol_delays
 from sim.engine.outcomes import Given
 from sim.engine.penalties import CasePlan, draw_cases, rung_of
 from sim.rng import stream
 from sim.scenario import Scenario
 from sim.world.areas import Areas
+from sim.world.hotspots import HotspotSite
 from sim.world.network import StreetNetwork
 from sim.world.staff import Units
 

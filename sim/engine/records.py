@@ -61,7 +61,11 @@ def _finite(a: np.ndarray) -> np.ndarray:
 
 def _inc(name: str, dtype: type[np.generic], doc: str) -> Column:
     return Column(
-        name, dtype, "incident", doc, value=lambda s: getattr(s.incidents, name).astype(dtype)
+        name,
+        dtype,
+        "incident",
+        doc,
+        value=lambda s: getattr(s.incidents, name).astype(dtype, copy=False),
     )
 
 

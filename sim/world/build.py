@@ -6,18 +6,17 @@ once and shared by every replication (and by the map picture).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from shapely.geometry import Polygon
 
 from sim import budget
-from sim.analysis.evaluation import check_offices
-from sim.engine.demand import HotspotSite, camera_nodes, resolve_hotspots
-from sim.engine.dispatch import Dispatcher
-from sim.scenario import ROLES, OsmOffices, Scenario
+from sim.scenario import ROLES, OsmOffices, Scenario, ScenarioError
 from sim.world import osm
 from sim.world.areas import Areas, build_areas, read_geojson_polygons
+from sim.world.hotspots import HotspotSite, camera_nodes, resolve_hotspots
 from sim.world.mapgen import generate_city
 from sim.world.network import StreetNetwork, from_inline, read_map_file
 from sim.world.staff import Roster, coverage_gaps, place_staff
@@ -36,17 +35,6 @@ class World:
     cameras: np.ndarray
     tables: dict[str, TravelTable]
     warnings: list[str] = field(default_factory=list)
-
-    def dispatcher(self, role: str) -> Dispatcher:
-        u = self.roster[role]
-        return Dispatcher(
-            self.scenario.dispatch.policy,
-            self.tables[role],
-            u.grid,
-            u.office,
-            self.areas.node_grid,
-            self.areas.node_office,
-        )
 
     @property
     def staff_per_km2(self) -> float:
@@ -134,9 +122,20 @@ def build_world(scenario: Scenario, memory_limit: int | None = None) -> World:
     )
 
 
-def _check_scheduled(scenario: Scenario, net: StreetNetwork) -> None:
-    from sim.scenario import ScenarioError
+def check_offices(scenario: Scenario, office_names: Sequence[str]) -> None:
+    """Offices named in the evaluation's fixed scores must exist on the map."""
+    known = set(office_names)
+    bad = [
+        f"evaluation.{part}.by_office: no street office {name!r} on the map"
+        for part in ("business_bureaus", "assessment_office")
+        for name in getattr(scenario.evaluation, part).by_office
+        if name not in known
+    ]
+    if bad:
+        raise ScenarioError(bad)
 
+
+def _check_scheduled(scenario: Scenario, net: StreetNetwork) -> None:
     bad = [
         f"demand.scheduled[{i}].node: no node {s.node!r} on the map"
         for i, s in enumerate(scenario.demand.scheduled)

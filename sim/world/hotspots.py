@@ -1,0 +1,80 @@
+"""Hotspots and cameras on the map: fixed facts of the world, the same in every replication.
+
+A hotspot (a point, a radius, a rate and active hours, e.g. a night market) is resolved
+onto the street nodes within its radius; cameras watch a fixed share of the nodes.
+Demand (:mod:`sim.engine.demand`) draws incidents from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.rng import stream
+from sim.scenario import Scenario, clock_minutes
+from sim.world.network import StreetNetwork
+
+
+@dataclass(frozen=True, eq=False)
+class HotspotSite:
+    """A hotspot resolved onto the network."""
+
+    name: str
+    nodes: np.ndarray
+    weights: np.ndarray  # probability of each node
+    per_min: float
+    window: tuple[float, float]  # minutes of day; end <= start wraps past midnight
+    category_p: np.ndarray
+
+
+def resolve_hotspots(scenario: Scenario, net: StreetNetwork) -> tuple[list[HotspotSite], list[str]]:
+    """Hotspots with their street nodes; those with no street within their radius are dropped."""
+    sites, warnings = [], []
+    cats = list(scenario.demand.categories)
+    default_p = np.array([c.share for c in scenario.demand.categories.values()])
+    weights = net.node_weights()
+    to_xy = None
+    for i, h in enumerate(scenario.demand.hotspots):
+        if h.lon is not None and h.lat is not None:
+            if not net.crs:
+                warnings.append(
+                    f"demand.hotspots[{i}] ({h.name}): lon/lat given but the map has no CRS; dropped"
+                )
+                continue
+            if to_xy is None:
+                from pyproj import Transformer
+
+                to_xy = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
+            hx, hy = to_xy.transform(h.lon, h.lat)
+        else:
+            hx, hy = float(h.x or 0.0), float(h.y or 0.0)
+        near = np.flatnonzero(np.hypot(net.x - hx, net.y - hy) <= h.radius_m)
+        near = near[weights[near] > 0] if (weights[near] > 0).any() else near
+        if len(near) == 0:
+            warnings.append(
+                f"demand.hotspots[{i}] ({h.name}): no street within {h.radius_m:g} m; dropped"
+            )
+            continue
+        w = weights[near] if weights[near].sum() > 0 else np.ones(len(near))
+        cp = (
+            default_p
+            if h.categories is None
+            else np.array([h.categories.get(c, 0.0) for c in cats])
+        )
+        sites.append(
+            HotspotSite(
+                name=h.name,
+                nodes=near,
+                weights=w / w.sum(),
+                per_min=h.incidents_per_hour / 60.0,
+                window=(clock_minutes(h.start), clock_minutes(h.end)),
+                category_p=cp / cp.sum(),
+            )
+        )
+    return sites, warnings
+
+
+def camera_nodes(scenario: Scenario, n_nodes: int) -> np.ndarray:
+    """Which nodes a camera watches: fixed infrastructure, the same in every replication."""
+    return stream(scenario.seed, "cameras").random(n_nodes) < scenario.discovery.camera.coverage
