@@ -15,7 +15,7 @@ import re
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -485,23 +485,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         vary[key] = values
     scenario = load(args)
     out = args.out or Path("results") / f"{scenario.name}-sweep"
-    try:
+    with _resumable(out):
         result = run_sweep(
             scenario,
             vary,
             replications=args.replications,
             days=args.days,
             seed=args.seed,
-            out=out,
-            scheduler=args.scheduler,
-            workers=args.workers,
-            progress=True,
             plots=not args.no_plots,
-            force=args.force,
+            **_batch_options(args, out),
         )
-    except KeyboardInterrupt:
-        print(f"stopped: finished runs are kept in {out}/runs/; rerun to resume", file=sys.stderr)
-        raise
     _warn(result.warnings)
     if not args.quiet:
         print(summary_text(result))
@@ -528,7 +521,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / f"{scenario.name}-optimize"
     if args.shifts and not args.density:
         return _optimize_shifts(args, scenario, out)
-    try:
+    with _resumable(out):
         plan = optimize_plan(
             scenario,
             target or None,
@@ -544,16 +537,9 @@ def cmd_optimize(args: argparse.Namespace) -> int:
             max_density=args.max_density,
             baseline=args.baseline,
             max_evaluations=args.max_evaluations,
-            out=out,
-            scheduler=args.scheduler,
-            workers=args.workers,
-            progress=True,
             log=lambda line: print(line, file=sys.stderr),
-            force=args.force,
+            **_batch_options(args, out),
         )
-    except KeyboardInterrupt:
-        print(f"stopped: finished runs are kept in {out}/runs/; rerun to resume", file=sys.stderr)
-        raise
     _warn(plan.warnings)
     if not args.quiet:
         print(plan_text(plan))
@@ -566,10 +552,31 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch_options(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """The options every batch (sweep, density and shift search) takes from the command line."""
+    return {
+        "out": out,
+        "scheduler": args.scheduler,
+        "workers": args.workers,
+        "progress": True,
+        "force": args.force,
+    }
+
+
+@contextlib.contextmanager
+def _resumable(out: Path) -> Iterator[None]:
+    """Say where an interrupted batch keeps its finished runs, then let the interrupt go on."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        print(f"stopped: finished runs are kept in {out}/runs/; rerun to resume", file=sys.stderr)
+        raise
+
+
 def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) -> int:
     from sim.batch.shiftplan import optimize_shifts, shifts_text
 
-    try:
+    with _resumable(out):
         result = optimize_shifts(
             scenario,
             starts=args.starts,
@@ -587,16 +594,9 @@ def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) ->
             max_replications=max(args.max_replications, args.replications),
             days=args.days,
             seed=args.seed,
-            out=out,
-            scheduler=args.scheduler,
-            workers=args.workers,
-            progress=True,
             log=lambda line: print(line, file=sys.stderr),
-            force=args.force,
+            **_batch_options(args, out),
         )
-    except KeyboardInterrupt:
-        print(f"stopped: finished runs are kept in {out}/runs/; rerun to resume", file=sys.stderr)
-        raise
     _warn(result.warnings)
     if not args.quiet:
         print(shifts_text(result))
