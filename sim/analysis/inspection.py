@@ -82,13 +82,26 @@ def problems_seen(
     counts = hi - lo
     if counts.sum() == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    visit = np.repeat(np.arange(len(visits.node)), counts)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    inc = order[np.repeat(lo, counts) + offsets]
-    t = visits.time[visit]
-    open_ = (occurred[inc] <= t) & (t < visible_end[inc])
-    pairs = np.unique(np.stack([visits.inspection[visit[open_]], inc[open_]]), axis=1)
+    # every (visit, incident at its node) candidate is checked; in blocks of visits, so
+    # a year of censuses over a year of incidents never needs all candidates at once
+    ends = np.cumsum(counts)
+    cuts = np.searchsorted(ends, np.arange(_BLOCK, int(ends[-1]), _BLOCK), side="left")
+    parts = []
+    for a, b in zip(np.r_[0, cuts + 1], np.r_[cuts + 1, len(counts)], strict=True):
+        if b <= a:
+            continue
+        c = counts[a:b]
+        visit = np.repeat(np.arange(a, b), c)
+        offsets = np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c)
+        inc = order[np.repeat(lo[a:b], c) + offsets]
+        t = visits.time[visit]
+        open_ = (occurred[inc] <= t) & (t < visible_end[inc])
+        parts.append(np.stack([visits.inspection[visit[open_]], inc[open_]]))
+    pairs = np.unique(np.concatenate(parts, axis=1), axis=1)
     return pairs[0], pairs[1]
+
+
+_BLOCK = 1 << 21  # candidate (visit, incident) pairs checked at once
 
 
 def undirected(net: StreetNetwork) -> sp.csr_matrix:
