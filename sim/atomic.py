@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def _default_mode(base: int) -> int:
+def default_mode(base: int) -> int:
     """``base`` (0o666 files, 0o777 folders) less the process umask, as open() would give."""
     umask = os.umask(0)
     os.umask(umask)
@@ -48,7 +48,7 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
-    tmp.chmod(_default_mode(0o777))  # mkdtemp makes it private; results are for sharing
+    tmp.chmod(default_mode(0o777))  # mkdtemp makes it private; results are for sharing
     try:
         yield tmp
         old = None

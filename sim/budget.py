@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import ResourceError, ScenarioError
+from sim.scenario import clock_minutes
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -240,17 +241,11 @@ def expected_incidents(scenario: Scenario) -> float:
     days = scenario.horizon_min / 1440.0
     per_day = d.incidents_per_day
     for h in d.hotspots:
-        start = _minutes(h.start)
-        end = _minutes(h.end)
+        start = clock_minutes(h.start)
+        end = clock_minutes(h.end)
         hours = ((end - start) % 1440 or 1440) / 60.0
         per_day += h.incidents_per_hour * hours
     return per_day * days + len(d.scheduled)
-
-
-def _minutes(text: str) -> float:
-    from sim.scenario import clock_minutes
-
-    return clock_minutes(text)
 
 
 def incident_part(scenario: Scenario, replications: int = 1) -> Part:

@@ -701,6 +701,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
+    from sim.budget import gib
     from sim.viz.report import format_table
     from sim.world import cache
 
@@ -712,17 +713,17 @@ def cmd_cache(args: argparse.Namespace) -> int:
         _warn([use.limit_problem])
     if args.clear:
         files, freed = cache.clear()
-        print(f"cleared {use.folder}: {files:,} file(s) deleted, {cache.human(freed)} freed")
+        print(f"cleared {use.folder}: {files:,} file(s) deleted, {gib(freed)} freed")
         return 0
     share = f" ({100 * use.total / use.limit:.0f}% of the limit)" if use.limit else ""
     print(f"cache folder: {use.folder}{'' if use.folder.is_dir() else ' (not created yet)'}")
-    print(f"size: {cache.human(use.total)} in {use.count:,} entries{share}")
+    print(f"size: {gib(use.total)} in {use.count:,} entries{share}")
     print(
-        f"limit: {cache.human(use.limit)} (SIM_CACHE_MAX_MB; least recently used entries "
+        f"limit: {gib(use.limit)} (SIM_CACHE_MAX_MB; least recently used entries "
         "are deleted beyond it)"
     )
     if use.kinds:
-        rows = [[k, f"{n:,}", cache.human(size)] for k, (n, size) in use.kinds.items()]
+        rows = [[k, f"{n:,}", gib(size)] for k, (n, size) in use.kinds.items()]
         print()
         print(format_table(["kind", "entries", "size"], rows, align="lrr"))
     return 0

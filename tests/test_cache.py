@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim.budget import gib
 from sim.cli import main
 from sim.world import cache
 
@@ -141,17 +142,17 @@ def test_sim_cache_shows_size_and_clear_frees_only_its_own_files(
     assert main(["cache"]) == 0
     out = capsys.readouterr().out
     assert f"cache folder: {root}\n" in out
-    assert f"size: {cache.human(size)} in 3 entries" in out
+    assert f"size: {gib(size)} in 3 entries" in out
     assert "limit: 1.0 GiB" in out
     lines = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
     assert lines["travel"][0] == "2" and lines["network"][0] == "1"
-    assert " ".join(lines["travel"][1:]) == cache.human(
+    assert " ".join(lines["travel"][1:]) == gib(
         sum(e.size for e in cache.entries(root) if e.kind == "travel")
     )
 
     assert main(["cache", "--clear"]) == 0
     out = capsys.readouterr().out
-    assert f"3 file(s) deleted, {cache.human(size)} freed" in out
+    assert f"3 file(s) deleted, {gib(size)} freed" in out
     assert cache.entries(root) == []
     assert all(f.exists() for f in theirs)
     assert (root / "notes.txt").read_bytes() == b"z" * 3000

@@ -19,7 +19,6 @@ every file in it with the command that wrote it. The rules that follow from it:
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sim.atomic import default_mode, write_text_atomic
 from sim.errors import OutputError
 
 MANIFEST = ".chengguan-sim.json"
@@ -60,9 +60,7 @@ def _write_manifest(folder: Path, kind: str, files: dict[str, str], *, work: boo
     data: dict[str, Any] = {"tool": TOOL, "kind": kind, "files": dict(sorted(files.items()))}
     if work:
         data["work"] = True  # a work folder: everything in it is the tool's, being written
-    tmp = folder / f".{MANIFEST}.{os.getpid()}-{uuid.uuid4().hex[:8]}{_TMP_FILE}"
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(folder / MANIFEST)
+    write_text_atomic(folder / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def _listed(folder: Path, manifest: dict[str, Any]) -> set[str]:
@@ -90,9 +88,10 @@ def _is_own_temp(name: str) -> bool:
 def check_path(path: Path, what: str) -> Path:
     """``path`` made absolute; refuse names the file system cannot hold."""
     path = Path(os.path.abspath(path))  # noqa: PTH100 - normalise "..", keep symlinks
-    try:
-        name_max = os.pathconf(_existing_ancestor(path), "PC_NAME_MAX")
-        path_max = os.pathconf(_existing_ancestor(path), "PC_PATH_MAX")
+    try:  # a name too long for the file system makes even exists() fail
+        base = _existing_ancestor(path)
+        name_max = os.pathconf(base, "PC_NAME_MAX")
+        path_max = os.pathconf(base, "PC_PATH_MAX")
     except (OSError, ValueError, AttributeError):
         name_max, path_max = 255, 4096
     long = [p for p in path.parts if len(os.fsencode(p)) > name_max]
@@ -129,14 +128,8 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or exc.__class__.__name__
 
 
-def claim(out: Path, kind: str, *, force: bool = False, what: str = "results folder") -> Path:
-    """Check, before any work, that ``out`` may hold this ``kind`` of results.
-
-    Returns the absolute path. Raises :class:`OutputError` for a file, for a folder of
-    another kind, and (without ``force``) for a folder holding files the tool did not
-    write. Nothing is created or changed.
-    """
-    out = check_path(out, what)
+def _check_location(out: Path, kind: str, what: str) -> dict[str, Any] | None:
+    """Refuse a symlink, a file, or a folder of another kind; return the folder's manifest."""
     if out.is_symlink():
         raise OutputError(
             [
@@ -145,15 +138,27 @@ def claim(out: Path, kind: str, *, force: bool = False, what: str = "results fol
         )
     if out.exists() and not out.is_dir():
         raise OutputError([f"{what}: {out} is a file, not a folder; nothing was written"])
+    manifest = read_manifest(out) if out.is_dir() else None
+    if manifest is not None and manifest.get("kind") not in (kind, None):
+        raise OutputError(
+            [
+                f"{what}: {out} holds {manifest.get('kind')} results, not {kind} results; "
+                "nothing was written"
+            ]
+        )
+    return manifest
+
+
+def claim(out: Path, kind: str, *, force: bool = False, what: str = "results folder") -> Path:
+    """Check, before any work, that ``out`` may hold this ``kind`` of results.
+
+    Returns the absolute path. Raises :class:`OutputError` for a file, for a folder of
+    another kind, and (without ``force``) for a folder holding files the tool did not
+    write. Nothing is created or changed.
+    """
+    out = check_path(out, what)
+    manifest = _check_location(out, kind, what)
     if out.is_dir():
-        manifest = read_manifest(out)
-        if manifest is not None and manifest.get("kind") not in (kind, None):
-            raise OutputError(
-                [
-                    f"{what}: {out} holds {manifest.get('kind')} results, not {kind} results; "
-                    "nothing was written"
-                ]
-            )
         foreign = _foreign(out, manifest)
         if foreign and not force:
             shown = ", ".join(foreign[:3]) + (" …" if len(foreign) > 3 else "")
@@ -283,7 +288,7 @@ def results_folder(
     clean_stale(out)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.{_PARTIAL}-{os.getpid()}-"))
     try:
-        tmp.chmod(_default_mode(0o777))  # mkdtemp makes it private; results are for sharing
+        tmp.chmod(default_mode(0o777))  # mkdtemp makes it private; results are for sharing
         _write_manifest(tmp, kind, {}, work=True)  # marks the work folder ours from the start
         yield tmp
         files = {p.name: command for p in tmp.iterdir() if p.name != MANIFEST}
@@ -398,18 +403,6 @@ def owned_file(path: Path, *, command: str, force: bool = False) -> Iterator[Pat
         tmp.unlink(missing_ok=True)
 
 
-def _default_mode(base: int) -> int:
-    """``base`` (0o666 files, 0o777 folders) less the process umask, as open() would give."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return base & ~umask
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether an error means the disk (or quota) is full: the machine's fault."""
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
-
-
 def open_batch(out: Path, kind: str, names: tuple[str, ...], *, force: bool = False) -> Path:
     """Prepare a sweep's or optimiser's folder, which grows run by run and is resumed.
 
@@ -419,16 +412,7 @@ def open_batch(out: Path, kind: str, names: tuple[str, ...], *, force: bool = Fa
     are recorded in the manifest, so the next call resumes in the same folder.
     """
     out = check_path(out, "results folder")
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise OutputError([f"results folder: {out} is a file, not a folder; nothing was written"])
-    manifest = read_manifest(out) if out.is_dir() else None
-    if manifest is not None and manifest.get("kind") not in (kind, None):
-        raise OutputError(
-            [
-                f"results folder: {out} holds {manifest.get('kind')} results, not {kind} "
-                "results; nothing was written"
-            ]
-        )
+    manifest = _check_location(out, kind, "results folder")
     ours = set(manifest["files"]) if manifest is not None else set()
     clash = sorted(n for n in names if (out / n).exists() and n not in ours)
     if clash and not force:

@@ -272,15 +272,6 @@ def clear() -> tuple[int, int]:
     return len(removed), sum(e.size for e in removed)
 
 
-def human(n: float) -> str:
-    """Bytes as a short size: ``512 B``, ``3.4 MiB``, ``1.2 GiB``."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:,.1f} GiB"  # unreachable: the loop returns at GiB
-
-
 def file_digest(path: Path, block: int = 1 << 22) -> str:
     """SHA-256 of a file's content, read in blocks so a large file is never held in memory."""
     h = hashlib.sha256()
