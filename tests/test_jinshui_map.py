@@ -58,13 +58,16 @@ def utm(g):
 
 @pytest.fixture(scope="module")
 def rebuilt(tmp_path_factory):
+    """A fresh build through the script's own entry point (maps/ is its import root)."""
     spec = importlib.util.spec_from_file_location(
         "build_jinshui", ROOT / "maps" / "build_jinshui.py"
     )
     mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
     out = tmp_path_factory.mktemp("jinshui")
-    mod.build(out)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(ROOT / "maps"))
+        spec.loader.exec_module(mod)
+        mod.main(["--out", str(out)])
     return out
 
 
