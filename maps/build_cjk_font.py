@@ -50,6 +50,7 @@ def project_text() -> set[str]:
 
 
 def main(source: str) -> None:
+    """Subset the font at ``source`` to what the project draws and save it into sim/fonts."""
     wanted = {chr(c) for c in range(0x20, 0x7F)} | {chr(c) for c in range(0xA0, 0x100)}
     wanted |= {chr(c) for c in range(0x2000, 0x2070)}  # general punctuation
     wanted |= {chr(c) for c in range(0x3000, 0x3040)}  # CJK symbols and punctuation
