@@ -41,7 +41,7 @@ def gb2312_hanzi() -> set[str]:
 def project_text() -> set[str]:
     """Every non-ASCII character in the shipped scenarios, map data and the schema."""
     chars: set[str] = set()
-    files = [ROOT / "sim" / "scenario.py"]
+    files = sorted((ROOT / "sim" / "scenario").glob("*.py"))
     for folder in ("scenarios", "maps"):
         files += [p for p in (ROOT / folder).rglob("*") if p.suffix in (".yaml", ".geojson", ".md")]
     for p in files:

@@ -391,7 +391,13 @@ def test_run_key_covers_simulating_code_and_library_versions(
             module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
             if module == "sim" or module in {f"sim.{p}" for p in sweeps.SIMULATION_PACKAGES}:
                 prefix = module.removeprefix("sim").removeprefix(".")
-                used = {f"{prefix}.{a.name}".lstrip(".") for a in node.names}
+                # a submodule of the package, or a name its __init__ re-exports
+                used = {
+                    f"{prefix}.{a.name}".lstrip(".")
+                    if (root / prefix / f"{a.name}.py").exists() or not prefix
+                    else f"{prefix}.__init__"
+                    for a in node.names
+                }
             elif module.startswith("sim."):
                 used = {module.removeprefix("sim.")}
             else:

@@ -1,0 +1,60 @@
+"""Building blocks of the scenario schema: the strict base model, clock times, shares."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+)
+
+ROLES: tuple[str, ...] = ("grid", "advisor", "enforcer")
+Role = Literal["grid", "advisor", "enforcer"]
+Mode = Literal["walk", "ebike", "car"]
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+# a label that is also a safe file name on every platform: letters (any script), digits,
+# "_", "-" and "." inside, not starting with "." (no "..", no hidden names, no separators)
+_NAME_RE = re.compile(r"^[^\W_][\w.-]{0,63}$")
+_COORD = 1e8  # metres or projected units: larger than any city, finite in float32 sums
+_SHARE_TOL = 1e-6
+
+
+class _Model(BaseModel):
+    # NaN and infinities are rejected at the field, with pydantic's "finite number" message
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def clock_minutes(text: str) -> float:
+    """Parse ``HH:MM`` (00:00 to 24:00) into minutes after midnight."""
+    m = _TIME_RE.match(text)
+    if not m:
+        raise ValueError(f"time must look like HH:MM, got {text!r}")
+    h, mi = int(m.group(1)), int(m.group(2))
+    if mi >= 60 or h > 24 or (h == 24 and mi != 0):
+        raise ValueError(f"time {text!r} is not between 00:00 and 24:00")
+    return float(h * 60 + mi)
+
+
+def _check_clock(v: object) -> str:
+    if not isinstance(v, str):
+        # YAML 1.1 reads an unquoted 10:00 as the base-60 number 600
+        raise ValueError('write times as quoted "HH:MM" strings, e.g. "10:00"')
+    clock_minutes(v)
+    return v
+
+
+def _check_window(start: str, end: str) -> None:
+    if clock_minutes(start) % 1440 == clock_minutes(end) % 1440 and not (
+        clock_minutes(start) == 0 and clock_minutes(end) == 1440
+    ):
+        raise ValueError("start and end are equal; use 00:00 to 24:00 for all day")
+
+
+def _check_shares(shares: Mapping[str, float], what: str) -> None:
+    total = sum(shares.values())
+    if shares and not math.isclose(total, 1.0, abs_tol=_SHARE_TOL):
+        raise ValueError(f"{what} must sum to 1, they sum to {total:.6g}")

@@ -1,0 +1,112 @@
+"""Reading and validating scenarios: YAML and overrides in, one line per problem out."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import (
+    ValidationError,
+)
+
+from sim.errors import ScenarioError
+from sim.overrides import parse_override, read_yaml, set_by_path
+from sim.scenario.model import (
+    Scenario,
+)
+
+
+def _loc(loc: Iterable[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(scenario)"
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+# tags of tagged unions, which pydantic puts in error paths but are no scenario keys
+_UNION_TAGS = ("fixed", "exponential", "lognormal", "uniform", "geojson", "extract")
+
+
+def problems_from(exc: ValidationError) -> list[str]:
+    """One ``path: message`` line per pydantic error."""
+    lines = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if p not in _UNION_TAGS]
+        lines.append(f"{_loc(loc)}: {_describe(err)}")
+    return lines
+
+
+def scenario_from_dict(
+    data: Mapping[str, Any],
+    base_dir: Path | None = None,
+    overrides: Sequence[str] | Mapping[str, Any] = (),
+) -> Scenario:
+    """Validate plain data (plus ``--set`` style overrides) into a :class:`Scenario`.
+
+    Overrides apply to the scenario with its defaults filled in, so that
+    ``demand.categories.noise.success=0.5`` changes one value of the default table
+    rather than replacing the table.
+    """
+    raw: dict[str, Any] = copy.deepcopy(dict(data))
+    pairs = list(
+        overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
+    )
+    if pairs:
+        # a file with problems of its own gets them reported with the overrides applied
+        with contextlib.suppress(ValidationError):
+            raw = Scenario.model_validate(raw).model_dump(mode="json")
+        for key, value in pairs:
+            set_by_path(raw, key, value)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from(exc)) from None
+    scenario._base_dir = (base_dir or Path.cwd()).resolve()
+    return scenario
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] = ()) -> Scenario:
+    """Read and validate a scenario YAML file; raise :class:`ScenarioError` on any problem."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([f"{p}: no such scenario file"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([f"{str(p)[:200]}: not a UTF-8 text file"]) from None
+    except OSError as exc:  # a folder, no permission, a name too long, ...
+        reason = exc.strerror or exc.__class__.__name__
+        raise ScenarioError([f"{str(p)[:200]}: cannot read ({reason})"]) from None
+    try:
+        data = read_yaml(text)
+    except yaml.constructor.ConstructorError as exc:
+        raise ScenarioError([f"{p}: {exc.problem}"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioError([f"{p}: not valid YAML{where}"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{p}: a scenario must be a mapping of keys"])
+    return scenario_from_dict(data, base_dir=p.parent, overrides=overrides)
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any] | Sequence[str]) -> Scenario:
+    """A copy of ``scenario`` with dotted-path overrides applied and re-validated."""
+    return scenario_from_dict(scenario.resolved(), base_dir=scenario.base_dir, overrides=overrides)

@@ -1,0 +1,150 @@
+"""The whole scenario: the sections together, the double-ten rules, dispatch and run length."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+
+from sim.distributions import Duration, Uniform
+from sim.scenario.base import (
+    _NAME_RE,
+    _Model,
+)
+from sim.scenario.demand import (
+    Demand,
+    Discovery,
+)
+from sim.scenario.enforcement import (
+    Enforcement,
+)
+from sim.scenario.evaluation import (
+    Evaluation,
+)
+from sim.scenario.staff import (
+    Staff,
+)
+from sim.scenario.streetmap import (
+    MapSpec,
+    Travel,
+)
+
+
+class Rules(_Model):
+    advisor_minutes: float = Field(default=10.0, gt=0, le=1440)
+    enforcer_minutes: float = Field(default=10.0, gt=0, le=1440)
+    target: float = Field(default=0.95, gt=0, le=1, description="share that should be on time")
+
+
+class Dispatch(_Model):
+    policy: Literal["nearest", "own_grid_first"] = "nearest"
+    advisor_turnout: Duration = Field(
+        default=Uniform(dist="uniform", low=0.5, high=2.0),
+        description="minutes from dispatch until the advisor sets off",
+    )
+    enforcer_turnout: Duration = Field(
+        default=Uniform(dist="uniform", low=1.0, high=3.0),
+        description="minutes from dispatch until the enforcer team sets off",
+    )
+
+
+MAX_DAYS = 3660.0
+MAX_WARMUP_HOURS = 24.0 * 90  # a warm-up longer than a season warms nothing up
+
+
+class RunLength(_Model):
+    days: float = Field(default=7.0, gt=0, le=MAX_DAYS)
+    warmup_hours: float = Field(default=24.0, ge=0, le=MAX_WARMUP_HOURS)
+
+
+class Scenario(_Model):
+    """A complete, validated scenario."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=64,
+        description="a label, also the default results folder: letters, digits, _ - .",
+        # editors' regexes know no Unicode \w: this looser pattern admits 金水 too
+        json_schema_extra={"pattern": r"^[^\s./\\_-][^\s/\\]{0,63}$"},
+    )
+    description: str = Field(default="", max_length=10_000)
+    seed: int = Field(default=1, ge=0, le=2**63 - 1)
+    duration: RunLength = RunLength()
+    map: MapSpec
+    travel: Travel = Travel()
+    staff: Staff = Staff()
+    demand: Demand = Demand()
+    discovery: Discovery = Discovery()
+    rules: Rules = Rules()
+    dispatch: Dispatch = Dispatch()
+    evaluation: Evaluation = Evaluation()
+    enforcement: Enforcement = Enforcement()
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @field_validator("name")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        if not _NAME_RE.match(v):
+            raise ValueError(
+                f"{v!r} is not a plain label: use letters, digits, '_', '-' and '.', "
+                "starting with a letter or digit (it names the results folder)"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _enforcement_refs(self) -> Scenario:
+        e = self.enforcement
+        cats = set(self.demand.categories)
+        spots = {h.name for h in self.demand.hotspots}
+        unknown = sorted(set(e.offenders.categories) - cats)
+        if unknown:
+            raise ValueError(
+                f"enforcement.offenders.categories: unknown categories: {', '.join(unknown)}"
+            )
+        unknown = sorted((set(e.offenders.hotspots) | set(e.campaign.hotspots)) - spots)
+        if unknown:
+            raise ValueError(f"enforcement: unknown hotspots: {', '.join(unknown)}")
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the scenario are read from."""
+        return self._base_dir
+
+    def resolve(self, path: str) -> Path:
+        """Absolute path of a file named in the scenario."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self._base_dir / p)
+
+    def resolved(self) -> dict[str, Any]:
+        """The whole scenario with defaults filled in, as plain data."""
+        return self.model_dump(mode="json")
+
+    @property
+    def horizon_min(self) -> float:
+        return self.duration.warmup_hours * 60.0 + self.duration.days * 1440.0
+
+    @property
+    def warmup_min(self) -> float:
+        return self.duration.warmup_hours * 60.0
+
+
+def json_schema() -> dict[str, Any]:
+    """The scenario schema as JSON Schema (draft 2020-12), for editors and other tools.
+
+    The same pydantic models validate scenarios; a test keeps the copy in
+    ``scenarios/scenario.schema.json`` in step with this.
+    """
+    schema = Scenario.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "城管120 dispatch simulator scenario",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }

@@ -1,0 +1,90 @@
+"""Staff: how many per km², the mix of roles, their shifts and posts."""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import (
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from sim.scenario.base import (
+    ROLES,
+    _check_clock,
+    _check_shares,
+    _check_window,
+    _Model,
+)
+
+
+class Shift(_Model):
+    start: str
+    end: str
+    share: float = Field(gt=0, le=1)
+
+    _clock = field_validator("start", "end", mode="before")(_check_clock)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Shift:
+        _check_window(self.start, self.end)
+        return self
+
+
+ALL_DAY = (Shift(start="00:00", end="24:00", share=1.0),)
+
+
+class RoleShifts(_Model):
+    grid: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
+    advisor: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
+    enforcer: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
+
+    @model_validator(mode="after")
+    def _shares(self) -> RoleShifts:
+        for role in ROLES:
+            _check_shares(
+                {str(i): s.share for i, s in enumerate(getattr(self, role))}, f"{role} shift shares"
+            )
+        return self
+
+
+class RoleMix(_Model):
+    grid: float = Field(default=0.4, ge=0, le=1)
+    advisor: float = Field(default=0.35, ge=0, le=1)
+    enforcer: float = Field(default=0.25, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum(self) -> RoleMix:
+        _check_shares({r: getattr(self, r) for r in ROLES}, "role shares")
+        return self
+
+
+class Post(_Model):
+    node: int | str
+    count: int = Field(default=1, ge=1, le=10_000)
+
+
+class ExplicitPosts(_Model):
+    """Staff at named nodes (enforcer counts are teams); replaces density placement."""
+
+    grid: list[Post] = Field(default=[], max_length=100_000)
+    advisor: list[Post] = Field(default=[], max_length=100_000)
+    enforcer: list[Post] = Field(default=[], max_length=100_000)
+
+
+class Staff(_Model):
+    per_km2: float = Field(default=20.0, ge=0, le=1000, description="all roles, per km² of area")
+    per_km2_by_office: dict[str, float] = Field(default_factory=dict, max_length=10_000)
+    mix: RoleMix = RoleMix()
+    enforcer_team_size: int = Field(default=2, ge=1, le=10)
+    shifts: RoleShifts = RoleShifts()
+    posts: ExplicitPosts | None = None
+
+    @field_validator("per_km2_by_office")
+    @classmethod
+    def _densities(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, d in v.items() if not (math.isfinite(d) and 0 <= d <= 1000)]
+        if bad:
+            raise ValueError(f"densities must be between 0 and 1000 per km² ({', '.join(bad)})")
+        return v
