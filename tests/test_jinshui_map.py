@@ -16,6 +16,8 @@ from pyproj import Geod, Transformer
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
+from sim.scenario import DEFAULT_CATEGORIES
+
 ROOT = Path(__file__).resolve().parents[1]
 MAP = ROOT / "maps" / "jinshui"
 FILES = ["streets.graphml.gz", "offices.geojson", "grids.geojson", "hotspots.geojson", "README.md"]
@@ -195,8 +197,12 @@ def test_hotspots(graph, offices):
             "incidents_per_hour",
             "start",
             "end",
+            "categories",
             "note",
         }
+        # the shares of a hotspot's incidents by category: default categories, summing to 1
+        assert set(p["categories"]) <= set(DEFAULT_CATEGORIES), p["name"]
+        assert abs(sum(p["categories"].values()) - 1) < 1e-9, p["name"]
         assert re.fullmatch(r"\d\d:\d\d", p["start"]) and re.fullmatch(r"\d\d:\d\d", p["end"])
         assert p["radius_m"] > 0 and p["incidents_per_hour"] > 0 and p["note"]
         assert f["geometry"]["type"] == "Point"

@@ -64,6 +64,7 @@ def build(out_dir: str | Path) -> MapStats:
             "incidents_per_hour": h.incidents_per_hour,
             "start": h.start,
             "end": h.end,
+            "categories": h.categories,
             "note": h.note,
         }
         hs_feats.append((props, Point(round(lon, 7), round(lat, 7))))

@@ -322,11 +322,13 @@ class HotspotFact:
     incidents_per_hour: float
     start: str
     end: str
+    categories: dict[str, float]  # shares of the simulator's incident categories
     note: str
 
 
 # Hotspots (problem-generating places).  Only Gangdu Street is from the source; the
-# others, and every rate and radius, are assumptions for the demand model.
+# others, and every rate, radius and category mix, are assumptions for the demand
+# model.  Scenarios read them from hotspots.geojson (demand.hotspots_from).
 HOTSPOTS: list[HotspotFact] = [
     HotspotFact(
         name="Gangdu Street night market",
@@ -336,6 +338,7 @@ HOTSPOTS: list[HotspotFact] = [
         incidents_per_hour=4.0,
         start="18:00",
         end="02:00",
+        categories={"street_vending": 0.6, "noise": 0.2, "sanitation": 0.2},
         note="MODEL.md: 20+ open-air barbecue stalls on 300 m of Gangdu Street, south "
         "edge of Nanyanglu; evening into night (rate assumed)",
     ),
@@ -347,6 +350,7 @@ HOTSPOTS: list[HotspotFact] = [
         incidents_per_hour=1.5,
         start="10:00",
         end="22:00",
+        categories={"street_vending": 0.4, "door_front": 0.3, "motor_parking": 0.3},
         note="Assumed: malls and office towers at a main crossroads draw daytime "
         "street-occupying vending, out-of-store business and illegal parking",
     ),
@@ -358,6 +362,7 @@ HOTSPOTS: list[HotspotFact] = [
         incidents_per_hour=1.2,
         start="07:00",
         end="21:00",
+        categories={"street_vending": 0.5, "nonmotor_parking": 0.5},
         note="Assumed: metro interchange by Zijingshan Park; vendors and "
         "non-motor-vehicle parking at the exits through the day",
     ),
@@ -369,6 +374,7 @@ HOTSPOTS: list[HotspotFact] = [
         incidents_per_hour=1.0,
         start="17:00",
         end="23:00",
+        categories={"street_vending": 0.6, "nonmotor_parking": 0.4},
         note="Assumed: snack stalls and scooter parking at a university gate on "
         "Wenhua Road in the evening",
     ),

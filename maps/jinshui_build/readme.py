@@ -89,7 +89,7 @@ Generated (plausible, not surveyed):
 | `streets.graphml.gz` | OSMnx-style GraphML (gzip), `networkx.MultiDiGraph`, crs `EPSG:32649` (UTM 49N, metres) |
 | `offices.geojson` | 15 street-office polygons (lon/lat), `name`, `name_zh`, `area_km2` |
 | `grids.geojson` | grid polygons, `office`, `name` (e.g. `Nanyanglu-03`), `area_km2` |
-| `hotspots.geojson` | hotspot points, `name`, `name_zh`, `radius_m`, `incidents_per_hour`, `start`, `end` (may wrap past midnight), `note` |
+| `hotspots.geojson` | hotspot points, `name`, `name_zh`, `radius_m`, `incidents_per_hour`, `start`, `end` (may wrap past midnight), `categories` (shares of the simulator's incident categories), `note`; scenarios read it with `demand.hotspots_from` |
 
 Graph: node ids are integers; node attributes `x`, `y` (UTM metres, 0.1 m),
 `street_count`; edge attributes `osmid` (generated way id), `highway`
@@ -113,7 +113,7 @@ Needs numpy, networkx, shapely, pyproj.  Deterministic: fixed seeds
 output, fixed float formatting, gzip with mtime 0 and no file name; a rebuild gives
 byte-identical files (`tests/test_jinshui_map.py` checks this; the `.gz` bytes also
 depend on the zlib build, the test reports a content change separately).  Drawn roads, offices,
-waterways and hotspots are tables at the top of the script; edit them there.
+waterways and hotspots are tables in `maps/jinshui_build/facts.py`; edit them there.
 
 ## How the numbers come out
 
@@ -138,6 +138,6 @@ Hotspots:
 |---|---|---|---|---|
 {hs_rows}
 
-The hotspot rates are assumptions for the simulator's demand model (extra instructions
-per hour inside the radius during the window), not reported figures.
+The hotspot rates and category mixes are assumptions for the simulator's demand model
+(extra instructions per hour inside the radius during the window), not reported figures.
 """
