@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Literal
 
 from pydantic import (
@@ -58,3 +59,9 @@ def _check_shares(shares: Mapping[str, float], what: str) -> None:
     total = sum(shares.values())
     if shares and not math.isclose(total, 1.0, abs_tol=_SHARE_TOL):
         raise ValueError(f"{what} must sum to 1, they sum to {total:.6g}")
+
+
+def resolve_path(base_dir: Path, path: str) -> Path:
+    """Absolute path of a file a scenario names: ``~`` expanded, relative to ``base_dir``."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (base_dir / p)

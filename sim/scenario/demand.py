@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 from pydantic import (
     Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from sim.distributions import Duration, Exponential, Lognormal, Uniform
+from sim.errors import ScenarioError, require_file
 from sim.scenario.base import (
     _COORD,
     _check_clock,
     _check_shares,
     _check_window,
     _Model,
+    resolve_path,
 )
 
 
@@ -89,6 +100,149 @@ class Hotspot(_Model):
         return self
 
 
+def _check_optional_clock(v: object) -> str | None:
+    return None if v is None else _check_clock(v)
+
+
+class HotspotChange(_Model):
+    """A change to one hotspot read from a file: its radius, rate, hours or categories."""
+
+    radius_m: float | None = Field(default=None, gt=0, le=100_000)
+    incidents_per_hour: float | None = Field(default=None, ge=0, le=100_000)
+    start: str | None = None
+    end: str | None = None
+    categories: dict[str, float] | None = None
+
+    _clock = field_validator("start", "end", mode="before")(_check_optional_clock)
+
+
+# what a hotspot feature's properties may give; others (name_zh, note, ...) are ignored
+_FEATURE_KEYS = ("name", "radius_m", "incidents_per_hour", "start", "end", "categories")
+_MAX_FILE_BYTES = 16 * 2**20  # a hotspot is about 500 bytes of GeoJSON
+_MAX_FEATURES = 10_000
+
+
+class HotspotsFrom(_Model):
+    """Hotspots read from a GeoJSON file of points, such as a map's ``hotspots.geojson``.
+
+    The file is read when the scenario is loaded; its hotspots come first in
+    ``demand.hotspots``, before any given there, and the resolved scenario lists them
+    all (this key is left out of it).
+    """
+
+    geojson: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="FeatureCollection of Point features (lon, lat) whose properties give "
+        "name, radius_m, incidents_per_hour and optionally start, end, categories; "
+        "relative to the scenario file",
+    )
+    overrides: dict[str, HotspotChange] = Field(
+        default_factory=dict, max_length=_MAX_FEATURES, description="changes by hotspot name"
+    )
+
+    _hotspots: tuple[Hotspot, ...] = PrivateAttr(default=())
+
+    @field_validator("geojson")
+    @classmethod
+    def _readable(cls, v: str, info: ValidationInfo) -> str:
+        path = resolve_path(_base_dir(info), v)
+        try:
+            require_file(path, "file", "GeoJSON file")
+            size = path.stat().st_size
+        except (ScenarioError, OSError) as exc:
+            raise ValueError(str(exc).removeprefix("file: ")) from None
+        if size > _MAX_FILE_BYTES:
+            raise ValueError(
+                f"{path.name} is {size / 2**20:.0f} MiB; a file of hotspots may have at most "
+                f"{_MAX_FILE_BYTES // 2**20} MiB"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _read(self, info: ValidationInfo) -> HotspotsFrom:
+        self._hotspots = tuple(
+            read_hotspots(resolve_path(_base_dir(info), self.geojson), self.overrides)
+        )
+        return self
+
+    @property
+    def hotspots(self) -> tuple[Hotspot, ...]:
+        """The hotspots of the file, with the overrides applied."""
+        return self._hotspots
+
+
+def _base_dir(info: ValidationInfo) -> Path:
+    """Folder of the scenario being validated (``scenario_from_dict`` passes it)."""
+    context = info.context if isinstance(info.context, Mapping) else {}
+    base = context.get("base_dir")
+    return Path(base) if base is not None else Path.cwd()
+
+
+def _strict_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def read_hotspots(path: Path, overrides: Mapping[str, HotspotChange]) -> list[Hotspot]:
+    """The hotspots of a GeoJSON file, each validated as :class:`Hotspot`.
+
+    Raises ``ValueError`` with one line per problem, each naming the feature
+    (``feature 2 (name): radius_m: ...``; features are counted from 1).
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_strict_constant)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name}: not a UTF-8 text file") from None
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: not valid JSON ({exc})") from None
+    feats = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(feats, list) or data.get("type") != "FeatureCollection":
+        raise ValueError(f"{path.name}: not a GeoJSON FeatureCollection")
+    if len(feats) > _MAX_FEATURES:
+        raise ValueError(f"{path.name}: {len(feats):,} features; at most {_MAX_FEATURES:,}")
+    from sim.scenario.loading import problems_from  # loading imports this module
+
+    problems: list[str] = []
+    out: list[Hotspot] = []
+    in_file: Counter[str] = Counter()
+    for i, f in enumerate(feats, 1):
+        props = f.get("properties") if isinstance(f, dict) else None
+        props = props if isinstance(props, dict) else {}
+        name = props.get("name")
+        if isinstance(name, str):
+            in_file[name] += 1
+        label = f"feature {i} ({name})" if isinstance(name, str) and name else f"feature {i}"
+        geom = f.get("geometry") if isinstance(f, dict) else None
+        coords = geom.get("coordinates") if isinstance(geom, dict) else None
+        if not (
+            isinstance(geom, dict)
+            and geom.get("type") == "Point"
+            and isinstance(coords, list)
+            and len(coords) in (2, 3)  # a third coordinate is a height
+        ):
+            problems.append(f"{label}: geometry: must be a Point [lon, lat]")
+            continue
+        fields: dict[str, Any] = {k: props[k] for k in _FEATURE_KEYS if k in props}
+        fields["lon"], fields["lat"] = coords[0], coords[1]
+        change = overrides.get(name) if isinstance(name, str) else None
+        if change is not None:
+            fields.update(change.model_dump(exclude_none=True))
+        try:
+            out.append(Hotspot.model_validate(fields))
+        except ValidationError as exc:
+            # a problem of the whole hotspot (its window, its shares) has no key of its own
+            problems += [f"{label}: {p.removeprefix('(scenario): ')}" for p in problems_from(exc)]
+    twice = sorted(n for n, k in in_file.items() if k > 1)
+    if twice:
+        problems.append(f"{path.name}: hotspot names given twice: {', '.join(twice)}")
+    unknown = sorted(set(overrides) - set(in_file))
+    if unknown:
+        problems.append(f"overrides: no hotspot of this name in {path.name}: {', '.join(unknown)}")
+    if problems:
+        raise ValueError("\n".join(problems))
+    return out
+
+
 class ScheduledIncident(_Model):
     """One incident at a known minute and node (textbook cases, drills)."""
 
@@ -103,8 +257,20 @@ class Demand(_Model):
     categories: dict[str, Category] = Field(
         default=DEFAULT_CATEGORIES, min_length=1, max_length=200
     )
-    hotspots: list[Hotspot] = Field(default=[], max_length=10_000)
+    hotspots_from: HotspotsFrom | None = Field(
+        default=None,
+        exclude=True,
+        description="hotspots read from a GeoJSON file, listed before those of hotspots",
+    )
+    # validated even when left out, so that the hotspots of hotspots_from join it
+    hotspots: list[Hotspot] = Field(default=[], max_length=10_000, validate_default=True)
     scheduled: list[ScheduledIncident] = Field(default=[], max_length=1_000_000)
+
+    @field_validator("hotspots")
+    @classmethod
+    def _with_file(cls, v: list[Hotspot], info: ValidationInfo) -> list[Hotspot]:
+        source = info.data.get("hotspots_from")
+        return [*source.hotspots, *v] if isinstance(source, HotspotsFrom) else v
 
     @field_validator("hourly_profile")
     @classmethod
@@ -122,6 +288,9 @@ class Demand(_Model):
         )
         if unknown:
             raise ValueError(f"unknown categories: {', '.join(unknown)}")
+        twice = sorted(n for n, k in Counter(h.name for h in self.hotspots).items() if k > 1)
+        if twice:
+            raise ValueError(f"hotspot names given twice: {', '.join(twice)}")
         return self
 
 

@@ -40,16 +40,28 @@ def _describe(err: Mapping[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
-# tags of tagged unions, which pydantic puts in error paths but are no scenario keys
-_UNION_TAGS = ("fixed", "exponential", "lognormal", "uniform", "geojson", "extract")
+# tags of tagged unions, which pydantic puts in error paths but are no scenario keys:
+# the distributions' anywhere, map.offices' only after "offices" (``geojson`` is a key too)
+_UNION_TAGS = ("fixed", "exponential", "lognormal", "uniform")
+_OFFICES_TAGS = ("geojson", "extract")
+
+
+def _key_path(loc: Sequence[int | str]) -> list[int | str]:
+    """An error's location without the union tags in it."""
+    return [
+        p
+        for i, p in enumerate(loc)
+        if p not in _UNION_TAGS and not (p in _OFFICES_TAGS and i and loc[i - 1] == "offices")
+    ]
 
 
 def problems_from(exc: ValidationError) -> list[str]:
     """One ``path: message`` line per pydantic error."""
     lines = []
     for err in exc.errors():
-        loc = [p for p in err["loc"] if p not in _UNION_TAGS]
-        lines.append(f"{_loc(loc)}: {_describe(err)}")
+        loc = _key_path(err["loc"])
+        # a check may find several problems at one place (a file's features): a line each
+        lines += [f"{_loc(loc)}: {msg}" for msg in _describe(err).split("\n")]
     return lines
 
 
@@ -68,17 +80,29 @@ def scenario_from_dict(
     pairs = list(
         overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
     )
+    # files the scenario names (demand.hotspots_from) are read from its folder
+    base = (base_dir or Path.cwd()).resolve()
+    context = {"base_dir": base}
+    from_file = [k for k, _ in pairs if k.split(".")[:2] == ["demand", "hotspots_from"]]
+    if from_file:
+        raise ScenarioError(
+            [
+                f"{k}: the hotspots of demand.hotspots_from are read into demand.hotspots "
+                "when the scenario is loaded; change them there (demand.hotspots.0.…)"
+                for k in from_file
+            ]
+        )
     if pairs:
         # a file with problems of its own gets them reported with the overrides applied
         with contextlib.suppress(ValidationError):
-            raw = Scenario.model_validate(raw).model_dump(mode="json")
+            raw = Scenario.model_validate(raw, context=context).model_dump(mode="json")
         for key, value in pairs:
             set_by_path(raw, key, value)
     try:
-        scenario = Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw, context=context)
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc)) from None
-    scenario._base_dir = (base_dir or Path.cwd()).resolve()
+    scenario._base_dir = base
     return scenario
 
 

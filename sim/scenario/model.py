@@ -16,6 +16,7 @@ from sim.distributions import Duration, Uniform
 from sim.scenario.base import (
     _NAME_RE,
     _Model,
+    resolve_path,
 )
 from sim.scenario.demand import (
     Demand,
@@ -120,8 +121,7 @@ class Scenario(_Model):
 
     def resolve(self, path: str) -> Path:
         """Absolute path of a file named in the scenario."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else (self._base_dir / p)
+        return resolve_path(self._base_dir, path)
 
     def resolved(self) -> dict[str, Any]:
         """The whole scenario with defaults filled in, as plain data."""
