@@ -193,6 +193,8 @@ def read_hotspots(path: Path, overrides: Mapping[str, HotspotChange]) -> list[Ho
         data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_strict_constant)
     except UnicodeDecodeError:
         raise ValueError(f"{path.name}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise ValueError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
     except ValueError as exc:
         raise ValueError(f"{path.name}: not valid JSON ({exc})") from None
     feats = data.get("features") if isinstance(data, dict) else None
@@ -211,7 +213,8 @@ def read_hotspots(path: Path, overrides: Mapping[str, HotspotChange]) -> list[Ho
         name = props.get("name")
         if isinstance(name, str):
             in_file[name] += 1
-        label = f"feature {i} ({name})" if isinstance(name, str) and name else f"feature {i}"
+        shown = " ".join(name.split())[:80] if isinstance(name, str) else ""  # one short line
+        label = f"feature {i} ({shown})" if shown else f"feature {i}"
         geom = f.get("geometry") if isinstance(f, dict) else None
         coords = geom.get("coordinates") if isinstance(geom, dict) else None
         if not (
