@@ -93,6 +93,7 @@ def simulate_chain(
     happened to the last ones), its incidents join the one-off ones, and the chain gains
     the enforcement stages (:func:`~sim.engine.enforcement.enforcement_chain`).
     """
+    world = campaign.staffed(world)
     sc = world.scenario
     chain = chain if chain is not None else standard_chain()
     inc = generate_incidents(
@@ -113,7 +114,7 @@ def simulate_chain(
             plan,
         )
         inc, given = merge(inc, run, sc, replication)
-        chain = enforcement_chain(chain)
+        chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
     drawn = draw_all(chain.draws, DrawContext(sc, inc, replication, given))
     crews = {
         role.name: CrewSpec(
@@ -171,6 +172,7 @@ def simulate_chain(
         campaign=plan,
         site_windows=[s.window for s in world.sites],
         team_size=sc.staff.enforcer_team_size,
+        police_target_min=sc.enforcement.cases.police_target_minutes,
     )
     return table, EnforcementRep(cases, found)
 
@@ -278,9 +280,10 @@ def run(
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    sc = campaign.staffed(prepare(scenario, seed, days))
+    sc = prepare(scenario, seed, days)
     clock = time.perf_counter()
     world = world if world is not None and world.scenario == sc else build_world(sc, memory_limit)
+    world = campaign.staffed(world)
     budget.check_incidents(sc, replications, memory_limit)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
