@@ -32,6 +32,7 @@ from sim.engine.model import DispatchModel
 from sim.engine.offenders import OffenderRun, merge, simulate_offenders
 from sim.engine.outcomes import DrawContext, Given, draw_all
 from sim.engine.records import IncidentTable, RowSources
+from sim.roles import OPTIONAL_ROLES
 from sim.scenario import ROLES, Rules, Scenario, with_overrides
 from sim.world.build import World, build_world
 
@@ -218,6 +219,8 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
             "total": sum(heads.values()),
             "per_km2": world.staff_per_km2,
             "area_km2": areas.total_km2,
+            # optional roles posted (police): people, not in the total or the density
+            **{r: world.roster[r].people for r in world.roster.present() if r in OPTIONAL_ROLES},
         },
         "incidents": means["incidents"],
         "escalated": means["escalated"],

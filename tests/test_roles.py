@@ -11,7 +11,8 @@ import pytest
 from test_enforcement import lone_offender
 
 import sim
-from sim.analysis.metrics import ROLE_COLUMNS, ROLE_PLURAL, duty_unit_minutes, on_shift_minutes
+from sim.analysis.duty import duty_unit_minutes, on_shift_minutes
+from sim.analysis.metrics import ROLE_COLUMNS, ROLE_PLURAL
 from sim.engine import campaign
 from sim.engine.crews import ROLES as CHAIN_ROLES
 from sim.engine.records import COLUMNS
@@ -98,7 +99,9 @@ def test_police_unit_comes_from_its_post_and_the_team_waits_for_it() -> None:
     assert np.allclose(t["closed"][called], t["police_arrived"][called] + 30)
     assert np.allclose(t["police_released"][called], t["closed"][called] + ride)
     assert (t["police"][called] == 0).all()
-    s = sim.run(sim.scenario_from_dict(_police_case(True))).summary["enforcement"]["police"]
+    summary = sim.run(sim.scenario_from_dict(_police_case(True))).summary
+    assert summary["staff"]["police"] == 2 and summary["staff"]["total"] == 3  # 1 + 1 team
+    s = summary["enforcement"]["police"]
     assert s["calls"] == s["answered"] == int(called.sum())
     assert s["wait_min"] == pytest.approx(float(ride.mean()), abs=1e-6)
     assert s["on_scene_within_target"] == 1.0

@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 from scipy.special import stdtrit
 
+from sim.analysis.duty import DAY, duty_unit_minutes, hourly_capacity
+from sim.analysis.duty import on_shift_minutes as on_shift_minutes
+from sim.analysis.duty import window_minutes_before as window_minutes_before
 from sim.engine.records import IncidentTable
 from sim.roles import BY_NAME, CLOCKED_ROLES
 from sim.scenario import Rules
@@ -56,77 +59,11 @@ def response_stats(values: np.ndarray) -> dict[str, float | None]:
     return {"mean": float(v.mean()), "p50": float(p50), "p90": float(p90), "p95": float(p95)}
 
 
-DAY = 1440.0
 # the roles on a double-ten clock, from the registry: (unit column, dispatched, released)
 ROLE_COLUMNS = {
     r: (BY_NAME[r].unit_column, f"{BY_NAME[r].prefix}_dispatched", f"{BY_NAME[r].prefix}_released")
     for r in CLOCKED_ROLES
 }
-
-
-def window_minutes_before(t: Any, start: float, end: float) -> Any:
-    """Minutes of [0, ``t``) whose time of day lies in the daily window [start, end).
-
-    The window wraps past midnight when ``end <= start`` (as :func:`sim.world.staff.in_window`);
-    the minutes of any interval [a, b) in the window are then ``f(b) - f(a)``, exactly.
-    """
-    t = np.asarray(t, dtype=float)
-    days, tod = np.floor(t / DAY), np.mod(t, DAY)
-    if start < end:
-        per_day, part = end - start, np.clip(tod - start, 0.0, end - start)
-    else:
-        per_day = DAY - start + end
-        part = np.minimum(tod, end) + np.maximum(tod - start, 0.0)
-    return days * per_day + part
-
-
-def _started_minutes_before(t: Any, start: float, end: float, d0: int, d1: int) -> Any:
-    """Minutes of [0, ``t``) on the daily shift [start, end) started on days ``d0 … d1-1``.
-
-    A shift belongs to the day it starts (:class:`~sim.world.staff.ShiftPeriod`).
-    """
-    length = (end - start) % DAY or DAY
-
-    def upto(x: Any) -> Any:  # shifts starting at 0, DAY, 2·DAY, … : minutes before x
-        x = np.maximum(x, 0.0)
-        return np.floor(x / DAY) * length + np.minimum(np.mod(x, DAY), length)
-
-    t = np.asarray(t, dtype=float)
-    return upto(t - start - d0 * DAY) - upto(t - start - d1 * DAY)
-
-
-def on_shift_minutes(units: Units, unit: np.ndarray, a: Any, b: Any) -> np.ndarray:
-    """Minutes of [a, b) that each ``unit`` (indices) is on shift, with its shift periods.
-
-    The ordinary pattern on every day, less it on the periods' days, plus the periods'.
-    ``unit``, ``a`` and ``b`` broadcast together.
-    """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    base = units.shift[unit]
-    out = np.zeros(np.broadcast_shapes(base.shape, a.shape, b.shape))
-    for k, (s, e) in enumerate(units.shifts):
-        part = window_minutes_before(b, s, e) - window_minutes_before(a, s, e)
-        out += np.where(base == k, part, 0.0)
-    for p in units.periods:
-        for shift, shifts, sign in ((base, units.shifts, -1.0), (p.shift[unit], p.shifts, 1.0)):
-            for k, (s, e) in enumerate(shifts):
-                part = _started_minutes_before(b, s, e, p.first_day, p.end_day)
-                part = part - _started_minutes_before(a, s, e, p.first_day, p.end_day)
-                out += np.where(shift == k, sign * part, 0.0)
-    return out
-
-
-def duty_unit_minutes(units: Units, start: float, end: float) -> float:
-    """Unit-minutes on shift within [start, end), summed over the role's units."""
-    if units.n == 0 or end <= start:
-        return 0.0
-    if units.periods:
-        return float(on_shift_minutes(units, np.arange(units.n), start, end).sum())
-    per_shift = [
-        float(window_minutes_before(end, s, e) - window_minutes_before(start, s, e))
-        for s, e in units.shifts
-    ]
-    return float(np.bincount(units.shift, minlength=len(units.shifts)) @ np.asarray(per_shift))
 
 
 def busy_on_and_off_duty(
@@ -182,33 +119,6 @@ def _request_times(t: IncidentTable, role: str) -> np.ndarray:
     if role == "advisor":
         return np.asarray(t["instructed"], dtype=float)
     return np.where(t["escalated"], t["persuasion_ended"], np.nan)
-
-
-def _hourly_capacity(units: Units, lo: float, hi: float) -> np.ndarray:
-    """Mean number of units on shift in each hour of the day (0-23), over [lo, hi)
-    (which matters only when the shifts change by day)."""
-    if units.periods:
-        starts = np.arange(math.floor(lo / 60.0), math.ceil(hi / 60.0)) * 60.0
-        starts = starts[(starts >= lo) & (starts + 60.0 <= hi)]
-        if len(starts) == 0:
-            starts = np.arange(24) * 60.0 + math.floor(lo / DAY) * DAY
-        idx = np.arange(units.n)[:, None]
-        on = on_shift_minutes(units, idx, starts[None, :], starts[None, :] + 60.0).sum(axis=0)
-        hour = (starts // 60 % 24).astype(int)
-        seen = np.bincount(hour, minlength=24)
-        total = np.bincount(hour, weights=on, minlength=24)
-        mean: np.ndarray = np.divide(total, 60.0 * seen, out=np.zeros(24), where=seen > 0)
-        return mean
-    count = np.bincount(units.shift, minlength=len(units.shifts)).astype(float)
-    cap = np.zeros(24)
-    for k, (s, e) in enumerate(units.shifts):
-        starts = np.arange(24) * 60.0
-        cap += (
-            count[k]
-            * (window_minutes_before(starts + 60.0, s, e) - window_minutes_before(starts, s, e))
-            / 60.0
-        )
-    return cap
 
 
 def least_queue(
@@ -275,7 +185,7 @@ def role_load(
         )
         exposure_h[h] = reps * float(window_minutes_before(hi, *w) - window_minutes_before(lo, *w))
     offered_h = np.divide(occupied_h, exposure_h, out=np.zeros(24), where=exposure_h > 0)
-    capacity_h = _hourly_capacity(units, lo, hi) if units.n else np.zeros(24)
+    capacity_h = hourly_capacity(units, lo, hi) if units.n else np.zeros(24)
     seen = exposure_h > 0
     over_h = seen & (offered_h > 0) & (offered_h >= capacity_h)
     ratio_h: list[float | None] = [
