@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import ResourceError, ScenarioError
+from sim.roles import DISPATCHED_ROLES
 from sim.scenario import clock_minutes
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ def world_parts(
         )
     staff = sc.staff
     if staff.posts is not None:
-        units = {r: sum(p.count for p in getattr(staff.posts, r)) for r in ("advisor", "enforcer")}
+        units = {r: sum(p.count for p in getattr(staff.posts, r)) for r in DISPATCHED_ROLES}
         field = "staff.posts"
     else:
         density = max([staff.per_km2, *staff.per_km2_by_office.values()])
@@ -215,6 +216,8 @@ def world_parts(
         units = {
             "advisor": people * staff.mix.advisor,
             "enforcer": people * staff.mix.enforcer / staff.enforcer_team_size,
+            # offices of about map.office_size_m (the square offices used when none given)
+            "police": staff.police_per_office * max(1.0, km2 / (sc.map.office_size_m / 1000) ** 2),
         }
         field = "staff.per_km2" if not staff.per_km2_by_office else "staff.per_km2_by_office"
         parts.append(Part(field, people * 200, f"{people:,.0f} staff"))

@@ -32,6 +32,7 @@ from sim.engine.model import DispatchModel
 from sim.engine.offenders import OffenderRun, merge, simulate_offenders
 from sim.engine.outcomes import DrawContext, Given, draw_all
 from sim.engine.records import IncidentTable, RowSources
+from sim.roles import OPTIONAL_ROLES
 from sim.scenario import ROLES, Rules, Scenario, with_overrides
 from sim.world.build import World, build_world
 
@@ -93,6 +94,7 @@ def simulate_chain(
     happened to the last ones), its incidents join the one-off ones, and the chain gains
     the enforcement stages (:func:`~sim.engine.enforcement.enforcement_chain`).
     """
+    world = campaign.staffed(world)
     sc = world.scenario
     chain = chain if chain is not None else standard_chain()
     inc = generate_incidents(
@@ -113,7 +115,7 @@ def simulate_chain(
             plan,
         )
         inc, given = merge(inc, run, sc, replication)
-        chain = enforcement_chain(chain)
+        chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
     drawn = draw_all(chain.draws, DrawContext(sc, inc, replication, given))
     crews = {
         role.name: CrewSpec(
@@ -171,6 +173,7 @@ def simulate_chain(
         campaign=plan,
         site_windows=[s.window for s in world.sites],
         team_size=sc.staff.enforcer_team_size,
+        police_target_min=sc.enforcement.cases.police_target_minutes,
     )
     return table, EnforcementRep(cases, found)
 
@@ -216,6 +219,8 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
             "total": sum(heads.values()),
             "per_km2": world.staff_per_km2,
             "area_km2": areas.total_km2,
+            # optional roles posted (police): people, not in the total or the density
+            **{r: world.roster[r].people for r in world.roster.present() if r in OPTIONAL_ROLES},
         },
         "incidents": means["incidents"],
         "escalated": means["escalated"],
@@ -278,9 +283,10 @@ def run(
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    sc = campaign.staffed(prepare(scenario, seed, days))
+    sc = prepare(scenario, seed, days)
     clock = time.perf_counter()
     world = world if world is not None and world.scenario == sc else build_world(sc, memory_limit)
+    world = campaign.staffed(world)
     budget.check_incidents(sc, replications, memory_limit)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()

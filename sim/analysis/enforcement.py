@@ -57,6 +57,9 @@ SWEEP_MEASURES: tuple[str, ...] = (
     *COUNTS,
     "escalations",
     "police_support",
+    "police.calls",
+    "police.wait_min",
+    "police.on_scene_within_target",
     "repeat_share",
     "offenders_active.start",
     "offenders_active.end",
@@ -185,8 +188,10 @@ def measures(
     campaign: CampaignPlan | None,
     site_windows: list[tuple[float, float]],
     team_size: int,
+    police_target_min: float = 15.0,
 ) -> dict[str, Any]:
-    """The enforcement measures of one replication (totals, by office, campaign)."""
+    """The enforcement measures of one replication (totals, by office, campaign, and the
+    police units' when the scenario posts police)."""
     m = table["measured"]
     esc = table["escalated"] & m
     offender = table["offender"]
@@ -201,6 +206,8 @@ def measures(
     a0, a1 = run.active_at(start_day), run.active_at(end_day - 1e-9)
     office_of = node_office[run.population.node]
     out["offenders_active"] = {"start": int(a0.sum()), "end": int(a1.sum())}
+    if "police_called" in table.columns:
+        out["police"] = police_measures(table, police_target_min)
     rows = []
     for k in range(n_offices):
         here = office_of == k
@@ -224,6 +231,24 @@ def measures(
             table, cases, campaign, site_windows, warmup_min, horizon_min, team_size
         )
     return out
+
+
+def police_measures(table: IncidentTable, target_min: float) -> dict[str, Any]:
+    """Police calls from measured incidents, the wait for a unit, and the share on time.
+
+    The wait runs from the call (violent resistance met) to the unit's arrival; a call
+    no unit answered before the record ended counts as late and is not in the mean.
+    """
+    called = table["measured"] & np.isfinite(table["police_called"])
+    n = int(called.sum())
+    wait = table["police_arrived"][called] - table["police_called"][called]
+    came = np.isfinite(wait)
+    return {
+        "calls": n,
+        "answered": int(came.sum()),
+        "wait_min": float(wait[came].mean()) if came.any() else None,
+        "on_scene_within_target": float((wait[came] <= target_min).sum()) / n if n else None,
+    }
 
 
 def campaign_measures(

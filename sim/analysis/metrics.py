@@ -15,7 +15,11 @@ from typing import Any
 import numpy as np
 from scipy.special import stdtrit
 
+from sim.analysis.duty import DAY, duty_unit_minutes, hourly_capacity
+from sim.analysis.duty import on_shift_minutes as on_shift_minutes
+from sim.analysis.duty import window_minutes_before as window_minutes_before
 from sim.engine.records import IncidentTable
+from sim.roles import BY_NAME, CLOCKED_ROLES
 from sim.scenario import Rules
 from sim.world.staff import Units
 
@@ -55,39 +59,11 @@ def response_stats(values: np.ndarray) -> dict[str, float | None]:
     return {"mean": float(v.mean()), "p50": float(p50), "p90": float(p90), "p95": float(p95)}
 
 
-DAY = 1440.0
+# the roles on a double-ten clock, from the registry: (unit column, dispatched, released)
 ROLE_COLUMNS = {
-    # role: (unit column, dispatched, released)
-    "advisor": ("advisor", "advisor_dispatched", "advisor_released"),
-    "enforcer": ("enforcer_team", "enforcer_dispatched", "enforcer_released"),
+    r: (BY_NAME[r].unit_column, f"{BY_NAME[r].prefix}_dispatched", f"{BY_NAME[r].prefix}_released")
+    for r in CLOCKED_ROLES
 }
-
-
-def window_minutes_before(t: Any, start: float, end: float) -> Any:
-    """Minutes of [0, ``t``) whose time of day lies in the daily window [start, end).
-
-    The window wraps past midnight when ``end <= start`` (as :func:`sim.world.staff.in_window`);
-    the minutes of any interval [a, b) in the window are then ``f(b) - f(a)``, exactly.
-    """
-    t = np.asarray(t, dtype=float)
-    days, tod = np.floor(t / DAY), np.mod(t, DAY)
-    if start < end:
-        per_day, part = end - start, np.clip(tod - start, 0.0, end - start)
-    else:
-        per_day = DAY - start + end
-        part = np.minimum(tod, end) + np.maximum(tod - start, 0.0)
-    return days * per_day + part
-
-
-def duty_unit_minutes(units: Units, start: float, end: float) -> float:
-    """Unit-minutes on shift within [start, end), summed over the role's units."""
-    if units.n == 0 or end <= start:
-        return 0.0
-    per_shift = [
-        float(window_minutes_before(end, s, e) - window_minutes_before(start, s, e))
-        for s, e in units.shifts
-    ]
-    return float(np.bincount(units.shift, minlength=len(units.shifts)) @ np.asarray(per_shift))
 
 
 def busy_on_and_off_duty(
@@ -106,6 +82,9 @@ def busy_on_and_off_duty(
         return 0.0, 0.0
     s = np.maximum(start[ok], lo)
     e = np.maximum(np.minimum(np.where(np.isfinite(end[ok]), end[ok], hi), hi), s)
+    if units.periods:
+        on = float(on_shift_minutes(units, unit[ok], s, e).sum())
+        return on, float((e - s).sum()) - on
     shift = units.shift[unit[ok]]
     on = 0.0
     for k, (ws, we) in enumerate(units.shifts):
@@ -132,7 +111,7 @@ def utilization(t: IncidentTable, role: str, units: Units, lo: float, hi: float)
     return min(on / duty, 1.0)
 
 
-ROLE_PLURAL = {"advisor": "advisors", "enforcer": "enforcer teams"}
+ROLE_PLURAL = {r: BY_NAME[r].plural for r in CLOCKED_ROLES}
 
 
 def _request_times(t: IncidentTable, role: str) -> np.ndarray:
@@ -140,20 +119,6 @@ def _request_times(t: IncidentTable, role: str) -> np.ndarray:
     if role == "advisor":
         return np.asarray(t["instructed"], dtype=float)
     return np.where(t["escalated"], t["persuasion_ended"], np.nan)
-
-
-def _hourly_capacity(units: Units) -> np.ndarray:
-    """Mean number of units on shift in each hour of the day (0-23)."""
-    count = np.bincount(units.shift, minlength=len(units.shifts)).astype(float)
-    cap = np.zeros(24)
-    for k, (s, e) in enumerate(units.shifts):
-        starts = np.arange(24) * 60.0
-        cap += (
-            count[k]
-            * (window_minutes_before(starts + 60.0, s, e) - window_minutes_before(starts, s, e))
-            / 60.0
-        )
-    return cap
 
 
 def least_queue(
@@ -220,7 +185,7 @@ def role_load(
         )
         exposure_h[h] = reps * float(window_minutes_before(hi, *w) - window_minutes_before(lo, *w))
     offered_h = np.divide(occupied_h, exposure_h, out=np.zeros(24), where=exposure_h > 0)
-    capacity_h = _hourly_capacity(units) if units.n else np.zeros(24)
+    capacity_h = hourly_capacity(units, lo, hi) if units.n else np.zeros(24)
     seen = exposure_h > 0
     over_h = seen & (offered_h > 0) & (offered_h >= capacity_h)
     ratio_h: list[float | None] = [

@@ -39,6 +39,7 @@ import numpy as np
 
 from sim.analysis.metrics import window_minutes_before
 from sim.rng import stream
+from sim.roles import CLOCKED_ROLES
 
 if TYPE_CHECKING:
     from sim.engine.records import IncidentTable
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 DAY = 1440.0
 Method = Literal["lagged", "sipp"]
 METHODS: tuple[str, ...] = ("lagged", "sipp")
-SHIFT_ROLES: tuple[str, ...] = ("advisor", "enforcer")  # the roles dispatched on a clock
+SHIFT_ROLES: tuple[str, ...] = CLOCKED_ROLES  # the roles dispatched on a clock
 _MAX_SAMPLES = 4000  # service-time samples kept per role
 _MAX_LEGS = 400  # response-leg samples kept per role and hour
 

@@ -222,6 +222,7 @@ SIMULATION_TOP_MODULES: tuple[str, ...] = (
     "errors",
     "budget",
     "runner",
+    "roles",
 )
 
 
@@ -293,8 +294,8 @@ def _world(scenario: dict[str, Any], base_dir: str) -> tuple[World, float]:
         _WORLDS.move_to_end(key)
         return _WORLDS[key], 0.0
     t0 = time.perf_counter()
-    # the campaign's enforcer shifts are in force for the whole run, as in sim.run
-    world = build_world(staffed(scenario_from_dict(scenario, base_dir=Path(base_dir))))
+    # the campaign's enforcer shifts on the campaign's days, as in sim.run
+    world = staffed(build_world(scenario_from_dict(scenario, base_dir=Path(base_dir))))
     _WORLDS[key] = world
     while len(_WORLDS) > _WORLD_CACHE:
         _WORLDS.popitem(last=False)

@@ -4,7 +4,8 @@ Every evening of the campaign, in the hotspot's own hours, a leader-led joint te
 enforces on site: every offence there is found at once and goes straight to the penalty
 track (no persuasion round, no discretion), and every offender there sees the presence,
 which raises the certainty they perceive (Nagin 2013: certainty deters more than
-severity). Enforcer shifts may be staggered and extended (错时/延时) for the campaign.
+severity). Enforcer shifts may be staggered and extended (错时/延时) for the campaign:
+they hold on the campaign's days, the ordinary plan on the others (:func:`staffed`).
 
 This module holds the campaign's plan and its measures (weeks to zero, effort); the
 offender process (``sim.engine.offenders``) applies it.
@@ -13,12 +14,16 @@ offender process (``sim.engine.offenders``) applies it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.scenario import Scenario, with_overrides
+from sim.scenario import Scenario
+from sim.world.staff import Roster
+
+if TYPE_CHECKING:
+    from sim.world.build import World
 
 DAY_MIN = 1440.0
 WEEK_MIN = 7 * DAY_MIN
@@ -50,19 +55,35 @@ def plan(scenario: Scenario, site_names: list[str]) -> CampaignPlan | None:
         return None
     names = c.hotspots or site_names
     sites = tuple(k for k, name in enumerate(site_names) if name in names)
-    first = math.floor(c.start_day + scenario.duration.warmup_hours / 24.0)
-    return CampaignPlan(
-        sites, first, first + math.ceil(c.days), c.joint_staff, c.presence_weight, c.enabled
-    )
+    first, end = days(scenario)
+    return CampaignPlan(sites, first, end, c.joint_staff, c.presence_weight, c.enabled)
 
 
-def staffed(scenario: Scenario) -> Scenario:
-    """The scenario with the campaign's enforcer shifts in force (for the whole run)."""
+def days(scenario: Scenario) -> tuple[int, int]:
+    """The campaign's first day and the day after its last (days of the run, from 0)."""
     c = scenario.enforcement.campaign
-    if not (scenario.enforcement.enabled and c.enabled and c.enforcer_shifts is not None):
-        return scenario
-    shifts = [s.model_dump() for s in c.enforcer_shifts]
-    return with_overrides(scenario, {"staff.shifts.enforcer": shifts})
+    first = math.floor(c.start_day + scenario.duration.warmup_hours / 24.0)
+    return first, first + math.ceil(c.days)
+
+
+def staffed(world: World) -> World:
+    """The world with the campaign's enforcer shifts on the campaign's days.
+
+    Shifts that start on a campaign day follow ``enforcement.campaign.enforcer_shifts``,
+    those on other days the ordinary ``staff.shifts.enforcer``
+    (:class:`~sim.world.staff.ShiftPeriod`). A world already staffed is returned as it is.
+    """
+    sc = world.scenario
+    c = sc.enforcement.campaign
+    units = world.roster["enforcer"]
+    if not (sc.enforcement.enabled and c.enabled and c.enforcer_shifts is not None):
+        return world
+    if units.periods:
+        return world
+    roster = Roster(
+        {**world.roster.units, "enforcer": units.with_period(*days(sc), c.enforcer_shifts)}
+    )
+    return replace(world, roster=roster)
 
 
 def weekly_counts(occurred: np.ndarray, start_min: float, horizon_min: float) -> np.ndarray:

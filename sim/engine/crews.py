@@ -8,7 +8,7 @@ unit comes free or a shift starts. Sending a unit writes the role's record colum
 :meth:`Crew.release` sends the unit back to its post; it is free again on arrival.
 
 A role is declared by a :class:`Role`: its name in the scenario (staff mix, speeds,
-shifts) and the names of its record columns.
+shifts) and the names of its record columns, both from the registry (:mod:`sim.roles`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 import simpy
 
 from sim.engine.dispatch import Dispatcher
+from sim.roles import BY_NAME
 from sim.world.staff import Units
 
 if TYPE_CHECKING:
@@ -40,6 +41,14 @@ class Role:
     unit_column: str
     prefix: str
 
+    @classmethod
+    def of(cls, name: str) -> Role:
+        """The dispatched role ``name`` of the registry (:mod:`sim.roles`)."""
+        info = BY_NAME[name]
+        if not info.dispatched:
+            raise ValueError(f"role {name!r} is not dispatched")
+        return cls(name, info.unit_column, info.prefix)
+
     @property
     def dispatched(self) -> str:
         return f"{self.prefix}_dispatched"
@@ -53,9 +62,10 @@ class Role:
         return f"{self.prefix}_released"
 
 
-ADVISOR = Role("advisor", unit_column="advisor", prefix="advisor")
-ENFORCER = Role("enforcer", unit_column="enforcer_team", prefix="enforcer")
-ROLES: tuple[Role, ...] = (ADVISOR, ENFORCER)  # the dispatched roles, in dispatch order
+ADVISOR = Role.of("advisor")
+ENFORCER = Role.of("enforcer")
+POLICE = Role.of("police")  # optional: only in a chain whose scenario posts police
+ROLES: tuple[Role, ...] = (ADVISOR, ENFORCER)  # the standard chain's roles, in dispatch order
 
 
 @dataclass(frozen=True, eq=False)

@@ -77,6 +77,21 @@ def _unit(name: str, doc: str) -> Column:
     return Column(name, np.int32, "chain", doc, fill=-1)
 
 
+def role_columns(unit_column: str, prefix: str, what: str) -> tuple[Column, ...]:
+    """The record columns of a dispatched role (see :class:`~sim.engine.crews.Role`):
+    the unit sent, and when it was dispatched, arrived and was back at its post.
+
+    The standard roles' columns are spelled out in :data:`RECORD` (their places in
+    ``incidents.csv`` are fixed); an optional role's stages declare these.
+    """
+    return (
+        _unit(unit_column, f"{what} sent (-1: none)"),
+        _time(f"{prefix}_dispatched", f"minute the {what} was dispatched"),
+        _time(f"{prefix}_arrived", f"minute the {what} arrived"),
+        _time(f"{prefix}_released", f"minute the {what} was back at its post"),
+    )
+
+
 def _persuaded(s: RowSources) -> np.ndarray:
     result: np.ndarray = s.drawn["persuaded"] & np.isfinite(s.log["persuasion_ended"])
     return result

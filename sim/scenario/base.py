@@ -13,9 +13,12 @@ from pydantic import (
     ConfigDict,
 )
 
-ROLES: tuple[str, ...] = ("grid", "advisor", "enforcer")
-Role = Literal["grid", "advisor", "enforcer"]
-Mode = Literal["walk", "ebike", "car"]
+from sim.roles import STAFF_ROLES
+from sim.roles import Mode as Mode
+
+# the city-management staff roles (split by staff.mix), from the one registry (sim/roles.py)
+ROLES: tuple[str, ...] = STAFF_ROLES
+Role = Literal["grid", "advisor", "enforcer"]  # = ROLES, spelled out for the type checker
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 # a label that is also a safe file name on every platform: letters (any script), digits,
 # "_", "-" and "." inside, not starting with "." (no "..", no hidden names, no separators)

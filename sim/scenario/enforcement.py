@@ -147,6 +147,12 @@ class Cases(_Model):
         default=Lognormal(dist="lognormal", mean=40.0, sd=20.0),
         description="extra minutes on scene with police support (公安警务室)",
     )
+    police_target_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        le=1440,
+        description="measure: share of police calls with a unit on scene within this time",
+    )
 
 
 class Court(_Model):

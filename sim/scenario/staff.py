@@ -10,6 +10,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.roles import ALL_ROLES, BY_NAME
 from sim.scenario.base import (
     ROLES,
     _check_clock,
@@ -35,24 +36,36 @@ class Shift(_Model):
 ALL_DAY = (Shift(start="00:00", end="24:00", share=1.0),)
 
 
+# The per-role models below spell out one field per role of the registry (sim/roles.py),
+# with the registry's defaults, so the JSON schema and messages stay plain;
+# tests/test_roles.py checks that the fields are the registry's roles.
+
+
 class RoleShifts(_Model):
     grid: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
     advisor: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
     enforcer: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
+    police: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
 
     @model_validator(mode="after")
     def _shares(self) -> RoleShifts:
-        for role in ROLES:
+        for role in ALL_ROLES:
             _check_shares(
                 {str(i): s.share for i, s in enumerate(getattr(self, role))}, f"{role} shift shares"
             )
         return self
 
 
+def _mix(role: str) -> float:
+    share = BY_NAME[role].mix
+    assert share is not None, f"{role} is not in the staff mix"
+    return share
+
+
 class RoleMix(_Model):
-    grid: float = Field(default=0.4, ge=0, le=1)
-    advisor: float = Field(default=0.35, ge=0, le=1)
-    enforcer: float = Field(default=0.25, ge=0, le=1)
+    grid: float = Field(default=_mix("grid"), ge=0, le=1)
+    advisor: float = Field(default=_mix("advisor"), ge=0, le=1)
+    enforcer: float = Field(default=_mix("enforcer"), ge=0, le=1)
 
     @model_validator(mode="after")
     def _sum(self) -> RoleMix:
@@ -71,15 +84,30 @@ class ExplicitPosts(_Model):
     grid: list[Post] = Field(default=[], max_length=100_000)
     advisor: list[Post] = Field(default=[], max_length=100_000)
     enforcer: list[Post] = Field(default=[], max_length=100_000)
+    police: list[Post] = Field(default=[], max_length=100_000, description="police units")
 
 
 class Staff(_Model):
     per_km2: float = Field(default=20.0, ge=0, le=1000, description="all roles, per km² of area")
     per_km2_by_office: dict[str, float] = Field(default_factory=dict, max_length=10_000)
     mix: RoleMix = RoleMix()
-    enforcer_team_size: int = Field(default=2, ge=1, le=10)
+    enforcer_team_size: int = Field(default=BY_NAME["enforcer"].team_size, ge=1, le=10)
+    police_per_office: int = Field(
+        default=0,
+        ge=0,
+        le=100,
+        description="police units (公安警务室) posted in each street office; 0: no police",
+    )
     shifts: RoleShifts = RoleShifts()
     posts: ExplicitPosts | None = None
+
+    @model_validator(mode="after")
+    def _police_posts(self) -> Staff:
+        if self.posts is not None and self.police_per_office:
+            raise ValueError(
+                "staff.posts replaces placement per office: give police as staff.posts.police"
+            )
+        return self
 
     @field_validator("per_km2_by_office")
     @classmethod

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.roles import BY_NAME
 from sim.scenario.base import (
     _COORD,
     Mode,
@@ -179,9 +180,11 @@ class Speeds(_Model):
 
 
 class RoleModes(_Model):
-    grid: Mode = "walk"
-    advisor: Mode = "ebike"
-    enforcer: Mode = "ebike"
+    # one field per role of the registry (sim/roles.py), checked by tests/test_roles.py
+    grid: Mode = BY_NAME["grid"].mode
+    advisor: Mode = BY_NAME["advisor"].mode
+    enforcer: Mode = BY_NAME["enforcer"].mode
+    police: Mode = BY_NAME["police"].mode
 
 
 class Travel(_Model):

@@ -23,6 +23,18 @@ FUNNEL = (
 )
 
 
+def _police_rows(p: dict[str, Any] | None) -> list[list[str]]:
+    """Rows for the police units, when the scenario posts police."""
+    if p is None:
+        return []
+    within = p["on_scene_within_target"]
+    return [
+        ["  police calls answered", f"{_n(p['answered'], 1)} of {_n(p['calls'], 1)}", ""],
+        ["  mean wait for police (min)", _n(p["wait_min"], 1), ""],
+        ["  police on scene in time", f"{_n(None if within is None else 100 * within, 1)}%", ""],
+    ]
+
+
 def _n(x: float | None, digits: int = 0) -> str:
     return "–" if x is None else f"{x:,.{digits}f}"
 
@@ -63,6 +75,7 @@ def summary_text(e: dict[str, Any], days: float) -> str:
             ],
             ["mediations", _n(e["mediations"], 1), _n(e["mediations"] * 365 / days)],
             ["police support", _n(e["police_support"], 1), _n(e["police_support"] * 365 / days)],
+            *_police_rows(e.get("police")),
         ],
         align="lrr",
     )

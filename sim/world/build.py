@@ -13,6 +13,7 @@ import numpy as np
 from shapely.geometry import Polygon
 
 from sim import budget
+from sim.roles import BY_NAME
 from sim.scenario import ROLES, OsmOffices, Scenario, ScenarioError
 from sim.world import osm
 from sim.world.areas import Areas, build_areas, read_geojson_polygons
@@ -115,7 +116,8 @@ def build_world(scenario: Scenario, memory_limit: int | None = None) -> World:
             roster[role].node,
             scenario.travel.precompute_minutes * scenario.travel.speed_m_per_min(role),
         )
-        for role in ("advisor", "enforcer")
+        for role in roster.present()
+        if BY_NAME[role].dispatched
     }
     return World(
         scenario, net, areas, roster, sites, camera_nodes(scenario, net.n), tables, warnings

@@ -4,36 +4,57 @@ Staff are placed per street office at a density per km², split into the three r
 the scenario's mix, and posted on their own road sections: posts are spread evenly
 along the office's streets (by road length, in space-filling-curve order), so every
 part of the office has someone nearby. Enforcers form teams, and a team is one unit.
+Police (optional) are a count per office, posted the same way. Every role of the
+registry (:mod:`sim.roles`) gets a :class:`Units`, with no units when none are posted.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from sim.roles import ALL_ROLES, BY_NAME, OPTIONAL_ROLES
 from sim.scenario import ROLES, ExplicitPosts, Post, ScenarioError, Shift, Staff, clock_minutes
 from sim.world.areas import Areas
 from sim.world.network import StreetNetwork
 
 GOLDEN = (math.sqrt(5) - 1) / 2
-# where along the office's streets each role's evenly spaced posts start (fraction of a gap)
-_OFFSETS = {"grid": 0.5, "advisor": 0.25, "enforcer": 0.75}
+DAY = 1440.0
+Windows = tuple[tuple[float, float], ...]  # (start, end) minutes of day; end <= start wraps
+
+
+@dataclass(frozen=True, eq=False)
+class ShiftPeriod:
+    """Days ``[first_day, end_day)`` on which the units work another shift pattern.
+
+    A shift belongs to the day it starts: one that starts on the period's last day and
+    runs past midnight is worked to its end, and the ordinary night shift that started
+    the evening before the period's first day is worked to its end too.
+    """
+
+    first_day: int
+    end_day: int
+    shift: np.ndarray  # index into ``shifts``, per unit
+    shifts: Windows
 
 
 @dataclass(frozen=True, eq=False)
 class Units:
-    """The dispatchable units of one role (a grid member, an advisor, or an enforcer team)."""
+    """The dispatchable units of one role (a grid member, an advisor, an enforcer team, a
+    police unit). ``shift``/``shifts`` are the ordinary pattern; ``periods`` replace it on
+    some days (the campaign's shifts)."""
 
     role: str
     node: np.ndarray
     office: np.ndarray
     grid: np.ndarray
     shift: np.ndarray  # index into ``shifts``
-    shifts: tuple[tuple[float, float], ...]  # (start, end) minutes of day; end <= start wraps
+    shifts: Windows
     people_per_unit: int = 1
+    periods: tuple[ShiftPeriod, ...] = ()
 
     @property
     def n(self) -> int:
@@ -45,14 +66,41 @@ class Units:
 
     def on_duty(self, t: float) -> np.ndarray:
         """Which units are on shift at simulated minute ``t``."""
-        tod = t % 1440.0
-        active = np.array([in_window(tod, s, e) for s, e in self.shifts], dtype=bool)
-        return active[self.shift] if self.n else np.zeros(0, dtype=bool)
+        if not self.n:
+            return np.zeros(0, dtype=bool)
+        if not self.periods:
+            tod = t % DAY
+            active = np.array([in_window(tod, s, e) for s, e in self.shifts], dtype=bool)
+            ordinary: np.ndarray = active[self.shift]
+            return ordinary
+        day = math.floor(t / DAY)
+        tod = t - day * DAY
+        shift, shifts = self.pattern(day)
+        started = np.array([(s <= tod < e) if s < e else tod >= s for s, e in shifts])
+        y_shift, y_shifts = self.pattern(day - 1)
+        carried = np.array([s >= e and tod < e for s, e in y_shifts])
+        out: np.ndarray = started[shift] | carried[y_shift]
+        return out
+
+    def pattern(self, day: int) -> tuple[np.ndarray, Windows]:
+        """The shift pattern (shift per unit, windows) of shifts starting on ``day``."""
+        for p in self.periods:
+            if p.first_day <= day < p.end_day:
+                return p.shift, p.shifts
+        return self.shift, self.shifts
 
     def boundaries(self) -> list[float]:
-        """Minutes of the day at which some unit's shift starts or ends."""
-        marks = {s % 1440.0 for s, _ in self.shifts} | {e % 1440.0 for _, e in self.shifts}
+        """Minutes of the day at which some unit's shift starts or ends (any pattern)."""
+        windows = [*self.shifts, *(w for p in self.periods for w in p.shifts)]
+        marks = {s % DAY for s, _ in windows} | {e % DAY for _, e in windows}
         return sorted(marks)
+
+    def with_period(self, first_day: int, end_day: int, shifts: list[Shift]) -> Units:
+        """These units working ``shifts`` on days ``[first_day, end_day)`` (shares as usual)."""
+        period = ShiftPeriod(
+            first_day, end_day, _assign_shifts(self.n, shifts), shift_windows(shifts)
+        )
+        return replace(self, periods=(*self.periods, period))
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,7 +111,12 @@ class Roster:
         return self.units[role]
 
     def headcount(self) -> dict[str, int]:
+        """People of the city-management staff roles (police not included)."""
         return {r: self.units[r].people for r in ROLES}
+
+    def present(self) -> tuple[str, ...]:
+        """The roles in play: every role, but an optional one only when posted."""
+        return tuple(r for r in ALL_ROLES if r not in OPTIONAL_ROLES or self.units[r].n)
 
     def people_by_office(self, n_offices: int) -> dict[str, np.ndarray]:
         """Staff (people, not units) of each role in each street office."""
@@ -170,32 +223,33 @@ def place_staff(net: StreetNetwork, areas: Areas, staff: Staff) -> Roster:
         areas.node_office[office_sorted], np.arange(len(areas.office_names) + 1)
     )
     mix = {r: float(getattr(staff.mix, r)) for r in ROLES}
-    nodes: dict[str, list[np.ndarray]] = {r: [] for r in ROLES}
+    nodes: dict[str, list[np.ndarray]] = {r: [] for r in ALL_ROLES}
     for k, name in enumerate(areas.office_names):
         density = staff.per_km2_by_office.get(name, staff.per_km2)
         people = math.ceil(density * areas.office_km2[k] - 1e-9)
         counts = _split(people, mix)
         counts["enforcer"] = _teams(counts, staff.enforcer_team_size, mix["advisor"] > 0)
+        counts["police"] = staff.police_per_office
         members = office_sorted[bounds[k] : bounds[k + 1]]
         cum = np.cumsum(weights[members])
         total = cum[-1] if len(cum) else 0.0
-        for role in ROLES:
+        for role in ALL_ROLES:
             n = counts[role]
             if n == 0 or total <= 0:
                 continue
-            at = (np.arange(n) + _OFFSETS[role]) / n * total
+            at = (np.arange(n) + BY_NAME[role].post_offset) / n * total
             nodes[role].append(members[np.minimum(np.searchsorted(cum, at), len(members) - 1)])
     return _roster(
         areas,
         staff,
-        {r: np.concatenate(nodes[r]) if nodes[r] else np.zeros(0, np.int64) for r in ROLES},
+        {r: np.concatenate(nodes[r]) if nodes[r] else np.zeros(0, np.int64) for r in ALL_ROLES},
     )
 
 
 def _explicit(net: StreetNetwork, areas: Areas, staff: Staff, posts: ExplicitPosts) -> Roster:
     problems = []
     nodes: dict[str, np.ndarray] = {}
-    for role in ROLES:
+    for role in ALL_ROLES:
         entries: list[Post] = getattr(posts, role)
         idx = []
         for i, p in enumerate(entries):
@@ -211,7 +265,7 @@ def _explicit(net: StreetNetwork, areas: Areas, staff: Staff, posts: ExplicitPos
 
 def _roster(areas: Areas, staff: Staff, nodes: dict[str, np.ndarray]) -> Roster:
     units = {}
-    for role in ROLES:
+    for role in ALL_ROLES:
         node = nodes[role]
         shifts = getattr(staff.shifts, role)
         units[role] = Units(
@@ -221,7 +275,9 @@ def _roster(areas: Areas, staff: Staff, nodes: dict[str, np.ndarray]) -> Roster:
             grid=areas.node_grid[node],
             shift=_assign_shifts(len(node), shifts),
             shifts=shift_windows(shifts),
-            people_per_unit=staff.enforcer_team_size if role == "enforcer" else 1,
+            people_per_unit=(
+                staff.enforcer_team_size if role == "enforcer" else BY_NAME[role].team_size
+            ),
         )
     return Roster(units)
 
@@ -229,7 +285,7 @@ def _roster(areas: Areas, staff: Staff, nodes: dict[str, np.ndarray]) -> Roster:
 def coverage_gaps(roster: Roster) -> dict[str, list[int]]:
     """Hours of the day (0-23) in which a role has nobody on duty."""
     gaps: dict[str, list[int]] = {}
-    for role in ROLES:
+    for role in ALL_ROLES:
         u = roster[role]
         if u.n == 0:
             continue
