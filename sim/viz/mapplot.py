@@ -527,25 +527,7 @@ def _office_labels(world: World, base_size: float) -> list[_Label]:
 
 def _hotspot_circles(world: World) -> list[tuple[str, float, float, float]]:
     """(name, x, y, radius) of the hotspots that made it onto the map."""
-    sc = world.scenario
-    kept = {s.name for s in world.sites}
-    out = []
-    to_xy = None
-    for h in sc.demand.hotspots:
-        if h.name not in kept:
-            continue
-        if h.lon is not None and h.lat is not None:
-            if not world.net.crs:
-                continue
-            if to_xy is None:
-                from pyproj import Transformer
-
-                to_xy = Transformer.from_crs("EPSG:4326", world.net.crs, always_xy=True)
-            hx, hy = to_xy.transform(h.lon, h.lat)
-        else:
-            hx, hy = float(h.x or 0.0), float(h.y or 0.0)
-        out.append((h.name, float(hx), float(hy), float(h.radius_m)))
-    return out
+    return [(s.name, s.x, s.y, s.radius_m) for s in world.sites]
 
 
 def _draw_hotspots(ax: Axes, world: World, placed: list[Bbox]) -> int:

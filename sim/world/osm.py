@@ -549,15 +549,19 @@ def _split(buf: np.ndarray, offsets: np.ndarray) -> list[bytes]:
 # --------------------------------------------------------------------------------- cut
 
 
-def cut_region(spec: MapCut, map_path: Path, resolve: Callable[[str], Path]) -> BaseGeometry:
-    """The part of the map to simulate, in lon/lat, from a polygon, a GeoJSON file or a name."""
+def cut_region(spec: MapCut, map_path: Path, geojson: Path | None) -> BaseGeometry:
+    """The part of the map to simulate, in lon/lat, from a polygon, a GeoJSON file or a name.
+
+    ``geojson`` is where ``spec.geojson`` resolves to (see :mod:`sim.scenario.resolved`).
+    """
     where = "map.cut"
     if spec.polygon is not None:
         return Polygon(spec.polygon).buffer(0)
     if spec.geojson is not None:
         from sim.world.areas import read_geojson_polygons
 
-        feats = read_geojson_polygons(resolve(spec.geojson), None, f"{where}.geojson")
+        assert geojson is not None
+        feats = read_geojson_polygons(geojson, None, f"{where}.geojson")
         shape = shapely.union_all([g for _, g in feats])
         minx, miny, maxx, maxy = shape.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
