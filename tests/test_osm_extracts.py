@@ -22,6 +22,7 @@ from sim.scenario import ResolvedScenario, ScenarioError, resolve_scenario, scen
 from sim.world import osm
 from sim.world.build import load_network
 from sim.world.network import read_map_file
+from sim.world.osm import streets as osm_streets
 
 SRC = OSM_DIR / "aguascalientes.osm.bz2"
 pytestmark = pytest.mark.skipif(
@@ -168,7 +169,7 @@ def test_street_length_is_what_lies_inside_the_cut(extracts: dict[str, Path]) ->
     a, b = zip(*(tuple(p) for p in pairs), strict=True)
     lon1, lat1 = np.array([loc[i] for i in a]).T
     lon2, lat2 = np.array([loc[i] for i in b]).T
-    expected_km = osm._haversine(lon1, lat1, lon2, lat2).sum() / 1000
+    expected_km = osm_streets._haversine(lon1, lat1, lon2, lat2).sum() / 1000
     net = read_map_file(extracts["osm.pbf"], two_way=True)
     # the largest connected part only: a few scraps along the cut are left out
     assert 0.95 * expected_km <= net.road_length_km <= expected_km + 1e-6
@@ -322,10 +323,10 @@ def test_cut_by_polygon_and_geojson(wards: Path, tmp_path: Path) -> None:
 def test_a_cut_too_big_is_refused_before_building(
     extracts: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(osm, "MAX_STREET_REFS", 100)
+    monkeypatch.setattr(osm_streets, "MAX_STREET_REFS", 100)
     with pytest.raises(ScenarioError, match="more than 100 street nodes"):
         read_map_file(extracts["osm.pbf"])
-    monkeypatch.setattr(osm, "MAX_UNCUT_BYTES", dict.fromkeys(osm.MAX_UNCUT_BYTES, 1000))
+    monkeypatch.setattr(osm_streets, "MAX_UNCUT_BYTES", dict.fromkeys(osm.MAX_UNCUT_BYTES, 1000))
     with pytest.raises(ScenarioError, match=r"is \d+\.\d KB, a region rather than a district"):
         read_map_file(extracts["osm.pbf"])
 
