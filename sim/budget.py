@@ -2,7 +2,7 @@
 
 A three-line scenario can ask for a city of a hundred million street nodes, a staff of
 millions or a decade of incidents. Before each stage is built its memory is estimated
-from the scenario (and, once read, the street network); when the estimate exceeds the
+from the resolved scenario (and, once read, the street network); when the estimate exceeds the
 limit, :class:`ResourceError` names the fields that drive it and nothing is built.
 
 The figures are deliberately rough upper estimates of peak memory (bytes per node, per
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 from sim.errors import ResourceError, ScenarioError
 from sim.roles import DISPATCHED_ROLES
-from sim.scenario import clock_minutes
+from sim.scenario import GeneratedMap, InlineMap, clock_minutes
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.scenario import MapSource, Scenario
     from sim.world.network import StreetNetwork
 
 # peak bytes, measured on the Jinshui map (benchmarks/run.py prints them)
@@ -134,11 +134,10 @@ def _refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
 # ----------------------------------------------------------------------- network
 
 
-def map_parts(scenario: Scenario) -> list[Part]:
-    """What reading or generating the street network will take."""
-    spec = scenario.map
-    if spec.generate is not None:
-        g = spec.generate
+def map_parts(source: MapSource) -> list[Part]:
+    """What reading or generating the street network of a resolved map source will take."""
+    if isinstance(source, GeneratedMap):
+        g = source
         nodes = (round(g.offices_x * g.office_size_m / g.block_m) + 1) * (
             round(g.offices_y * g.office_size_m / g.block_m) + 1
         )
@@ -150,10 +149,9 @@ def map_parts(scenario: Scenario) -> list[Part]:
                 f"{g.office_size_m:g} m, blocks of {g.block_m:g} m)",
             )
         ]
-    if spec.inline is not None:
-        return [Part("map.inline", len(spec.inline.nodes) * NODE_BYTES, "inline nodes")]
-    assert spec.file is not None
-    path = scenario.resolve(spec.file)
+    if isinstance(source, InlineMap):
+        return [Part("map.inline", len(source.nodes) * NODE_BYTES, "inline nodes")]
+    path = source.path
     try:
         size = path.stat().st_size
     except OSError:
@@ -168,9 +166,9 @@ def map_parts(scenario: Scenario) -> list[Part]:
     return [Part("map.file", parse, f"parsing {path.name} ({gib(size)} on disk)")]
 
 
-def check_map(scenario: Scenario, limit: int | None = None) -> None:
+def check_map(source: MapSource, limit: int | None = None) -> None:
     """Refuse, before reading or generating it, a street network that would not fit."""
-    _refuse_if_over(map_parts(scenario), limit, "the street network")
+    _refuse_if_over(map_parts(source), limit, "the street network")
 
 
 # ----------------------------------------------------------------------- world

@@ -33,7 +33,7 @@ from sim.engine.offenders import OffenderRun, merge, simulate_offenders
 from sim.engine.outcomes import DrawContext, Given, draw_all
 from sim.engine.records import IncidentTable, RowSources
 from sim.roles import OPTIONAL_ROLES
-from sim.scenario import ROLES, Rules, Scenario, with_overrides
+from sim.scenario import ROLES, Rules, Scenario, resolve_scenario, with_overrides
 from sim.world.build import World, build_world
 
 ProgressFn = Callable[[float], None]
@@ -247,7 +247,7 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
         ),
         "by_grid": breakdown(table, sc.rules, table["grid"], list(areas.grid_names), "grid"),
         "warnings": list(world.warnings),
-        "scenario_resolved": sc.resolved(),
+        "scenario_resolved": world.resolved.saved(),
     }
     rounded: dict[str, Any] = _rounded(summary)
     return rounded
@@ -285,7 +285,8 @@ def run(
         raise ValueError("replications must be at least 1")
     sc = prepare(scenario, seed, days)
     clock = time.perf_counter()
-    world = world if world is not None and world.scenario == sc else build_world(sc, memory_limit)
+    if world is None or world.scenario != sc:
+        world = build_world(resolve_scenario(sc), memory_limit)
     world = campaign.staffed(world)
     budget.check_incidents(sc, replications, memory_limit)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}

@@ -18,10 +18,11 @@ import pytest
 from conftest import OSM_DIR, SMALL_CITY
 
 from sim.cli import main
-from sim.scenario import ScenarioError, scenario_from_dict
+from sim.scenario import ResolvedScenario, ScenarioError, resolve_scenario, scenario_from_dict
 from sim.world import osm
 from sim.world.build import load_network
 from sim.world.network import read_map_file
+from sim.world.osm import streets as osm_streets
 
 SRC = OSM_DIR / "aguascalientes.osm.bz2"
 pytestmark = pytest.mark.skipif(
@@ -168,7 +169,7 @@ def test_street_length_is_what_lies_inside_the_cut(extracts: dict[str, Path]) ->
     a, b = zip(*(tuple(p) for p in pairs), strict=True)
     lon1, lat1 = np.array([loc[i] for i in a]).T
     lon2, lat2 = np.array([loc[i] for i in b]).T
-    expected_km = osm._haversine(lon1, lat1, lon2, lat2).sum() / 1000
+    expected_km = osm_streets._haversine(lon1, lat1, lon2, lat2).sum() / 1000
     net = read_map_file(extracts["osm.pbf"], two_way=True)
     # the largest connected part only: a few scraps along the cut are left out
     assert 0.95 * expected_km <= net.road_length_km <= expected_km + 1e-6
@@ -185,6 +186,10 @@ def test_cutting_the_whole_file_equals_loading_the_clipped_one(extracts: dict[st
 
 def _scenario(map_spec: dict[str, Any]) -> Any:
     return scenario_from_dict({**SMALL_CITY, "map": map_spec, "demand": {"incidents_per_day": 50}})
+
+
+def _resolved(map_spec: dict[str, Any]) -> ResolvedScenario:
+    return resolve_scenario(_scenario(map_spec))
 
 
 def _with_boundaries(dst: Path) -> Path:
@@ -254,7 +259,7 @@ def wards(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_offices_from_administrative_boundaries_keep_both_names(wards: Path) -> None:
     spec = {"file": str(wards), "offices": {"admin_level": 8}}
-    net, offices, warnings = load_network(_scenario(spec))
+    net, offices, warnings = load_network(_resolved(spec))
     assert offices is not None
     assert [(name, zh) for name, zh, _ in offices] == [("West Ward", "西区"), ("Zhongqu", "中区")]
     assert any("1 boundary only partly in the file left out: Elsewhere" in w for w in warnings)
@@ -263,7 +268,7 @@ def test_offices_from_administrative_boundaries_keep_both_names(wards: Path) -> 
     n_nearest = net.n
 
     dropped = {**spec, "offices": {"admin_level": 8, "outside": "drop"}}
-    net, offices, warnings = load_network(_scenario(dropped))
+    net, offices, warnings = load_network(_resolved(dropped))
     assert any("dropped" in w and "outside every boundary" in w for w in warnings)
     assert net.n < n_nearest
     import shapely
@@ -285,14 +290,14 @@ def test_offices_by_tag_and_a_world_built_on_them(wards: Path) -> None:
 
 def test_cut_by_boundary_name(wards: Path) -> None:
     sc = _scenario({"file": str(wards), "cut": {"boundary": "中区"}})
-    net, _, warnings = load_network(sc)
+    net, _, warnings = load_network(resolve_scenario(sc))
     lon, _ = _lonlat(net)
     west, _, mid, _ = _cut_box()
     assert lon.min() >= west + (mid - west) / 3 - 1e-6
     assert lon.max() <= mid - (mid - west) / 10 + 1e-6
     assert any("the edge of map.cut" in w for w in warnings)
     with pytest.raises(ScenarioError, match="no complete administrative boundary named 'Nowhere'"):
-        load_network(_scenario({"file": str(wards), "cut": {"boundary": "Nowhere"}}))
+        load_network(_resolved({"file": str(wards), "cut": {"boundary": "Nowhere"}}))
 
 
 def test_cut_by_polygon_and_geojson(wards: Path, tmp_path: Path) -> None:
@@ -300,7 +305,7 @@ def test_cut_by_polygon_and_geojson(wards: Path, tmp_path: Path) -> None:
 
     west, south, mid, north = _cut_box()
     ring = [[west, south], [(west + mid) / 2, south], [(west + mid) / 2, north], [west, north]]
-    by_list, _, _ = load_network(_scenario({"file": str(wards), "cut": {"polygon": ring}}))
+    by_list, _, _ = load_network(_resolved({"file": str(wards), "cut": {"polygon": ring}}))
     gj = tmp_path / "cut.geojson"
     feature = {
         "type": "Feature",
@@ -310,7 +315,7 @@ def test_cut_by_polygon_and_geojson(wards: Path, tmp_path: Path) -> None:
     gj.write_text(
         json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8"
     )
-    by_file, _, _ = load_network(_scenario({"file": str(wards), "cut": {"geojson": str(gj)}}))
+    by_file, _, _ = load_network(_resolved({"file": str(wards), "cut": {"geojson": str(gj)}}))
     assert by_list.content_hash() == by_file.content_hash()
     assert _lonlat(by_list)[0].max() <= (west + mid) / 2 + 1e-6
 
@@ -318,10 +323,10 @@ def test_cut_by_polygon_and_geojson(wards: Path, tmp_path: Path) -> None:
 def test_a_cut_too_big_is_refused_before_building(
     extracts: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(osm, "MAX_STREET_REFS", 100)
+    monkeypatch.setattr(osm_streets, "MAX_STREET_REFS", 100)
     with pytest.raises(ScenarioError, match="more than 100 street nodes"):
         read_map_file(extracts["osm.pbf"])
-    monkeypatch.setattr(osm, "MAX_UNCUT_BYTES", dict.fromkeys(osm.MAX_UNCUT_BYTES, 1000))
+    monkeypatch.setattr(osm_streets, "MAX_UNCUT_BYTES", dict.fromkeys(osm.MAX_UNCUT_BYTES, 1000))
     with pytest.raises(ScenarioError, match=r"is \d+\.\d KB, a region rather than a district"):
         read_map_file(extracts["osm.pbf"])
 

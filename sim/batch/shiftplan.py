@@ -58,7 +58,14 @@ from sim.batch.shiftneed import (
 from sim.batch.sweeps import Executor, run_key
 from sim.output.folders import open_batch
 from sim.runner import prepare, simulate
-from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
+from sim.scenario import (
+    ROLES,
+    Scenario,
+    ScenarioError,
+    resolve_scenario,
+    set_by_path,
+    with_overrides,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -750,7 +757,6 @@ def _scenario_name(scenario: Scenario) -> str:
 
 
 _CLOCK = re.compile(r"\d{2}:\d{2}")
-_PATH_KEYS = (("map", "file"), ("map", "offices"), ("map", "grids"))
 
 
 def scenario_yaml(scenario: Scenario, folder: Path) -> str:
@@ -761,13 +767,8 @@ def scenario_yaml(scenario: Scenario, folder: Path) -> str:
     data = scenario.model_dump(mode="json", exclude_defaults=True)
     data["name"] = scenario.name  # required, even when equal to a default
     data.setdefault("map", {})
-    for section, key in _PATH_KEYS:
-        value = getattr(getattr(scenario, section), key)
-        if isinstance(value, str):
-            data[section][key] = _relative(scenario.resolve(value), folder)
-    cut = scenario.map.cut
-    if cut is not None and cut.geojson is not None:
-        data["map"]["cut"]["geojson"] = _relative(scenario.resolve(cut.geojson), folder)
+    for dotted, path in resolve_scenario(scenario).files().items():
+        set_by_path(data, dotted, _relative(path, folder))
     schema = Path(__file__).resolve().parents[2] / "scenarios" / "scenario.schema.json"
     head = []
     if schema.is_file():

@@ -56,7 +56,14 @@ from sim.errors import ArgumentError, ClusterError, InputError
 from sim.output.folders import open_batch
 from sim.overrides import parse_values
 from sim.runner import hour_rows, office_rows, prepare, simulate_chain
-from sim.scenario import ROLES, Scenario, ScenarioError, scenario_from_dict, with_overrides
+from sim.scenario import (
+    ROLES,
+    Scenario,
+    ScenarioError,
+    resolve_scenario,
+    scenario_from_dict,
+    with_overrides,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -199,15 +206,12 @@ def _canonical(data: Any) -> str:
 def _file_stamps(sc: Scenario) -> dict[str, Any]:
     """Files a scenario reads, with size and modification time (part of the run key)."""
     out: dict[str, Any] = {}
-    for name in ("file", "offices", "grids"):
-        value = getattr(sc.map, name)
-        if value:
-            p = sc.resolve(value)
-            try:
-                st = p.stat()
-                out[name] = [str(p), st.st_size, st.st_mtime_ns]
-            except OSError:
-                out[name] = [str(p), None, None]
+    for name, p in resolve_scenario(sc).files().items():
+        try:
+            st = p.stat()
+            out[name] = [str(p), st.st_size, st.st_mtime_ns]
+        except OSError:
+            out[name] = [str(p), None, None]
     return out
 
 

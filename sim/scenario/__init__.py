@@ -3,8 +3,9 @@
 A scenario is data: one YAML file checked against the pydantic models of this package, one
 module per section of the file (``streetmap``, ``staff``, ``demand``, ``evaluation``,
 ``enforcement``; ``model`` joins them into :class:`Scenario`; ``loading`` reads YAML and
-overrides). Unknown keys and out-of-range values are rejected, and every problem is reported
-at once, one line per problem naming its field path (:class:`ScenarioError`).
+overrides; ``resolved`` turns its paths and map source into values, once). Unknown keys and
+out-of-range values are rejected, and every problem is reported at once, one line per
+problem naming its field path (:class:`ScenarioError`).
 """
 
 from sim.errors import ScenarioError as ScenarioError
@@ -58,6 +59,10 @@ from sim.scenario.model import Rules as Rules
 from sim.scenario.model import RunLength as RunLength
 from sim.scenario.model import Scenario as Scenario
 from sim.scenario.model import json_schema as json_schema
+from sim.scenario.resolved import MapFile as MapFile
+from sim.scenario.resolved import MapSource as MapSource
+from sim.scenario.resolved import ResolvedScenario as ResolvedScenario
+from sim.scenario.resolved import resolve_scenario as resolve_scenario
 from sim.scenario.staff import ALL_DAY as ALL_DAY
 from sim.scenario.staff import ExplicitPosts as ExplicitPosts
 from sim.scenario.staff import Post as Post

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.viz import mapplot, report
+from sim.viz import basemap, maplabels, report
 
 if TYPE_CHECKING:
     from sim.analysis.evaluation import EvaluationResult
@@ -70,7 +70,7 @@ def plot_bump(result: EvaluationResult, path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    with mapplot._map_style():
+    with basemap.map_style():
         rank = result.rank[0]
         flag = result.flag[0]
         months, k = rank.shape
@@ -119,7 +119,7 @@ def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
     from matplotlib import cm
     from matplotlib.colors import Normalize
 
-    with mapplot._map_style():
+    with basemap.map_style():
         areas = world.areas
         score = result.total.mean(axis=(0, 1))
         n_red = (result.flag == "red").sum(axis=(0, 1)) / result.replications
@@ -127,18 +127,18 @@ def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
         lo, hi = float(score.min()), float(score.max())
         norm = Normalize(vmin=lo - 0.5, vmax=hi + 0.5)
         cmap = matplotlib.colormaps["RdYlGn"]
-        fig, ax, (sx, sy, sh) = mapplot._figure(world)
+        fig, ax, (sx, sy, sh) = basemap.map_figure(world)
         for o, geom in enumerate(areas.office_shapes):
-            p = mapplot._patch(geom, fc=cmap(norm(score[o])), ec="none", alpha=0.8, zorder=1)
+            p = basemap.patch(geom, fc=cmap(norm(score[o])), ec="none", alpha=0.8, zorder=1)
             if p is not None:
                 ax.add_patch(p)
-        mapplot._draw_streets(
+        basemap.draw_streets(
             ax, world.net, world.net.street_classes(), alpha=0.3, scale=0.7, zorder=2, max_class=3
         )
-        mapplot._draw_boundaries(
-            ax, areas.office_shapes, color=mapplot.OFFICE_EDGE, lw=1.5, zorder=4
+        basemap.draw_boundaries(
+            ax, areas.office_shapes, color=basemap.OFFICE_EDGE, lw=1.5, zorder=4
         )
-        labels = mapplot._office_labels(world, 9.5)
+        labels = maplabels.office_labels(world, 9.5)
         by_text = {lab.text: lab for lab in labels}
         anchors = {}
         for o in range(len(areas.office_names)):
@@ -148,7 +148,7 @@ def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
             if lab is not None:
                 lab.text = f"{lab.text}\n{score[o]:.1f}"
                 anchors[o] = lab.candidates[0]
-        mapplot._place_labels(ax, labels)
+        maplabels.place_labels(ax, labels)
         for o, (x, y) in anchors.items():
             marks = [(n_red[o], "red"), (n_black[o], "black")]
             marks = [(c, w) for c, w in marks if c]
@@ -165,7 +165,7 @@ def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
                     va="center",
                     zorder=8,
                 )
-        mapplot._scale_bar_and_north(fig, ax)
+        basemap.scale_bar_and_north(fig, ax)
         cax = fig.add_axes((sx + 0.01, sy + sh * 0.42, 0.018, sh * 0.55))
         cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
         cb.set_label("mean monthly total score", fontsize=9)
@@ -180,4 +180,4 @@ def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
             fontsize=11.5,
             pad=10,
         )
-        mapplot._save(fig, path)
+        basemap.save_map(fig, path)

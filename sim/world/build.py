@@ -14,7 +14,15 @@ from shapely.geometry import Polygon
 
 from sim import budget
 from sim.roles import BY_NAME
-from sim.scenario import ROLES, OsmOffices, Scenario, ScenarioError
+from sim.scenario import (
+    ROLES,
+    GeneratedMap,
+    InlineMap,
+    ResolvedScenario,
+    Scenario,
+    ScenarioError,
+    resolve_scenario,
+)
 from sim.world import osm
 from sim.world.areas import Areas, build_areas, read_geojson_polygons
 from sim.world.hotspots import HotspotSite, camera_nodes, resolve_hotspots
@@ -28,7 +36,7 @@ DENSITY_FLOOR = 20.0  # staff per km² the 城管120 model asks for
 
 @dataclass(eq=False)
 class World:
-    scenario: Scenario
+    resolved: ResolvedScenario
     net: StreetNetwork
     areas: Areas
     roster: Roster
@@ -36,6 +44,11 @@ class World:
     cameras: np.ndarray
     tables: dict[str, TravelTable]
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario the world was built from (defaults filled in)."""
+        return self.resolved.scenario
 
     @property
     def staff_per_km2(self) -> float:
@@ -47,28 +60,24 @@ class World:
 
 
 def load_network(
-    scenario: Scenario,
+    resolved: ResolvedScenario,
 ) -> tuple[StreetNetwork, list[tuple[str, str, Polygon]] | None, list[str]]:
     """The street network (in metres) and any offices the map source brings."""
-    spec = scenario.map
+    source = resolved.source
     warnings: list[str] = []
     offices = None
-    if spec.inline is not None:
-        net = from_inline(spec.inline)
-        offices = [(a.name, "", Polygon(a.polygon)) for a in spec.inline.offices] or None
-    elif spec.generate is not None:
-        net, gen = generate_city(spec.generate)
+    if isinstance(source, InlineMap):
+        net = from_inline(source)
+        offices = [(a.name, "", Polygon(a.polygon)) for a in source.offices] or None
+    elif isinstance(source, GeneratedMap):
+        net, gen = generate_city(source)
         offices = [(name, "", poly) for name, poly in gen]
     else:
-        assert spec.file is not None
-        path = scenario.resolve(spec.file)
-        cut = osm.cut_region(spec.cut, path, scenario.resolve) if spec.cut else None
-        net = read_map_file(
-            path, strict=spec.require_connected, two_way=spec.staff_two_way, cut=cut
-        )
+        cut = osm.cut_region(source.cut, source.path, source.cut_geojson) if source.cut else None
+        net = read_map_file(source.path, strict=source.strict, two_way=source.two_way, cut=cut)
         warnings += net.notes
-        if isinstance(spec.offices, OsmOffices):
-            net, offices, notes = osm.offices_for(spec.offices, path, cut, net)
+        if source.boundaries is not None:
+            net, offices, notes = osm.offices_for(source.boundaries, source.path, cut, net)
             warnings += notes
     if net.dropped_nodes:
         warnings.append(
@@ -78,50 +87,51 @@ def load_network(
     return net, offices, warnings
 
 
-def build_world(scenario: Scenario, memory_limit: int | None = None) -> World:
+def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None = None) -> World:
     """Everything replication-independent, checked against the map.
 
-    Each stage's memory is estimated before it is built (:mod:`sim.budget`); a world
-    that would not fit in ``memory_limit`` bytes (default: what the machine has free)
-    is refused with :class:`~sim.errors.ResourceError`.
+    A bare scenario is resolved first (:func:`~sim.scenario.resolve_scenario`); from then
+    on only the resolved values are read. Each stage's memory is estimated before it is
+    built (:mod:`sim.budget`); a world that would not fit in ``memory_limit`` bytes
+    (default: what the machine has free) is refused with :class:`~sim.errors.ResourceError`.
     """
-    spec = scenario.map
-    budget.check_map(scenario, memory_limit)
-    net, offices, warnings = load_network(scenario)
-    if isinstance(spec.offices, str):
-        feats = read_geojson_polygons(scenario.resolve(spec.offices), net.crs, "map.offices")
+    resolved = scenario if isinstance(scenario, ResolvedScenario) else resolve_scenario(scenario)
+    sc = resolved.scenario
+    spec = sc.map
+    budget.check_map(resolved.source, memory_limit)
+    net, offices, warnings = load_network(resolved)
+    if resolved.offices is not None:
+        feats = read_geojson_polygons(resolved.offices, net.crs, "map.offices")
         offices = [
             (str(p.get("name", f"office-{k + 1}")), str(p.get("name_zh", "")), g)
             for k, (p, g) in enumerate(feats)
         ]
     area_km2 = sum(o[2].area for o in offices) / 1e6 if offices else None
-    budget.check_world(scenario, net, area_km2, limit=memory_limit)
+    budget.check_world(sc, net, area_km2, limit=memory_limit)
     grids = None
-    if spec.grids:
-        feats = read_geojson_polygons(scenario.resolve(spec.grids), net.crs, "map.grids")
+    if resolved.grids is not None:
+        feats = read_geojson_polygons(resolved.grids, net.crs, "map.grids")
         grids = [
             (str(p.get("office", "")), str(p.get("name", f"grid-{k + 1}")), g)
             for k, (p, g) in enumerate(feats)
         ]
     areas = build_areas(net, offices, grids, spec.grid_size_m, spec.office_size_m)
-    roster = place_staff(net, areas, scenario.staff)
-    sites, hot_warnings = resolve_hotspots(scenario, net)
+    roster = place_staff(net, areas, sc.staff)
+    sites, hot_warnings = resolve_hotspots(sc, net)
     warnings += hot_warnings
-    _check_scheduled(scenario, net)
-    check_offices(scenario, areas.office_names)
-    warnings += plan_warnings(scenario, areas, roster)
+    _check_scheduled(sc, net)
+    check_offices(sc, areas.office_names)
+    warnings += plan_warnings(sc, areas, roster)
     tables = {
         role: TravelTable(
             net,
             roster[role].node,
-            scenario.travel.precompute_minutes * scenario.travel.speed_m_per_min(role),
+            sc.travel.precompute_minutes * sc.travel.speed_m_per_min(role),
         )
         for role in roster.present()
         if BY_NAME[role].dispatched
     }
-    return World(
-        scenario, net, areas, roster, sites, camera_nodes(scenario, net.n), tables, warnings
-    )
+    return World(resolved, net, areas, roster, sites, camera_nodes(sc, net.n), tables, warnings)
 
 
 def check_offices(scenario: Scenario, office_names: Sequence[str]) -> None:

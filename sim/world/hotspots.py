@@ -7,12 +7,13 @@ Demand (:mod:`sim.engine.demand`) draws incidents from them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.rng import stream
-from sim.scenario import Scenario, clock_minutes
+from sim.scenario import Hotspot, Scenario, clock_minutes
 from sim.world.network import StreetNetwork
 
 
@@ -26,6 +27,35 @@ class HotspotSite:
     per_min: float
     window: tuple[float, float]  # minutes of day; end <= start wraps past midnight
     category_p: np.ndarray
+    x: float  # centre, map metres
+    y: float
+    radius_m: float
+
+
+def hotspot_points(
+    hotspots: Sequence[Hotspot], crs: str | None
+) -> list[tuple[float, float] | None]:
+    """Each hotspot's centre in map metres, computed once the map's CRS is known.
+
+    ``x``/``y`` are taken as they are; ``lon``/``lat`` are projected into ``crs``. A
+    lon/lat hotspot on a map without a CRS has no point (``None``).
+    """
+    to_xy = None
+    out: list[tuple[float, float] | None] = []
+    for h in hotspots:
+        if h.lon is not None and h.lat is not None:
+            if not crs:
+                out.append(None)
+                continue
+            if to_xy is None:
+                from pyproj import Transformer
+
+                to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+            hx, hy = to_xy.transform(h.lon, h.lat)
+            out.append((float(hx), float(hy)))
+        else:
+            out.append((float(h.x or 0.0), float(h.y or 0.0)))
+    return out
 
 
 def resolve_hotspots(scenario: Scenario, net: StreetNetwork) -> tuple[list[HotspotSite], list[str]]:
@@ -34,21 +64,14 @@ def resolve_hotspots(scenario: Scenario, net: StreetNetwork) -> tuple[list[Hotsp
     cats = list(scenario.demand.categories)
     default_p = np.array([c.share for c in scenario.demand.categories.values()])
     weights = net.node_weights()
-    to_xy = None
-    for i, h in enumerate(scenario.demand.hotspots):
-        if h.lon is not None and h.lat is not None:
-            if not net.crs:
-                warnings.append(
-                    f"demand.hotspots[{i}] ({h.name}): lon/lat given but the map has no CRS; dropped"
-                )
-                continue
-            if to_xy is None:
-                from pyproj import Transformer
-
-                to_xy = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
-            hx, hy = to_xy.transform(h.lon, h.lat)
-        else:
-            hx, hy = float(h.x or 0.0), float(h.y or 0.0)
+    points = hotspot_points(scenario.demand.hotspots, net.crs)
+    for i, (h, point) in enumerate(zip(scenario.demand.hotspots, points, strict=True)):
+        if point is None:
+            warnings.append(
+                f"demand.hotspots[{i}] ({h.name}): lon/lat given but the map has no CRS; dropped"
+            )
+            continue
+        hx, hy = point
         near = np.flatnonzero(np.hypot(net.x - hx, net.y - hy) <= h.radius_m)
         near = near[weights[near] > 0] if (weights[near] > 0).any() else near
         if len(near) == 0:
@@ -70,6 +93,9 @@ def resolve_hotspots(scenario: Scenario, net: StreetNetwork) -> tuple[list[Hotsp
                 per_min=h.incidents_per_hour / 60.0,
                 window=(clock_minutes(h.start), clock_minutes(h.end)),
                 category_p=cp / cp.sum(),
+                x=hx,
+                y=hy,
+                radius_m=float(h.radius_m),
             )
         )
     return sites, warnings

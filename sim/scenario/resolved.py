@@ -1,0 +1,96 @@
+"""A scenario resolved once, before anything is built: what the later layers read.
+
+:func:`resolve_scenario` turns what a scenario file says into values: each file it names becomes an
+absolute path (relative ones are read from the scenario's folder), and the map source
+becomes one of three kinds (inline, generated, a file with its cut and boundary offices).
+Defaults are already filled in by the schema. Building the world, the memory estimate and
+the run keys read the :class:`ResolvedScenario` and never go back to the scenario to
+interpret its paths and options.
+
+Hotspot coordinates are the one value that needs the map: lon/lat become map metres only
+once the map's CRS is known, so the world builder converts them, once, right after reading
+the network (:func:`sim.world.hotspots.hotspot_points`).
+
+What results save as the resolved scenario (``scenario_resolved`` in ``summary.json``) is
+:meth:`ResolvedScenario.saved`: the scenario with its defaults filled in, paths as written,
+so a saved scenario read from the same folder runs again unchanged and results do not
+depend on where the project sits on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.scenario.model import Scenario
+from sim.scenario.streetmap import GeneratedMap, InlineMap, MapCut, OsmOffices
+
+
+@dataclass(frozen=True)
+class MapFile:
+    """A street map read from a file, with the part to simulate and offices from it."""
+
+    path: Path
+    cut: MapCut | None  # the part to simulate
+    cut_geojson: Path | None  # ``cut.geojson`` resolved
+    boundaries: OsmOffices | None  # street offices from the file's own boundaries
+    strict: bool  # ``require_connected``: refuse a map that is not one connected piece
+    two_way: bool  # staff may use one-way streets both ways
+
+
+MapSource = InlineMap | GeneratedMap | MapFile
+
+
+@dataclass(frozen=True, eq=False)
+class ResolvedScenario:
+    """A validated scenario (defaults filled) with its map source and files resolved."""
+
+    scenario: Scenario
+    source: MapSource
+    offices: Path | None  # GeoJSON of street-office polygons
+    grids: Path | None  # GeoJSON of grid polygons
+
+    def files(self) -> dict[str, Path]:
+        """Every file the world is built from, by the scenario field that names it."""
+        out: dict[str, Path] = {}
+        if isinstance(self.source, MapFile):
+            out["map.file"] = self.source.path
+        if self.offices is not None:
+            out["map.offices"] = self.offices
+        if self.grids is not None:
+            out["map.grids"] = self.grids
+        if isinstance(self.source, MapFile) and self.source.cut_geojson is not None:
+            out["map.cut.geojson"] = self.source.cut_geojson
+        return out
+
+    def saved(self) -> dict[str, Any]:
+        """The resolved scenario as results save it: plain data, defaults filled in."""
+        return self.scenario.resolved()
+
+
+def resolve_scenario(scenario: Scenario) -> ResolvedScenario:
+    """Resolve ``scenario`` once: absolute paths and the kind of map source."""
+    spec = scenario.map
+    source: MapSource
+    if spec.inline is not None:
+        source = spec.inline
+    elif spec.generate is not None:
+        source = spec.generate
+    else:
+        assert spec.file is not None  # the schema asks for exactly one source
+        cut = spec.cut
+        source = MapFile(
+            path=scenario.resolve(spec.file),
+            cut=cut,
+            cut_geojson=scenario.resolve(cut.geojson) if cut and cut.geojson else None,
+            boundaries=spec.offices if isinstance(spec.offices, OsmOffices) else None,
+            strict=spec.require_connected,
+            two_way=spec.staff_two_way,
+        )
+    return ResolvedScenario(
+        scenario=scenario,
+        source=source,
+        offices=scenario.resolve(spec.offices) if isinstance(spec.offices, str) else None,
+        grids=scenario.resolve(spec.grids) if spec.grids else None,
+    )
