@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 import numpy as np
 
 from sim.analysis.evaluation import month_count
+from sim.analysis.measures import TARGETS, unknown_target
 from sim.analysis.metrics import ci95_halfwidth, t_margin
 from sim.batch.sweeps import DISCOVERY, Executor, discovery_measure
 from sim.errors import ArgumentError
@@ -52,25 +53,12 @@ from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
 if TYPE_CHECKING:
     import pandas as pd
 
-MEASURES: tuple[str, ...] = (
-    "double_ten",
-    "advisor_on_time",
-    "enforcer_on_time",
-    "black_flag",
-    "repeat_share",
-)
-LABELS = {
-    "double_ten": "double ten",
-    "advisor_on_time": "advisor clock",
-    "enforcer_on_time": "enforcer clock",
-    "black_flag": "black-flag probability",
-    "repeat_share": "share by repeat offenders",
-}
-# Targets that are ceilings: an office meets ``black_flag=0.2`` when the one-sided upper
-# confidence bound of its black-flag probability (share of evaluated months) is <= 0.2.
-# ``repeat_share`` (share of incidents caused by known offenders, the enforcement chain's
-# measure; 0 when it is off) is a ceiling too.
-AT_MOST: frozenset[str] = frozenset({"black_flag", "repeat_share"})
+# What may be targeted (sim.analysis.measures.TARGETS), in words, and which targets are
+# ceilings: an office meets ``black_flag=0.2`` when the one-sided upper confidence bound of
+# its black-flag probability (share of evaluated months) is <= 0.2.
+MEASURES: tuple[str, ...] = tuple(TARGETS)
+LABELS: dict[str, str] = {m.name: m.label for m in TARGETS.values()}
+AT_MOST: frozenset[str] = frozenset(m.name for m in TARGETS.values() if m.ceiling)
 Log = Callable[[str], None]
 # the keyword arguments whose problems :func:`optimize_plan` reports (the CLI's flags)
 OPTIMIZE_ARGUMENTS = (
@@ -85,10 +73,8 @@ def parse_target(text: str) -> tuple[str, float]:
     raw = raw.strip()
     if not raw:
         raise ArgumentError([f"target {text!r}: expected MEASURE=SHARE"], ["target"])
-    if key not in MEASURES:
-        raise ArgumentError(
-            [f"target {key}: unknown measure (use {', '.join(MEASURES)})"], ["target"]
-        )
+    if key not in TARGETS:
+        raise ArgumentError([unknown_target(key)], ["target"])
     try:
         value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
     except ValueError:
@@ -474,11 +460,7 @@ def optimize_plan(
     (:class:`OptimizeOptions`). See the module doc for the method.
     """
     targets = dict(target) if target else {"double_ten": prepare(scenario).rules.target}
-    problems = [
-        f"target {m}: unknown measure (use {', '.join(MEASURES)})"
-        for m in targets
-        if m not in MEASURES
-    ]
+    problems = [unknown_target(m) for m in targets if m not in TARGETS]
     problems += [
         f"target {m}: must be between 0 and 1" for m, v in targets.items() if not 0 < v <= 1
     ]

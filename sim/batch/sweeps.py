@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sim.analysis.enforcement import SWEEP_MEASURES as ENFORCEMENT_MEASURES
+from sim.analysis import measures as registry
 from sim.analysis.enforcement import repeat_share_by, sweep_measures
 from sim.analysis.evaluation import evaluate, evaluation_measures, with_black_flag_probability
 from sim.analysis.metrics import ROLE_PLURAL, ci95_halfwidth, flatten, load, replication_measures
@@ -65,62 +65,18 @@ if TYPE_CHECKING:
 
 FORMAT = "chengguan-sim/run-2"  # bump when a stored run's content changes meaning (2: checksum)
 
-# Discovery measures of sim.analysis.metrics.replication_measures (flattened as ``discovery.<name>``):
+# Discovery measures (``discovery.<name>``; sim.analysis.measures.DISCOVERY) by short name:
 # the double-ten clocks start at the instruction, so only these show problems left unfound.
-DISCOVERY: tuple[str, ...] = ("never_found", "report_delay_min")
+DISCOVERY: tuple[str, ...] = tuple(m.name.split(".", 1)[1] for m in registry.DISCOVERY)
 
-# per role, from the summary's overload block; ``unstable`` is 1 when the role's queue grows
-# without bound (offered load at least the capacity on shift, or waits growing), else 0
-LOAD_MEASURES: tuple[str, ...] = (
-    "offered_load_ratio",
-    "peak_ratio",
-    "hours_over",
-    "unstable",
-    "overtime_unit_hours_per_day",
-)
-
-# Measure columns of the tidy table, in this order (anything else follows).
-MEASURES: tuple[str, ...] = (
-    "double_ten",
-    "advisor_on_time",
-    "enforcer_on_time",
-    "worst_office.double_ten",
-    "offices_on_target",
-    "advisor_response_min.mean",
-    "advisor_response_min.p50",
-    "advisor_response_min.p90",
-    "advisor_response_min.p95",
-    "enforcer_response_min.mean",
-    "enforcer_response_min.p50",
-    "enforcer_response_min.p90",
-    "enforcer_response_min.p95",
-    "utilization.advisor",
-    "utilization.enforcer",
-    *(f"overload.{role}.{name}" for role in ROLE_PLURAL for name in LOAD_MEASURES),
-    "incidents",
-    "escalated",
-    "incidents_occurred",
-    *(f"discovery.{name}" for name in DISCOVERY),
-    *(f"enforcement.{name}" for name in ENFORCEMENT_MEASURES),
-    "evaluation.max_black_flag",
-    "evaluation.months",
-    "evaluation.score_spread",
-    "headcount.total",
-    "headcount.grid",
-    "headcount.advisor",
-    "headcount.enforcer",
-    "headcount.per_km2",
-    "area_km2",
-)
+# Measure columns of the tidy table, in this order (anything else follows): the registry's.
+MEASURES: tuple[str, ...] = tuple(registry.RUN)
 ID_COLUMNS = ("variant", "replication", "seed")
-
-
-OFFICE_MEASURES = ("incidents", "escalated", "advisor_on_time", "enforcer_on_time", "double_ten")
 
 
 def discovery_measure(measures: Mapping[str, Any], name: str) -> Any:
     """A discovery measure (:data:`DISCOVERY`) of a run's flat measures; None when absent."""
-    return measures.get(f"discovery.{name}", measures.get(name))
+    return registry.RUN[f"discovery.{name}"].read(measures)
 
 
 # --------------------------------------------------------------------- variants
@@ -335,15 +291,15 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
         sum(s >= sc.rules.target for s in shares) / len(shares) if shares else None
     )
     overload = load(table, world.roster.units, sc.warmup_min, sc.horizon_min)
-    for role in ROLE_PLURAL:
+    for measure in registry.group("overload"):
+        _, role, name = measure.name.split(".")
         x = overload[role]
-        for name in LOAD_MEASURES:
-            value = x.get(name)
-            if name == "hours_over":
-                value = len(x["hours_over"])
-            elif name == "unstable":
-                value = int(x["status"] == "unstable")
-            measures[f"overload.{role}.{name}"] = value
+        value = x.get(name)
+        if name == "hours_over":
+            value = len(x["hours_over"])
+        elif name == "unstable":
+            value = int(x["status"] == "unstable")
+        measures[measure.name] = value
     evaluation = evaluate(world, table)  # per office: score, rank, flag shares over months
     measures.update(evaluation_measures(evaluation, by_office))
     heads = world.roster.headcount()
@@ -955,27 +911,6 @@ AXIS_LABELS = {
     "staff.enforcer_team_size": "enforcers per team",
 }
 
-PLOTS: tuple[tuple[str, str, str], ...] = (
-    ("double_ten", "double_ten", "Double ten: every clock met"),
-    ("advisor_on_time", "advisor_on_time", "Clock 1: advisor on scene within {adv:g} min"),
-    (
-        "enforcer_on_time",
-        "enforcer_on_time",
-        "Clock 2: enforcers within {enf:g} min of failed persuasion",
-    ),
-    (
-        "advisor_response_min.mean",
-        "advisor_response_mean",
-        "Mean time from instruction to advisor on scene",
-    ),
-    (
-        "enforcer_response_min.mean",
-        "enforcer_response_mean",
-        "Mean time from failed persuasion to enforcers",
-    ),
-    ("worst_office.double_ten", "worst_office_double_ten", "Double ten in the worst street office"),
-)
-
 
 def _numeric(values: Sequence[Any]) -> bool:
     return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
@@ -1004,7 +939,8 @@ def plot_measure(
     if xk is None:
         return
     others = [k for k in keys if k != xk and summary[k].nunique(dropna=False) > 1]
-    share = not measure.endswith(".mean")
+    known = registry.RUN.get(measure)
+    share = known.unit == "share" if known is not None else not measure.endswith(".mean")
     scale = 100.0 if share else 1.0
     numeric_x = _numeric(list(summary[xk]))
     cats = list(dict.fromkeys(summary[xk]))
@@ -1019,11 +955,12 @@ def plot_measure(
         "#17becf",
         "#7f7f7f",
     ]
-    single_color = {
-        "double_ten": COLORS["double_ten"],
-        "advisor": COLORS["advisor"],
-        "enforcer": COLORS["enforcer"],
-    }
+    single_color = palette[0]
+    if known is not None and known.color is not None:
+        single_color = COLORS[known.color]
+    elif known is None:
+        prefixes = ("double_ten", "advisor", "enforcer")
+        single_color = next((COLORS[k] for k in prefixes if measure.startswith(k)), palette[0])
     n_groups = len(groups) if others else 1
     for i, (gkey, part) in enumerate(groups):
         gvals = gkey if isinstance(gkey, tuple) else (gkey,)
@@ -1047,10 +984,7 @@ def plot_measure(
             else np.zeros(len(part)),
             dtype=float,
         )
-        if n_groups == 1:
-            color = next((c for k, c in single_color.items() if measure.startswith(k)), palette[0])
-        else:
-            color = palette[i % len(palette)]
+        color = single_color if n_groups == 1 else palette[i % len(palette)]
         low, high = y - ci, y + ci
         if share:  # a share's interval stays within 0-100%
             low, high = np.clip(low, 0.0, 100.0), np.clip(high, 0.0, 100.0)
@@ -1070,9 +1004,11 @@ def plot_measure(
         lo, hi = ax.get_ylim()
         ax.set_ylim(max(lo, -2.0), min(max(hi, 100 * target + 1), 101.0))
     else:
-        limit = float(
-            rules["advisor_minutes" if measure.startswith("advisor") else "enforcer_minutes"]
+        deadline = known.deadline if known is not None else None
+        deadline = deadline or (
+            "advisor_minutes" if measure.startswith("advisor") else "enforcer_minutes"
         )
+        limit = float(rules[deadline])
         ax.axhline(limit, color=COLORS["target"], ls=":", lw=1.3, label=f"deadline {limit:g} min")
         vals = [float(v) for v in summary[measure] if v is not None and math.isfinite(float(v))]
         if vals and min(vals) > 0 and max(vals) / min(vals) > 20:
@@ -1119,18 +1055,19 @@ def write_plots(
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     fmt = {"adv": float(rules["advisor_minutes"]), "enf": float(rules["enforcer_minutes"])}
-    for measure, name, title in PLOTS:
+    plots = [(m.name, m.plot) for m in registry.plotted() if m.plot is not None]
+    for measure, plot in plots:
         if measure not in summary.columns:
             continue
         fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
-        plot_measure(ax, summary, keys, measure, rules, title.format(**fmt))
+        plot_measure(ax, summary, keys, measure, rules, plot.title.format(**fmt))
         _staff_axis(ax, summary, xk)
         fig.supxlabel(subtitle, fontsize=8, color="#555555")
-        save(fig, folder / f"{name}.png")
-        written.append(folder / f"{name}.png")
+        save(fig, folder / f"{plot.file}.png")
+        written.append(folder / f"{plot.file}.png")
     fig, axes = plt.subplots(2, 2, figsize=(13, 8.5), layout="constrained")
-    for ax, (measure, _, title) in zip(axes.flat, PLOTS[:4], strict=True):
-        plot_measure(ax, summary, keys, measure, rules, title.format(**fmt))
+    for ax, (measure, plot) in zip(axes.flat, plots[:4], strict=True):
+        plot_measure(ax, summary, keys, measure, rules, plot.title.format(**fmt))
     fig.suptitle(f"What-if sweep: {subtitle}", fontsize=11)
     save(fig, folder / "overview.png")
     written.append(folder / "overview.png")
@@ -1333,30 +1270,19 @@ def summary_text(result: SweepResult) -> str:
         v = row.get(m)
         return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.1f}"
 
-    headers = [
-        *result.keys,
-        "staff",
-        "double ten",
-        "advisor",
-        "enforcers",
-        "adv. mean min",
-        "worst office",
-        "load",
-    ]
+    def cell(m: registry.Measure, row: Any) -> str:
+        if m.unit == "share":
+            return pct(m.name, row)
+        text = num(m.name, row)
+        return text.removesuffix(".0") if m.unit in ("people", "count") else text
+
+    shown = registry.tabled()
+    headers = [*result.keys, *(m.header for m in shown), "load"]
     rows = [
-        [
-            *(row[k] for k in result.keys),
-            num("headcount.total", row).removesuffix(".0"),
-            pct("double_ten", row),
-            pct("advisor_on_time", row),
-            pct("enforcer_on_time", row),
-            num("advisor_response_min.mean", row),
-            pct("worst_office.double_ten", row),
-            load_note(row),
-        ]
+        [*(row[k] for k in result.keys), *(cell(m, row) for m in shown), load_note(row)]
         for row in s.to_dict("records")
     ]
-    return format_table(headers, rows, align="l" * len(result.keys) + "r" * 6 + "l")
+    return format_table(headers, rows, align="l" * len(result.keys) + "r" * len(shown) + "l")
 
 
 def load_note(row: Mapping[Any, Any]) -> str:
