@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.batch.backends import Backend, DaskCluster, InProcess, LocalProcesses, Task
+from sim.batch.options import BatchOptions
 from sim.batch.runkeys import run_key, world_key
 from sim.batch.store import RunStore
 from sim.scenario import Scenario, ScenarioError
@@ -33,6 +34,13 @@ class Executor:
     warnings: list[str] = field(default_factory=list)  # stored runs found invalid, one line each
     _backend: Backend | None = field(default=None, repr=False)
     _timing: dict[str, float] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def for_batch(cls, out: Path | None, options: BatchOptions) -> Executor:
+        """An executor storing runs in ``out`` and running them as ``options`` say."""
+        return cls(
+            out, workers=options.workers, scheduler=options.scheduler, progress=options.progress
+        )
 
     def __enter__(self) -> Executor:
         return self

@@ -39,11 +39,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from sim.analysis.evaluation import month_count
 from sim.analysis.measures import DISCOVERY, TARGETS, unknown_target
 from sim.batch.executor import Executor
+from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
 from sim.batch.plansearch import Evaluation, Log, Search
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
@@ -114,9 +115,7 @@ def optimize_plan(
     scenario: Scenario,
     target: Mapping[str, float] | None = None,
     *,
-    replications: int = 10,
-    days: float | None = None,
-    seed: int | None = None,
+    batch: BatchOptions = OPTIMIZE,
     confidence: float = 0.95,
     mix: str | None = None,
     mix_values: Sequence[float] | None = None,
@@ -126,12 +125,8 @@ def optimize_plan(
     max_density: float = 100.0,
     baseline: float = 20.0,
     max_evaluations: int = 200,
-    out: str | Path | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    progress: bool = False,
     log: Log | None = None,
-    force: bool = False,
+    **options: Unpack[BatchFields],
 ) -> Plan:
     """The least staff per street office so that every office meets ``target``.
 
@@ -142,11 +137,15 @@ def optimize_plan(
     enforcers (``mix_values``; default the current share ± 0.1). The search starts at
     the uniform density ``start``, changes offices by ``step`` per km² within
     ``min_density``..``max_density``, evaluates at most ``max_evaluations`` plans and
-    compares with the uniform ``baseline``. ``out``, ``scheduler``, ``workers`` and
-    ``progress`` are as for :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress lines.
+    compares with the uniform ``baseline``. ``batch`` (default
+    :data:`sim.batch.options.OPTIMIZE`; its fields may be given as keywords) holds the
+    replications, days, seed and where runs execute and are kept, as for
+    :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress lines.
     These keyword options, with these defaults, are also those of :func:`optimize`
     (:class:`OptimizeOptions`). See the module doc for the method.
     """
+    b = batch.but(**options)
+    replications, days, seed, progress = b.replications, b.days, b.seed, b.progress
     targets = dict(target) if target else {"double_ten": prepare(scenario).rules.target}
     problems = [unknown_target(m) for m in targets if m not in TARGETS]
     problems += [
@@ -159,7 +158,7 @@ def optimize_plan(
         )
     if "repeat_share" in targets and not scenario.enforcement.enabled:
         problems.append(
-            "--target repeat_share: the scenario's enforcement chain is off "
+            "target repeat_share: the scenario's enforcement chain is off "
             "(enforcement.enabled: false), so no incident has a known offender"
         )
     if replications < 2:
@@ -196,10 +195,10 @@ def optimize_plan(
             )
         shares = list(dict.fromkeys(round(float(v), 4) for v in raw))
     say: Log = log or (print if progress else (lambda _line: None))
-    folder = Path(out) if out is not None else None
+    folder = Path(b.out) if b.out is not None else None
     if folder is not None:
-        folder = open_batch(folder, "optimize", PLAN_FILES, force=force)
-    with Executor(folder, workers=workers, scheduler=scheduler, progress=progress) as ex:
+        folder = open_batch(folder, "optimize", PLAN_FILES, force=b.force)
+    with Executor.for_batch(folder, b) as ex:
         s = Search(base, targets, confidence, replications, ex, max_evaluations, say)
         for a in shares:  # validate every mix before any run
             if a is not None:
@@ -268,12 +267,10 @@ def optimize_plan(
     return plan
 
 
-class OptimizeOptions(TypedDict, total=False):
+class OptimizeOptions(BatchFields, total=False):
     """The keyword options of :func:`optimize`: those of :func:`optimize_plan`, with its defaults."""
 
-    replications: int
-    days: float | None
-    seed: int | None
+    batch: BatchOptions
     confidence: float
     mix: str | None
     mix_values: Sequence[float] | None
@@ -283,12 +280,7 @@ class OptimizeOptions(TypedDict, total=False):
     max_density: float
     baseline: float
     max_evaluations: int
-    out: str | Path | None
-    scheduler: str | None
-    workers: int | None
-    progress: bool
     log: Log | None
-    force: bool
 
 
 def optimize(

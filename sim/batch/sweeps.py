@@ -36,12 +36,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from sim.analysis import measures as registry
 from sim.analysis.evaluation import with_black_flag_probability
 from sim.batch.backends import Backend, DaskCluster, InProcess, LocalProcesses, Task
 from sim.batch.executor import Executor
+from sim.batch.options import SWEEP, BatchFields, BatchOptions
 from sim.batch.runkeys import (
     FORMAT,
     SIMULATION_PACKAGES,
@@ -66,13 +67,46 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "AXIS_LABELS", "DISCOVERY", "FORMAT", "ID_COLUMNS", "MEASURES", "SIMULATION_PACKAGES",
-    "SIMULATION_TOP_MODULES", "SWEEP_FILES", "Backend", "DaskCluster", "Executor", "InProcess",
-    "LocalProcesses", "RunStore", "SweepOptions", "SweepResult", "Task", "Variant",
-    "code_fingerprint", "describe", "discovery_measure", "load_note", "parse_vary",
-    "plot_measure", "record_checksum", "record_problem", "run_key", "run_replication",
-    "run_sweep", "simulation_sources", "summarize", "summary_text", "sweep", "tables",
-    "variants", "world_key", "write_outputs", "write_plots", "x_key",
+    "AXIS_LABELS",
+    "DISCOVERY",
+    "FORMAT",
+    "ID_COLUMNS",
+    "MEASURES",
+    "SIMULATION_PACKAGES",
+    "SIMULATION_TOP_MODULES",
+    "SWEEP_FILES",
+    "Backend",
+    "BatchOptions",
+    "DaskCluster",
+    "Executor",
+    "InProcess",
+    "LocalProcesses",
+    "RunStore",
+    "SweepOptions",
+    "SweepResult",
+    "Task",
+    "Variant",
+    "code_fingerprint",
+    "describe",
+    "discovery_measure",
+    "load_note",
+    "parse_vary",
+    "plot_measure",
+    "record_checksum",
+    "record_problem",
+    "run_key",
+    "run_replication",
+    "run_sweep",
+    "simulation_sources",
+    "summarize",
+    "summary_text",
+    "sweep",
+    "tables",
+    "variants",
+    "world_key",
+    "write_outputs",
+    "write_plots",
+    "x_key",
 ]  # fmt: skip
 
 # Discovery measures (``discovery.<name>``; sim.analysis.measures.DISCOVERY) by short name:
@@ -113,36 +147,33 @@ def run_sweep(
     scenario: Scenario,
     vary: Mapping[str, Any] | None = None,
     *,
-    replications: int = 1,
-    days: float | None = None,
-    seed: int | None = None,
-    out: str | Path | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    progress: bool = False,
+    batch: BatchOptions = SWEEP,
     plots: bool = True,
-    force: bool = False,
+    **options: Unpack[BatchFields],
 ) -> SweepResult:
-    """Run every combination of ``vary`` × ``replications``; all the tables and counts.
+    """Run every combination of ``vary`` × replications; all the tables and counts.
 
     ``vary`` maps dotted scenario keys to a list of values (or to ``{label: value}``).
     Replication k of every variant uses the same random streams (common random numbers).
-    ``days`` and ``seed`` replace the scenario's. With ``out``, runs are stored and reused
-    (resumable) and ``runs.csv``, ``summary.csv``, the other tables and (with ``plots``)
-    the plots are written there. ``scheduler="tcp://host:port"`` runs on a Dask cluster;
-    otherwise ``workers`` processes (default: all cores; 1 runs in this process).
-    ``progress`` shows a progress bar. These keyword options, with these defaults, are
-    also those of :func:`sweep` (:class:`SweepOptions`).
+    ``batch`` (default :data:`sim.batch.options.SWEEP`), with any of its fields given as
+    keywords replacing its own, says how many replications, the days and seed that
+    replace the scenario's, and where runs execute and are kept: with ``out``, runs are
+    stored and reused (resumable) and ``runs.csv``, ``summary.csv``, the other tables and
+    (with ``plots``) the plots are written there; ``scheduler="tcp://host:port"`` runs on
+    a Dask cluster, otherwise ``workers`` processes (default: all cores; 1 runs in this
+    process). :func:`sweep` takes the same options (:class:`SweepOptions`).
     """
+    b = batch.but(**options)
+    replications, out = b.replications, b.out
     if replications < 1:
         raise ArgumentError(["replications: must be at least 1"], ["replications"])
     t0 = time.perf_counter()
-    base = prepare(scenario, seed, days)
+    base = prepare(scenario, b.seed, b.days)
     items = variants(base, dict(vary or {}))
     folder = Path(out) if out is not None else None
     if folder is not None:
-        folder = open_batch(folder, "sweep", SWEEP_FILES, force=force)
-    with Executor(folder, workers=workers, scheduler=scheduler, progress=progress) as ex:
+        folder = open_batch(folder, "sweep", SWEEP_FILES, force=b.force)
+    with Executor.for_batch(folder, b) as ex:
         records = ex.run(
             [v.scenario for v in items],
             replications,
@@ -178,18 +209,11 @@ SWEEP_FILES = (
 """What a sweep writes into its folder (and may overwrite when resumed)."""
 
 
-class SweepOptions(TypedDict, total=False):
+class SweepOptions(BatchFields, total=False):
     """The keyword options of :func:`sweep`: those of :func:`run_sweep`, which sets the defaults."""
 
-    replications: int
-    days: float | None
-    seed: int | None
-    out: str | Path | None
-    scheduler: str | None
-    workers: int | None
-    progress: bool
+    batch: BatchOptions
     plots: bool
-    force: bool
 
 
 def sweep(
