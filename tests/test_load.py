@@ -150,7 +150,9 @@ def test_sweep_table_says_which_variant_is_overloaded() -> None:
     from sim.batch.sweeps import summary_text as sweep_text
 
     base = sim.scenario_from_dict(queue(3, 30, 100))
-    result = run_sweep(base, {"demand.incidents_per_day": [100, 600]}, workers=1, days=1)
+    result = run_sweep(
+        base, {"demand.incidents_per_day": [100, 600]}, replications=1, workers=1, days=1
+    )
     lines = sweep_text(result).splitlines()
     assert "load" in lines[0].split()
     low = next(line for line in lines[2:] if line.startswith("100 "))

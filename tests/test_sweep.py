@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import inspect
 import json
@@ -25,6 +26,7 @@ import sim
 import sim.batch.sweeps
 from sim.analysis.metrics import ci95_halfwidth
 from sim.batch import staffing, sweeps
+from sim.batch.options import BatchFields, BatchOptions
 from sim.batch.sweeps import Executor, parse_vary, run_key, summarize
 from sim.cli import main
 
@@ -356,11 +358,28 @@ def _keyword_options(fn: Any) -> set[str]:
 
 
 def test_short_api_takes_exactly_the_full_functions_options() -> None:
-    # the defaults live only on run_sweep / optimize_plan; the TypedDicts list the names
-    assert set(sweeps.SweepOptions.__annotations__) == _keyword_options(sweeps.run_sweep)
-    assert set(staffing.OptimizeOptions.__annotations__) == _keyword_options(staffing.optimize_plan)
-    for fn in (sweeps.sweep, staffing.optimize):
-        assert not _keyword_options(fn)  # nothing of its own to drift
+    # the defaults live only on run_sweep / optimize_plan and BatchOptions; the TypedDicts
+    # list the names
+    fields = {f.name for f in dataclasses.fields(BatchOptions)}
+    assert set(BatchFields.__annotations__) == fields
+    for short, full, options in (
+        (sweeps.sweep, sweeps.run_sweep, sweeps.SweepOptions),
+        (staffing.optimize, staffing.optimize_plan, staffing.OptimizeOptions),
+    ):
+        assert set(options.__annotations__) == _keyword_options(full) | fields
+        assert not _keyword_options(short)  # nothing of its own to drift
+
+
+def test_batch_options_as_an_object_or_as_keywords_give_the_same_sweep() -> None:
+    base = sim.scenario_from_dict(small())
+    vary = {"staff.per_km2": [10, 20]}
+    by_object = sim.sweep(base, vary, batch=BatchOptions(replications=2, workers=1, seed=3))
+    by_keywords = sim.sweep(base, vary, replications=2, workers=1, seed=3)
+    pd.testing.assert_frame_equal(by_object, by_keywords)
+    assert sorted(by_object["seed"].unique()) == [3]
+    # keywords replace the object's fields
+    mixed = sim.sweep(base, vary, batch=BatchOptions(replications=2, seed=3), workers=1, seed=4)
+    assert sorted(mixed["seed"].unique()) == [4] and len(mixed) == 4
 
 
 def test_later_larger_batches_get_more_worker_processes() -> None:
@@ -473,7 +492,9 @@ def test_sweeps_vary_enforcement_keys_and_store_its_measures() -> None:
     assert (by.get_group(1.0)["enforcement.cases"] > 0).all()
     assert (runs["enforcement.repeat_share"] > 0).all()
     # without the chain the columns are there and empty
-    plain = sim.sweep(sim.scenario_from_dict(small()), {"staff.per_km2": [10]}, workers=1)
+    plain = sim.sweep(
+        sim.scenario_from_dict(small()), {"staff.per_km2": [10]}, replications=1, workers=1
+    )
     assert plain["enforcement.cases"].isna().all()
     record = sweeps.run_replication(sim.scenario_from_dict(data).resolved(), str(ROOT), 0)
     assert all(0 <= row["repeat_share"] <= 1 for row in record["by_office"])

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.analysis.measures import group
 from sim.engine.campaign import CampaignPlan, effort, weekly_counts, weeks_to_fraction
 from sim.engine.demand import Incidents
 from sim.engine.offenders import OffenderRun
@@ -51,22 +52,6 @@ CASE_COLUMNS: tuple[str, ...] = (
     "measured",
 )
 COUNTS = ("cases", "decisions", "fines_yuan", "court_referrals", "rulings", "mediations")
-# The measures of one replication that sweeps store and the optimiser may target, as
-# ``enforcement.<name>`` (dotted names reach into nested blocks); None when the chain is off.
-SWEEP_MEASURES: tuple[str, ...] = (
-    *COUNTS,
-    "escalations",
-    "police_support",
-    "police.calls",
-    "police.wait_min",
-    "police.on_scene_within_target",
-    "repeat_share",
-    "offenders_active.start",
-    "offenders_active.end",
-    "campaign.weeks_to_5pct",
-    "campaign.fines_yuan",
-    "campaign.enforcer_hours",
-)
 
 
 @dataclass(frozen=True, eq=False)
@@ -284,13 +269,14 @@ def campaign_measures(
 
 
 def sweep_measures(found: dict[str, Any] | None) -> dict[str, Any]:
-    """:data:`SWEEP_MEASURES` of one replication's measures, flat (None: not measured)."""
+    """The registry's ``enforcement.*`` measures (:mod:`sim.analysis.measures`) of one
+    replication's measures, flat; a dotted name reaches into nested blocks (None: not measured)."""
     out: dict[str, Any] = {}
-    for name in SWEEP_MEASURES:
+    for measure in group("enforcement"):
         value: Any = found
-        for part in name.split("."):
+        for part in measure.name.split(".")[1:]:
             value = value.get(part) if isinstance(value, dict) else None
-        out[f"enforcement.{name}"] = value
+        out[measure.name] = value
     return out
 
 

@@ -1,1 +1,2 @@
-"""Batches of runs: sweeps (run keys, workers, backends) and the staffing optimiser."""
+"""Batches of runs: sweeps (variants, run keys, worker, backends, store, executor, tables) and
+the staffing and shift optimisers; :mod:`sim.batch.options` holds what every batch shares."""

@@ -41,10 +41,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
+from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
 from sim.batch.shiftcover import Cover, ShiftType, cover, shift_types
 from sim.batch.shiftneed import (
     METHODS,
@@ -440,18 +441,12 @@ def optimize_shifts(
     method: str = "lagged",
     target: float | None = None,
     confidence: float = 0.95,
-    replications: int = 10,
     pilot_replications: int = 2,
     max_rounds: int = 12,
     max_replications: int = 48,
-    days: float | None = None,
-    seed: int | None = None,
-    out: str | Path | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    progress: bool = False,
+    batch: BatchOptions = OPTIMIZE,
     log: Log | None = None,
-    force: bool = False,
+    **options: Unpack[BatchFields],
 ) -> ShiftResult:
     """Shift starts, lengths and staff per shift with the fewest staff-hours on target.
 
@@ -464,10 +459,16 @@ def optimize_shifts(
     share per hour on each clock (default ``rules.target``), met when the one-sided
     ``confidence`` lower bound reaches it (:func:`share_bound`), from ``replications``
     doubling up to ``max_replications`` while some hour is undecided. The scenario as
-    written is simulated with the same seeds for the comparison. ``out`` (a folder,
-    resumed when run again), ``scheduler``, ``workers`` and ``progress`` are as for
-    :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress lines. See the module doc.
+    written is simulated with the same seeds for the comparison. ``batch`` (default
+    :data:`sim.batch.options.OPTIMIZE`; its fields may be given as keywords): replications,
+    days, seed, and ``out`` (a folder, resumed when run again), ``scheduler``, ``workers``
+    and ``progress`` as for :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress
+    lines. See the module doc.
     """
+    b = batch.but(**options)
+    replications, days, seed, out, scheduler, workers, progress, force = (
+        b.replications, b.days, b.seed, b.out, b.scheduler, b.workers, b.progress, b.force
+    )  # fmt: skip
     problems = []
     roles = list(dict.fromkeys(roles))
     problems += [

@@ -28,50 +28,49 @@ whole plans, every office at once, and decides per office from that joint evalua
 All plans use the same seeds (common random numbers), so comparisons between plans are
 paired and sharp; the number of plan evaluations is bounded (``max_evaluations``) and
 reported. Runs are stored like a sweep's, so an interrupted optimisation resumes.
+
+The search is :mod:`sim.batch.plansearch`; the printed plan :mod:`sim.output.plantext` and
+its picture :mod:`sim.viz.planplot`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Unpack
 
 from sim.analysis.evaluation import month_count
-from sim.analysis.metrics import ci95_halfwidth, t_margin
-from sim.batch.sweeps import DISCOVERY, Executor, discovery_measure
+from sim.analysis.measures import DISCOVERY, TARGETS, unknown_target
+from sim.batch.executor import Executor
+from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
+from sim.batch.plansearch import Evaluation, Log, Search
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
+from sim.output.plantext import plan_text
 from sim.overrides import split_assignment
 from sim.runner import prepare
-from sim.scenario import ROLES, Scenario, ScenarioError, with_overrides
+from sim.scenario import ROLES, Scenario, ScenarioError
+from sim.viz.planplot import plot_plan
 
 if TYPE_CHECKING:
     import pandas as pd
 
-MEASURES: tuple[str, ...] = (
-    "double_ten",
-    "advisor_on_time",
-    "enforcer_on_time",
-    "black_flag",
-    "repeat_share",
-)
-LABELS = {
-    "double_ten": "double ten",
-    "advisor_on_time": "advisor clock",
-    "enforcer_on_time": "enforcer clock",
-    "black_flag": "black-flag probability",
-    "repeat_share": "share by repeat offenders",
-}
-# Targets that are ceilings: an office meets ``black_flag=0.2`` when the one-sided upper
-# confidence bound of its black-flag probability (share of evaluated months) is <= 0.2.
-# ``repeat_share`` (share of incidents caused by known offenders, the enforcement chain's
-# measure; 0 when it is off) is a ceiling too.
-AT_MOST: frozenset[str] = frozenset({"black_flag", "repeat_share"})
-Log = Callable[[str], None]
+__all__ = [
+    "AT_MOST", "LABELS", "MEASURES", "OPTIMIZE_ARGUMENTS", "PLAN_FILES", "Evaluation",
+    "OptimizeOptions", "Plan", "optimize", "optimize_plan", "parse_target", "plan_text",
+    "plot_plan", "write_plan",
+]  # fmt: skip
+
+# What may be targeted (sim.analysis.measures.TARGETS), in words, and which targets are
+# ceilings: an office meets ``black_flag=0.2`` when the one-sided upper confidence bound of
+# its black-flag probability (share of evaluated months) is <= 0.2.
+MEASURES: tuple[str, ...] = tuple(TARGETS)
+LABELS: dict[str, str] = {m.name: m.label for m in TARGETS.values()}
+AT_MOST: frozenset[str] = frozenset(m.name for m in TARGETS.values() if m.ceiling)
+# the district's discovery measures by short name (``never_found``), as in the totals
+_DISCOVERY: tuple[str, ...] = tuple(m.name.split(".", 1)[1] for m in DISCOVERY)
 # the keyword arguments whose problems :func:`optimize_plan` reports (the CLI's flags)
 OPTIMIZE_ARGUMENTS = (
     "target", "days", "replications", "confidence", "min_density", "start", "max_density",
@@ -85,10 +84,8 @@ def parse_target(text: str) -> tuple[str, float]:
     raw = raw.strip()
     if not raw:
         raise ArgumentError([f"target {text!r}: expected MEASURE=SHARE"], ["target"])
-    if key not in MEASURES:
-        raise ArgumentError(
-            [f"target {key}: unknown measure (use {', '.join(MEASURES)})"], ["target"]
-        )
+    if key not in TARGETS:
+        raise ArgumentError([unknown_target(key)], ["target"])
     try:
         value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
     except ValueError:
@@ -101,31 +98,6 @@ def parse_target(text: str) -> tuple[str, float]:
     return key, value
 
 
-@dataclass(frozen=True, eq=False)
-class Evaluation:
-    """One plan evaluated over all replications (arrays are per street office)."""
-
-    people: tuple[int, ...]
-    advisor_share: float | None  # advisor share of advisors + enforcers, when searched
-    mean: dict[str, np.ndarray]
-    lower: dict[str, np.ndarray]  # one-sided lower confidence bound; NaN: too few data
-    ci95: dict[str, np.ndarray]  # two-sided 95% half-width, for display
-    passes: np.ndarray
-    assessable: np.ndarray  # False: too few incidents in the office to judge
-    staff: np.ndarray  # people per office × role (grid, advisor, enforcer)
-    incidents: np.ndarray  # mean measured instructions per replication
-    margin: float  # least (lower bound − target) over offices and measures
-    discovery: dict[str, float | None]  # district means of DISCOVERY (None: not measured)
-
-    @property
-    def feasible(self) -> bool:
-        return bool(self.passes.all())
-
-    @property
-    def total(self) -> int:
-        return int(self.staff.sum())
-
-
 @dataclass
 class Plan:
     """The optimiser's answer and how it was found."""
@@ -136,303 +108,6 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
 
 
-class _BudgetError(Exception):
-    """The evaluation budget would be exceeded."""
-
-
-class _Search:
-    def __init__(
-        self,
-        base: Scenario,
-        targets: dict[str, float],
-        confidence: float,
-        replications: int,
-        executor: Executor,
-        max_evaluations: int,
-        log: Log,
-    ) -> None:
-        self.base = base
-        self.targets = targets
-        self.confidence = confidence
-        self.replications = replications
-        self.ex = executor
-        self.max_evaluations = max_evaluations
-        self.log = log
-        self.memo: dict[tuple[tuple[int, ...], float | None], Evaluation] = {}
-        self.evaluations = 0
-        self.history: list[dict[str, Any]] = []
-        self.offices: list[str] = []
-        self.names_zh: list[str] = []
-        self.km2 = np.zeros(0)
-        self.warnings: dict[tuple[tuple[int, ...], float | None], list[str]] = {}
-
-    @property
-    def remaining(self) -> int:
-        return self.max_evaluations - self.evaluations
-
-    # ---------------------------------------------------------------- evaluation
-
-    def density(self, people: int, o: int) -> float:
-        """A density (4 decimals) that places exactly ``people`` staff in office ``o``."""
-        return math.floor(people / float(self.km2[o]) * 1e4) / 1e4
-
-    def people_at(self, density: float) -> np.ndarray:
-        return np.array([math.ceil(density * float(a) - 1e-9) for a in self.km2], dtype=np.int64)
-
-    def mix_for(self, advisor_share: float) -> dict[str, float]:
-        g = float(self.base.staff.mix.grid)
-        a = round((1 - g) * advisor_share, 4)
-        return {"grid": g, "advisor": a, "enforcer": round(1 - g - a, 6)}
-
-    def scenario(self, people: tuple[int, ...] | None, advisor_share: float | None) -> Scenario:
-        over: dict[str, Any] = {}
-        if people is not None:
-            over["staff.per_km2_by_office"] = {
-                o: self.density(n, k)
-                for k, (o, n) in enumerate(zip(self.offices, people, strict=True))
-            }
-        if advisor_share is not None:
-            over["staff.mix"] = self.mix_for(advisor_share)
-        return with_overrides(self.base, over) if over else self.base
-
-    def baseline(self, density: float) -> tuple[Evaluation, list[str]]:
-        """The uniform plan; also learns the offices and their areas."""
-        sc = with_overrides(self.base, {"staff.per_km2": density, "staff.per_km2_by_office": {}})
-        records = self.ex.run([sc], self.replications, desc=f"uniform {density:g}/km²")[0]
-        first = records[0]["by_office"]
-        self.offices = [r["office"] for r in first]
-        self.names_zh = [str(r.get("name_zh", "")) for r in first]
-        self.km2 = np.array([float(r["area_km2"]) for r in first])
-        self.evaluations += 1
-        ev = self._evaluation(
-            records, tuple(int(sum(r[f"staff.{x}"] for x in ROLES)) for r in first), None
-        )
-        self._record("baseline", ev)
-        # the same staff per office as a per-office plan: a feasible start if nothing cheaper is
-        self.memo[(tuple(int(n) for n in self.people_at(density)), None)] = ev
-        return ev, list(records[0].get("warnings", []))
-
-    def evaluate(
-        self, plans: Sequence[tuple[tuple[int, ...], float | None]], phase: str
-    ) -> list[Evaluation]:
-        new = list(dict.fromkeys(p for p in plans if p not in self.memo))
-        if len(new) > self.remaining:
-            raise _BudgetError
-        if new:
-            scenarios = [self.scenario(p, a) for p, a in new]
-            what = f"{phase}: {len(new)} plan{'s' if len(new) > 1 else ''}"
-            results = self.ex.run(scenarios, self.replications, desc=what)
-            for plan, records in zip(new, results, strict=True):
-                self.evaluations += 1
-                ev = self._evaluation(records, plan[0], plan[1])
-                self.memo[plan] = ev
-                self.warnings[plan] = list(records[0].get("warnings", []))
-                self._record(phase, ev)
-        return [self.memo[p] for p in plans]
-
-    def _evaluation(
-        self, records: list[dict[str, Any]], people: tuple[int, ...], advisor_share: float | None
-    ) -> Evaluation:
-        k = len(self.offices)
-        mean, lower, ci = {}, {}, {}
-        assessable = np.ones(k, dtype=bool)
-        passes = np.ones(k, dtype=bool)
-        margin = math.inf
-        for m in MEASURES:
-            mu, lo, hw = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
-            for o in range(k):
-                vals = np.array(
-                    [
-                        r["by_office"][o].get(m)
-                        for r in records
-                        if r["by_office"][o].get(m) is not None
-                    ],
-                    float,
-                )
-                if len(vals):
-                    mu[o] = vals.mean()
-                below = t_margin(list(vals), self.confidence)
-                if below is not None:
-                    lo[o] = mu[o] - below
-                    hw[o] = ci95_halfwidth(list(vals))
-                if m in AT_MOST and below is not None:
-                    lo[o] = mu[o] + below  # the bound that matters for a ceiling
-                if m in self.targets:
-                    if np.isnan(lo[o]):
-                        assessable[o] = False
-                    elif m in AT_MOST:
-                        passes[o] &= bool(lo[o] <= self.targets[m] + 1e-12)
-                        margin = min(margin, self.targets[m] - float(lo[o]))
-                    else:
-                        passes[o] &= bool(lo[o] >= self.targets[m] - 1e-12)
-                        margin = min(margin, float(lo[o]) - self.targets[m])
-            mean[m], lower[m], ci[m] = mu, lo, hw
-        staff = np.array(
-            [
-                [
-                    int(np.mean([r["by_office"][o][f"staff.{role}"] for r in records[:1]]))
-                    for role in ROLES
-                ]
-                for o in range(k)
-            ]
-        )
-        incidents = np.array(
-            [np.mean([r["by_office"][o]["incidents"] for r in records]) for o in range(k)]
-        )
-        discovery: dict[str, float | None] = {}
-        for key in DISCOVERY:
-            per_rep = [discovery_measure(r["measures"], key) for r in records]
-            got = [float(v) for v in per_rep if v is not None]
-            discovery[key] = float(np.mean(got)) if got else None
-        return Evaluation(
-            people,
-            advisor_share,
-            mean,
-            lower,
-            ci,
-            passes,
-            assessable,
-            staff,
-            incidents,
-            margin,
-            discovery,
-        )
-
-    def _record(self, phase: str, ev: Evaluation) -> None:
-        failing = [self.offices[o] for o in np.flatnonzero(~ev.passes)]
-        self.history.append(
-            {
-                "evaluation": self.evaluations,
-                "phase": phase,
-                "advisor_share": ev.advisor_share,
-                "staff": ev.total,
-                "feasible": ev.feasible,
-                "offices_failing": failing,
-                "least_margin": None if math.isinf(ev.margin) else round(ev.margin, 6),
-            }
-        )
-        state = (
-            "all offices meet the target"
-            if ev.feasible
-            else f"{len(failing)} office(s) below target"
-        )
-        self.log(f"  evaluation {self.evaluations:3d} ({phase}): {ev.total:,} staff, {state}")
-
-    # -------------------------------------------------------------------- search
-
-    def search(
-        self, advisor_share: float | None, start: float, step: float, lo_d: float, hi_d: float
-    ) -> tuple[Evaluation | None, bool]:
-        """(cheapest feasible plan found, whether it is confirmed locally minimal)."""
-        k = len(self.offices)
-        steps = np.maximum(1, np.round(step * self.km2)).astype(np.int64)
-        lo = np.maximum(0, self.people_at(lo_d))
-        cap = np.maximum(lo, self.people_at(hi_d))
-        n = np.clip(self.people_at(start), lo, cap)
-        fail_at = np.full(k, -1, dtype=np.int64)
-        pass_at = np.full(k, -1, dtype=np.int64)
-        inc, dec = steps.copy(), steps.copy()
-        seen: set[tuple[int, ...]] = set()
-        rounds = max(6, self.remaining // 3)  # leave most of the budget to the lowering passes
-        try:
-            for _ in range(rounds):
-                plan = tuple(int(x) for x in n)
-                seen.add(plan)
-                ok = self.evaluate([(plan, advisor_share)], "search")[0].passes
-                nxt = n.copy()
-                for o in range(k):
-                    if ok[o]:
-                        pass_at[o] = n[o] if pass_at[o] < 0 else min(pass_at[o], n[o])
-                        if fail_at[o] >= n[o]:
-                            fail_at[o], inc[o], dec[o] = -1, steps[o], steps[o]  # context changed
-                        if fail_at[o] >= 0:
-                            gap = n[o] - fail_at[o]
-                            nxt[o] = n[o] if gap <= steps[o] else fail_at[o] + _half(gap, steps[o])
-                        elif n[o] > lo[o]:
-                            nxt[o] = max(lo[o], n[o] - dec[o])
-                            dec[o] *= 2
-                    else:
-                        fail_at[o] = max(fail_at[o], n[o])
-                        if 0 <= pass_at[o] <= n[o]:  # the neighbours changed the answer
-                            pass_at[o], dec[o], inc[o] = -1, steps[o], steps[o]
-                        if pass_at[o] >= 0:
-                            gap = pass_at[o] - n[o]
-                            nxt[o] = pass_at[o] if gap <= steps[o] else n[o] + _half(gap, steps[o])
-                        else:
-                            nxt[o] = min(cap[o], n[o] + inc[o])
-                            inc[o] *= 2
-                if (nxt == n).all() or tuple(int(x) for x in nxt) in seen:
-                    break
-                n = nxt
-        except _BudgetError:
-            self.log("  evaluation budget reached during the bracketing search")
-        best = self.best(advisor_share)
-        if best is None:
-            return None, False
-        return self.lower_pass(best, steps, lo)
-
-    def best(self, advisor_share: float | None) -> Evaluation | None:
-        feasible = [e for (p, a), e in self.memo.items() if a == advisor_share and e.feasible]
-        return min(feasible, key=lambda e: (e.total, -e.margin)) if feasible else None
-
-    def lower_pass(
-        self, best: Evaluation, steps: np.ndarray, lo: np.ndarray
-    ) -> tuple[Evaluation, bool]:
-        """Lower offices while the plan stays feasible; (plan, locally minimal?)."""
-        a = best.advisor_share
-        stride = steps.copy()  # grows while an office keeps dropping, shrinks when it fails
-        while True:
-            cut = {
-                int(o): int(min(stride[o], (best.people[o] - lo[o]) // steps[o] * steps[o]))
-                for o in np.argsort(-steps, kind="stable")
-                if best.people[o] - steps[o] >= lo[o]
-            }
-            if not cut:
-                return best, True
-            singles = [(_lowered(best.people, {o: c}), a) for o, c in cut.items()]
-            try:
-                evs = dict(zip(cut, self.evaluate(singles, "lowering"), strict=True))
-            except _BudgetError:
-                self.log(
-                    "  evaluation budget reached during a lowering pass: not confirmed minimal"
-                )
-                return best, False
-            ok = sorted((o for o in cut if evs[o].feasible), key=lambda o: -evs[o].margin)
-            for o in cut:
-                if not evs[o].feasible:
-                    stride[o] = max(steps[o], stride[o] // 2)
-            if not ok:
-                if all(cut[o] == steps[o] for o in cut):
-                    return best, True  # every one-step lowering fails: locally minimal
-                continue
-            # lower the first j offices (most slack first) together, for j = 2, 4, 8, ... and all
-            sizes = sorted({*(2**i for i in range(1, len(ok).bit_length())), len(ok)} - {1})
-            prefixes = [(_lowered(best.people, {o: cut[o] for o in ok[:j]}), a) for j in sizes]
-            prefixes = prefixes[: max(0, self.remaining)]
-            chosen, accepted = evs[ok[0]], ok[:1]
-            if prefixes:
-                for j, ev in zip(
-                    sizes, self.evaluate(prefixes, "lowering, combined"), strict=False
-                ):
-                    if ev.feasible and ev.total < chosen.total:
-                        chosen, accepted = ev, ok[:j]
-            for o in accepted:
-                stride[o] *= 2
-            best = chosen
-
-
-def _half(gap: int, step: int) -> int:
-    """About half of ``gap``, in whole steps, strictly between 0 and ``gap``."""
-    return int(min(max(step, round(gap / 2 / step) * step), gap - 1))
-
-
-def _lowered(people: tuple[int, ...], cuts: Mapping[int, int]) -> tuple[int, ...]:
-    out = list(people)
-    for o, c in cuts.items():
-        out[o] -= c
-    return tuple(out)
-
-
 # ------------------------------------------------------------------------ API
 
 
@@ -440,9 +115,7 @@ def optimize_plan(
     scenario: Scenario,
     target: Mapping[str, float] | None = None,
     *,
-    replications: int = 10,
-    days: float | None = None,
-    seed: int | None = None,
+    batch: BatchOptions = OPTIMIZE,
     confidence: float = 0.95,
     mix: str | None = None,
     mix_values: Sequence[float] | None = None,
@@ -452,12 +125,8 @@ def optimize_plan(
     max_density: float = 100.0,
     baseline: float = 20.0,
     max_evaluations: int = 200,
-    out: str | Path | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    progress: bool = False,
     log: Log | None = None,
-    force: bool = False,
+    **options: Unpack[BatchFields],
 ) -> Plan:
     """The least staff per street office so that every office meets ``target``.
 
@@ -468,17 +137,17 @@ def optimize_plan(
     enforcers (``mix_values``; default the current share ± 0.1). The search starts at
     the uniform density ``start``, changes offices by ``step`` per km² within
     ``min_density``..``max_density``, evaluates at most ``max_evaluations`` plans and
-    compares with the uniform ``baseline``. ``out``, ``scheduler``, ``workers`` and
-    ``progress`` are as for :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress lines.
+    compares with the uniform ``baseline``. ``batch`` (default
+    :data:`sim.batch.options.OPTIMIZE`; its fields may be given as keywords) holds the
+    replications, days, seed and where runs execute and are kept, as for
+    :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress lines.
     These keyword options, with these defaults, are also those of :func:`optimize`
     (:class:`OptimizeOptions`). See the module doc for the method.
     """
+    b = batch.but(**options)
+    replications, days, seed, progress = b.replications, b.days, b.seed, b.progress
     targets = dict(target) if target else {"double_ten": prepare(scenario).rules.target}
-    problems = [
-        f"target {m}: unknown measure (use {', '.join(MEASURES)})"
-        for m in targets
-        if m not in MEASURES
-    ]
+    problems = [unknown_target(m) for m in targets if m not in TARGETS]
     problems += [
         f"target {m}: must be between 0 and 1" for m, v in targets.items() if not 0 < v <= 1
     ]
@@ -489,7 +158,7 @@ def optimize_plan(
         )
     if "repeat_share" in targets and not scenario.enforcement.enabled:
         problems.append(
-            "--target repeat_share: the scenario's enforcement chain is off "
+            "target repeat_share: the scenario's enforcement chain is off "
             "(enforcement.enabled: false), so no incident has a known offender"
         )
     if replications < 2:
@@ -526,11 +195,11 @@ def optimize_plan(
             )
         shares = list(dict.fromkeys(round(float(v), 4) for v in raw))
     say: Log = log or (print if progress else (lambda _line: None))
-    folder = Path(out) if out is not None else None
+    folder = Path(b.out) if b.out is not None else None
     if folder is not None:
-        folder = open_batch(folder, "optimize", PLAN_FILES, force=force)
-    with Executor(folder, workers=workers, scheduler=scheduler, progress=progress) as ex:
-        s = _Search(base, targets, confidence, replications, ex, max_evaluations, say)
+        folder = open_batch(folder, "optimize", PLAN_FILES, force=b.force)
+    with Executor.for_batch(folder, b) as ex:
+        s = Search(base, targets, confidence, replications, ex, max_evaluations, say)
         for a in shares:  # validate every mix before any run
             if a is not None:
                 s.scenario(None, a)
@@ -598,12 +267,10 @@ def optimize_plan(
     return plan
 
 
-class OptimizeOptions(TypedDict, total=False):
+class OptimizeOptions(BatchFields, total=False):
     """The keyword options of :func:`optimize`: those of :func:`optimize_plan`, with its defaults."""
 
-    replications: int
-    days: float | None
-    seed: int | None
+    batch: BatchOptions
     confidence: float
     mix: str | None
     mix_values: Sequence[float] | None
@@ -613,12 +280,7 @@ class OptimizeOptions(TypedDict, total=False):
     max_density: float
     baseline: float
     max_evaluations: int
-    out: str | Path | None
-    scheduler: str | None
-    workers: int | None
-    progress: bool
     log: Log | None
-    force: bool
 
 
 def optimize(
@@ -640,7 +302,7 @@ def optimize(
     return table
 
 
-def _overrides(s: _Search, ev: Evaluation) -> dict[str, Any]:
+def _overrides(s: Search, ev: Evaluation) -> dict[str, Any]:
     over: dict[str, Any] = {
         "staff.per_km2_by_office": {
             o: s.density(n, k) for k, (o, n) in enumerate(zip(s.offices, ev.people, strict=True))
@@ -652,7 +314,7 @@ def _overrides(s: _Search, ev: Evaluation) -> dict[str, Any]:
 
 
 def _table(
-    s: _Search, ev: Evaluation, uniform: Evaluation, baseline: float, base: Scenario
+    s: Search, ev: Evaluation, uniform: Evaluation, baseline: float, base: Scenario
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     import pandas as pd
 
@@ -700,7 +362,7 @@ def _table(
         else None,
     }
     # district-level discovery: the target says nothing about problems left unfound
-    for key in DISCOVERY:
+    for key in _DISCOVERY:
         totals[key] = _f(ev.discovery.get(key))
         totals[f"baseline_{key}"] = _f(uniform.discovery.get(key))
     return table, totals
@@ -708,99 +370,6 @@ def _table(
 
 def _f(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(float(x)) else round(float(x), 6)
-
-
-# ---------------------------------------------------------------------- output
-
-
-def plan_text(plan: Plan) -> str:
-    """The staffing table ``python -m sim optimize`` prints."""
-    from sim.viz.report import format_table, place_label
-
-    meta, tot, t = plan.meta, plan.totals, plan.table
-    m = next(iter(meta["targets"]))
-
-    def pct(v: Any) -> str:
-        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
-
-    rows = []
-    for r in t.to_dict("records"):
-        meets = "yes" if r["meets_target"] else ("n/a" if not r["assessable"] else "NO")
-        rows.append(
-            [
-                place_label(r["office"], r["name_zh"]),
-                f"{r['area_km2']:.2f}",
-                f"{r['density']:.1f}",
-                r["staff"],
-                f"{r['grid']}/{r['advisor']}/{r['enforcer']}",
-                pct(r[m]),
-                pct(r[f"{m}.lower"]),
-                meets,
-                r["baseline_staff"],
-                pct(r[f"baseline_{m}.lower"]),
-                f"{r['staff_change']:+d}",
-            ]
-        )
-    rows.append(
-        ["TOTAL", f"{tot['area_km2']:.2f}", f"{tot['density']:.1f}", tot["staff"],
-         "/".join(str(tot["by_role"][r]) for r in ROLES), "", "",
-         f"{tot['offices_meeting_target']}/{tot['offices']}", tot["baseline_staff"],
-         f"{tot['baseline_offices_meeting_target']}/{tot['offices']} ok", f"{tot['staff_change']:+d}"]
-    )  # fmt: skip
-    conf = f"{meta['confidence']:.0%}"
-    side = "upper" if m in AT_MOST else "lower"
-    table = format_table(
-        ["street office", "km²", "per km²", "staff", "grid/adv/enf", LABELS[m], f"{conf} {side}", "meets",
-         f"uniform {meta['baseline_density']:g}", f"{conf} {side}", "change"],
-        rows, align="lrrrrrrlrrr",
-    )  # fmt: skip
-    goals = ", ".join(
-        f"{LABELS[k]} {'≤' if k in AT_MOST else '≥'} {100 * v:g}%"
-        for k, v in meta["targets"].items()
-    )
-    head = (
-        f"{meta['scenario']}: least staff per street office so that every office reaches {goals} "
-        f"(one-sided {conf} lower bound over {meta['replications']} replications of "
-        f"{meta['days']:g} day(s), seed {meta['seed']})"
-    )
-    change = tot["staff_change"]
-    verdict = (
-        f"saves {-change:,} staff ({tot['staff_change_pct']:+.1f}%)" if change < 0
-        else f"needs {change:,} more staff ({tot['staff_change_pct']:+.1f}%)" if change > 0
-        else "same staff"
-    )  # fmt: skip
-    lines = [
-        head,
-        "",
-        table,
-        "",
-        f"plan: {tot['staff']:,} staff vs {tot['baseline_staff']:,} at a uniform "
-        f"{meta['baseline_density']:g} per km²: {verdict}; the uniform plan has "
-        f"{tot['baseline_offices_meeting_target']} of {tot['offices']} offices on target",
-        f"target met in every office: {'yes' if meta['feasible'] else 'NO'}; locally minimal (no single "
-        f"office can drop a step): {'yes' if meta['locally_minimal'] else 'not confirmed'}",
-        f"{meta['evaluations']} plan evaluations (budget {meta['max_evaluations']}), "
-        f"{meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused",
-    ]
-    lost, base_lost = tot.get("never_found"), tot.get("baseline_never_found")
-    if lost is not None:
-        delay, base_delay = tot.get("report_delay_min"), tot.get("baseline_report_delay_min")
-        delays = (
-            f"; mean report delay {delay:.1f} min (uniform {base_delay:.1f})"
-            if delay is not None and base_delay is not None
-            else ""
-        )
-        lines.append(
-            f"discovery (district; not part of the target): {pct(lost)} of problems never found "
-            f"(uniform {pct(base_lost)}){delays}; the role mix is kept, so fewer staff means "
-            "fewer grid members on patrol"
-        )
-    if meta["mixes_tried"]:
-        tried = ", ".join(f"{x['advisor_share']:.0%} → {x['staff']:,}" for x in meta["mixes_tried"])
-        mix = meta["mix"]
-        best = " / ".join(f"{role} {100 * share:.1f}%" for role, share in mix.items())
-        lines.append(f"advisor share of advisors + enforcers tried: {tried}; best mix: {best}")
-    return "\n".join(lines)
 
 
 PLAN_FILES = ("runs", "plan.csv", "plan.json", "plan.txt", "plan.png")
@@ -824,7 +393,7 @@ def write_plan(plan: Plan, folder: Path) -> None:
         "meets_target": tot["offices_meeting_target"] == tot["offices"],
         "baseline_staff": tot["baseline_staff"],
         "staff_change": tot["staff_change"],
-        **{k: tot.get(k) for k in (*DISCOVERY, *(f"baseline_{k}" for k in DISCOVERY))},
+        **{k: tot.get(k) for k in (*_DISCOVERY, *(f"baseline_{k}" for k in _DISCOVERY))},
     }
     csv = pd.concat([plan.table, pd.DataFrame([total])], ignore_index=True)
     write_text_atomic(folder / "plan.csv", str(csv.to_csv(index=False, lineterminator="\n")))
@@ -838,71 +407,3 @@ def write_plan(plan: Plan, folder: Path) -> None:
     write_text_atomic(folder / "plan.txt", plan_text(plan) + "\n")
     with atomic_path(folder / "plan.png") as tmp:
         plot_plan(plan, tmp)
-
-
-def plot_plan(plan: Plan, path: Path) -> None:
-    """Density per office (plan vs uniform) and the achieved lower bound vs the target."""
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    from sim.viz.report import COLORS, place_label, save, style
-
-    style()
-    t = plan.table.sort_values("density")
-    meta = plan.meta
-    m = next(iter(meta["targets"]))
-    target = meta["targets"][m]
-    y = np.arange(len(t))
-    fig, (a1, a2) = plt.subplots(
-        1, 2, figsize=(12, 0.36 * len(t) + 2.8), sharey=True, layout="constrained"
-    )
-    ok = [bool(v) for v in t["meets_target"]]
-    colors = [COLORS["double_ten"] if v else COLORS["enforcer"] for v in ok]
-    a1.barh(y, t["density"], color=colors, alpha=0.85)
-    a1.plot(t["baseline_staff"] / t["area_km2"], y, "|", color="black", ms=12, mew=2)
-    for yi, (d, n) in enumerate(zip(t["density"], t["staff"], strict=True)):
-        a1.text(0.3, yi, f"{d:.1f}/km² · {n} staff", va="center", fontsize=8, color="white")
-    a1.set_yticks(y, [place_label(o, z) for o, z in zip(t["office"], t["name_zh"], strict=True)])
-    a1.set_xlabel("staff per km² (all roles)")
-    a1.set_title("Staff density per street office", fontsize=11)
-    a1.grid(axis="y", visible=False)
-    conf = f"{meta['confidence']:.0%}"
-    plan_vals = np.array([np.nan if v is None else 100 * float(v) for v in t[f"{m}.lower"]], float)
-    base_vals = np.array(
-        [np.nan if v is None else 100 * float(v) for v in t[f"baseline_{m}.lower"]], float
-    )
-    a2.barh(y - 0.17, plan_vals, height=0.34, color=colors, alpha=0.85)
-    a2.barh(y + 0.17, base_vals, height=0.34, color="#aaaaaa", alpha=0.85)
-    a2.axvline(100 * target, color=COLORS["target"], ls=":", lw=1.3)
-    lows = [float(v) for v in (*plan_vals, *base_vals) if np.isfinite(v)]
-    if m in AT_MOST:
-        a2.set_xlim(0, 100.5)
-    else:
-        a2.set_xlim(max(0.0, min([*lows, 100 * target]) - 3), 100.5)
-    bound = "upper" if m in AT_MOST else "lower"
-    a2.set_xlabel(f"{LABELS[m]}: {conf} {bound} confidence bound (%)")
-    a2.set_title(f"Achieved {LABELS[m]} per street office", fontsize=11)
-    a2.grid(axis="y", visible=False)
-    handles = [
-        Patch(color=COLORS["double_ten"], alpha=0.85, label="plan: office meets the target"),
-        Patch(color=COLORS["enforcer"], alpha=0.85, label="plan: office below the target"),
-        Patch(color="#aaaaaa", alpha=0.85, label=f"uniform {meta['baseline_density']:g} per km²"),
-        Line2D([], [], color="black", marker="|", ls="", ms=12, mew=2,
-               label=f"uniform {meta['baseline_density']:g} per km² (density)"),
-        Line2D([], [], color=COLORS["target"], ls=":", label=f"target {100 * target:g}%"),
-    ]  # fmt: skip
-    fig.legend(handles=handles, loc="outside lower center", ncols=5, fontsize=8, frameon=False)
-    tot = plan.totals
-    status = (
-        "every office meets the target"
-        if tot["offices_meeting_target"] == tot["offices"]
-        else f"TARGET NOT MET in {tot['offices'] - tot['offices_meeting_target']} office(s)"
-    )
-    fig.suptitle(
-        f"{meta['scenario']}: {tot['staff']:,} staff in the plan ({status}) vs "
-        f"{tot['baseline_staff']:,} at a uniform {meta['baseline_density']:g}/km² · "
-        f"{meta['replications']} replications × {meta['days']:g} day(s)",
-        fontsize=11,
-    )
-    save(fig, path)

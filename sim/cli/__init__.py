@@ -1,0 +1,118 @@
+"""Command line: ``python -m sim run|validate|map|sweep|optimize|schema|cache ...``.
+
+The CLI only wires things together: it parses arguments, loads the scenario, calls the
+Python API and prints. One module per command (:mod:`sim.cli.run` holds ``run`` and
+``validate``; :mod:`sim.cli.tools` ``schema`` and ``cache``); shared flags and the batch
+options, whose defaults come from the API, in :mod:`sim.cli.common`. Exit codes: 0 done;
+2 the planner's mistake (one line per problem, naming the field or flag); 1 the machine's
+(a full disk, memory, a bug), in one line; 130 interrupted. A traceback is shown only
+with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
+
+from sim.cli import maps, optimize, run, sweep, tools
+from sim.cli.common import load, map_override
+from sim.errors import ArgumentError, ClusterError, InputError, OutputError, ResourceError
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERRUPTED", "EXIT_MACHINE", "build_parser", "load",
+           "main", "map_override"]  # fmt: skip
+
+EXIT_BAD_INPUT = 2
+EXIT_MACHINE = 1
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sim",
+        description="Simulate city-management dispatch under the 'double ten' rule (城管120): "
+        "an advisor on scene within 10 minutes of an instruction, enforcers within 10 minutes "
+        "of failed persuasion.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in (run, sweep, optimize, maps, tools):  # the order of the help's list
+        command.register(sub)
+    return parser
+
+
+def _hint(exc: InputError) -> str | None:
+    """What to do about an input error, in terms of this command line's flags."""
+    if isinstance(exc, OutputError):
+        return "use another --out" + (", or --force to write beside them" if exc.forceable else "")
+    if isinstance(exc, ResourceError):
+        return "make the scenario smaller, or set --max-memory if you know it fits"
+    if isinstance(exc, ClusterError):
+        return "check --scheduler, or leave it out to run on this machine"
+    return None
+
+
+def _as_flags(exc: InputError) -> list[str]:
+    """The problems, with a library call's argument names spelled as this CLI's flags."""
+    if not isinstance(exc, ArgumentError):
+        return exc.problems
+    names = "|".join(sorted(exc.arguments, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.-])({names})(?![\w.])")
+    return [pattern.sub(lambda m: "--" + m.group(1).replace("_", "-"), p) for p in exc.problems]
+
+
+def _report_input_error(args: argparse.Namespace, exc: InputError) -> None:
+    n = len(exc.problems)
+    where = str(getattr(args, "scenario", None) or "input")
+    where = where if len(where) <= 200 else where[:200] + "…"
+    print(f"error: {where}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
+    for line in _as_flags(exc):
+        print(f"  {line}", file=sys.stderr)
+    hint = _hint(exc)
+    if hint:
+        print(f"  ({hint})", file=sys.stderr)
+
+
+def _machine_error(exc: BaseException) -> str:
+    """One line for a failure that is not the planner's: disk, memory, or a bug."""
+    import errno
+
+    if isinstance(exc, MemoryError):
+        return "error: out of memory (the estimate was too low; try --max-memory or a smaller run)"
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return f"error: no space left on the disk ({exc.filename or 'while writing'})"
+        what = f" {exc.filename}" if exc.filename else ""
+        return f"error: cannot access{what}: {exc.strerror or exc}"
+    return f"error: internal error ({exc.__class__.__name__}: {exc}); rerun with --debug"
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    # unwind like Ctrl-C, so temporary folders are removed and children stopped
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    with contextlib.suppress(ValueError):  # only the main thread may set handlers
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        if debug:
+            traceback.print_exc()
+        _report_input_error(args, exc)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if debug:
+            raise
+        print(_machine_error(exc), file=sys.stderr)
+        return EXIT_MACHINE

@@ -1,0 +1,167 @@
+"""What every command shares: scenario arguments, batch options, loading and warnings."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sim.batch.options import BatchOptions
+from sim.overrides import parse_override
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+T = TypeVar("T")
+
+
+def api_default(fn: Callable[..., Any], name: str) -> Any:
+    """The default of ``fn``'s argument ``name``: flags take their defaults from the API."""
+    default = inspect.signature(fn).parameters[name].default
+    if default is inspect.Parameter.empty:
+        raise TypeError(f"{fn.__name__}({name}) has no default")
+    return default
+
+
+def add_scenario_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", type=Path, help="scenario YAML file, e.g. scenarios/jinshui.yaml")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key by its dotted path (repeatable), e.g. --set staff.per_km2=25",
+    )
+    p.add_argument(
+        "--map",
+        type=Path,
+        metavar="PATH",
+        help="use this street map instead (GraphML, .osm.pbf, .osm, .osm.bz2 or .osm.gz); "
+        "offices become square cells",
+    )
+
+
+def add_common_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-memory",
+        type=_size,
+        metavar="SIZE",
+        help="refuse runs estimated to need more memory than this, e.g. 4G "
+        "(default: what the machine has free)",
+    )
+    p.add_argument(
+        "--debug", action="store_true", help="show a traceback when something goes wrong"
+    )
+
+
+def _size(text: str) -> int:
+    from sim.budget import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_force(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=f"write into {what} even if it holds files this tool did not write "
+        "(files of the same names are replaced; nothing else is deleted)",
+    )
+
+
+def add_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, metavar="N", help="random seed (default: the scenario's)")
+    p.add_argument(
+        "--days",
+        type=float,
+        metavar="D",
+        help="simulated days after warm-up (default: the scenario's)",
+    )
+
+
+def add_batch_args(
+    p: argparse.ArgumentParser, defaults: BatchOptions, per: str, out_help: str
+) -> None:
+    """The flags of :class:`~sim.batch.options.BatchOptions`, with its defaults."""
+    add_run_args(p)
+    p.add_argument(
+        "--replications",
+        type=int,
+        default=defaults.replications,
+        metavar="R",
+        help=f"replications per {per} (default {defaults.replications})",
+    )
+    p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
+    p.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes (default: all cores)"
+    )
+    p.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler"
+    )
+    add_force(p, "--out")
+
+
+def batch_options(args: argparse.Namespace, out: Path) -> BatchOptions:
+    """The batch options of a sweep or an optimisation from its flags (progress bars on)."""
+    return BatchOptions(
+        replications=args.replications,
+        days=args.days,
+        seed=args.seed,
+        out=out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=True,
+        force=args.force,
+    )
+
+
+def load(args: argparse.Namespace) -> Scenario:
+    """The scenario named on the command line with its overrides and map replacement."""
+    overrides = dict(flag_parse("--set", parse_override, text) for text in args.overrides)
+    scenario = load_scenario(args.scenario, overrides)
+    if getattr(args, "map", None) is not None:
+        from sim.scenario import with_overrides
+
+        scenario = with_overrides(scenario, map_override(args.map))
+    return scenario
+
+
+def flag_parse(flag: str, parse: Callable[[str], T], text: str) -> T:
+    """``parse(text)``, with the flag the text came from named in any problem."""
+    try:
+        return parse(text)
+    except ScenarioError as exc:
+        raise ScenarioError([f"{flag} {line}" for line in exc.problems]) from None
+
+
+def map_override(path: Path) -> dict[str, Any]:
+    """Overrides that replace a scenario's map by a file; areas fall back to square cells."""
+    return {
+        "map.file": str(path.resolve()),
+        "map.inline": None,
+        "map.generate": None,
+        "map.offices": None,
+        "map.grids": None,
+        "map.cut": None,
+    }
+
+
+def warn(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(f"warning: {line}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def resumable(out: Path) -> Iterator[None]:
+    """Say where an interrupted batch keeps its finished runs, then let the interrupt go on."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        print(f"stopped: finished runs are kept in {out}/runs/; rerun to resume", file=sys.stderr)
+        raise
