@@ -574,7 +574,8 @@ def _resumable(out: Path) -> Iterator[None]:
 
 
 def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) -> int:
-    from sim.batch.shiftplan import optimize_shifts, shifts_text
+    from sim.batch.shiftplan import optimize_shifts
+    from sim.output.shiftreport import shifts_text
 
     with _resumable(out):
         result = optimize_shifts(
