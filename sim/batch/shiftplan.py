@@ -63,6 +63,7 @@ from sim.batch.shiftneed import (
 )
 from sim.batch.shiftroster import compare, plan_overrides, staff_hours
 from sim.batch.sweeps import Executor, run_key
+from sim.engine.campaign import staffed
 from sim.output.folders import open_batch
 from sim.output.shiftreport import SHIFT_FILES, scenario_name, write_shifts
 from sim.runner import prepare, simulate
@@ -106,7 +107,7 @@ def _pilot(
     from sim.output.results import dumps
     from sim.world.build import build_world
 
-    world = build_world(base)
+    world = build_world(staffed(base))  # the shifts in force, as the runs have them
     key = f"{run_key(base, 0)}:{replications}"
     path = folder / "shift_pilot.json" if folder is not None else None
     if path is not None and path.is_file():

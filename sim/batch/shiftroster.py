@@ -19,6 +19,7 @@ import numpy as np
 from sim.analysis.hour_verdicts import CLOCKS, HourVerdicts
 from sim.batch.shiftcover import Cover, ShiftType
 from sim.batch.shiftneed import HourlyNeed, units_on_duty
+from sim.engine.campaign import staffed
 from sim.scenario import ROLES, Scenario, with_overrides
 
 if TYPE_CHECKING:
@@ -64,16 +65,34 @@ def _spread(c: Cover, units: int) -> Cover:
     return Cover(c.shifts, out, c.feasible, c.message)
 
 
+def shifts_key(scenario: Scenario, role: str) -> str:
+    """Where a role's shift list is in force: the campaign's enforcer shifts replace the
+    staff's while the campaign runs (:func:`sim.engine.campaign.staffed`), so an enforcer
+    plan for a campaign scenario is written there."""
+    c = scenario.enforcement.campaign
+    campaign = scenario.enforcement.enabled and c.enabled and c.enforcer_shifts is not None
+    return (
+        "enforcement.campaign.enforcer_shifts"
+        if role == "enforcer" and campaign
+        else (f"staff.shifts.{role}")
+    )
+
+
+def placed(world: World, scenario: Scenario) -> Roster:
+    """The roster ``scenario`` places on ``world``'s map, with the shifts in force."""
+    from sim.world.staff import place_staff
+
+    return place_staff(world.net, world.areas, staffed(scenario).staff)
+
+
 def _headcount_overrides(
     base: Scenario, world: World, want: Mapping[str, int]
 ) -> tuple[dict[str, Any], Roster]:
     """Density and mix overrides that give each role at least ``want`` units, grid kept."""
-    from sim.world.staff import place_staff
-
     roster = world.roster
     now = {r: roster[r].n for r in ROLES}
     if base.staff.posts is not None or all(want[r] == now[r] for r in want):
-        return {}, place_staff(world.net, world.areas, base.staff)
+        return {}, placed(world, base)
     ppu = {r: roster[r].people_per_unit for r in ROLES}
     people = {r: now[r] * ppu[r] for r in ROLES}
     total_now = sum(people.values())
@@ -93,7 +112,7 @@ def _headcount_overrides(
             },
         }
         sc = with_overrides(base, over)
-        new_roster = place_staff(world.net, world.areas, sc.staff)
+        new_roster = placed(world, sc)
         short = {r: want[r] - new_roster[r].n for r in want}
         if all(v <= 0 for v in short.values()):
             break
@@ -107,17 +126,14 @@ def plan_overrides(
     base: Scenario, world: World, covers: Mapping[str, Cover], same_headcount: bool
 ) -> tuple[dict[str, Any], Roster]:
     """Scenario overrides for the covers, and the roster they place."""
-    from sim.world.staff import place_staff
-
     want = {r: c.headcount for r, c in covers.items()}
     if same_headcount or base.staff.posts is not None:
         want = {r: max(world.roster[r].n, want[r]) for r in covers}
-    over, placed = _headcount_overrides(base, world, want)
+    over, roster = _headcount_overrides(base, world, want)
     for r, c in covers.items():
         # placement rounds per office, so a role may get a unit or two more than asked
-        over[f"staff.shifts.{r}"] = _entries(_spread(c, placed[r].n).used())
-    sc = with_overrides(base, over)
-    return over, place_staff(world.net, world.areas, sc.staff)
+        over[shifts_key(base, r)] = _entries(_spread(c, roster[r].n).used())
+    return over, placed(world, with_overrides(base, over))
 
 
 def compare(

@@ -49,6 +49,24 @@ class RoleShifts(_Model):
         return self
 
 
+class OfficeShifts(_Model):
+    """One street office's own shift lists; a role left out keeps the district's list."""
+
+    grid: list[Shift] | None = Field(default=None, min_length=1, max_length=48)
+    advisor: list[Shift] | None = Field(default=None, min_length=1, max_length=48)
+    enforcer: list[Shift] | None = Field(default=None, min_length=1, max_length=48)
+
+    @model_validator(mode="after")
+    def _shares(self) -> OfficeShifts:
+        for role in ROLES:
+            shifts = getattr(self, role)
+            if shifts is not None:
+                _check_shares(
+                    {str(i): s.share for i, s in enumerate(shifts)}, f"{role} shift shares"
+                )
+        return self
+
+
 class RoleMix(_Model):
     grid: float = Field(default=0.4, ge=0, le=1)
     advisor: float = Field(default=0.35, ge=0, le=1)
@@ -79,6 +97,9 @@ class Staff(_Model):
     mix: RoleMix = RoleMix()
     enforcer_team_size: int = Field(default=2, ge=1, le=10)
     shifts: RoleShifts = RoleShifts()
+    # per street office, replacing staff.shifts for the units posted there; the names are
+    # checked against the map when staff are placed (sim.world.staff)
+    shifts_by_office: dict[str, OfficeShifts] = Field(default_factory=dict, max_length=10_000)
     posts: ExplicitPosts | None = None
 
     @field_validator("per_km2_by_office")
