@@ -127,6 +127,11 @@ def _add_shift_args(p: argparse.ArgumentParser) -> None:
         "--density", action="store_true", help="with --shifts: run the density search first"
     )
     g.add_argument(
+        "--by-office",
+        action="store_true",
+        help="with --shifts: a plan per street office, from each office's own demand",
+    )
+    g.add_argument(
         "--starts", type=_hour_list, metavar="HOURS", help="allowed start hours, e.g. 6-10,14-22"
     )
     g.add_argument(
@@ -517,6 +522,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         mix_values = _flag_parse(
             "--mix-values", parse_vary, f"staff.mix.advisor={args.mix_values}"
         )[1]
+    if args.by_office and not args.shifts:
+        raise ScenarioError(["--by-office: plans shifts; give --shifts too"])
     scenario = load(args)
     out = args.out or Path("results") / f"{scenario.name}-optimize"
     if args.shifts and not args.density:
@@ -574,11 +581,12 @@ def _resumable(out: Path) -> Iterator[None]:
 
 
 def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) -> int:
-    from sim.batch.shiftplan import optimize_shifts
+    from sim.batch.shiftplan import optimize_shifts, optimize_shifts_by_office
     from sim.output.shiftreport import shifts_text
 
+    optimise = optimize_shifts_by_office if args.by_office else optimize_shifts
     with _resumable(out):
-        result = optimize_shifts(
+        result = optimise(
             scenario,
             starts=args.starts,
             lengths=args.lengths,

@@ -75,3 +75,63 @@ def test_office_plans_are_checked_against_the_map_and_their_shares() -> None:
     assert err.value.problems == [
         "staff.shifts_by_office.Office-01: enforcer shift shares must sum to 1, they sum to 0.6"
     ]
+
+
+# ------------------------------------------------------------------- the optimiser
+
+
+def test_failing_hours_add_units_where_requests_were_late() -> None:
+    from sim.analysis.hour_verdicts import PASS, SHORT, HourVerdicts
+    from sim.batch.shiftcorrect import apportion, correct
+
+    assert apportion(5, np.array([1.0, 3.0, 0.0])).tolist() == [1, 4, 0]
+    assert apportion(2, np.zeros(3)).tolist() == [2, 0, 0]
+    clock = "advisor_on_time"
+    status = np.full(24, PASS, dtype=object)
+    status[20] = SHORT
+    mean, lower = np.full(24, 0.96), np.full(24, 0.955)
+    mean[20], lower[20] = 0.75, 0.7
+    other = {"enforcer_on_time": np.full(24, PASS, dtype=object)}
+    ev = HourVerdicts(8, {clock: mean}, {clock: lower}, {clock: np.full(24, 50.0)},
+                      {clock: status, **other}, {})  # fmt: skip
+    duty = np.full((2, 24), 5)
+    want, floor = {"advisor": duty.copy()}, {"advisor": np.zeros((2, 24), np.int64)}
+    late = np.zeros((2, 24))
+    late[1, 20] = 12.0  # only Office-02's requests were late at 20:00
+    correct(ev, ["advisor"], {"advisor": duty}, want, floor, {"advisor": late}, 0.95, 48)
+    # 10 on duty, 75% against 95%: ceil(10 × 0.3) = 3 more, all in Office-02
+    assert want["advisor"][:, 20].tolist() == [5, 8] and floor["advisor"][:, 20].tolist() == [0, 6]
+    assert (want["advisor"][:, :20] == 5).all()  # passing, not far above: unchanged
+
+
+def test_optimiser_by_office_gives_the_evening_office_an_evening_shift() -> None:
+    """Office-02 has an evening market (18:00-24:00); Office-01 only the light district demand."""
+    from sim.batch.shiftplan import optimize_shifts_by_office
+
+    data = copy.deepcopy(TWO_OFFICES)
+    data["demand"] = {
+        "incidents_per_day": 120,
+        "hotspots": [
+            {"name": "evening market", "x": 1200, "y": 400, "radius_m": 200,
+             "incidents_per_hour": 12, "start": "18:00", "end": "24:00"}
+        ],
+    }  # fmt: skip
+    sc = sim.scenario_from_dict(data)
+    res = optimize_shifts_by_office(
+        sc, replications=2, max_replications=2, pilot_replications=1, max_rounds=0, workers=1
+    )
+    plans = res.scenario.staff.shifts_by_office
+    assert set(plans) == {"Office-01", "Office-02"}
+    world = build_world(res.scenario)
+    for role in ("advisor", "enforcer"):
+        units = world.roster[role]
+        duty = [units_on_duty(units, k) for k in (0, 1)]
+        # the market office is busiest in the evening, and busier than the other office then
+        assert duty[1][21] > duty[1][10] and duty[1][21] > duty[0][21], (role, duty)
+        evening = {
+            (s.start, s.end) for s in getattr(plans["Office-02"], role) if s.start >= "16:00"
+        }
+        assert evening - {(s.start, s.end) for s in getattr(plans["Office-01"], role)}, role
+    assert res.meta["by_office"] and res.meta["rules"]["night_cover_per_office"] == 1
+    # the written plan runs as is: each office has its own list, district lists untouched
+    assert res.scenario.staff.shifts == sc.staff.shifts

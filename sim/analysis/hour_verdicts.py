@@ -12,9 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.engine.records import IncidentTable
+    from sim.scenario import Rules
 
 CLOCKS = {"advisor": "advisor_on_time", "enforcer": "enforcer_on_time"}
 """The clock each dispatched role is judged on."""
@@ -120,3 +124,46 @@ def judge_hours(
         vals = [float(v) for v in got if v is not None]
         overall[clock] = float(np.mean(vals)) if vals else None
     return HourVerdicts(len(records), mean, lower, count, status, overall)
+
+
+def office_hour_counts(t: IncidentTable, rules: Rules, n_offices: int) -> dict[str, list[int]]:
+    """Requests and on-time ones per street office and hour of day, for one run.
+
+    Flat lists of ``n_offices × 24`` counts (office-major), hours as :func:`judge_hours`
+    has them (the hour the instruction was issued); kept in each stored run so that the
+    shift optimiser by office can tell which office's requests were late.
+    """
+    from sim.analysis.metrics import clocks
+
+    c = clocks(t, rules)
+    m = t["measured"]
+    esc = m & t["escalated"]
+    cell = t["office"].astype(np.int64) * 24 + np.where(m, t["instructed"] // 60 % 24, 0).astype(
+        np.int64
+    )
+    size = n_offices * 24
+
+    def count(mask: np.ndarray) -> list[int]:
+        return [int(x) for x in np.bincount(cell[mask], minlength=size)]
+
+    return {
+        "incidents": count(m),
+        "advisor_ok": count(m & c["advisor_ok"]),
+        "escalated": count(esc),
+        "enforcer_ok": count(esc & c["enforcer_ok"]),
+    }
+
+
+_OFFICE_COUNTS = {"advisor": ("incidents", "advisor_ok"), "enforcer": ("escalated", "enforcer_ok")}
+
+
+def late_by_office(records: Sequence[Mapping[str, Any]], role: str, n_offices: int) -> np.ndarray:
+    """Late requests on ``role``'s clock per office and hour (offices × 24), summed over runs."""
+    asked, ok = _OFFICE_COUNTS[role]
+    late = np.zeros(n_offices * 24)
+    for r in records:
+        cells = r.get("by_office_hour")
+        if cells is None:
+            raise ValueError("a stored run has no counts by office and hour; run it again")
+        late += np.asarray(cells[asked], float) - np.asarray(cells[ok], float)
+    return late.reshape(n_offices, 24)

@@ -34,6 +34,7 @@ in the folder too, so an interrupted optimisation resumes where it stopped.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -47,11 +48,12 @@ from sim.analysis.hour_verdicts import (
     CLOCKS,
     OPEN,
     OPEN_BELOW,
-    PASS,
     SHORT,
     HourVerdicts,
     judge_hours,
+    late_by_office,
 )
+from sim.batch.shiftcorrect import correct
 from sim.batch.shiftcover import Cover, ShiftType, cover, shift_types
 from sim.batch.shiftneed import (
     METHODS,
@@ -61,7 +63,7 @@ from sim.batch.shiftneed import (
     hourly_need,
     pilot_stats,
 )
-from sim.batch.shiftroster import compare, plan_overrides, staff_hours
+from sim.batch.shiftroster import compare, plan_by_office, plan_overrides, shifts_key, staff_hours
 from sim.batch.sweeps import Executor, run_key
 from sim.engine.campaign import staffed
 from sim.output.folders import open_batch
@@ -77,7 +79,7 @@ if TYPE_CHECKING:
 
 Log = Callable[[str], None]
 NIGHT_HOURS: tuple[int, ...] = (22, 23, 0, 1, 2, 3, 4, 5)
-PILOT_FORMAT = "chengguan-sim/shift-pilot-1"
+PILOT_FORMAT = "chengguan-sim/shift-pilot-2"  # 2: a part per office
 
 
 @dataclass
@@ -93,37 +95,36 @@ class ShiftResult:
     scenario_file: Path | None = None
 
 
-FAR_ABOVE = 0.5
-"""An hour whose lower bound is this far from the target towards 100% may lose units."""
-
 # ------------------------------------------------------------------- the pilot
 
 
 def _pilot(
-    base: Scenario, replications: int, folder: Path | None, log: Log
-) -> tuple[World, dict[str, RoleStats]]:
-    """The pilot statistics (read back from the folder when there), and the world."""
+    base: Scenario, replications: int, folder: Path | None, log: Log, by_office: bool
+) -> tuple[World, list[dict[str, RoleStats]]]:
+    """The pilot statistics, for the district or per street office (read back from the
+    folder when there), and the world."""
     from sim.atomic import write_text_atomic
     from sim.output.results import dumps
     from sim.world.build import build_world
 
     world = build_world(staffed(base))  # the shifts in force, as the runs have them
-    key = f"{run_key(base, 0)}:{replications}"
+    key = f"{run_key(base, 0)}:{replications}" + (":by-office" if by_office else "")
     path = folder / "shift_pilot.json" if folder is not None else None
     if path is not None and path.is_file():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") == PILOT_FORMAT and data.get("key") == key:
                 log("  pilot statistics reused from shift_pilot.json")
-                return world, {r: RoleStats(**data["roles"][r]) for r in SHIFT_ROLES}
+                return world, [{r: RoleStats(**x[r]) for r in SHIFT_ROLES} for x in data["parts"]]
         except (OSError, ValueError, TypeError, KeyError):
             pass  # damaged: simulate it again and replace it
     log(f"  pilot: {replications} replication(s) of the scenario's own plan")
     tables = [simulate(world, k) for k in range(replications)]
-    stats = pilot_stats(world, tables)
+    offices = range(len(world.areas.office_names)) if by_office else [None]
+    stats = [pilot_stats(world, tables, k) for k in offices]
     if path is not None:
         body = {"format": PILOT_FORMAT, "key": key, "replications": replications}
-        body["roles"] = {r: s.to_json() for r, s in stats.items()}
+        body["parts"] = [{r: s.to_json() for r, s in x.items()} for x in stats]
         write_text_atomic(path, dumps(body))
     return world, stats
 
@@ -136,7 +137,7 @@ class _Round:
     """One simulated plan of the search."""
 
     number: int
-    covers: dict[str, Cover]
+    covers: dict[str, list[Cover]]  # per role: the district's, or one per street office
     over: dict[str, Any]
     roster: Roster
     ev: HourVerdicts
@@ -147,6 +148,15 @@ class _Round:
 
     def ok(self, roles: Sequence[str]) -> bool:
         return all(bool(self.ev.passes[CLOCKS[r]].all()) for r in roles)
+
+
+def _on_duty(covers: Sequence[Cover]) -> np.ndarray:
+    """Units on duty per part (district or office) and hour: ``parts × 24``."""
+    return np.array([c.on_duty for c in covers], dtype=np.int64)
+
+
+def _headcount(covers: Sequence[Cover]) -> int:
+    return sum(c.headcount for c in covers)
 
 
 def _hours_with(ev: HourVerdicts, role: str, status: str) -> list[int]:
@@ -174,44 +184,6 @@ def _cover_role(
         if not c.feasible:
             raise ScenarioError([f"shifts for {role}: {c.message}"])
     return c
-
-
-def _correct(
-    ev: HourVerdicts,
-    roles: Sequence[str],
-    covers: Mapping[str, Cover],
-    want: dict[str, np.ndarray],
-    floor: dict[str, np.ndarray],
-    target: float,
-    max_replications: int,
-) -> None:
-    """Raise the need of hours below target, lower it where an hour is far above.
-
-    A short hour (upper bound below target, or mean below it at the most replications)
-    gets a tenth more units than it had on duty plus the shortfall as a fraction (75%
-    on time against 95%: 30% more), at least one; an hour still undecided at the most
-    replications with its mean on target gets one more. Either way it failed with
-    the units it had, which becomes its floor: the need never goes that low again, so
-    the search cannot cycle. An hour whose lower bound is at least :data:`FAR_ABOVE` of
-    the way from the target to 100% may lose a tenth of its units (at least one), down
-    to its floor.
-    """
-    far = target + FAR_ABOVE * (1.0 - target)
-    settled = ev.replications >= max_replications  # undecided hours get no more runs
-    for r in roles:
-        clock = CLOCKS[r]
-        st, duty = ev.status[clock], covers[r].on_duty
-        for h in range(24):
-            d = int(duty[h])
-            below = st[h] == SHORT or (st[h] == OPEN_BELOW and settled)
-            if below or (st[h] == OPEN and settled):
-                floor[r][h] = max(floor[r][h], d + 1)
-                gap = max(0.0, target - float(ev.mean[clock][h]))
-                step = max(1, math.ceil(d * (0.1 + gap))) if below else 1
-                want[r][h] = max(int(want[r][h]), d + step)
-            elif st[h] == PASS and ev.lower[clock][h] >= far - 1e-12:
-                lowered = max(int(floor[r][h]), d - max(1, math.floor(0.1 * d)))
-                want[r][h] = min(int(want[r][h]), lowered)
 
 
 def _hours_in(values: Sequence[int], lo: int, hi: int, what: str) -> list[str]:
@@ -261,10 +233,37 @@ def optimize_shifts(
     from ``replications`` doubling up to ``max_replications`` while some hour is undecided. The scenario as
     written is simulated with the same seeds for the comparison. ``out`` (a folder,
     resumed when run again), ``scheduler``, ``workers`` and ``progress`` are as for
-    :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress lines. See the module doc.
+    :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress lines. See the module doc;
+    :func:`optimize_shifts_by_office` plans each street office on its own.
     """
+    return _optimize(scenario, False, {k: v for k, v in locals().items() if k != "scenario"})
+
+
+def optimize_shifts_by_office(scenario: Scenario, **options: Any) -> ShiftResult:
+    """:func:`optimize_shifts` with one plan per street office (``staff.shifts_by_office``).
+
+    Each office's need comes from its own requests and units on duty, and each office and
+    role gets its own covering programme (the night cover is per office: one unit, or
+    ``night_cover`` spread over the offices). Simulation judges the district's hours, as
+    dispatch crosses office borders, and a failing hour's extra units go to the offices
+    whose requests were late in it (:mod:`sim.batch.shiftcorrect`). Takes the options of
+    :func:`optimize_shifts`.
+    """
+    bound = inspect.signature(optimize_shifts).bind(scenario, **options)
+    bound.apply_defaults()
+    return _optimize(scenario, True, {k: v for k, v in bound.arguments.items() if k != "scenario"})
+
+
+def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> ShiftResult:
+    """The search behind both entry points; ``o`` holds :func:`optimize_shifts`'s options."""
+    roles: list[str] = list(dict.fromkeys(o["roles"]))
+    starts, lengths, longest = o["starts"], o["lengths"], o["longest"]
+    night_cover, headcount, max_kinds = o["night_cover"], o["headcount"], o["max_kinds"]
+    method, target, confidence = o["method"], o["target"], o["confidence"]
+    replications, pilot_replications = o["replications"], o["pilot_replications"]
+    max_rounds, max_replications = o["max_rounds"], o["max_replications"]
+    seed, days, log, progress = o["seed"], o["days"], o["log"], o["progress"]
     problems = []
-    roles = list(dict.fromkeys(roles))
     problems += [
         f"--shift-roles: {r!r} is not a dispatched role" for r in roles if r not in SHIFT_ROLES
     ]
@@ -300,42 +299,63 @@ def optimize_shifts(
         lens = [h for h in lens if h <= longest]
         if not lens and not problems:
             problems.append(f"--longest {longest}: no allowed length is that short")
+    if by_office and scenario.staff.posts is not None:
+        problems.append("--by-office: staff placed at explicit posts have no density to plan by")
+    if by_office and shifts_key(scenario, "enforcer") != "staff.shifts.enforcer":
+        problems.append(
+            "--by-office: the campaign's enforcer shifts (enforcement.campaign.enforcer_shifts) "
+            "are district-wide; plan the campaign without --by-office"
+        )
     if problems:
         raise ScenarioError(problems)
     say: Log = log or (print if progress else (lambda _line: None))
     base = prepare(scenario, seed, days)
     goal = float(base.rules.target if target is None else target)
-    folder = Path(out) if out is not None else None
+    folder = Path(o["out"]) if o["out"] is not None else None
     if folder is not None:
         folder = open_batch(
-            folder, "optimize", (*SHIFT_FILES, scenario_name(scenario)), force=force
+            folder, "optimize", (*SHIFT_FILES, scenario_name(scenario)), force=o["force"]
         )
     types = shift_types(start_hours, lens)
-    world, stats = _pilot(base, pilot_replications, folder, say)
-    night = len(world.areas.office_names) if night_cover is None else night_cover
-    needs: dict[str, HourlyNeed] = {
-        r: hourly_need(stats[r], goal, method)  # type: ignore[arg-type]
-        for r in roles
-    }
-    want = {r: needs[r].need.astype(np.int64).copy() for r in roles}
-    floor = {r: np.zeros(24, dtype=np.int64) for r in roles}  # below this an hour failed
+    world, stats = _pilot(base, pilot_replications, folder, say, by_office)
+    n_off = len(world.areas.office_names)
+    night = n_off if night_cover is None else night_cover
+    # per part (the district, or each office): its need, and its units today
+    part_night = math.ceil(night / n_off) if by_office else night
+    part_needs = [{r: hourly_need(s[r], goal, method) for r in roles} for s in stats]
+    today = {
+        r: np.bincount(world.roster[r].office, minlength=n_off) if by_office
+        else np.array([world.roster[r].n]) for r in roles
+    }  # fmt: skip
+    needs = {r: _summed([x[r] for x in part_needs]) for r in roles}
+    want = {r: np.array([x[r].need for x in part_needs], dtype=np.int64) for r in roles}
+    floor = {r: np.zeros_like(want[r]) for r in roles}  # below this an hour failed
     warnings: list[str] = []
     history: list[dict[str, Any]] = []
     rounds: list[_Round] = []
-    with Executor(folder, workers=workers, scheduler=scheduler, progress=progress) as ex:
+    ex_options = {"workers": o["workers"], "scheduler": o["scheduler"], "progress": progress}
+    with Executor(folder, **ex_options) as ex:
 
-        def check(sc: Scenario, desc: str) -> HourVerdicts:
-            """Sequential sampling: more replications while some hour is undecided."""
+        def check(sc: Scenario, desc: str) -> tuple[HourVerdicts, dict[str, np.ndarray]]:
+            """Sequential sampling: more replications while some hour is undecided.
+
+            Also the late requests per part and hour on each role's clock."""
             reps = replications
             while True:
                 records = ex.run([sc], reps, desc=f"{desc}, {reps} replications")[0]
                 ev = judge_hours(records, goal, confidence)
                 st = [ev.status[CLOCKS[r]] for r in roles]
                 # a plan with an hour below target changes anyway: no more runs for it
-                if reps >= max_replications or any((s == SHORT).any() for s in st):
-                    return ev
-                if not any(np.isin(s, (OPEN, OPEN_BELOW)).any() for s in st):
-                    return ev
+                if (
+                    reps >= max_replications
+                    or any((s == SHORT).any() for s in st)
+                    or not any(np.isin(s, (OPEN, OPEN_BELOW)).any() for s in st)
+                ):
+                    late = {
+                        r: late_by_office(records, r, n_off) if by_office else np.ones((1, 24))
+                        for r in roles
+                    }
+                    return ev, late
                 reps = min(max_replications, 2 * reps)
 
         say(f"optimising the shifts of {base.name}: the scenario's own plan first")
@@ -343,16 +363,20 @@ def optimize_shifts(
         prev_key: tuple[tuple[int, ...], ...] | None = None
         for rnd in range(max_rounds + 1):
             covers = {
-                r: _cover_role(r, want[r], types, world.roster[r].n, night, max_kinds)
+                r: [
+                    _cover_role(r, want[r][k], types, int(today[r][k]), part_night, max_kinds)
+                    for k in range(len(want[r]))
+                ]
                 for r in roles
             }
-            key = tuple(tuple(int(x) for x in covers[r].units) for r in roles)
+            key = tuple(tuple(int(x) for c in covers[r] for x in c.units) for r in roles)
             if key == prev_key:
                 break  # the corrections no longer change the plan
             prev_key = key
-            over, roster = plan_overrides(base, world, covers, headcount == "same")
-            ev = check(with_overrides(base, over), f"shift plan, round {rnd + 1}")
-            done = _Round(rnd + 1, covers, over, roster, ev, {r: want[r].copy() for r in roles})
+            plan = plan_by_office if by_office else plan_overrides
+            over, roster = plan(base, world, covers, headcount == "same")
+            ev, late = check(with_overrides(base, over), f"shift plan, round {rnd + 1}")
+            done = _Round(rnd + 1, covers, over, roster, ev, {r: want[r].sum(0) for r in roles})
             rounds.append(done)
             short = {r: _hours_with(ev, r, SHORT) + _hours_with(ev, r, OPEN_BELOW) for r in roles}
             still_open = {r: _hours_with(ev, r, OPEN) for r in roles}
@@ -360,8 +384,8 @@ def optimize_shifts(
                 {
                     "round": rnd + 1,
                     "replications": ev.replications,
-                    "units": {r: covers[r].headcount for r in roles},
-                    "unit_hours": {r: covers[r].unit_hours for r in roles},
+                    "units": {r: _headcount(covers[r]) for r in roles},
+                    "unit_hours": {r: sum(c.unit_hours for c in covers[r]) for r in roles},
                     "staff_hours": round(done.staff_hours(roles), 2),
                     "hours_short": short,
                     "hours_undecided": still_open,
@@ -372,7 +396,7 @@ def optimize_shifts(
             n_open = sum(len(v) for v in still_open.values())
             say(
                 f"  round {rnd + 1}: "
-                + ", ".join(f"{r} {covers[r].headcount} units" for r in roles)
+                + ", ".join(f"{r} {_headcount(covers[r])} units" for r in roles)
                 + f", {done.staff_hours(roles):,.0f} staff-h/day, {ev.replications} replications; "
                 + (
                     f"{n_short} hour(s) below target, {n_open} undecided"
@@ -382,7 +406,8 @@ def optimize_shifts(
             )
             if rnd == max_rounds:
                 break
-            _correct(ev, roles, covers, want, floor, goal, max_replications)
+            duty = {r: _on_duty(covers[r]) for r in roles}
+            correct(ev, roles, duty, want, floor, late, goal, max_replications)
         computed, reused = ex.computed, ex.reused
         passing = [x for x in rounds if x.ok(roles)]
         chosen = (
@@ -394,11 +419,11 @@ def optimize_shifts(
         computed, reused = ex.computed, ex.reused
     for r in roles:
         cap = world.roster[r].n
-        if chosen.covers[r].headcount > cap:
+        if _headcount(chosen.covers[r]) > cap:
             warnings.append(
-                f"{r}: the plan needs {chosen.covers[r].headcount} units, more than today's {cap}"
+                f"{r}: the plan needs {_headcount(chosen.covers[r])} units, more than today's {cap}"
             )
-        if not chosen.covers[r].optimal:
+        if not all(c.optimal for c in chosen.covers[r]):
             warnings.append(
                 f"{r}: the covering programme stopped at its time limit with the best plan found "
                 "(not proven optimal); fewer --starts or no --max-kinds make it exact"
@@ -410,7 +435,7 @@ def optimize_shifts(
             "shifts.txt); more --max-rounds or --max-replications may settle them"
         )
     written = with_overrides(scenario, over)
-    hours, role_rows = compare(world, roster, roles, needs, chosen.want, old, new)
+    hours, role_rows = compare(world, roster, roles, needs, chosen.want, old, new, by_office)
     meta = {
         "scenario": base.name,
         "target": goal,
@@ -426,6 +451,7 @@ def optimize_shifts(
         "warmup_hours": base.duration.warmup_hours,
         "seed": base.seed,
         "method": method,
+        "by_office": by_office,
         "roles": roles,
         "rules": {
             "starts": start_hours,
@@ -444,10 +470,25 @@ def optimize_shifts(
         "overrides": over,
         "history": history,
     }
+    if by_office:
+        meta["rules"]["night_cover_per_office"] = part_night
     result = ShiftResult(written, over, hours, role_rows, meta, [*ex.warnings, *warnings])
     if folder is not None:
         write_shifts(result, folder)
     return result
+
+
+def _summed(needs: Sequence[HourlyNeed]) -> HourlyNeed:
+    """The district's need: the parts' needs and loads added up."""
+    if len(needs) == 1:
+        return needs[0]
+    return HourlyNeed(
+        needs[0].role,
+        np.sum([x.need for x in needs], axis=0),
+        np.sum([x.load for x in needs], axis=0),
+        np.min([x.share for x in needs], axis=0),
+        np.all([x.reachable for x in needs], axis=0),
+    )
 
 
 def check_plan(

@@ -123,16 +123,59 @@ def _headcount_overrides(
 
 
 def plan_overrides(
-    base: Scenario, world: World, covers: Mapping[str, Cover], same_headcount: bool
+    base: Scenario, world: World, covers: Mapping[str, Sequence[Cover]], same_headcount: bool
 ) -> tuple[dict[str, Any], Roster]:
-    """Scenario overrides for the covers, and the roster they place."""
-    want = {r: c.headcount for r, c in covers.items()}
+    """Scenario overrides for the district's covers (one per role), and the roster they place."""
+    want = {r: c[0].headcount for r, c in covers.items()}
     if same_headcount or base.staff.posts is not None:
         want = {r: max(world.roster[r].n, want[r]) for r in covers}
     over, roster = _headcount_overrides(base, world, want)
     for r, c in covers.items():
         # placement rounds per office, so a role may get a unit or two more than asked
-        over[shifts_key(base, r)] = _entries(_spread(c, roster[r].n).used())
+        over[shifts_key(base, r)] = _entries(_spread(c[0], roster[r].n).used())
+    return over, placed(world, with_overrides(base, over))
+
+
+def plan_by_office(
+    base: Scenario, world: World, covers: Mapping[str, Sequence[Cover]], same_headcount: bool
+) -> tuple[dict[str, Any], Roster]:
+    """Scenario overrides for one cover per street office and role, and the roster they place.
+
+    The headcount is placed as the schema has it, by one mix and a density per office: the
+    mix and district density are set for the district's sum (grid members keep their
+    number), then an office still short of a role's units gets its density raised, grid
+    members there with it. An office whose need is light for its area keeps spare units,
+    spread over its plan's shifts like the district plan's.
+    """
+    names = world.areas.office_names
+    today = {r: np.bincount(world.roster[r].office, minlength=len(names)) for r in covers}
+    want = {r: np.array([c.headcount for c in covers[r]]) for r in covers}
+    if same_headcount:
+        want = {r: np.maximum(today[r], want[r]) for r in covers}
+    over, roster = _headcount_overrides(base, world, {r: int(want[r].sum()) for r in covers})
+    dens = dict(over.get("staff.per_km2_by_office", base.staff.per_km2_by_office))
+    district = float(over.get("staff.per_km2", base.staff.per_km2))
+    for _ in range(30):
+        have = {r: np.bincount(roster[r].office, minlength=len(names)) for r in covers}
+        short = [k for k in range(len(names)) if any(have[r][k] < want[r][k] for r in covers)]
+        if not short:
+            break
+        for k in short:
+            d = dens.get(names[k], district)
+            f = max(want[r][k] / max(have[r][k], 1) for r in covers)
+            # at least one more person, so a small office does not stall on rounding
+            step = max(d * f, d + 1.0 / float(world.areas.office_km2[k]))
+            dens[names[k]] = math.ceil(step * 1e4) / 1e4
+        over["staff.per_km2_by_office"] = dens
+        roster = placed(world, with_overrides(base, over))
+    by_office: dict[str, dict[str, Any]] = {}
+    for k, name in enumerate(names):
+        for r in covers:
+            n = int((roster[r].office == k).sum())
+            used = _spread(covers[r][k], n).used()
+            if n and used:  # no unit planned at all: the district's list stays
+                by_office.setdefault(name, {})[r] = _entries(used)
+    over["staff.shifts_by_office"] = by_office
     return over, placed(world, with_overrides(base, over))
 
 
@@ -144,7 +187,9 @@ def compare(
     want: Mapping[str, np.ndarray],
     old: HourVerdicts,
     new: HourVerdicts,
+    by_office: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
+    """The hourly table and the per-role totals of the own plan and the new one."""
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
@@ -185,24 +230,37 @@ def compare(
                 "shifts": _windows(after),
             },
         }
+        if by_office:
+            roles_out[r]["new"]["by_office"] = {
+                name: _windows(after, k) for k, name in enumerate(world.areas.office_names)
+            }
     return pd.DataFrame(rows), roles_out
 
 
-def _windows(units: Units) -> list[dict[str, Any]]:
-    counts = (
-        np.bincount(units.shift, minlength=len(units.shifts))
-        if units.n
-        else [0] * len(units.shifts)
-    )
+def _windows(units: Units, office: int | None = None) -> list[dict[str, Any]]:
+    """The role's shifts with the units on each (of one office's), in order of start.
+
+    Windows listed twice (the district's list and offices' own) are one; a window nobody
+    works (the district's list where every office has its own) is left out.
+    """
+    shift = units.shift if office is None else units.shift[units.office == office]
+    counts = np.bincount(shift, minlength=len(units.shifts))
+    hours = _window_hours(units)
+    merged: dict[tuple[float, float], int] = {}
+    for k, (s, e) in enumerate(units.shifts):
+        merged[(s, e)] = merged.get((s, e), 0) + int(counts[k])
+    length = dict(zip(units.shifts, hours, strict=True))
     out = []
-    for (s, e), n, hours in zip(units.shifts, counts, _window_hours(units), strict=True):
+    for (s, e), n in sorted(merged.items()):
+        if not n and units.n:
+            continue
         end = e if e else 1440.0
         out.append(
             {
                 "start": f"{int(s) // 60:02d}:{int(s) % 60:02d}",
                 "end": f"{int(end) // 60:02d}:{int(end) % 60:02d}",
-                "hours": float(hours),
-                "units": int(n),
+                "hours": float(length[(s, e)]),
+                "units": n,
             }
         )
     return out

@@ -50,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sim.analysis.enforcement import SWEEP_MEASURES as ENFORCEMENT_MEASURES
 from sim.analysis.enforcement import repeat_share_by, sweep_measures
 from sim.analysis.evaluation import evaluate, evaluation_measures, with_black_flag_probability
+from sim.analysis.hour_verdicts import office_hour_counts
 from sim.analysis.metrics import ROLE_PLURAL, ci95_halfwidth, flatten, load, replication_measures
 from sim.engine.campaign import staffed
 from sim.errors import ArgumentError, ClusterError, InputError
@@ -358,6 +359,7 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
         "measures": measures,
         "by_office": by_office,
         "by_hour": by_hour,
+        "by_office_hour": office_hour_counts(table, sc.rules, len(by_office)),
         "warnings": list(world.warnings),
         "timing": {"build_s": round(build_s, 4), "simulate_s": round(sim_s, 4)},
     }

@@ -143,6 +143,11 @@ def shifts_text(result: ShiftResult) -> str:
             for s in result.roles[r]["new"]["shifts"]
         )
         lines.append(f"new {r} shifts: {shifts}")
+        for office, windows in result.roles[r]["new"].get("by_office", {}).items():
+            listed = ", ".join(
+                f"{s['start']}–{s['end']} × {s['units']}" for s in windows if s["units"]
+            )
+            lines.append(f"  {office}: {listed or 'nobody'}")
     lines.append("")
     head = ["hour"]
     for r in roles:
