@@ -149,7 +149,7 @@ def test_lagged_load_lags_a_step_in_demand() -> None:
 
 
 def test_share_bound_pools_requests_and_is_honest_for_small_samples() -> None:
-    from sim.batch.shiftplan import share_bound
+    from sim.analysis.hour_verdicts import share_bound
 
     # every request on time, but only 3 of them: far from proof of 90%
     p, low = share_bound([1, 0, 2, 0], [1, 0, 2, 0], 0.95)
@@ -169,7 +169,7 @@ def test_share_bound_pools_requests_and_is_honest_for_small_samples() -> None:
 
 
 def test_judge_hours_verdicts() -> None:
-    from sim.batch.shiftplan import NO_DATA, OPEN, PASS, SHORT, judge_hours
+    from sim.analysis.hour_verdicts import NO_DATA, OPEN, PASS, SHORT, judge_hours
 
     def run(ok: list[int], n: list[int]) -> dict[str, object]:
         rows = [
@@ -191,7 +191,7 @@ def test_judge_hours_verdicts() -> None:
 
 
 def test_written_scenario_quotes_times_and_validates(tmp_path: Path) -> None:
-    from sim.batch.shiftplan import scenario_yaml
+    from sim.output.shiftreport import scenario_yaml
 
     sc = sim.load_scenario(
         ROOT / "scenarios" / "jinshui.yaml",
@@ -221,7 +221,9 @@ def test_committed_jinshui_plan_holds_at_another_seed() -> None:
     with 95% confidence, that no hour of either clock is shown to be below target, and
     that the plan costs at least a tenth fewer staff-hours than the own plan.
     """
-    from sim.batch.shiftplan import SHORT, check_plan, staff_hours
+    from sim.analysis.hour_verdicts import SHORT
+    from sim.batch.shiftplan import check_plan
+    from sim.batch.shiftroster import staff_hours
     from sim.world.staff import Roster, place_staff
 
     path = ROOT / "scenarios" / "jinshui_shifts.yaml"

@@ -86,9 +86,10 @@ def on_duty_by_hour(windows: Sequence[tuple[float, float]], counts: Sequence[flo
     return out / 60.0
 
 
-def units_on_duty(units: Units) -> np.ndarray:
-    """Mean units of a role on duty in each hour of the day."""
-    counts = np.bincount(units.shift, minlength=len(units.shifts)).astype(float)
+def units_on_duty(units: Units, office: int | None = None) -> np.ndarray:
+    """Mean units of a role on duty in each hour of the day (of one street office's)."""
+    shift = units.shift if office is None else units.shift[units.office == office]
+    counts = np.bincount(shift, minlength=len(units.shifts)).astype(float)
     return on_duty_by_hour(units.shifts, counts.tolist())
 
 
@@ -100,15 +101,22 @@ def _thin(values: np.ndarray, keep: int, seed: int, name: str) -> list[float]:
     return [round(float(x), 2) for x in np.sort(v)]
 
 
-def pilot_stats(world: World, tables: Sequence[IncidentTable]) -> dict[str, RoleStats]:
-    """Request rates, service times and response legs per role from pilot runs."""
+def pilot_stats(
+    world: World, tables: Sequence[IncidentTable], office: int | None = None
+) -> dict[str, RoleStats]:
+    """Request rates, service times and response legs per role from pilot runs.
+
+    With ``office``, of the requests in that street office (whichever unit served them)
+    and its own units on duty: the need of one office.
+    """
     sc = world.scenario
     days = sc.duration.days * max(len(tables), 1)
     out: dict[str, RoleStats] = {}
+    where = "" if office is None else f"-office-{office}"
     for role in SHIFT_ROLES:
         req, disp, arr, rel = [], [], [], []
         for t in tables:
-            m = t["measured"]
+            m = t["measured"] if office is None else t["measured"] & (t["office"] == office)
             if role == "advisor":
                 sel = m & np.isfinite(t["advisor_dispatched"])
                 req.append(t["instructed"][m])
@@ -139,12 +147,13 @@ def pilot_stats(world: World, tables: Sequence[IncidentTable]) -> dict[str, Role
             people_per_unit=world.roster[role].people_per_unit,
             rate=[float(x) for x in rate],
             service=_thin(np.concatenate(rel) if rel else np.zeros(0), _MAX_SAMPLES, sc.seed,
-                          f"shift-pilot-{role}-service"),
+                          f"shift-pilot-{role}-service{where}"),
             legs=[
-                _thin(legs_all[hour == h], _MAX_LEGS, sc.seed, f"shift-pilot-{role}-legs-{h}")
+                _thin(legs_all[hour == h], _MAX_LEGS, sc.seed,
+                      f"shift-pilot-{role}-legs-{h}{where}")
                 for h in range(24)
             ],
-            on_duty=[float(x) for x in units_on_duty(world.roster[role])],
+            on_duty=[float(x) for x in units_on_duty(world.roster[role], office)],
         )  # fmt: skip
     return out
 

@@ -19,8 +19,8 @@ hour of the day meets the target on the role's clock with the fewest staff-hours
 3. **Check and correct by simulation**: the plan is simulated with replications (the
    same seeds as the scenario's own plan: common random numbers). Each hour's on-time
    share pools its requests over the replications, with a one-sided ``confidence``
-   bound that treats replications as clusters (:func:`share_bound`). Undecided hours
-   get more replications (sequential sampling, up to ``max_replications``); hours
+   bound that treats replications as clusters (:mod:`sim.analysis.hour_verdicts`).
+   Undecided hours get more replications (sequential sampling, up to ``max_replications``); hours
    below target have their need raised, hours far above it lowered down to where they
    last failed, and the cover is solved again. The answer is the cheapest plan whose
    every hour met the target.
@@ -34,10 +34,9 @@ in the folder too, so an interrupted optimisation resumes where it stopped.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
-import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +44,17 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
+from sim.analysis.hour_verdicts import (
+    CLOCKS,
+    OPEN,
+    OPEN_BELOW,
+    SHORT,
+    HourVerdicts,
+    judge_hours,
+    late_by_office,
+)
 from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
+from sim.batch.shiftcorrect import correct
 from sim.batch.shiftcover import Cover, ShiftType, cover, shift_types
 from sim.batch.shiftneed import (
     METHODS,
@@ -54,40 +63,30 @@ from sim.batch.shiftneed import (
     RoleStats,
     hourly_need,
     pilot_stats,
-    units_on_duty,
+)
+from sim.batch.shiftroster import (
+    compare,
+    in_force,
+    plan_by_office,
+    plan_overrides,
+    shifts_key,
+    staff_hours,
 )
 from sim.batch.sweeps import Executor, run_key
 from sim.output.folders import open_batch
+from sim.output.shiftreport import SHIFT_FILES, scenario_name, write_shifts
 from sim.runner import prepare, simulate
-from sim.scenario import (
-    ROLES,
-    Scenario,
-    ScenarioError,
-    resolve_scenario,
-    set_by_path,
-    with_overrides,
-)
+from sim.scenario import Scenario, ScenarioError, with_overrides
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from sim.world.build import World
-    from sim.world.staff import Roster, Units
+    from sim.world.staff import Roster
 
 Log = Callable[[str], None]
-CLOCKS = {"advisor": "advisor_on_time", "enforcer": "enforcer_on_time"}
 NIGHT_HOURS: tuple[int, ...] = (22, 23, 0, 1, 2, 3, 4, 5)
-PILOT_FORMAT = "chengguan-sim/shift-pilot-1"
-SHIFT_FILES = (
-    "runs",
-    "shift_pilot.json",
-    "shifts.json",
-    "shifts.csv",
-    "shifts.txt",
-    "shift_staff.png",
-    "shift_on_time.png",
-)
-"""What the shift optimiser writes into its folder, besides the scenario it writes."""
+PILOT_FORMAT = "chengguan-sim/shift-pilot-2"  # 2: a part per office
 
 
 @dataclass
@@ -103,233 +102,36 @@ class ShiftResult:
     scenario_file: Path | None = None
 
 
-PASS, SHORT, OPEN, OPEN_BELOW, NO_DATA = "pass", "short", "open", "open below", "no data"
-FAR_ABOVE = 0.5
-"""An hour whose lower bound is this far from the target towards 100% may lose units."""
-
-
-def share_bound(
-    ok: Sequence[float] | np.ndarray, n: Sequence[float] | np.ndarray, confidence: float
-) -> tuple[float | None, float | None]:
-    """Pooled on-time share of an hour and its one-sided ``confidence`` lower bound.
-
-    ``ok[k]`` of ``n[k]`` requests were on time in replication ``k``. The share pools
-    every request (a ratio estimator: busy replications weigh more, and replications
-    without a request in the hour cost nothing). Requests of one replication are not
-    independent (one queue makes several late), so the replications are the clusters:
-    the design effect ``deff`` is the cluster-robust variance of the ratio over the
-    binomial one (at least 1), and the bound is Wilson's score bound for ``N / deff``
-    requests with Student's t quantile on ``K − 1`` degrees of freedom, ``K`` the
-    replications. Unlike a normal bound it does not collapse to 100% when every
-    request of a small sample was on time (3 of 3 gives about 50%, not 100%).
-    The bound is None with fewer than two replications with a request.
-    """
-    from scipy.special import stdtrit
-
-    o, m = np.asarray(ok, float), np.asarray(n, float)
-    total = float(m.sum())
-    if total <= 0:
-        return None, None
-    p = float(o.sum()) / total
-    k = len(m)
-    if int((m > 0).sum()) < 2:
-        return p, None
-    z = float(stdtrit(k - 1, confidence))
-    v_cluster = k / (k - 1) * float(((o - p * m) ** 2).sum()) / total**2
-    v_binom = p * (1.0 - p) / total
-    n_eff = total * min(1.0, v_binom / v_cluster) if v_cluster > 0 and v_binom > 0 else total
-    z2 = z * z
-    centre = p + z2 / (2 * n_eff)
-    half = z * math.sqrt(p * (1.0 - p) / n_eff + z2 / (4 * n_eff**2))
-    return p, max(0.0, (centre - half) / (1.0 + z2 / n_eff))
-
-
-@dataclass(frozen=True)
-class HourVerdicts:
-    """On-time shares by hour, pooled over replications, per clock (arrays of 24)."""
-
-    replications: int
-    mean: dict[str, np.ndarray]
-    lower: dict[str, np.ndarray]
-    count: dict[str, np.ndarray]  # requests pooled over the replications
-    # PASS (lower bound on target); SHORT (upper bound below it); undecided: OPEN (mean on
-    # target) or OPEN_BELOW (mean below); NO_DATA
-    status: dict[str, np.ndarray]
-    overall: dict[str, float | None]
-
-    @property
-    def passes(self) -> dict[str, np.ndarray]:
-        """Hours that meet the target (no request at all: nothing to hold against the plan)."""
-        return {c: np.isin(s, (PASS, NO_DATA)) for c, s in self.status.items()}
-
-
-_COUNTS = {"advisor_on_time": "incidents", "enforcer_on_time": "escalated"}
-
-
-def judge_hours(
-    records: Sequence[Mapping[str, Any]], target: float, confidence: float
-) -> HourVerdicts:
-    """Each hour's pooled on-time share, lower bound and verdict on both clocks.
-
-    ``records`` are runs as the run store keeps them (``by_hour`` rows, ``measures``).
-    """
-    mean, lower, count, status = {}, {}, {}, {}
-    for clock in CLOCKS.values():
-        mu, lo = np.full(24, np.nan), np.full(24, np.nan)
-        n_all = np.zeros(24)
-        st = np.full(24, NO_DATA, dtype=object)
-        for h in range(24):
-            n = np.array([float(r["by_hour"][h][_COUNTS[clock]] or 0) for r in records])
-            share = [r["by_hour"][h][clock] for r in records]
-            ok = np.array(
-                [round(s * c) if s is not None else 0.0 for s, c in zip(share, n, strict=True)]
-            )
-            p, b = share_bound(ok, n, confidence)
-            n_all[h] = n.sum()
-            if p is None:
-                continue
-            mu[h] = p
-            if b is not None:
-                lo[h] = b
-            up = share_bound(n - ok, n, confidence)[1]  # Wilson's bound is symmetric
-            if b is not None and b >= target - 1e-12:
-                st[h] = PASS
-            elif up is not None and 1.0 - up < target - 1e-12:
-                st[h] = SHORT  # below target with the same confidence
-            else:
-                st[h] = OPEN if p >= target - 1e-12 else OPEN_BELOW
-        mean[clock], lower[clock], count[clock], status[clock] = mu, lo, n_all, st
-    overall: dict[str, float | None] = {}
-    for clock in CLOCKS.values():
-        got = [r["measures"].get(clock) for r in records]
-        vals = [float(v) for v in got if v is not None]
-        overall[clock] = float(np.mean(vals)) if vals else None
-    return HourVerdicts(len(records), mean, lower, count, status, overall)
-
-
-# ------------------------------------------------------------------- the plan
-
-
-def _window_hours(units: Units) -> np.ndarray:
-    """Length in hours of each of a role's shift windows."""
-    return np.array([((e - s) % 1440.0 or 1440.0) / 60.0 for s, e in units.shifts])
-
-
-def staff_hours(units: Units) -> float:
-    """Staff-hours per day of a role (people, not teams)."""
-    if not units.n:
-        return 0.0
-    counts = np.bincount(units.shift, minlength=len(units.shifts))
-    return float((counts * _window_hours(units)).sum() * units.people_per_unit)
-
-
-def _entries(used: list[tuple[ShiftType, int]]) -> list[dict[str, Any]]:
-    """Shift entries whose shares place exactly the given units on each shift."""
-    from sim.world.staff import shares_for_counts
-
-    shares = shares_for_counts([n for _, n in used])
-    return [
-        {"start": s.clock[0], "end": s.clock[1], "share": share}
-        for (s, _), share in zip(used, shares, strict=True)
-    ]
-
-
-def _spread(c: Cover, units: int) -> Cover:
-    """The cover with ``units`` in all, the extra spread like the plan (largest remainder)."""
-    have = c.units.astype(float)
-    if units <= c.headcount or not have.sum():
-        return c
-    raw = have / have.sum() * units
-    out = np.floor(raw).astype(np.int64)
-    for j in np.argsort(out - raw, kind="stable")[: units - int(out.sum())]:
-        out[j] += 1
-    return Cover(c.shifts, out, c.feasible, c.message)
-
-
-def _headcount_overrides(
-    base: Scenario, world: World, want: Mapping[str, int]
-) -> tuple[dict[str, Any], Roster]:
-    """Density and mix overrides that give each role at least ``want`` units, grid kept."""
-    from sim.world.staff import place_staff
-
-    roster = world.roster
-    now = {r: roster[r].n for r in ROLES}
-    if base.staff.posts is not None or all(want[r] == now[r] for r in want):
-        return {}, place_staff(world.net, world.areas, base.staff)
-    ppu = {r: roster[r].people_per_unit for r in ROLES}
-    people = {r: now[r] * ppu[r] for r in ROLES}
-    total_now = sum(people.values())
-    aim = dict(people) | {r: want[r] * ppu[r] for r in want}
-    over: dict[str, Any] = {}
-    new_roster = roster
-    for _ in range(12):
-        total = sum(aim.values())
-        f = total / total_now
-        mix = {r: round(aim[r] / total, 6) for r in ROLES}
-        mix["grid"] = round(1.0 - mix["advisor"] - mix["enforcer"], 6)
-        over = {
-            "staff.mix": mix,
-            "staff.per_km2": math.ceil(base.staff.per_km2 * f * 1e4) / 1e4,
-            "staff.per_km2_by_office": {
-                o: math.ceil(d * f * 1e4) / 1e4 for o, d in base.staff.per_km2_by_office.items()
-            },
-        }
-        sc = with_overrides(base, over)
-        new_roster = place_staff(world.net, world.areas, sc.staff)
-        short = {r: want[r] - new_roster[r].n for r in want}
-        if all(v <= 0 for v in short.values()):
-            break
-        for r, v in short.items():
-            if v > 0:
-                aim[r] += v * ppu[r]
-    return over, new_roster
-
-
-def _plan(
-    base: Scenario, world: World, covers: Mapping[str, Cover], same_headcount: bool
-) -> tuple[dict[str, Any], Roster]:
-    """Scenario overrides for the covers, and the roster they place."""
-    from sim.world.staff import place_staff
-
-    want = {r: c.headcount for r, c in covers.items()}
-    if same_headcount or base.staff.posts is not None:
-        want = {r: max(world.roster[r].n, want[r]) for r in covers}
-    over, placed = _headcount_overrides(base, world, want)
-    for r, c in covers.items():
-        # placement rounds per office, so a role may get a unit or two more than asked
-        over[f"staff.shifts.{r}"] = _entries(_spread(c, placed[r].n).used())
-    sc = with_overrides(base, over)
-    return over, place_staff(world.net, world.areas, sc.staff)
-
-
 # ------------------------------------------------------------------- the pilot
 
 
 def _pilot(
-    base: Scenario, replications: int, folder: Path | None, log: Log
-) -> tuple[World, dict[str, RoleStats]]:
-    """The pilot statistics (read back from the folder when there), and the world."""
+    base: Scenario, replications: int, folder: Path | None, log: Log, by_office: bool
+) -> tuple[World, list[dict[str, RoleStats]]]:
+    """The pilot statistics, for the district or per street office (read back from the
+    folder when there), and the world."""
     from sim.atomic import write_text_atomic
     from sim.output.results import dumps
     from sim.world.build import build_world
 
-    world = build_world(base)
-    key = f"{run_key(base, 0)}:{replications}"
+    world = build_world(in_force(base))  # the shifts in force on measured days
+    key = f"{run_key(base, 0)}:{replications}" + (":by-office" if by_office else "")
     path = folder / "shift_pilot.json" if folder is not None else None
     if path is not None and path.is_file():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") == PILOT_FORMAT and data.get("key") == key:
                 log("  pilot statistics reused from shift_pilot.json")
-                return world, {r: RoleStats(**data["roles"][r]) for r in SHIFT_ROLES}
+                return world, [{r: RoleStats(**x[r]) for r in SHIFT_ROLES} for x in data["parts"]]
         except (OSError, ValueError, TypeError, KeyError):
             pass  # damaged: simulate it again and replace it
     log(f"  pilot: {replications} replication(s) of the scenario's own plan")
     tables = [simulate(world, k) for k in range(replications)]
-    stats = pilot_stats(world, tables)
+    offices = range(len(world.areas.office_names)) if by_office else [None]
+    stats = [pilot_stats(world, tables, k) for k in offices]
     if path is not None:
         body = {"format": PILOT_FORMAT, "key": key, "replications": replications}
-        body["roles"] = {r: s.to_json() for r, s in stats.items()}
+        body["parts"] = [{r: s.to_json() for r, s in x.items()} for x in stats]
         write_text_atomic(path, dumps(body))
     return world, stats
 
@@ -342,7 +144,7 @@ class _Round:
     """One simulated plan of the search."""
 
     number: int
-    covers: dict[str, Cover]
+    covers: dict[str, list[Cover]]  # per role: the district's, or one per street office
     over: dict[str, Any]
     roster: Roster
     ev: HourVerdicts
@@ -353,6 +155,15 @@ class _Round:
 
     def ok(self, roles: Sequence[str]) -> bool:
         return all(bool(self.ev.passes[CLOCKS[r]].all()) for r in roles)
+
+
+def _on_duty(covers: Sequence[Cover]) -> np.ndarray:
+    """Units on duty per part (district or office) and hour: ``parts × 24``."""
+    return np.array([c.on_duty for c in covers], dtype=np.int64)
+
+
+def _headcount(covers: Sequence[Cover]) -> int:
+    return sum(c.headcount for c in covers)
 
 
 def _hours_with(ev: HourVerdicts, role: str, status: str) -> list[int]:
@@ -380,44 +191,6 @@ def _cover_role(
         if not c.feasible:
             raise ScenarioError([f"shifts for {role}: {c.message}"])
     return c
-
-
-def _correct(
-    ev: HourVerdicts,
-    roles: Sequence[str],
-    covers: Mapping[str, Cover],
-    want: dict[str, np.ndarray],
-    floor: dict[str, np.ndarray],
-    target: float,
-    max_replications: int,
-) -> None:
-    """Raise the need of hours below target, lower it where an hour is far above.
-
-    A short hour (upper bound below target, or mean below it at the most replications)
-    gets a tenth more units than it had on duty plus the shortfall as a fraction (75%
-    on time against 95%: 30% more), at least one; an hour still undecided at the most
-    replications with its mean on target gets one more. Either way it failed with
-    the units it had, which becomes its floor: the need never goes that low again, so
-    the search cannot cycle. An hour whose lower bound is at least :data:`FAR_ABOVE` of
-    the way from the target to 100% may lose a tenth of its units (at least one), down
-    to its floor.
-    """
-    far = target + FAR_ABOVE * (1.0 - target)
-    settled = ev.replications >= max_replications  # undecided hours get no more runs
-    for r in roles:
-        clock = CLOCKS[r]
-        st, duty = ev.status[clock], covers[r].on_duty
-        for h in range(24):
-            d = int(duty[h])
-            below = st[h] == SHORT or (st[h] == OPEN_BELOW and settled)
-            if below or (st[h] == OPEN and settled):
-                floor[r][h] = max(floor[r][h], d + 1)
-                gap = max(0.0, target - float(ev.mean[clock][h]))
-                step = max(1, math.ceil(d * (0.1 + gap))) if below else 1
-                want[r][h] = max(int(want[r][h]), d + step)
-            elif st[h] == PASS and ev.lower[clock][h] >= far - 1e-12:
-                lowered = max(int(floor[r][h]), d - max(1, math.floor(0.1 * d)))
-                want[r][h] = min(int(want[r][h]), lowered)
 
 
 def _hours_in(values: Sequence[int], lo: int, hi: int, what: str) -> list[str]:
@@ -457,20 +230,54 @@ def optimize_shifts(
     ``headcount``: ``"fewer"`` (default; at most today's) or ``"same"`` (today's, spread
     like the plan). ``method``: ``lagged`` or ``sipp`` offered load. ``target``: on-time
     share per hour on each clock (default ``rules.target``), met when the one-sided
-    ``confidence`` lower bound reaches it (:func:`share_bound`), from ``replications``
-    doubling up to ``max_replications`` while some hour is undecided. The scenario as
-    written is simulated with the same seeds for the comparison. ``batch`` (default
-    :data:`sim.batch.options.OPTIMIZE`; its fields may be given as keywords): replications,
-    days, seed, and ``out`` (a folder, resumed when run again), ``scheduler``, ``workers``
-    and ``progress`` as for :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress
-    lines. See the module doc.
+    ``confidence`` lower bound reaches it (:func:`~sim.analysis.hour_verdicts.share_bound`),
+    from ``replications`` doubling up to ``max_replications`` while some hour is undecided.
+    The scenario as written is simulated with the same seeds for the comparison. ``batch``
+    (default :data:`sim.batch.options.OPTIMIZE`; its fields may be given as keywords):
+    replications, days, seed, and ``out`` (a folder, resumed when run again),
+    ``scheduler``, ``workers`` and ``progress`` as for :func:`sim.batch.sweeps.run_sweep`;
+    ``log`` receives progress lines. See the module doc; :func:`optimize_shifts_by_office`
+    plans each street office on its own.
     """
-    b = batch.but(**options)
-    replications, days, seed, out, scheduler, workers, progress, force = (
-        b.replications, b.days, b.seed, b.out, b.scheduler, b.workers, b.progress, b.force
+    return _optimize(scenario, False, _with_batch(locals()))
+
+
+def _with_batch(given: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`optimize_shifts`'s arguments, the batch options folded in as plain keys."""
+    b: BatchOptions = given["batch"].but(**given["options"])
+    o = {k: v for k, v in given.items() if k not in ("scenario", "batch", "options")}
+    o.update(
+        replications=b.replications, days=b.days, seed=b.seed, out=b.out,
+        scheduler=b.scheduler, workers=b.workers, progress=b.progress, force=b.force,
     )  # fmt: skip
+    return o
+
+
+def optimize_shifts_by_office(scenario: Scenario, **options: Any) -> ShiftResult:
+    """:func:`optimize_shifts` with one plan per street office (``staff.shifts_by_office``).
+
+    Each office's need comes from its own requests and units on duty, and each office and
+    role gets its own covering programme (the night cover is per office: one unit, or
+    ``night_cover`` spread over the offices). Simulation judges the district's hours, as
+    dispatch crosses office borders, and a failing hour's extra units go to the offices
+    whose requests were late in it (:mod:`sim.batch.shiftcorrect`). Takes the options of
+    :func:`optimize_shifts`.
+    """
+    bound = inspect.signature(optimize_shifts).bind(scenario, **options)
+    bound.apply_defaults()
+    return _optimize(scenario, True, _with_batch(bound.arguments))
+
+
+def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> ShiftResult:
+    """The search behind both entry points; ``o`` holds :func:`optimize_shifts`'s options."""
+    roles: list[str] = list(dict.fromkeys(o["roles"]))
+    starts, lengths, longest = o["starts"], o["lengths"], o["longest"]
+    night_cover, headcount, max_kinds = o["night_cover"], o["headcount"], o["max_kinds"]
+    method, target, confidence = o["method"], o["target"], o["confidence"]
+    replications, pilot_replications = o["replications"], o["pilot_replications"]
+    max_rounds, max_replications = o["max_rounds"], o["max_replications"]
+    seed, days, log, progress = o["seed"], o["days"], o["log"], o["progress"]
     problems = []
-    roles = list(dict.fromkeys(roles))
     problems += [
         f"--shift-roles: {r!r} is not a dispatched role" for r in roles if r not in SHIFT_ROLES
     ]
@@ -506,42 +313,63 @@ def optimize_shifts(
         lens = [h for h in lens if h <= longest]
         if not lens and not problems:
             problems.append(f"--longest {longest}: no allowed length is that short")
+    if by_office and scenario.staff.posts is not None:
+        problems.append("--by-office: staff placed at explicit posts have no density to plan by")
+    if by_office and shifts_key(scenario, "enforcer") != "staff.shifts.enforcer":
+        problems.append(
+            "--by-office: the campaign's enforcer shifts (enforcement.campaign.enforcer_shifts) "
+            "are district-wide; plan the campaign without --by-office"
+        )
     if problems:
         raise ScenarioError(problems)
     say: Log = log or (print if progress else (lambda _line: None))
     base = prepare(scenario, seed, days)
     goal = float(base.rules.target if target is None else target)
-    folder = Path(out) if out is not None else None
+    folder = Path(o["out"]) if o["out"] is not None else None
     if folder is not None:
         folder = open_batch(
-            folder, "optimize", (*SHIFT_FILES, _scenario_name(scenario)), force=force
+            folder, "optimize", (*SHIFT_FILES, scenario_name(scenario)), force=o["force"]
         )
     types = shift_types(start_hours, lens)
-    world, stats = _pilot(base, pilot_replications, folder, say)
-    night = len(world.areas.office_names) if night_cover is None else night_cover
-    needs: dict[str, HourlyNeed] = {
-        r: hourly_need(stats[r], goal, method)  # type: ignore[arg-type]
-        for r in roles
-    }
-    want = {r: needs[r].need.astype(np.int64).copy() for r in roles}
-    floor = {r: np.zeros(24, dtype=np.int64) for r in roles}  # below this an hour failed
+    world, stats = _pilot(base, pilot_replications, folder, say, by_office)
+    n_off = len(world.areas.office_names)
+    night = n_off if night_cover is None else night_cover
+    # per part (the district, or each office): its need, and its units today
+    part_night = math.ceil(night / n_off) if by_office else night
+    part_needs = [{r: hourly_need(s[r], goal, method) for r in roles} for s in stats]
+    today = {
+        r: np.bincount(world.roster[r].office, minlength=n_off) if by_office
+        else np.array([world.roster[r].n]) for r in roles
+    }  # fmt: skip
+    needs = {r: _summed([x[r] for x in part_needs]) for r in roles}
+    want = {r: np.array([x[r].need for x in part_needs], dtype=np.int64) for r in roles}
+    floor = {r: np.zeros_like(want[r]) for r in roles}  # below this an hour failed
     warnings: list[str] = []
     history: list[dict[str, Any]] = []
     rounds: list[_Round] = []
-    with Executor(folder, workers=workers, scheduler=scheduler, progress=progress) as ex:
+    ex_options = {"workers": o["workers"], "scheduler": o["scheduler"], "progress": progress}
+    with Executor(folder, **ex_options) as ex:
 
-        def check(sc: Scenario, desc: str) -> HourVerdicts:
-            """Sequential sampling: more replications while some hour is undecided."""
+        def check(sc: Scenario, desc: str) -> tuple[HourVerdicts, dict[str, np.ndarray]]:
+            """Sequential sampling: more replications while some hour is undecided.
+
+            Also the late requests per part and hour on each role's clock."""
             reps = replications
             while True:
                 records = ex.run([sc], reps, desc=f"{desc}, {reps} replications")[0]
                 ev = judge_hours(records, goal, confidence)
                 st = [ev.status[CLOCKS[r]] for r in roles]
                 # a plan with an hour below target changes anyway: no more runs for it
-                if reps >= max_replications or any((s == SHORT).any() for s in st):
-                    return ev
-                if not any(np.isin(s, (OPEN, OPEN_BELOW)).any() for s in st):
-                    return ev
+                if (
+                    reps >= max_replications
+                    or any((s == SHORT).any() for s in st)
+                    or not any(np.isin(s, (OPEN, OPEN_BELOW)).any() for s in st)
+                ):
+                    late = {
+                        r: late_by_office(records, r, n_off) if by_office else np.ones((1, 24))
+                        for r in roles
+                    }
+                    return ev, late
                 reps = min(max_replications, 2 * reps)
 
         say(f"optimising the shifts of {base.name}: the scenario's own plan first")
@@ -549,16 +377,20 @@ def optimize_shifts(
         prev_key: tuple[tuple[int, ...], ...] | None = None
         for rnd in range(max_rounds + 1):
             covers = {
-                r: _cover_role(r, want[r], types, world.roster[r].n, night, max_kinds)
+                r: [
+                    _cover_role(r, want[r][k], types, int(today[r][k]), part_night, max_kinds)
+                    for k in range(len(want[r]))
+                ]
                 for r in roles
             }
-            key = tuple(tuple(int(x) for x in covers[r].units) for r in roles)
+            key = tuple(tuple(int(x) for c in covers[r] for x in c.units) for r in roles)
             if key == prev_key:
                 break  # the corrections no longer change the plan
             prev_key = key
-            over, roster = _plan(base, world, covers, headcount == "same")
-            ev = check(with_overrides(base, over), f"shift plan, round {rnd + 1}")
-            done = _Round(rnd + 1, covers, over, roster, ev, {r: want[r].copy() for r in roles})
+            plan = plan_by_office if by_office else plan_overrides
+            over, roster = plan(base, world, covers, headcount == "same")
+            ev, late = check(with_overrides(base, over), f"shift plan, round {rnd + 1}")
+            done = _Round(rnd + 1, covers, over, roster, ev, {r: want[r].sum(0) for r in roles})
             rounds.append(done)
             short = {r: _hours_with(ev, r, SHORT) + _hours_with(ev, r, OPEN_BELOW) for r in roles}
             still_open = {r: _hours_with(ev, r, OPEN) for r in roles}
@@ -566,8 +398,8 @@ def optimize_shifts(
                 {
                     "round": rnd + 1,
                     "replications": ev.replications,
-                    "units": {r: covers[r].headcount for r in roles},
-                    "unit_hours": {r: covers[r].unit_hours for r in roles},
+                    "units": {r: _headcount(covers[r]) for r in roles},
+                    "unit_hours": {r: sum(c.unit_hours for c in covers[r]) for r in roles},
                     "staff_hours": round(done.staff_hours(roles), 2),
                     "hours_short": short,
                     "hours_undecided": still_open,
@@ -578,7 +410,7 @@ def optimize_shifts(
             n_open = sum(len(v) for v in still_open.values())
             say(
                 f"  round {rnd + 1}: "
-                + ", ".join(f"{r} {covers[r].headcount} units" for r in roles)
+                + ", ".join(f"{r} {_headcount(covers[r])} units" for r in roles)
                 + f", {done.staff_hours(roles):,.0f} staff-h/day, {ev.replications} replications; "
                 + (
                     f"{n_short} hour(s) below target, {n_open} undecided"
@@ -588,7 +420,8 @@ def optimize_shifts(
             )
             if rnd == max_rounds:
                 break
-            _correct(ev, roles, covers, want, floor, goal, max_replications)
+            duty = {r: _on_duty(covers[r]) for r in roles}
+            correct(ev, roles, duty, want, floor, late, goal, max_replications)
         computed, reused = ex.computed, ex.reused
         passing = [x for x in rounds if x.ok(roles)]
         chosen = (
@@ -600,11 +433,11 @@ def optimize_shifts(
         computed, reused = ex.computed, ex.reused
     for r in roles:
         cap = world.roster[r].n
-        if chosen.covers[r].headcount > cap:
+        if _headcount(chosen.covers[r]) > cap:
             warnings.append(
-                f"{r}: the plan needs {chosen.covers[r].headcount} units, more than today's {cap}"
+                f"{r}: the plan needs {_headcount(chosen.covers[r])} units, more than today's {cap}"
             )
-        if not chosen.covers[r].optimal:
+        if not all(c.optimal for c in chosen.covers[r]):
             warnings.append(
                 f"{r}: the covering programme stopped at its time limit with the best plan found "
                 "(not proven optimal); fewer --starts or no --max-kinds make it exact"
@@ -616,7 +449,7 @@ def optimize_shifts(
             "shifts.txt); more --max-rounds or --max-replications may settle them"
         )
     written = with_overrides(scenario, over)
-    hours, role_rows = _compare(world, roster, roles, needs, chosen.want, old, new)
+    hours, role_rows = compare(world, roster, roles, needs, chosen.want, old, new, by_office)
     meta = {
         "scenario": base.name,
         "target": goal,
@@ -632,6 +465,7 @@ def optimize_shifts(
         "warmup_hours": base.duration.warmup_hours,
         "seed": base.seed,
         "method": method,
+        "by_office": by_office,
         "roles": roles,
         "rules": {
             "starts": start_hours,
@@ -650,10 +484,25 @@ def optimize_shifts(
         "overrides": over,
         "history": history,
     }
+    if by_office:
+        meta["rules"]["night_cover_per_office"] = part_night
     result = ShiftResult(written, over, hours, role_rows, meta, [*ex.warnings, *warnings])
     if folder is not None:
         write_shifts(result, folder)
     return result
+
+
+def _summed(needs: Sequence[HourlyNeed]) -> HourlyNeed:
+    """The district's need: the parts' needs and loads added up."""
+    if len(needs) == 1:
+        return needs[0]
+    return HourlyNeed(
+        needs[0].role,
+        np.sum([x.need for x in needs], axis=0),
+        np.sum([x.load for x in needs], axis=0),
+        np.min([x.share for x in needs], axis=0),
+        np.all([x.reachable for x in needs], axis=0),
+    )
 
 
 def check_plan(
@@ -672,255 +521,3 @@ def check_plan(
         for k in range(replications)
     ]
     return judge_hours(records, float(sc.rules.target if target is None else target), confidence)
-
-
-def _compare(
-    world: World,
-    roster: Roster,
-    roles: Sequence[str],
-    needs: Mapping[str, HourlyNeed],
-    want: Mapping[str, np.ndarray],
-    old: HourVerdicts,
-    new: HourVerdicts,
-) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
-    import pandas as pd
-
-    rows: list[dict[str, Any]] = []
-    duty = {r: (units_on_duty(world.roster[r]), units_on_duty(roster[r])) for r in ROLES}
-    for h in range(24):
-        row: dict[str, Any] = {"hour": f"{h:02d}:00"}
-        for r in roles:
-            row[f"{r}.need"] = int(want[r][h])
-            row[f"{r}.need_model"] = int(needs[r].need[h])
-            row[f"{r}.load"] = round(float(needs[r].load[h]), 3)
-            row[f"{r}.on_duty_old"] = round(float(duty[r][0][h]), 2)
-            row[f"{r}.on_duty_new"] = round(float(duty[r][1][h]), 2)
-        for clock in CLOCKS.values():
-            for tag, ev in (("old", old), ("new", new)):
-                row[f"{clock}.{tag}"] = _f(ev.mean[clock][h])
-                row[f"{clock}.{tag}.lower"] = _f(ev.lower[clock][h])
-                row[f"{clock}.{tag}.meets"] = bool(ev.passes[clock][h])
-                row[f"{clock}.{tag}.status"] = str(ev.status[clock][h])
-                row[f"{clock}.{tag}.requests"] = int(ev.count[clock][h])
-        rows.append(row)
-    roles_out: dict[str, dict[str, Any]] = {}
-    for r in ROLES:
-        before, after = world.roster[r], roster[r]
-        roles_out[r] = {
-            "planned": r in roles,
-            "unit": "team" if before.people_per_unit > 1 else "person",
-            "people_per_unit": before.people_per_unit,
-            "old": {
-                "units": before.n,
-                "staff": before.people,
-                "staff_hours": round(staff_hours(before), 2),
-                "shifts": _windows(before),
-            },
-            "new": {
-                "units": after.n,
-                "staff": after.people,
-                "staff_hours": round(staff_hours(after), 2),
-                "shifts": _windows(after),
-            },
-        }
-    return pd.DataFrame(rows), roles_out
-
-
-def _windows(units: Units) -> list[dict[str, Any]]:
-    counts = (
-        np.bincount(units.shift, minlength=len(units.shifts))
-        if units.n
-        else [0] * len(units.shifts)
-    )
-    out = []
-    for (s, e), n, hours in zip(units.shifts, counts, _window_hours(units), strict=True):
-        end = e if e else 1440.0
-        out.append(
-            {
-                "start": f"{int(s) // 60:02d}:{int(s) % 60:02d}",
-                "end": f"{int(end) // 60:02d}:{int(end) % 60:02d}",
-                "hours": float(hours),
-                "units": int(n),
-            }
-        )
-    return out
-
-
-def _f(x: float) -> float | None:
-    return None if not math.isfinite(float(x)) else round(float(x), 6)
-
-
-# ---------------------------------------------------------------------- output
-
-
-def _scenario_name(scenario: Scenario) -> str:
-    return f"{scenario.name}-shifts.yaml"
-
-
-_CLOCK = re.compile(r"\d{2}:\d{2}")
-
-
-def scenario_yaml(scenario: Scenario, folder: Path) -> str:
-    """The scenario as YAML to be read from ``folder``: files it names re-pointed there."""
-    import yaml
-
-    dumper = _dumper()
-    data = scenario.model_dump(mode="json", exclude_defaults=True)
-    data["name"] = scenario.name  # required, even when equal to a default
-    data.setdefault("map", {})
-    for dotted, path in resolve_scenario(scenario).files().items():
-        set_by_path(data, dotted, _relative(path, folder))
-    schema = Path(__file__).resolve().parents[2] / "scenarios" / "scenario.schema.json"
-    head = []
-    if schema.is_file():
-        head.append(f"# yaml-language-server: $schema={_relative(schema, folder)}")
-    head.append(
-        f"# {scenario.name} with the shift plan of `python -m sim optimize --shifts` "
-        "(see shifts.txt beside this file)"
-    )
-    body = yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
-    return "\n".join(head) + "\n" + body
-
-
-def _clock_quoted(dumper: Any, value: str) -> Any:
-    """Times of day as the schema has them, quoted ("07:00"): unquoted YAML 1.1 reads
-    some of them as base-60 numbers (10:00 is 600) and editors flag them."""
-    style = '"' if _CLOCK.fullmatch(value) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-def _dumper() -> type:
-    import yaml
-
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    Dumper.add_representer(str, _clock_quoted)
-    return Dumper
-
-
-def _relative(path: Path, folder: Path) -> str:
-    try:
-        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
-    except ValueError:  # another drive
-        return path.resolve().as_posix()
-
-
-def shifts_text(result: ShiftResult) -> str:
-    """The comparison ``python -m sim optimize --shifts`` prints."""
-    from sim.viz.report import format_table
-
-    meta, t = result.meta, result.hours
-    roles = meta["roles"]
-
-    def pct(v: Any) -> str:
-        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
-
-    lines = [
-        f"{meta['scenario']}: shift plan with the fewest staff-hours such that every hour meets "
-        f"{100 * meta['target']:g}% on time on the {' and '.join(roles)} clock(s) (one-sided "
-        f"{meta['confidence']:.0%} lower bound over {meta['replications']} replications of "
-        f"{meta['days']:g} day(s), seed {meta['seed']})",
-        "",
-    ]
-    rows = []
-    for r in ROLES:
-        x = result.roles[r]
-        if not x["planned"]:
-            continue
-        o, n = x["old"], x["new"]
-        rows.append(
-            [
-                f"{r} ({x['unit']}s)",
-                o["units"],
-                n["units"],
-                o["staff"],
-                n["staff"],
-                f"{o['staff_hours']:,.0f}",
-                f"{n['staff_hours']:,.0f}",
-                f"{n['staff_hours'] - o['staff_hours']:+,.0f}",
-            ]
-        )
-    lines.append(
-        format_table(
-            [
-                "role",
-                "units old",
-                "units new",
-                "staff old",
-                "staff new",
-                "staff-h/day old",
-                "staff-h/day new",
-                "change",
-            ],
-            rows,
-        )
-    )
-    lines.append("")
-    for r in roles:
-        shifts = ", ".join(
-            f"{s['start']}–{s['end']} ({s['hours']:g} h) × {s['units']}"
-            for s in result.roles[r]["new"]["shifts"]
-        )
-        lines.append(f"new {r} shifts: {shifts}")
-    lines.append("")
-    head = ["hour"]
-    for r in roles:
-        head += [f"{r[:3]} need", f"{r[:3]} old", f"{r[:3]} new"]
-    for clock in ("advisor_on_time", "enforcer_on_time"):
-        short = clock.split("_")[0][:3]
-        head += [f"{short} clock old", f"{short} clock new", "lower"]
-    hr = []
-    for row in t.to_dict("records"):
-        cells: list[Any] = [row["hour"]]
-        for r in roles:
-            cells += [row[f"{r}.need"], f"{row[f'{r}.on_duty_old']:.0f}",
-                      f"{row[f'{r}.on_duty_new']:.0f}"]  # fmt: skip
-        for clock in ("advisor_on_time", "enforcer_on_time"):
-            st = row[f"{clock}.new.status"]
-            flag = "" if row[f"{clock}.new.meets"] else " ?" if st == OPEN else " ✗"
-            cells += [pct(row[f"{clock}.old"]), pct(row[f"{clock}.new"]),
-                      pct(row[f"{clock}.new.lower"]) + flag]  # fmt: skip
-        hr.append(cells)
-    lines.append(format_table(head, hr))
-    lines.append("")
-    lines.append("✗: below target or not shown to reach it; ?: mean on target, bound undecided")
-    ov = meta["overall"]
-    lines.append(
-        "whole day: advisor clock "
-        f"{pct(ov['old']['advisor_on_time'])} → {pct(ov['new']['advisor_on_time'])}, "
-        f"enforcer clock {pct(ov['old']['enforcer_on_time'])} → "
-        f"{pct(ov['new']['enforcer_on_time'])}"
-    )
-    lines.append(
-        f"every hour on target: {'yes' if meta['feasible'] else 'NO'}; {meta['rounds']} round(s) "
-        f"of simulation; {meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused"
-    )
-    return "\n".join(lines)
-
-
-def write_shifts(result: ShiftResult, folder: Path) -> None:
-    """``shifts.json``, ``shifts.csv``, ``shifts.txt``, the scenario and two pictures."""
-    from sim.atomic import atomic_path, write_text_atomic
-    from sim.output.results import dumps
-    from sim.viz.shiftplot import plot_on_time, plot_staff
-
-    write_text_atomic(
-        folder / "shifts.csv", str(result.hours.to_csv(index=False, lineterminator="\n"))
-    )
-    path = folder / _scenario_name(result.scenario)
-    write_text_atomic(path, scenario_yaml(result.scenario, folder))
-    result.scenario_file = path
-    data = {
-        **result.meta,
-        "scenario_file": path.name,
-        "roles_detail": result.roles,
-        "hours": result.hours.to_dict("records"),
-        "warnings": result.warnings,
-    }
-    write_text_atomic(folder / "shifts.json", dumps(data))
-    write_text_atomic(folder / "shifts.txt", shifts_text(result) + "\n")
-    with atomic_path(folder / "shift_staff.png") as tmp:
-        plot_staff(result, tmp)
-    with atomic_path(folder / "shift_on_time.png") as tmp:
-        plot_on_time(result, tmp)

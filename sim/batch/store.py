@@ -28,6 +28,7 @@ class _StoredRun(BaseModel):
     measures: dict[str, int | float | None]
     by_office: list[dict[str, int | float | str | None]]
     by_hour: list[dict[str, int | float | str | None]]
+    by_office_hour: dict[str, list[int]] = {}  # requests, on time: office-major × 24
     warnings: list[str]
     timing: dict[str, int | float]
     scenario: dict[str, Any]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sim.analysis import measures as registry
 from sim.analysis.enforcement import repeat_share_by, sweep_measures
 from sim.analysis.evaluation import evaluate, evaluation_measures
+from sim.analysis.hour_verdicts import office_hour_counts
 from sim.analysis.metrics import flatten, load, replication_measures
 from sim.batch.runkeys import FORMAT, world_key
 from sim.engine.campaign import staffed
@@ -104,6 +105,7 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
         "measures": measures,
         "by_office": by_office,
         "by_hour": by_hour,
+        "by_office_hour": office_hour_counts(table, sc.rules, len(by_office)),
         "warnings": list(world.warnings),
         "timing": {"build_s": round(build_s, 4), "simulate_s": round(sim_s, 4)},
     }

@@ -22,6 +22,7 @@ from sim.cli.common import (
     resumable,
     warn,
 )
+from sim.errors import ArgumentError
 from sim.scenario import Scenario
 
 
@@ -126,6 +127,11 @@ def _add_shift_args(p: argparse.ArgumentParser) -> None:
         "--density", action="store_true", help="with --shifts: run the density search first"
     )
     g.add_argument(
+        "--by-office",
+        action="store_true",
+        help="with --shifts: a plan per street office, from each office's own demand",
+    )
+    g.add_argument(
         "--starts", type=_hour_list, metavar="HOURS", help="allowed start hours, e.g. 6-10,14-22"
     )
     lengths = list(_shift_default("lengths"))
@@ -199,6 +205,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         mix_values = flag_parse("--mix-values", parse_vary, f"staff.mix.advisor={args.mix_values}")[
             1
         ]
+    if args.by_office and not args.shifts:
+        raise ArgumentError(["--by-office: plans shifts; give --shifts too"], ["by_office"])
     scenario = load(args)
     out = args.out or Path("results") / f"{scenario.name}-optimize"
     if args.shifts and not args.density:
@@ -232,10 +240,12 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 
 def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) -> int:
-    from sim.batch.shiftplan import shifts_text
+    from sim.batch.shiftplan import optimize_shifts_by_office
+    from sim.output.shiftreport import shifts_text
 
+    optimise = optimize_shifts_by_office if args.by_office else optimize_shifts
     with resumable(out):
-        result = optimize_shifts(
+        result = optimise(
             scenario,
             starts=args.starts,
             lengths=args.lengths,

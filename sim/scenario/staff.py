@@ -62,6 +62,24 @@ def _mix(role: str) -> float:
     return share
 
 
+class OfficeShifts(_Model):
+    """One street office's own shift lists; a role left out keeps the district's list."""
+
+    grid: list[Shift] | None = Field(default=None, min_length=1, max_length=48)
+    advisor: list[Shift] | None = Field(default=None, min_length=1, max_length=48)
+    enforcer: list[Shift] | None = Field(default=None, min_length=1, max_length=48)
+
+    @model_validator(mode="after")
+    def _shares(self) -> OfficeShifts:
+        for role in ROLES:
+            shifts = getattr(self, role)
+            if shifts is not None:
+                _check_shares(
+                    {str(i): s.share for i, s in enumerate(shifts)}, f"{role} shift shares"
+                )
+        return self
+
+
 class RoleMix(_Model):
     grid: float = Field(default=_mix("grid"), ge=0, le=1)
     advisor: float = Field(default=_mix("advisor"), ge=0, le=1)
@@ -99,6 +117,9 @@ class Staff(_Model):
         description="police units (公安警务室) posted in each street office; 0: no police",
     )
     shifts: RoleShifts = RoleShifts()
+    # per street office, replacing staff.shifts for the units posted there; the names are
+    # checked against the map when staff are placed (sim.world.staff)
+    shifts_by_office: dict[str, OfficeShifts] = Field(default_factory=dict, max_length=10_000)
     posts: ExplicitPosts | None = None
 
     @model_validator(mode="after")

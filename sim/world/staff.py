@@ -206,16 +206,16 @@ def shares_for_counts(counts: list[int]) -> list[float]:
 
 def place_staff(net: StreetNetwork, areas: Areas, staff: Staff) -> Roster:
     """Post staff over the network as the scenario asks."""
+    fields = ["shifts_by_office"] + (["per_km2_by_office"] if staff.posts is None else [])
+    unknown = [
+        f"staff.{field}.{name}: no street office of that name on the map"
+        for field in fields
+        for name in sorted(set(getattr(staff, field)) - set(areas.office_names))
+    ]
+    if unknown:
+        raise ScenarioError(unknown)
     if staff.posts is not None:
         return _explicit(net, areas, staff, staff.posts)
-    unknown = sorted(set(staff.per_km2_by_office) - set(areas.office_names))
-    if unknown:
-        raise ScenarioError(
-            [
-                f"staff.per_km2_by_office.{name}: no street office of that name on the map"
-                for name in unknown
-            ]
-        )
     weights = net.node_weights()
     order = hilbert_order(net.x, net.y)
     office_sorted = order[np.argsort(areas.node_office[order], kind="stable")]
@@ -267,19 +267,41 @@ def _roster(areas: Areas, staff: Staff, nodes: dict[str, np.ndarray]) -> Roster:
     units = {}
     for role in ALL_ROLES:
         node = nodes[role]
-        shifts = getattr(staff.shifts, role)
+        office = areas.node_office[node]
+        shift, windows = _office_shifts(areas, staff, role, office)
         units[role] = Units(
             role=role,
             node=node,
-            office=areas.node_office[node],
+            office=office,
             grid=areas.node_grid[node],
-            shift=_assign_shifts(len(node), shifts),
-            shifts=shift_windows(shifts),
+            shift=shift,
+            shifts=windows,
             people_per_unit=(
                 staff.enforcer_team_size if role == "enforcer" else BY_NAME[role].team_size
             ),
         )
     return Roster(units)
+
+
+def _office_shifts(
+    areas: Areas, staff: Staff, role: str, office: np.ndarray
+) -> tuple[np.ndarray, tuple[tuple[float, float], ...]]:
+    """Shift index per unit and the role's windows: the district's list, then each office's own.
+
+    The district's list is assigned over all the role's units as if no office had its own,
+    so an office's own list changes the shifts of its units only.
+    """
+    district: list[Shift] = getattr(staff.shifts, role)
+    shift = _assign_shifts(len(office), district)
+    windows = shift_windows(district)
+    for name, own in staff.shifts_by_office.items():
+        lst: list[Shift] | None = getattr(own, role, None)  # police: district list only
+        here = office == areas.office_names.index(name)
+        if lst is None or not here.any():
+            continue
+        shift[here] = _assign_shifts(int(here.sum()), lst) + len(windows)
+        windows += shift_windows(lst)
+    return shift, windows
 
 
 def coverage_gaps(roster: Roster) -> dict[str, list[int]]:

@@ -1,0 +1,205 @@
+"""What the shift optimiser writes: the scenario with the plan, the comparison as text,
+table and JSON, and its two pictures (:mod:`sim.viz.shiftplot`)."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.analysis.hour_verdicts import OPEN
+from sim.scenario import ROLES, Scenario, resolve_scenario, set_by_path
+
+if TYPE_CHECKING:
+    from sim.batch.shiftplan import ShiftResult
+
+SHIFT_FILES = (
+    "runs",
+    "shift_pilot.json",
+    "shifts.json",
+    "shifts.csv",
+    "shifts.txt",
+    "shift_staff.png",
+    "shift_on_time.png",
+)
+"""What the shift optimiser writes into its folder, besides the scenario it writes."""
+
+
+def scenario_name(scenario: Scenario) -> str:
+    return f"{scenario.name}-shifts.yaml"
+
+
+_CLOCK = re.compile(r"\d{2}:\d{2}")
+
+
+def scenario_yaml(scenario: Scenario, folder: Path) -> str:
+    """The scenario as YAML to be read from ``folder``: files it names re-pointed there."""
+    import yaml
+
+    dumper = _dumper()
+    data = scenario.model_dump(mode="json", exclude_defaults=True)
+    data["name"] = scenario.name  # required, even when equal to a default
+    data.setdefault("map", {})
+    for dotted, path in resolve_scenario(scenario).files().items():
+        set_by_path(data, dotted, _relative(path, folder))
+    schema = Path(__file__).resolve().parents[2] / "scenarios" / "scenario.schema.json"
+    head = []
+    if schema.is_file():
+        head.append(f"# yaml-language-server: $schema={_relative(schema, folder)}")
+    head.append(
+        f"# {scenario.name} with the shift plan of `python -m sim optimize --shifts` "
+        "(see shifts.txt beside this file)"
+    )
+    body = yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
+    return "\n".join(head) + "\n" + body
+
+
+def _clock_quoted(dumper: Any, value: str) -> Any:
+    """Times of day as the schema has them, quoted ("07:00"): unquoted YAML 1.1 reads
+    some of them as base-60 numbers (10:00 is 600) and editors flag them."""
+    style = '"' if _CLOCK.fullmatch(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _dumper() -> type:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(str, _clock_quoted)
+    return Dumper
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+    except ValueError:  # another drive
+        return path.resolve().as_posix()
+
+
+def shifts_text(result: ShiftResult) -> str:
+    """The comparison ``python -m sim optimize --shifts`` prints."""
+    from sim.viz.report import format_table
+
+    meta, t = result.meta, result.hours
+    roles = meta["roles"]
+
+    def pct(v: Any) -> str:
+        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
+
+    lines = [
+        f"{meta['scenario']}: shift plan with the fewest staff-hours such that every hour meets "
+        f"{100 * meta['target']:g}% on time on the {' and '.join(roles)} clock(s) (one-sided "
+        f"{meta['confidence']:.0%} lower bound over {meta['replications']} replications of "
+        f"{meta['days']:g} day(s), seed {meta['seed']})",
+        "",
+    ]
+    rows = []
+    for r in ROLES:
+        x = result.roles[r]
+        if not x["planned"]:
+            continue
+        o, n = x["old"], x["new"]
+        rows.append(
+            [
+                f"{r} ({x['unit']}s)",
+                o["units"],
+                n["units"],
+                o["staff"],
+                n["staff"],
+                f"{o['staff_hours']:,.0f}",
+                f"{n['staff_hours']:,.0f}",
+                f"{n['staff_hours'] - o['staff_hours']:+,.0f}",
+            ]
+        )
+    lines.append(
+        format_table(
+            [
+                "role",
+                "units old",
+                "units new",
+                "staff old",
+                "staff new",
+                "staff-h/day old",
+                "staff-h/day new",
+                "change",
+            ],
+            rows,
+        )
+    )
+    lines.append("")
+    for r in roles:
+        shifts = ", ".join(
+            f"{s['start']}–{s['end']} ({s['hours']:g} h) × {s['units']}"
+            for s in result.roles[r]["new"]["shifts"]
+        )
+        lines.append(f"new {r} shifts: {shifts}")
+        for office, windows in result.roles[r]["new"].get("by_office", {}).items():
+            listed = ", ".join(
+                f"{s['start']}–{s['end']} × {s['units']}" for s in windows if s["units"]
+            )
+            lines.append(f"  {office}: {listed or 'nobody'}")
+    lines.append("")
+    head = ["hour"]
+    for r in roles:
+        head += [f"{r[:3]} need", f"{r[:3]} old", f"{r[:3]} new"]
+    for clock in ("advisor_on_time", "enforcer_on_time"):
+        short = clock.split("_")[0][:3]
+        head += [f"{short} clock old", f"{short} clock new", "lower"]
+    hr = []
+    for row in t.to_dict("records"):
+        cells: list[Any] = [row["hour"]]
+        for r in roles:
+            cells += [row[f"{r}.need"], f"{row[f'{r}.on_duty_old']:.0f}",
+                      f"{row[f'{r}.on_duty_new']:.0f}"]  # fmt: skip
+        for clock in ("advisor_on_time", "enforcer_on_time"):
+            st = row[f"{clock}.new.status"]
+            flag = "" if row[f"{clock}.new.meets"] else " ?" if st == OPEN else " ✗"
+            cells += [pct(row[f"{clock}.old"]), pct(row[f"{clock}.new"]),
+                      pct(row[f"{clock}.new.lower"]) + flag]  # fmt: skip
+        hr.append(cells)
+    lines.append(format_table(head, hr))
+    lines.append("")
+    lines.append("✗: below target or not shown to reach it; ?: mean on target, bound undecided")
+    ov = meta["overall"]
+    lines.append(
+        "whole day: advisor clock "
+        f"{pct(ov['old']['advisor_on_time'])} → {pct(ov['new']['advisor_on_time'])}, "
+        f"enforcer clock {pct(ov['old']['enforcer_on_time'])} → "
+        f"{pct(ov['new']['enforcer_on_time'])}"
+    )
+    lines.append(
+        f"every hour on target: {'yes' if meta['feasible'] else 'NO'}; {meta['rounds']} round(s) "
+        f"of simulation; {meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused"
+    )
+    return "\n".join(lines)
+
+
+def write_shifts(result: ShiftResult, folder: Path) -> None:
+    """``shifts.json``, ``shifts.csv``, ``shifts.txt``, the scenario and two pictures."""
+    from sim.atomic import atomic_path, write_text_atomic
+    from sim.output.results import dumps
+    from sim.viz.shiftplot import plot_on_time, plot_staff
+
+    write_text_atomic(
+        folder / "shifts.csv", str(result.hours.to_csv(index=False, lineterminator="\n"))
+    )
+    path = folder / scenario_name(result.scenario)
+    write_text_atomic(path, scenario_yaml(result.scenario, folder))
+    result.scenario_file = path
+    data = {
+        **result.meta,
+        "scenario_file": path.name,
+        "roles_detail": result.roles,
+        "hours": result.hours.to_dict("records"),
+        "warnings": result.warnings,
+    }
+    write_text_atomic(folder / "shifts.json", dumps(data))
+    write_text_atomic(folder / "shifts.txt", shifts_text(result) + "\n")
+    with atomic_path(folder / "shift_staff.png") as tmp:
+        plot_staff(result, tmp)
+    with atomic_path(folder / "shift_on_time.png") as tmp:
+        plot_on_time(result, tmp)
