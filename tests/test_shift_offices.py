@@ -138,11 +138,10 @@ def test_optimiser_by_office_gives_the_evening_office_an_evening_shift() -> None
 
 
 def test_campaign_enforcer_plan_is_written_where_it_is_in_force() -> None:
-    """The campaign's enforcer shifts replace the staff's while it runs: the plan goes there."""
+    """The campaign's enforcer shifts replace the staff's on its days: the plan goes there."""
     from conftest import ROOT
 
-    from sim.batch.shiftroster import placed, shifts_key
-    from sim.engine.campaign import staffed
+    from sim.batch.shiftroster import in_force, placed, shifts_key
 
     own = sim.load_scenario(ROOT / "scenarios" / "jinshui_night_market.yaml")
     plan = sim.load_scenario(ROOT / "scenarios" / "jinshui_night_market_shifts.yaml")
@@ -151,7 +150,7 @@ def test_campaign_enforcer_plan_is_written_where_it_is_in_force() -> None:
     off = sim.with_overrides(own, {"enforcement.campaign.enabled": False})
     assert shifts_key(off, "enforcer") == "staff.shifts.enforcer"
     assert plan.enforcement.campaign.enforcer_shifts != own.enforcement.campaign.enforcer_shifts
-    world = build_world(staffed(own))
+    world = build_world(in_force(own))
     before, after = world.roster["enforcer"], placed(world, plan)["enforcer"]
     # the own campaign plan has only its 02:00-08:00 shift at 07:00; the plan in force more
     assert units_on_duty(after)[7] > 2 * units_on_duty(before)[7]
