@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 from sim.engine import outcomes
 from sim.engine.crews import ADVISOR, ENFORCER, ROLES, Role
 from sim.engine.outcomes import Draw
-from sim.engine.records import RECORD, Column
+from sim.engine.records import RECORD, Column, cells
 
 if TYPE_CHECKING:
     from sim.engine.model import DispatchModel
@@ -157,12 +157,13 @@ def travel(role: Role, draw: str) -> Callable[[DispatchModel], Bound]:
 
     def bind(m: DispatchModel) -> Bound:
         crew = m.crews[role.name]
-        turnout, out_m, speed, arrived = m.drawn[draw], crew.out_m, crew.speed, m.log[role.arrived]
+        turnout, out_m, speed = cells(m.drawn[draw]), cells(crew.out_m), crew.speed
+        arrived = cells(m.log[role.arrived])
 
         def handle(i: int, t: float) -> float:
-            arrive = t + turnout[i] + out_m[i] / speed
+            arrive: float = t + turnout[i] + out_m[i] / speed
             arrived[i] = arrive
-            return float(arrive)
+            return arrive
 
         return handle
 
@@ -170,16 +171,18 @@ def travel(role: Role, draw: str) -> Callable[[DispatchModel], Bound]:
 
 
 def _persuasion(m: DispatchModel) -> Bound:
-    persuasion = m.drawn["persuasion"]
+    persuasion = cells(m.drawn["persuasion"])
 
     def handle(i: int, t: float) -> float:
-        return float(t + persuasion[i])
+        end: float = t + persuasion[i]
+        return end
 
     return handle
 
 
 def _persuasion_ends(m: DispatchModel) -> Bound:
-    ended, closed, persuaded = m.log["persuasion_ended"], m.log["closed"], m.drawn["persuaded"]
+    ended, closed = cells(m.log["persuasion_ended"]), cells(m.log["closed"])
+    persuaded = cells(m.drawn["persuaded"])
     release = m.crews[ADVISOR.name].release
     request, then = m.crews[ENFORCER.name].request, m.stage_index("enforcer_travel")
 
@@ -205,16 +208,17 @@ def _team_arrives(m: DispatchModel) -> Bound:
 
 
 def _handling(m: DispatchModel) -> Bound:
-    handling = m.drawn["handling"]
+    handling = cells(m.drawn["handling"])
 
     def handle(i: int, t: float) -> float:
-        return float(t + handling[i])
+        end: float = t + handling[i]
+        return end
 
     return handle
 
 
 def _handling_ends(m: DispatchModel) -> Bound:
-    closed, release = m.log["closed"], m.crews[ENFORCER.name].release
+    closed, release = cells(m.log["closed"]), m.crews[ENFORCER.name].release
 
     def handle(i: int, t: float) -> None:
         closed[i] = t

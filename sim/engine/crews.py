@@ -21,6 +21,7 @@ import numpy as np
 import simpy
 
 from sim.engine.dispatch import Dispatcher
+from sim.engine.records import cells
 from sim.roles import BY_NAME
 from sim.world.staff import Units
 
@@ -78,7 +79,12 @@ class CrewSpec:
 
 
 class Crew:
-    """The units of one role in one replication (see the module docstring)."""
+    """The units of one role in one replication (see the module docstring).
+
+    ``idle``, ``on`` and ``available`` (idle and on duty) are per-unit flags, updated in
+    place; the hot path reads and writes them, and the record columns, through
+    :func:`~sim.engine.records.cells` (Python scalars, not numpy ones).
+    """
 
     def __init__(self, model: DispatchModel, role: Role, spec: CrewSpec, n_incidents: int) -> None:
         self.model = model
@@ -87,75 +93,84 @@ class Crew:
         self.dispatcher = spec.dispatcher
         self.speed = spec.speed_m_per_min
         self.idle = np.ones(spec.units.n, dtype=bool)
-        self.on = spec.units.on_duty(0.0)
+        self.on = spec.units.on_duty(0.0).astype(bool)  # a copy of our own: updated in place
         self.available = self.idle & self.on
         self.queue: deque[tuple[int, int]] = deque()  # (incident, stage to continue at)
         self.out_m = np.zeros(n_incidents)  # distance each incident's unit rode out
         log = model.log
-        self._unit = log[role.unit_column]
-        self._dispatched = log[role.dispatched]
-        self._released = log[role.released]
-        self._node = model.inc.node
+        self._idle, self._on = cells(self.idle), cells(self.on)
+        self._available = cells(self.available)
+        self._out = cells(self.out_m)
+        self._unit = cells(log[role.unit_column])
+        self._dispatched = cells(log[role.dispatched])
+        self._released = cells(log[role.released])
+        self._node = cells(model.inc.node)
         self._env = model.env
+        self._pick = spec.dispatcher.picker(self.available)
         self._symmetric = spec.dispatcher.table.symmetric  # the way back is the way out
 
     def set_duty(self, t: float) -> None:
-        self.on = self.units.on_duty(t)
-        self.available = self.idle & self.on
+        self.on[:] = self.units.on_duty(t)
+        np.logical_and(self.idle, self.on, out=self.available)
 
     def request(self, i: int, then: int) -> None:
         """Send a unit to incident ``i`` (continuing at stage ``then``), or queue it."""
         model = self.model
-        if self._env.now >= model.duty_until:
+        now = self._env.now
+        if now >= model.duty_until:
             model.sync_duty()
-        choice = None if self.queue else self.dispatcher.pick(int(self._node[i]), self.available)
-        if choice is None:
-            self.queue.append((i, then))
-            model.wake_shift_clock()
-        else:
-            self._assign(i, then, *choice)
+        if not self.queue:
+            choice = self._pick(self._node[i])
+            if choice is not None:
+                unit, self._out[i] = choice
+                self._idle[unit] = self._available[unit] = False
+                self._unit[i] = unit
+                self._dispatched[i] = now
+                model.advance(then, i, now)
+                return
+        self.queue.append((i, then))
+        model.wake_shift_clock()
 
     def drain(self) -> None:
         """Send units to queued incidents, first come first served, while any is free."""
         queue = self.queue
         while queue and self.available.any():
             i, then = queue[0]
-            choice = self.dispatcher.pick(int(self._node[i]), self.available)
+            choice = self._pick(self._node[i])
             if choice is None:
                 return
             queue.popleft()
             self._assign(i, then, *choice)
 
     def _assign(self, i: int, then: int, unit: int, dist_m: float) -> None:
-        self.idle[unit] = False
-        self.available[unit] = False
+        self._idle[unit] = self._available[unit] = False
         now = self._env.now
-        self.out_m[i] = dist_m
+        self._out[i] = dist_m
         self._unit[i] = unit
         self._dispatched[i] = now
         self.model.advance(then, i, now)
 
     def travel_minutes(self, i: int) -> float:
         """Minutes the unit sent to ``i`` needs to ride out (turnout not included)."""
-        return float(self.out_m[i]) / self.speed
+        out_m: float = self._out[i]
+        return out_m / self.speed
 
     def release(self, i: int, leave_at: float) -> None:
         """The unit sent to ``i`` leaves the scene at ``leave_at`` and rides back to its post."""
-        out_m = float(self.out_m[i])
-        back_m = (
-            out_m
-            if self._symmetric
-            else self.dispatcher.table.inbound(int(self._unit[i]), int(self._node[i]))
+        unit: int = self._unit[i]
+        back_m: float = (
+            self._out[i] if self._symmetric else self.dispatcher.table.inbound(unit, self._node[i])
         )
         back = leave_at + back_m / self.speed
         self._released[i] = back
-        self.model.at(back - self._env.now, self._on_free, self._unit[i])
+        self.model.at(back - self._env.now, self._on_free, unit)
 
     def _on_free(self, ev: simpy.Event) -> None:
         if self._env.now >= self.model.duty_until:
             self.model.sync_duty()
         u: int = ev.value  # type: ignore[assignment]  # scheduled with the unit
-        self.idle[u] = True
-        self.available[u] = self.on[u]
-        if self.available[u] and self.queue:
-            self.drain()
+        self._idle[u] = True
+        if self._on[u]:
+            self._available[u] = True
+            if self.queue:
+                self.drain()

@@ -8,16 +8,21 @@ role all units move at one speed, so nearest in distance is nearest in time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from sim.engine.records import cells
 from sim.world.travel import TravelTable
 
 if TYPE_CHECKING:
     from sim.world.build import World
 
 Policy = Literal["nearest", "own_grid_first"]
+Pick = Callable[[int], "tuple[int, float] | None"]
+
+SCAN = 16  # candidates checked one by one before the rest are checked as an array
 
 
 class Dispatcher:
@@ -52,11 +57,43 @@ class Dispatcher:
                     return found
         return self._nearest(node, available)
 
-    def _nearest(self, node: int, eligible: np.ndarray) -> tuple[int, float] | None:
+    def picker(self, available: np.ndarray) -> Pick:
+        """:meth:`pick` for one crew, as ``pick(node)``: ``available`` must be updated in place.
+
+        For ``nearest`` the candidates are checked one at a time in plain Python, nearest
+        first, which is quicker than an array operation when, as usual, one of the first
+        few is free (the first free one is the third candidate on average in Jinshui);
+        after :data:`SCAN` of them the rest are checked as an array. Same answer as
+        :meth:`pick`.
+        """
+        if self.policy != "nearest":
+            return lambda node: self.pick(node, available)
+        ptr_np, cand_np, dist_np = self._forward
+        ptr, cand, dist, free = cells(ptr_np), cells(cand_np), cells(dist_np), cells(available)
+        nearest = self._nearest
+
+        def pick(node: int) -> tuple[int, float] | None:
+            a, b = ptr[node], ptr[node + 1]
+            stop = min(b, a + SCAN)
+            for j in range(a, stop):
+                if free[cand[j]]:
+                    return cand[j], dist[j]
+            if stop < b:
+                ok = available[cand_np[stop:b]]
+                k = int(ok.argmax())
+                if ok[k]:
+                    return cand[stop + k], dist[stop + k]
+            return nearest(node, available, tabulated=False)
+
+        return pick
+
+    def _nearest(
+        self, node: int, eligible: np.ndarray, tabulated: bool = True
+    ) -> tuple[int, float] | None:
         ptr, cand, cand_dist = self._forward  # the table's candidates, inlined: a hot path
         a, b = ptr[node], ptr[node + 1]
         units, dist = cand[a:b], cand_dist[a:b]
-        if a < b:
+        if tabulated and a < b:
             ok = eligible[units]
             k = int(ok.argmax())  # the first eligible: candidates are nearest first
             if ok[k]:

@@ -32,7 +32,7 @@ from sim.engine import outcomes
 from sim.engine.chain import Bound, Chain, Stage
 from sim.engine.crews import POLICE as POLICE_ROLE
 from sim.engine.outcomes import Draw, DrawContext
-from sim.engine.records import Column, RowSources, role_columns
+from sim.engine.records import Column, RowSources, cells, role_columns
 
 if TYPE_CHECKING:
     from sim.engine.model import DispatchModel
@@ -55,17 +55,18 @@ JOINT = Draw("joint", _none)  # found by the campaign's joint team on site
 
 
 def _police_support(m: DispatchModel) -> Bound:
-    police, minutes = m.drawn["police"], m.drawn["police_minutes"]
+    police, minutes = cells(m.drawn["police"]), cells(m.drawn["police_minutes"])
 
     def handle(i: int, t: float) -> float:
-        return float(t + minutes[i]) if police[i] else t
+        end: float = t + minutes[i] if police[i] else t
+        return end
 
     return handle
 
 
 def _police_call(m: DispatchModel) -> Bound:
     """Resistance: call a police unit at the end of handling (an event at that minute)."""
-    police, called = m.drawn["police"], m.log["police_called"]
+    police, called = cells(m.drawn["police"]), cells(m.log["police_called"])
     request, then, at = m.crews[POLICE_ROLE.name].request, m.stage_index("police_travel"), m.at
 
     def call(ev: simpy.Event) -> None:
@@ -83,21 +84,22 @@ def _police_call(m: DispatchModel) -> Bound:
 
 def _police_travel(m: DispatchModel) -> Bound:
     crew = m.crews[POLICE_ROLE.name]
-    out_m, speed, arrived = crew.out_m, crew.speed, m.log[POLICE_ROLE.arrived]
+    out_m, speed, arrived = cells(crew.out_m), crew.speed, cells(m.log[POLICE_ROLE.arrived])
 
     def handle(i: int, t: float) -> float:
-        arrive = t + out_m[i] / speed
+        arrive: float = t + out_m[i] / speed
         arrived[i] = arrive
-        return float(arrive)
+        return arrive
 
     return handle
 
 
 def _police_on_scene(m: DispatchModel) -> Bound:
-    minutes = m.drawn["police_minutes"]
+    minutes = cells(m.drawn["police_minutes"])
 
     def handle(i: int, t: float) -> float:
-        return float(t + minutes[i])
+        end: float = t + minutes[i]
+        return end
 
     return handle
 
@@ -113,10 +115,11 @@ def _police_leaves(m: DispatchModel) -> Bound:
 
 
 def _persuasion(m: DispatchModel) -> Bound:
-    persuasion, joint = m.drawn["persuasion"], m.drawn["joint"]
+    persuasion, joint = cells(m.drawn["persuasion"]), cells(m.drawn["joint"])
 
     def handle(i: int, t: float) -> float:
-        return t if joint[i] else float(t + persuasion[i])
+        end: float = t if joint[i] else t + persuasion[i]
+        return end
 
     return handle
 

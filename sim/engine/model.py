@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from sim.engine.chain import Chain, standard_chain
 from sim.engine.crews import Crew, CrewSpec
@@ -24,6 +25,24 @@ from sim.engine.demand import Incidents
 from sim.engine.records import IncidentLog
 
 DRAIN_CAP_MIN = 7 * 1440.0  # after the horizon, finish open work for at most this long
+
+
+class Call(simpy.Event):
+    """An event that is triggered from the start and calls one callback with a value.
+
+    What :meth:`DispatchModel.at` schedules: the same as a ``Timeout`` with one callback
+    appended (same queue, same order), minus the work a general timeout does; about half
+    a million of them are scheduled per simulated two months.
+    """
+
+    def __init__(
+        self, env: simpy.Environment, callback: Callable[[simpy.Event], None], value: object
+    ) -> None:
+        # Event.__init__ inlined and the event triggered at once, as Timeout does
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
 
 
 class DispatchModel:
@@ -50,13 +69,19 @@ class DispatchModel:
         self.crews = {
             role.name: Crew(self, role, crews[role.name], incidents.n) for role in chain.roles
         }
+        self._schedule = self.env.schedule
         self._index = {s.name: k for k, s in enumerate(chain.stages)}
         self._handle = [s.bound(self) for s in chain.stages]
-        self._clocked = [s.clocked for s in chain.stages]
         self._next = [-1 if s.next is None else chain.index(s.next) for s in chain.stages]
+        # clocked stages: the callback of the event that runs them (None: run inline)
+        self._on_stage: list[Callable[[simpy.Event], None] | None] = [
+            self._stage_event(k) if s.clocked else None for k, s in enumerate(chain.stages)
+        ]
         found = np.isfinite(incidents.instructed) & (incidents.instructed < horizon_min)
         idx = np.flatnonzero(found)
-        self._arrivals = idx[np.argsort(incidents.instructed[idx], kind="stable")].tolist()
+        idx = idx[np.argsort(incidents.instructed[idx], kind="stable")]
+        self._arrivals: list[int] = idx.tolist()  # incidents in order of instruction
+        self._arrival_at: list[float] = incidents.instructed[idx].tolist()  # and when
         self._next_arrival = 0
         marks = set()
         for crew in self.crews.values():
@@ -92,34 +117,48 @@ class DispatchModel:
         as soon as the caller drops the model: at a million incidents, ~130 MB held.
         """
         self._handle = []
+        self._on_stage = []
         self.crews = {}
         self.env = simpy.Environment()
+        self._schedule = self.env.schedule
 
     def at(self, delay: float, callback: Callable[[simpy.Event], None], value: object) -> None:
-        """Schedule ``callback`` in ``delay`` minutes with ``value`` (counted in ``events``)."""
+        """Schedule ``callback`` in ``delay`` minutes with ``value`` (counted in ``events``).
+
+        ``callback`` gets the event; ``event.value`` is ``value``. Events at the same
+        minute run in the order they were scheduled (SimPy's insertion order).
+        """
         self.events += 1
-        ev = self.env.timeout(delay, value)
-        ev.callbacks.append(callback)
+        self._schedule(Call(self.env, callback, value), NORMAL, delay)
 
     # ------------------------------------------------------------- the chain
 
     def advance(self, k: int, i: int, t: float) -> None:
         """Incident ``i`` enters stage ``k`` at minute ``t`` and moves on from there."""
-        handle, nxt, clocked = self._handle, self._next, self._clocked
+        handle, nxt, on_stage = self._handle, self._next, self._on_stage
         while k >= 0:
-            if clocked[k]:
-                self.at(t - self.env.now, self._on_stage, (k, i))
+            run = on_stage[k]
+            if run is not None:  # clocked: an event at its minute
+                self.events += 1
+                env = self.env
+                self._schedule(Call(env, run, i), NORMAL, t - env.now)
                 return
             end = handle[k](i, t)
             if end is None:
                 return
             t, k = end, nxt[k]
 
-    def _on_stage(self, ev: simpy.Event) -> None:
-        k, i = ev.value  # type: ignore[misc]  # (stage, incident) from advance
-        end = self._handle[k](i, self.env.now)
-        if end is not None:
-            self.advance(self._next[k], i, end)
+    def _stage_event(self, k: int) -> Callable[[simpy.Event], None]:
+        """The callback that runs clocked stage ``k`` for the incident an event carries."""
+        handle, nxt, env = self._handle[k], self._next[k], self.env
+
+        def on_stage(ev: simpy.Event) -> None:
+            i: int = ev.value  # type: ignore[assignment]  # scheduled with the incident
+            end = handle(i, env.now)
+            if end is not None:
+                self.advance(nxt, i, end)
+
+        return on_stage
 
     def stage_index(self, name: str) -> int:
         """The position of stage ``name`` in the chain (for a bound stage's requests)."""
@@ -136,10 +175,13 @@ class DispatchModel:
     # ------------------------------------------------------------- arrivals
 
     def _schedule_next_arrival(self) -> None:
-        if self._next_arrival < len(self._arrivals):
-            i = self._arrivals[self._next_arrival]
-            self._next_arrival += 1
-            self.at(self.inc.instructed[i] - self.env.now, self._on_instruction, i)
+        k = self._next_arrival
+        if k < len(self._arrivals):
+            self._next_arrival = k + 1
+            self.events += 1
+            env = self.env
+            call = Call(env, self._on_instruction, self._arrivals[k])
+            self._schedule(call, NORMAL, self._arrival_at[k] - env.now)
 
     def _on_instruction(self, ev: simpy.Event) -> None:
         self._schedule_next_arrival()
