@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from sim.engine.records import IncidentTable
+from sim.engine.records import IncidentTable, cells
 from sim.rng import stream
 from sim.scenario import Inspection, clock_minutes
 from sim.world.network import StreetNetwork
@@ -110,8 +110,21 @@ def undirected(net: StreetNetwork) -> sp.csr_matrix:
     return sym
 
 
+class Streets:
+    """The street graph as plain lists, for walking it one step at a time.
+
+    A random walk looks at a handful of neighbours per step, thousands of steps per
+    replication: Python lists answer that faster than slicing the sparse matrix.
+    """
+
+    def __init__(self, adj: sp.csr_matrix) -> None:
+        self.indptr: list[int] = adj.indptr.tolist()
+        self.indices: list[int] = adj.indices.tolist()
+        self.lengths: list[float] = adj.data.tolist()
+
+
 def random_route(
-    adj: sp.csr_matrix,
+    adj: sp.csr_matrix | Streets,
     allowed: np.ndarray,
     start: int,
     length_m: float,
@@ -122,21 +135,20 @@ def random_route(
     Returns the nodes passed and the metres walked to each; the walk does not turn back
     unless it must, and stops once ``length_m`` is walked or it is stuck.
     """
+    streets = adj if isinstance(adj, Streets) else Streets(adj)
+    indptr, indices, lengths = streets.indptr, streets.indices, streets.lengths
+    inside = cells(np.ascontiguousarray(allowed, dtype=bool))
     nodes, dist = [start], [0.0]
     prev, here, walked = -1, start, 0.0
     while walked < length_m:
-        row = slice(adj.indptr[here], adj.indptr[here + 1])
-        nbrs, lens = adj.indices[row], adj.data[row]
-        ok = allowed[nbrs]
-        nbrs, lens = nbrs[ok], lens[ok]
-        if len(nbrs) == 0:
+        ways = [j for j in range(indptr[here], indptr[here + 1]) if inside[indices[j]]]
+        if not ways:
             break
-        if len(nbrs) > 1:
-            ahead = nbrs != prev
-            nbrs, lens = nbrs[ahead], lens[ahead]
-        k = int(rng.integers(len(nbrs)))
-        prev, here = here, int(nbrs[k])
-        walked += float(lens[k])
+        if len(ways) > 1:
+            ways = [j for j in ways if indices[j] != prev]
+        j = ways[int(rng.integers(len(ways)))]
+        prev, here = here, indices[j]
+        walked += lengths[j]
         nodes.append(here)
         dist.append(walked)
     return nodes, dist
@@ -168,7 +180,7 @@ def plan_inspections(
     v_insp: list[np.ndarray] = []
     v_node: list[np.ndarray] = []
     v_time: list[np.ndarray] = []
-    adj = undirected(net)
+    streets = Streets(undirected(net))
     members = [np.flatnonzero(node_office == o) for o in range(n_off)]
 
     def when(m: int) -> float:
@@ -195,7 +207,7 @@ def plan_inspections(
             for _ in range(spec.per_month):
                 t0 = when(m)
                 start = int(rng.choice(mine, p=p))
-                nodes, dist = random_route(adj, allowed, start, spec.route_km * 1000.0, rng)
+                nodes, dist = random_route(streets, allowed, start, spec.route_km * 1000.0, rng)
                 v_insp.append(np.full(len(nodes), len(office)))
                 v_node.append(np.asarray(nodes, dtype=np.int64))
                 v_time.append(t0 + np.asarray(dist) / speed)

@@ -21,6 +21,7 @@ import numpy as np
 import simpy
 
 from sim.engine.dispatch import Dispatcher
+from sim.engine.events import NORMAL, Call
 from sim.engine.records import cells
 from sim.roles import BY_NAME
 from sim.world.staff import Units
@@ -106,6 +107,7 @@ class Crew:
         self._released = cells(log[role.released])
         self._node = cells(model.inc.node)
         self._env = model.env
+        self._schedule = model.env.schedule
         self._pick = spec.dispatcher.picker(self.available)
         self._symmetric = spec.dispatcher.table.symmetric  # the way back is the way out
 
@@ -163,7 +165,9 @@ class Crew:
         )
         back = leave_at + back_m / self.speed
         self._released[i] = back
-        self.model.at(back - self._env.now, self._on_free, unit)
+        self.model.events += 1  # model.at, inlined
+        env = self._env
+        self._schedule(Call(env, self._on_free, unit), NORMAL, back - env.now)
 
     def _on_free(self, ev: simpy.Event) -> None:
         if self._env.now >= self.model.duty_until:

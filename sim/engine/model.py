@@ -17,32 +17,14 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
 
-from sim.engine.chain import Chain, standard_chain
+from sim.engine.chain import Bound, Chain, standard_chain
 from sim.engine.crews import Crew, CrewSpec
 from sim.engine.demand import Incidents
+from sim.engine.events import NORMAL, Call
 from sim.engine.records import IncidentLog
 
 DRAIN_CAP_MIN = 7 * 1440.0  # after the horizon, finish open work for at most this long
-
-
-class Call(simpy.Event):
-    """An event that is triggered from the start and calls one callback with a value.
-
-    What :meth:`DispatchModel.at` schedules: the same as a ``Timeout`` with one callback
-    appended (same queue, same order), minus the work a general timeout does; about half
-    a million of them are scheduled per simulated two months.
-    """
-
-    def __init__(
-        self, env: simpy.Environment, callback: Callable[[simpy.Event], None], value: object
-    ) -> None:
-        # Event.__init__ inlined and the event triggered at once, as Timeout does
-        self.env = env
-        self.callbacks = [callback]
-        self._value = value
-        self._ok = True
 
 
 class DispatchModel:
@@ -77,6 +59,7 @@ class DispatchModel:
         self._on_stage: list[Callable[[simpy.Event], None] | None] = [
             self._stage_event(k) if s.clocked else None for k, s in enumerate(chain.stages)
         ]
+        self._path = [self._route(k) for k in range(len(chain.stages))]
         found = np.isfinite(incidents.instructed) & (incidents.instructed < horizon_min)
         idx = np.flatnonzero(found)
         idx = idx[np.argsort(incidents.instructed[idx], kind="stable")]
@@ -118,6 +101,7 @@ class DispatchModel:
         """
         self._handle = []
         self._on_stage = []
+        self._path = []
         self.crews = {}
         self.env = simpy.Environment()
         self._schedule = self.env.schedule
@@ -135,18 +119,31 @@ class DispatchModel:
 
     def advance(self, k: int, i: int, t: float) -> None:
         """Incident ``i`` enters stage ``k`` at minute ``t`` and moves on from there."""
-        handle, nxt, on_stage = self._handle, self._next, self._on_stage
-        while k >= 0:
-            run = on_stage[k]
-            if run is not None:  # clocked: an event at its minute
-                self.events += 1
-                env = self.env
-                self._schedule(Call(env, run, i), NORMAL, t - env.now)
-                return
-            end = handle[k](i, t)
+        path, k = self._path[k]
+        for handle in path:
+            end = handle(i, t)
             if end is None:
                 return
-            t, k = end, nxt[k]
+            t = end
+        if k < 0:
+            return
+        run = self._on_stage[k]
+        if run is None:  # the inline stages loop back: go round again
+            self.advance(k, i, t)
+            return
+        self.events += 1  # clocked: an event at its minute
+        env = self.env
+        self._schedule(Call(env, run, i), NORMAL, t - env.now)
+
+    def _route(self, k: int) -> tuple[tuple[Bound, ...], int]:
+        """The inline stages from ``k`` on, and where they lead: a clocked stage, -1 (the
+        end), or a stage already passed (a loop). Stages lead to one ``next`` each, so
+        the way from each stage is known before the run."""
+        passed: list[int] = []
+        while k >= 0 and self._on_stage[k] is None and k not in passed:
+            passed.append(k)
+            k = self._next[k]
+        return tuple(self._handle[j] for j in passed), k
 
     def _stage_event(self, k: int) -> Callable[[simpy.Event], None]:
         """The callback that runs clocked stage ``k`` for the incident an event carries."""
@@ -184,9 +181,17 @@ class DispatchModel:
             self._schedule(call, NORMAL, self._arrival_at[k] - env.now)
 
     def _on_instruction(self, ev: simpy.Event) -> None:
-        self._schedule_next_arrival()
+        k = self._next_arrival  # the next arrival first (as _schedule_next_arrival)
+        if k < len(self._arrivals):
+            self._next_arrival = k + 1
+            self.events += 1
+            now = self.env.now
+            call = Call(self.env, self._on_instruction, self._arrivals[k])
+            self._schedule(call, NORMAL, self._arrival_at[k] - now)
+        else:
+            now = self.env.now
         i: int = ev.value  # type: ignore[assignment]  # scheduled with the incident
-        end = self._handle[0](i, self.env.now)
+        end = self._handle[0](i, now)
         if end is not None:
             self.advance(self._next[0], i, end)
 
