@@ -247,3 +247,19 @@ def test_after_the_horizon_only_staff_on_duty_are_sent() -> None:
     assert t["persuasion_ended"][0] == pytest.approx(1995.0)  # 09:15 on day 2, past the horizon
     assert t["enforcer_dispatched"][0] == pytest.approx(1995.0)
     assert int(t["enforcer_team"][0]) == day
+
+
+def test_events_at_one_minute_run_in_the_order_they_were_scheduled() -> None:
+    """The engine's light events queue exactly like SimPy timeouts (ties: insertion order)."""
+    import simpy
+
+    from sim.engine.events import NORMAL, Call
+
+    env = simpy.Environment()
+    seen: list[object] = []
+    for k, delay in enumerate([2.0, 1.0, 2.0, 1.0]):
+        env.schedule(Call(env, lambda ev: seen.append(ev.value), k), NORMAL, delay)
+    env.timeout(1.0, "timeout").callbacks.append(lambda ev: seen.append(ev.value))
+    env.schedule(Call(env, lambda ev: seen.append((ev.value, env.now)), "last"), NORMAL, 1.0)
+    env.run()
+    assert seen == [1, 3, "timeout", ("last", 1.0), 0, 2]

@@ -110,3 +110,33 @@ def test_equally_near_units_tie_to_the_lower_index_with_or_without_the_table(
     world = sim.build_world(sim.scenario_from_dict(data))
     pick = dispatcher_for(world, "advisor").pick(world.net.index_of(1), np.ones(2, dtype=bool))
     assert pick is not None and pick[0] == 0
+
+
+def test_the_crews_fast_picker_sends_whom_pick_sends(
+    city: tuple[StreetNetwork, np.ndarray],
+) -> None:
+    """The plain-Python scan (and its array and beyond-the-cutoff fallbacks) == pick()."""
+    from sim.engine.dispatch import SCAN, Dispatcher
+
+    net, posts = city
+    zeros = np.zeros(net.n, dtype=np.int32)
+    table = TravelTable(net, posts, 900.0)
+    dispatcher = Dispatcher("nearest", table, np.zeros(len(posts), np.int32), zeros, zeros, zeros)
+    available = np.ones(len(posts), dtype=bool)
+    pick = dispatcher.picker(available)  # reads ``available`` as it is updated in place
+    rng = np.random.default_rng(5)
+    lengths = np.diff(table.forward[0])
+    assert lengths.max() > SCAN  # some nodes have more candidates than the scan checks
+    seen = set()
+    for share in (1.0, 0.5, 0.1, 0.02, 0.0):
+        available[:] = rng.random(len(posts)) < share
+        for node in rng.integers(0, net.n, 60).tolist():
+            want = dispatcher.pick(node, available)
+            got = pick(node)
+            assert got == want
+            if want is not None:
+                k = table.candidates(node)[0].tolist().index(want[0]) if want[1] <= 900 else -1
+                seen.add("scan" if 0 <= k < SCAN else "array" if k >= SCAN else "beyond")
+            else:
+                seen.add("none")
+    assert seen == {"scan", "array", "beyond", "none"}

@@ -74,7 +74,7 @@ class Dispatcher:
 
         def pick(node: int) -> tuple[int, float] | None:
             a, b = ptr[node], ptr[node + 1]
-            stop = min(b, a + SCAN)
+            stop = a + SCAN if a + SCAN < b else b
             for j in range(a, stop):
                 if free[cand[j]]:
                     return cand[j], dist[j]
