@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 from conftest import SMALL_CITY
 
 import sim
@@ -74,3 +77,13 @@ def test_a_stage_with_its_own_draw_leaves_every_other_draw_alone() -> None:
     pauses = handling_b - handling
     assert (pauses > 0).all() and np.ptp(pauses) > 0.5  # random and positive
     assert np.array_equal(a["escalated"], b["escalated"])  # the outcome draws did not move
+
+
+def test_a_stage_that_goes_back_in_time_is_refused() -> None:
+    """Scheduling in the past would run the clock backwards: the engine refuses it."""
+    chain = standard_chain()
+    early = Stage("persuasion", lambda m, i, t: t - 30.0, next="persuasion_ends")
+    chain = chain.replace_stage(replace(early, draws=chain.stage("persuasion").draws))
+    sc = sim.scenario_from_dict({**SMALL_CITY, "staff": {"per_km2": 30}})
+    with pytest.raises(ValueError, match="clocked stage"):
+        sim.run(sc, chain=chain)

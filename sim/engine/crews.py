@@ -165,9 +165,12 @@ class Crew:
         )
         back = leave_at + back_m / self.speed
         self._released[i] = back
-        self.model.events += 1  # model.at, inlined
-        env = self._env
-        self._schedule(Call(env, self._on_free, unit), NORMAL, back - env.now)
+        env = self._env  # model.at, inlined
+        delay = back - env.now
+        if delay < 0:
+            raise ValueError(f"the unit sent to incident {i} would be back {-delay} minutes ago")
+        self.model.events += 1
+        self._schedule(Call(env, self._on_free, unit), NORMAL, delay)
 
     def _on_free(self, ev: simpy.Event) -> None:
         if self._env.now >= self.model.duty_until:

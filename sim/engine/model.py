@@ -112,6 +112,8 @@ class DispatchModel:
         ``callback`` gets the event; ``event.value`` is ``value``. Events at the same
         minute run in the order they were scheduled (SimPy's insertion order).
         """
+        if delay < 0:
+            raise ValueError(f"cannot schedule an event {-delay} minutes in the past")
         self.events += 1
         self._schedule(Call(self.env, callback, value), NORMAL, delay)
 
@@ -131,9 +133,12 @@ class DispatchModel:
         if run is None:  # the inline stages loop back: go round again
             self.advance(k, i, t)
             return
-        self.events += 1  # clocked: an event at its minute
-        env = self.env
-        self._schedule(Call(env, run, i), NORMAL, t - env.now)
+        env = self.env  # clocked: an event at its minute
+        delay = t - env.now
+        if delay < 0:
+            raise ValueError(f"incident {i} would enter a clocked stage {-delay} minutes ago")
+        self.events += 1
+        self._schedule(Call(env, run, i), NORMAL, delay)
 
     def _route(self, k: int) -> tuple[tuple[Bound, ...], int]:
         """The inline stages from ``k`` on, and where they lead: a clocked stage, -1 (the
