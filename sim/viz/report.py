@@ -144,22 +144,7 @@ def summary_text(s: dict[str, Any]) -> str:
         f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {staff['area_km2']:.1f} km²): "
         f"{roles}"
     )
-    deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
-    clocks = registry.summarized("clocks")
-    width = max((len(m.summary.cells) for m in clocks if m.summary), default=0)
-    overall = format_table(
-        ["clock", "on time", "mean min", "p90 min", "count"][: 2 + width],
-        [
-            [
-                m.words.format(**deadlines),
-                measure_text(m, lookup(s, m.name), ci.get(m.name)),
-                *(measure_text(registry.RUN[c], lookup(s, c)) for c in cells),
-                *[""] * (width - len(cells)),
-            ]
-            for m in clocks
-            for cells in [m.summary.cells if m.summary else ()]
-        ],
-    )
+    overall = clocks_table(s, rules, ci)
     util_line = load_text(s)
     target = rules["target"]
     columns = registry.summarized("offices")
@@ -200,6 +185,25 @@ def summary_text(s: dict[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
+def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float]) -> str:
+    """The registry's clocks: each on-time share, then the measures of its ``cells``."""
+    clocks = registry.summarized("clocks")
+    width = max((len(m.summary.cells) for m in clocks if m.summary), default=0)
+    deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
+    rows = []
+    for m in clocks:
+        cells = m.summary.cells if m.summary else ()
+        rows.append(
+            [
+                m.words.format(**deadlines),
+                measure_text(m, lookup(s, m.name), ci.get(m.name)),
+                *(measure_text(registry.RUN[c], lookup(s, c)) for c in cells),
+                *[""] * (width - len(cells)),
+            ]
+        )
+    return format_table(["clock", "on time", "mean min", "p90 min", "count"][: 2 + width], rows)
+
+
 _MISSING: Any = object()
 
 
@@ -228,7 +232,7 @@ def load_text(s: dict[str, Any]) -> str:
     ci = s.get("ci95", {})
     lines = []
     shown = registry.summarized("lines")
-    for _, same in itertools.groupby(shown, key=lambda m: m.summary.order if m.summary else 0):
+    for _, same in itertools.groupby(shown, key=lambda m: (m.summary and m.summary.order, m.words)):
         group = list(same)
         items = []
         for m in group:
