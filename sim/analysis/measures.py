@@ -42,8 +42,8 @@ class Summary:
     The parts: ``staff`` the people of each role on the staff line ("453 grid members");
     ``clocks`` a row of the clocks table, whose further columns (mean min, p90 min,
     count) are the measures named in ``cells``; ``lines`` a line under that table,
-    "words: value" or, for measures of one role each that share their words, one line
-    "words: advisor v, enforcer v"; ``offices`` a column of the street-office table
+    "words: value ± CI" or, for measures of one role each that share their order and
+    words, one line "words: advisor v, enforcer v"; ``offices`` a column of the street-office table
     (:data:`OFFICE` measures); ``enforcement`` a row of the enforcement table (the run
     and a year at its rate).
     """
