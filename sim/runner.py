@@ -222,14 +222,8 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
             # optional roles posted (police): people, not in the total or the density
             **{r: world.roster[r].people for r in world.roster.present() if r in OPTIONAL_ROLES},
         },
-        "incidents": means["incidents"],
-        "escalated": means["escalated"],
-        "advisor_on_time": means["advisor_on_time"],
-        "enforcer_on_time": means["enforcer_on_time"],
-        "double_ten": means["double_ten"],
-        "advisor_response_min": means["advisor_response_min"],
-        "enforcer_response_min": means["enforcer_response_min"],
-        "utilization": means["utilization"],
+        # every measure of a replication (metrics.replication_measures), in its order
+        **{k: v for k, v in means.items() if k != "discovery"},
         # pooled over replications, like the breakdowns
         "overload": load(table, world.roster.units, sc.warmup_min, sc.horizon_min),
         "discovery": {

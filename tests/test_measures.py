@@ -13,7 +13,7 @@ import pytest
 
 import sim
 from sim.analysis import measures as registry
-from sim.analysis.measures import RUN, TARGETS, Measure, Plot
+from sim.analysis.measures import OFFICE, RUN, TARGETS, Measure, Plot, Summary
 from sim.batch import staffing
 from sim.batch.options import OPTIMIZE, SWEEP
 from sim.batch.shiftplan import optimize_shifts
@@ -22,6 +22,7 @@ from sim.cli import build_parser
 from sim.errors import ArgumentError
 from sim.output.sweeptext import sweep_table
 from sim.runner import run
+from sim.viz.report import lookup, summary_text
 from sim.viz.sweepplot import write_plots
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,3 +112,81 @@ def test_command_line_defaults_are_the_api_defaults() -> None:
     # nothing of a batch is set by the command line but what the flags say
     for name in ("days", "seed", "out", "workers", "scheduler"):
         assert opt[name] is None
+
+
+@pytest.fixture(scope="module")
+def enforced_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The summary of a small two-replication run with the enforcement chain on."""
+    from conftest import SMALL_CITY
+
+    data = {**SMALL_CITY, "enforcement": {"enabled": True}}
+    return run(sim.scenario_from_dict(data), replications=2).summary
+
+
+def test_every_measure_flagged_for_the_summary_is_in_a_runs_summary(
+    enforced_run: dict[str, Any],
+) -> None:
+    for part in ("staff", "clocks", "lines", "enforcement"):
+        for m in registry.summarized(part):
+            name = "staff." + m.name.removeprefix("headcount.") if part == "staff" else m.name
+            assert lookup(enforced_run, name, KeyError) is not KeyError, m.name
+            for cell in m.summary.cells if m.summary else ():
+                assert lookup(enforced_run, cell, KeyError) is not KeyError, cell
+    for m in registry.summarized("offices"):
+        assert all(m.name in row for row in enforced_run["by_area"]), m.name
+
+
+def _flag(pool: dict[str, Measure], name: str, summary: Summary, **kw: Any) -> Measure:
+    return dataclasses.replace(pool[name], summary=summary, **kw)
+
+
+def test_one_entry_puts_a_measure_in_the_printed_summary(
+    monkeypatch: pytest.MonkeyPatch, enforced_run: dict[str, Any]
+) -> None:
+    before = summary_text(enforced_run)
+    never = enforced_run["discovery"]["never_found"]
+    half = enforced_run["ci95"]["discovery.never_found"]
+    line = f"share of problems never found: {100 * never:.1f}% ± {100 * half:.1f}"
+    assert "never found" not in before
+
+    monkeypatch.setitem(
+        RUN, "discovery.never_found", _flag(RUN, "discovery.never_found", Summary("lines", 9))
+    )
+    end = "enforcement.offenders_active.end"
+    monkeypatch.setitem(RUN, end, _flag(RUN, end, Summary("enforcement", 9)))
+    monkeypatch.setitem(
+        OFFICE, "escalated", _flag(OFFICE, "escalated", Summary("offices", 9), short="escalated")
+    )
+    after = summary_text(enforced_run).splitlines()
+    assert line in after  # with the other lines under the clocks table
+    assert after.index(line) < after.index("By street office")
+    office_header = after[after.index("By street office") + 2].split()
+    assert office_header[-1] == "escalated"  # the last column, by its order
+    rows = [r for r in after if r.startswith("active offenders at the end")]
+    assert len(rows) == 1 and rows[0].split()[-2:] == ["0", "0"]  # none in this city
+
+
+def test_every_summary_headline_label_comes_from_the_registry(
+    monkeypatch: pytest.MonkeyPatch, enforced_run: dict[str, Any]
+) -> None:
+    tokens = {}
+    for pool in (RUN, OFFICE):
+        for name, m in list(pool.items()):
+            if m.summary is not None:
+                token = f"W{len(tokens)}"
+                tokens[token] = m
+                monkeypatch.setitem(
+                    pool, name, _flag(pool, name, dataclasses.replace(m.summary, words=token))
+                )
+    paragraphs = summary_text(enforced_run).split("\n\n")
+    staff = paragraphs[0].splitlines()[1].split("): ")[1].split(", ")
+    clocks = [r.split()[0] for r in paragraphs[1].splitlines()[2:]]
+    lines = [r.split(":")[0] for r in paragraphs[2].splitlines()]
+    offices = paragraphs[4].splitlines()[0].split()[2:]  # after "street office"
+    enforcement = next(p for p in paragraphs if p.startswith("measure"))
+    totals = [r.split()[0] for r in enforcement.splitlines()[2:] if not r.startswith(" ")]
+    shown = [*(s.split()[1] for s in staff), *clocks, *lines, *offices, *totals]
+    assert shown and all(s in tokens for s in shown), shown
+    # every flagged measure shows but load lines left out while zero (no overtime here)
+    missing = {tokens[t].name for t in set(tokens) - set(shown)}
+    assert missing <= {n for n in RUN if n.endswith("overtime_unit_hours_per_day")}

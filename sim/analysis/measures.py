@@ -4,8 +4,10 @@ A sweep stores one row of *run measures* per replication (:data:`RUN`; their dot
 are the sweep's columns, in this order) and one row of *office measures* per street office
 (:data:`OFFICE`). From the same entries the sweep summary gets its columns, the printed
 sweep table its headers and number formats, the sweep plots their measures, titles and
-axes, and the staffing optimiser its targets (:data:`TARGETS`), their words and whether
-a target is a floor or a ceiling.
+axes, the staffing optimiser its targets (:data:`TARGETS`), their words and whether a
+target is a floor or a ceiling, and the printed summary of one run (``python -m sim run``)
+its headline rows and lines, the street-office columns and the enforcement table
+(:class:`Summary`, :func:`summarized`).
 
 Adding a measure: compute it in :mod:`sim.analysis` (into the block of a replication's
 measures it belongs to) and add one entry here. See docs/architecture.md.
@@ -19,6 +21,7 @@ from typing import Any, Literal
 
 from sim.analysis.metrics import ROLE_PLURAL
 
+Part = Literal["staff", "clocks", "lines", "offices", "enforcement"]
 Unit = Literal["share", "minutes", "count", "people", "ratio", "hours", "yuan", "weeks", "number"]
 Better = Literal["higher", "lower"]
 
@@ -30,6 +33,28 @@ class Plot:
     order: int  # the first four make the sweep's overview.png
     file: str  # <file>.png in the sweep's plots/ folder
     title: str  # may name the deadlines: {adv} and {enf} minutes (rules)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Where the printed summary of one run shows a measure (:mod:`sim.viz.report`).
+
+    The parts: ``staff`` the people of each role on the staff line ("453 grid members");
+    ``clocks`` a row of the clocks table, whose further columns (mean min, p90 min,
+    count) are the measures named in ``cells``; ``lines`` a line under that table,
+    "words: value ± CI" or, for measures of one role each that share their order and
+    words, one line "words: advisor v, enforcer v"; ``offices`` a column of the street-office table
+    (:data:`OFFICE` measures); ``enforcement`` a row of the enforcement table (the run
+    and a year at its rate).
+    """
+
+    part: Part
+    order: int  # its place within the part
+    words: str | None = None  # its words there (default: the short header or the label);
+    # a clock's may name the deadlines: {adv} and {enf} minutes (rules)
+    digits: int | None = None  # decimals of a number (default: 0 for counts and people, else 1)
+    cells: tuple[str, ...] = ()  # clocks: the measures of its mean, p90 and count columns
+    nonzero: bool = False  # lines: leave a role out while its value is 0
 
 
 @dataclass(frozen=True)
@@ -47,10 +72,23 @@ class Measure:
     deadline: str | None = None  # rules key of the deadline a time in minutes is held to
     color: str | None = None  # style colour (sim.viz.report.COLORS) when drawn alone
     aliases: tuple[str, ...] = ()  # older names of it in stored runs
+    summary: Summary | None = None  # shown in the printed summary of one run
 
     @property
     def header(self) -> str:
         return self.short or self.label
+
+    @property
+    def words(self) -> str:
+        """Its words in the printed summary of one run."""
+        return (self.summary.words if self.summary else None) or self.header
+
+    @property
+    def digits(self) -> int:
+        """Decimals of its value as a number (a share prints as a percentage)."""
+        if self.summary is not None and self.summary.digits is not None:
+            return self.summary.digits
+        return 0 if self.unit in ("count", "people") else 1
 
     @property
     def ceiling(self) -> bool:
@@ -73,24 +111,33 @@ def _registry(*measures: Measure) -> dict[str, Measure]:
 
 
 # what the load analysis (sim.analysis.metrics.role_load) says per role, as measures
-_LOAD: tuple[tuple[str, str, Unit, Better | None], ...] = (
-    ("offered_load_ratio", "offered load / capacity on shift", "ratio", "lower"),
-    ("peak_ratio", "peak-hour load / capacity", "ratio", "lower"),
-    ("hours_over", "hours of the day over capacity", "count", "lower"),
-    ("unstable", "queue grows without bound (1 yes, 0 no)", "number", "lower"),
-    ("overtime_unit_hours_per_day", "work past shift end (unit-hours per day)", "hours", "lower"),
-)
+_LOAD: tuple[tuple[str, str, Unit, Better | None, Summary | None], ...] = (
+    ("offered_load_ratio", "offered load / capacity on shift", "ratio", "lower",
+     Summary("lines", 3, "offered load / capacity on shift over the day", digits=2)),
+    ("peak_ratio", "peak-hour load / capacity", "ratio", "lower", None),
+    ("hours_over", "hours of the day over capacity", "count", "lower", None),
+    ("unstable", "queue grows without bound (1 yes, 0 no)", "number", "lower", None),
+    ("overtime_unit_hours_per_day", "work past shift end (unit-hours per day)", "hours", "lower",
+     Summary("lines", 2, "work past shift end (unit-hours per day)", nonzero=True)),
+)  # fmt: skip
 
 RUN: dict[str, Measure] = _registry(
     Measure("double_ten", "double ten", "share", "higher", color="double_ten", table=2,
-            plot=Plot(1, "double_ten", "Double ten: every clock met")),
+            plot=Plot(1, "double_ten", "Double ten: every clock met"),
+            summary=Summary("clocks", 3, "double ten (all clocks)")),
     Measure("advisor_on_time", "advisor clock", "share", "higher", color="advisor", table=3,
             short="advisor",
-            plot=Plot(2, "advisor_on_time", "Clock 1: advisor on scene within {adv:g} min")),
+            plot=Plot(2, "advisor_on_time", "Clock 1: advisor on scene within {adv:g} min"),
+            summary=Summary("clocks", 1, "advisor within {adv:g} min",
+                            cells=("advisor_response_min.mean", "advisor_response_min.p90",
+                                   "incidents"))),
     Measure("enforcer_on_time", "enforcer clock", "share", "higher", color="enforcer", table=4,
             short="enforcers",
             plot=Plot(3, "enforcer_on_time",
-                      "Clock 2: enforcers within {enf:g} min of failed persuasion")),
+                      "Clock 2: enforcers within {enf:g} min of failed persuasion"),
+            summary=Summary("clocks", 2, "enforcers within {enf:g} min",
+                            cells=("enforcer_response_min.mean", "enforcer_response_min.p90",
+                                   "escalated"))),
     Measure("worst_office.double_ten", "double ten in the worst street office", "share",
             "higher", table=6, short="worst office",
             plot=Plot(6, "worst_office_double_ten", "Double ten in the worst street office")),
@@ -108,10 +155,11 @@ RUN: dict[str, Measure] = _registry(
     *(Measure(f"enforcer_response_min.{q}", f"{q} minutes to enforcers after failed persuasion",
               "minutes", "lower", deadline="enforcer_minutes", color="enforcer")
       for q in ("p50", "p90", "p95")),
-    Measure("utilization.advisor", "advisor utilisation (busy share on shift)", "share"),
-    Measure("utilization.enforcer", "enforcer team utilisation (busy share on shift)", "share"),
-    *(Measure(f"overload.{role}.{name}", f"{plural}: {words}", unit, better)
-      for role, plural in ROLE_PLURAL.items() for name, words, unit, better in _LOAD),
+    *(Measure(f"utilization.{role}", f"{words} utilisation (busy share on shift)", "share",
+              summary=Summary("lines", 1, "utilization (busy share of on-shift time)"))
+      for role, words in (("advisor", "advisor"), ("enforcer", "enforcer team"))),
+    *(Measure(f"overload.{role}.{name}", f"{plural}: {words}", unit, better, summary=shown)
+      for role, plural in ROLE_PLURAL.items() for name, words, unit, better, shown in _LOAD),
     Measure("incidents", "instructions measured", "count"),
     Measure("escalated", "instructions escalated to enforcers", "count"),
     Measure("incidents_occurred", "problems that occurred", "count"),
@@ -121,14 +169,22 @@ RUN: dict[str, Measure] = _registry(
     Measure("discovery.report_delay_min", "mean minutes from problem to report", "minutes",
             "lower", aliases=("report_delay_min",)),
     # the enforcement chain's measures (None when it is off; sim.analysis.enforcement)
-    Measure("enforcement.cases", "cases filed", "count"),
-    Measure("enforcement.decisions", "penalty decisions", "count"),
-    Measure("enforcement.fines_yuan", "fines decided (yuan)", "yuan"),
-    Measure("enforcement.court_referrals", "court referrals", "count"),
-    Measure("enforcement.rulings", "court rulings", "count"),
-    Measure("enforcement.mediations", "mediations", "count"),
-    Measure("enforcement.escalations", "escalations up the enforcement ladder", "count"),
-    Measure("enforcement.police_support", "cases with police support", "count"),
+    Measure("enforcement.cases", "cases filed", "count",
+            summary=Summary("enforcement", 2)),
+    Measure("enforcement.decisions", "penalty decisions", "count",
+            summary=Summary("enforcement", 3)),
+    Measure("enforcement.fines_yuan", "fines decided (yuan)", "yuan",
+            summary=Summary("enforcement", 4, "fines (yuan)", digits=0)),
+    Measure("enforcement.court_referrals", "court referrals", "count",
+            summary=Summary("enforcement", 5, "sent to court", digits=1)),
+    Measure("enforcement.rulings", "court rulings", "count",
+            summary=Summary("enforcement", 6, digits=1)),
+    Measure("enforcement.mediations", "mediations", "count",
+            summary=Summary("enforcement", 7, digits=1)),
+    Measure("enforcement.escalations", "escalations up the enforcement ladder", "count",
+            summary=Summary("enforcement", 1, "escalations")),
+    Measure("enforcement.police_support", "cases with police support", "count",
+            summary=Summary("enforcement", 8, "police support", digits=1)),
     Measure("enforcement.police.calls", "police units called (violent resistance)", "count"),
     Measure("enforcement.police.wait_min", "mean minutes from police call to police on scene",
             "minutes", "lower"),
@@ -148,20 +204,26 @@ RUN: dict[str, Measure] = _registry(
     Measure("evaluation.months", "evaluated months", "count"),
     Measure("evaluation.score_spread", "spread of street office scores (points)", "number"),
     Measure("headcount.total", "total staff", "people", table=1, short="staff"),
-    Measure("headcount.grid", "grid members", "people"),
-    Measure("headcount.advisor", "advisors", "people"),
-    Measure("headcount.enforcer", "enforcers", "people"),
+    Measure("headcount.grid", "grid members", "people", summary=Summary("staff", 1)),
+    Measure("headcount.advisor", "advisors", "people", summary=Summary("staff", 2)),
+    Measure("headcount.enforcer", "enforcers", "people", summary=Summary("staff", 3)),
     Measure("headcount.per_km2", "staff per km² (all roles)", "number"),
     Measure("area_km2", "area (km²)", "number"),
 )  # fmt: skip
 """Measures of one run: the sweep's columns, in this order."""
 
 OFFICE: dict[str, Measure] = _registry(
-    Measure("incidents", "instructions measured", "count"),
+    Measure("incidents", "instructions measured", "count", short="incidents",
+            summary=Summary("offices", 1)),
     Measure("escalated", "instructions escalated to enforcers", "count"),
-    Measure("double_ten", "double ten", "share", "higher", target=True),
-    Measure("advisor_on_time", "advisor clock", "share", "higher", target=True),
-    Measure("enforcer_on_time", "enforcer clock", "share", "higher", target=True),
+    Measure("double_ten", "double ten", "share", "higher", target=True,
+            summary=Summary("offices", 4)),
+    Measure("advisor_on_time", "advisor clock", "share", "higher", target=True, short="advisor",
+            summary=Summary("offices", 2)),
+    Measure("enforcer_on_time", "enforcer clock", "share", "higher", target=True,
+            short="enforcers", summary=Summary("offices", 3)),
+    Measure("advisor_p90_min", "p90 minutes to advisor on scene", "minutes", "lower",
+            short="p90 min", summary=Summary("offices", 5)),
     # share of evaluated months with a black flag; a ceiling
     Measure("black_flag", "black-flag probability", "share", "lower", target=True),
     # share of incidents caused by known offenders (0 with the enforcement chain off)
@@ -177,6 +239,16 @@ TARGETS: dict[str, Measure] = {m.name: m for m in OFFICE.values() if m.target}
 
 DISCOVERY: tuple[Measure, ...] = tuple(m for m in RUN.values() if m.name.startswith("discovery."))
 """District measures the on-time targets say nothing about: problems left unfound."""
+
+
+def summarized(part: Part) -> list[Measure]:
+    """The measures a part of the printed summary of one run shows, in their order there.
+
+    The ``offices`` part is of :data:`OFFICE` measures, the others of :data:`RUN`.
+    """
+    pool = OFFICE if part == "offices" else RUN
+    shown = (m for m in pool.values() if m.summary and m.summary.part == part)
+    return sorted(shown, key=lambda m: m.summary.order if m.summary else 0)
 
 
 def group(prefix: str) -> list[Measure]:

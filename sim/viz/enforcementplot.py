@@ -12,7 +12,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sim.viz.report import format_table, place_label, save, style
+from sim.analysis import measures as registry
+from sim.analysis.measures import Measure
+from sim.viz.report import format_table, lookup, measure_text, place_label, save, style
 
 FUNNEL = (
     ("escalations", "escalations\n(team on scene)"),
@@ -39,8 +41,12 @@ def _n(x: float | None, digits: int = 0) -> str:
     return "–" if x is None else f"{x:,.{digits}f}"
 
 
-def _ci(x: float | None, half: float | None, digits: int = 0) -> str:
-    return _n(x, digits) + (f" ± {half:,.{digits}f}" if half is not None else "")
+def _total_row(m: Measure, e: dict[str, Any], ci: dict[str, float], days: float) -> list[str]:
+    """A registry measure of the enforcement block: in the run, and a year at its rate."""
+    name = m.name.removeprefix("enforcement.")
+    value = lookup(e, name)
+    yearly = m.unit in ("count", "yuan", "hours") and value is not None
+    return [m.words, measure_text(m, value, ci.get(name)), _n(value * 365 / days) if yearly else ""]
 
 
 def summary_text(e: dict[str, Any], days: float) -> str:
@@ -51,30 +57,7 @@ def summary_text(e: dict[str, Any], days: float) -> str:
     totals = format_table(
         ["measure", "in the run", "a year at this rate"],
         [
-            ["escalations", _n(e["escalations"]), _n(e["escalations"] * 365 / days)],
-            ["cases filed", _ci(e["cases"], ci.get("cases")), _n(e["cases"] * 365 / days)],
-            [
-                "penalty decisions",
-                _ci(e["decisions"], ci.get("decisions")),
-                _n(e["decisions"] * 365 / days),
-            ],
-            [
-                "fines (yuan)",
-                _ci(e["fines_yuan"], ci.get("fines_yuan")),
-                _n(e["fines_yuan"] * 365 / days),
-            ],
-            [
-                "sent to court",
-                _ci(e["court_referrals"], ci.get("court_referrals"), 1),
-                _n(e["court_referrals"] * 365 / days),
-            ],
-            [
-                "court rulings",
-                _ci(e["rulings"], ci.get("rulings"), 1),
-                _n(e["rulings"] * 365 / days),
-            ],
-            ["mediations", _n(e["mediations"], 1), _n(e["mediations"] * 365 / days)],
-            ["police support", _n(e["police_support"], 1), _n(e["police_support"] * 365 / days)],
+            *(_total_row(m, e, ci, days) for m in registry.summarized("enforcement")),
             *_police_rows(e.get("police")),
         ],
         align="lrr",

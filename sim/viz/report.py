@@ -7,8 +7,9 @@ back to pinyin only if neither can be loaded, never to boxes.
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from sim.analysis.metrics import clocks, load_note
+from sim.analysis import measures as registry
+from sim.analysis.metrics import ROLE_PLURAL, clocks, load_note
 from sim.engine.records import IncidentTable
 from sim.scenario import Rules
 
@@ -122,55 +124,41 @@ def format_table(
 
 
 def summary_text(s: dict[str, Any]) -> str:
-    """The tables ``python -m sim run`` prints."""
+    """The tables ``python -m sim run`` prints.
+
+    Its lists of measures — the roles on the staff line, the clocks table, the lines
+    under it and the street-office columns — are the registry's (:func:`registry.summarized`).
+    """
     rules = s["scenario_resolved"]["rules"]
     ci = s.get("ci95", {})
     staff = s["staff"]
+    roles = ", ".join(
+        f"{staff[role]} {m.words}"
+        for m in registry.summarized("staff")
+        if (role := m.name.removeprefix("headcount.")) in staff
+    )
     head = (
         f"{s['scenario']}: {s['days']:g} day{'' if s['days'] == 1 else 's'} after "
         f"{s['warmup_hours']:g} h warm-up, seed {s['seed']}, "
         f"{s['replications']} replication(s), dispatch '{s['policy']}'\n"
         f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {staff['area_km2']:.1f} km²): "
-        f"{staff['grid']} grid members, {staff['advisor']} advisors, {staff['enforcer']} enforcers"
+        f"{roles}"
     )
-    adv, enf = s["advisor_response_min"], s["enforcer_response_min"]
-    overall = format_table(
-        ["clock", "on time", "mean min", "p90 min", "count"],
-        [
-            [
-                f"advisor within {rules['advisor_minutes']:g} min",
-                _ci(s["advisor_on_time"], ci.get("advisor_on_time")),
-                _num(adv["mean"]),
-                _num(adv["p90"]),
-                _num(s["incidents"], 0),
-            ],
-            [
-                f"enforcers within {rules['enforcer_minutes']:g} min",
-                _ci(s["enforcer_on_time"], ci.get("enforcer_on_time")),
-                _num(enf["mean"]),
-                _num(enf["p90"]),
-                _num(s["escalated"], 0),
-            ],
-            ["double ten (all clocks)", _ci(s["double_ten"], ci.get("double_ten")), "", "", ""],
-        ],
-    )
+    overall = clocks_table(s, rules, ci)
     util_line = load_text(s)
     target = rules["target"]
+    columns = registry.summarized("offices")
     areas = format_table(
-        ["street office", "incidents", "advisor", "enforcers", "double ten", "p90 min", ""],
+        ["street office", *(m.words for m in columns), ""],
         [
             [
                 place_label(a["office"], a.get("name_zh", "")),
-                _num(a["incidents"], 0),
-                _pct(a["advisor_on_time"]),
-                _pct(a["enforcer_on_time"]),
-                _pct(a["double_ten"]),
-                _num(a["advisor_p90_min"]),
+                *(measure_text(m, a.get(m.name)) for m in columns),
                 "below target" if a["double_ten"] is not None and a["double_ten"] < target else "",
             ]
             for a in s["by_area"]
         ],
-        align="lrrrrrl",
+        align="l" + "r" * len(columns) + "l",
     )
     hours = format_table(
         ["hour", "incidents", "advisor", "enforcers", "double ten"],
@@ -197,28 +185,69 @@ def summary_text(s: dict[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
-def load_text(s: dict[str, Any]) -> str:
-    """Utilisation, offered load against capacity and, when a role is over it, why."""
-    util = s["utilization"]
-    load = s.get("overload", {})
-    lines = [
-        "utilization (busy share of on-shift time): "
-        + ", ".join(f"{r} {_pct(v).strip()}" for r, v in util.items())
-    ]
-    roles = [r for r in util if r in load]
-    if roles:
-        over = [
-            f"{r} {_num(load[r]['overtime_unit_hours_per_day'])}"
-            for r in roles
-            if load[r]["overtime_unit_hours_per_day"]
-        ]
-        if over:
-            lines.append("work past shift end (unit-hours per day): " + ", ".join(over))
-        lines.append(
-            "offered load / capacity on shift over the day: "
-            + ", ".join(f"{r} {_num(load[r]['offered_load_ratio'], 2)}" for r in roles)
+def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float]) -> str:
+    """The registry's clocks: each on-time share, then the measures of its ``cells``."""
+    clocks = registry.summarized("clocks")
+    width = max((len(m.summary.cells) for m in clocks if m.summary), default=0)
+    deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
+    rows = []
+    for m in clocks:
+        cells = m.summary.cells if m.summary else ()
+        rows.append(
+            [
+                m.words.format(**deadlines),
+                measure_text(m, lookup(s, m.name), ci.get(m.name)),
+                *(measure_text(registry.RUN[c], lookup(s, c)) for c in cells),
+                *[""] * (width - len(cells)),
+            ]
         )
-    for r in roles:
+    return format_table(["clock", "on time", "mean min", "p90 min", "count"][: 2 + width], rows)
+
+
+_MISSING: Any = object()
+
+
+def lookup(tree: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """The value at a measure's dotted name in a nested summary (``default`` if absent)."""
+    node: Any = tree
+    for key in name.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return default
+        node = node[key]
+    return node
+
+
+def measure_text(m: registry.Measure, value: float | None, half: float | None = None) -> str:
+    """A measure's value as the summary prints it: a share as a percentage, a number with
+    the measure's decimals, each with its 95% CI half-width when there is one."""
+    if m.unit == "share":
+        return _ci(value, half)
+    text = _num(value, m.digits)
+    return text if half is None or value is None else f"{text} ± {half:,.{m.digits}f}"
+
+
+def load_text(s: dict[str, Any]) -> str:
+    """The lines under the clocks table (the registry's ``lines``: utilisation, offered load
+    against capacity, ...) and, when a role is over capacity, why."""
+    ci = s.get("ci95", {})
+    lines = []
+    shown = registry.summarized("lines")
+    for _, same in itertools.groupby(shown, key=lambda m: (m.summary and m.summary.order, m.words)):
+        group = list(same)
+        items = []
+        for m in group:
+            value = lookup(s, m.name, _MISSING)
+            if value is _MISSING or (m.summary and m.summary.nonzero and not value):
+                continue
+            role = next((p for p in m.name.split(".") if p in ROLE_PLURAL), None)
+            if role is None:
+                items.append(measure_text(m, value, ci.get(m.name)).strip())
+            else:  # one value per role, in one line
+                items.append(f"{role} {measure_text(m, value).strip()}")
+        if items:
+            lines.append(f"{group[0].words}: " + ", ".join(items))
+    load = s.get("overload", {})
+    for r in (r for r in s["utilization"] if r in load):
         note = load_note(r, load[r])
         if note:
             lines.append(("warning: " if load[r]["status"] == "unstable" else "note: ") + note)
