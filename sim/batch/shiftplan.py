@@ -392,8 +392,6 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
             ev, late = check(with_overrides(base, over), f"shift plan, round {rnd + 1}")
             done = _Round(rnd + 1, covers, over, roster, ev, {r: want[r].sum(0) for r in roles})
             rounds.append(done)
-            short = {r: _hours_with(ev, r, SHORT) + _hours_with(ev, r, OPEN_BELOW) for r in roles}
-            still_open = {r: _hours_with(ev, r, OPEN) for r in roles}
             history.append(
                 {
                     "round": rnd + 1,
@@ -401,19 +399,26 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
                     "units": {r: _headcount(covers[r]) for r in roles},
                     "unit_hours": {r: sum(c.unit_hours for c in covers[r]) for r in roles},
                     "staff_hours": round(done.staff_hours(roles), 2),
-                    "hours_short": short,
-                    "hours_undecided": still_open,
+                    "hours_short": {r: _hours_with(ev, r, SHORT) for r in roles},
+                    "hours_undecided": {
+                        r: sorted(_hours_with(ev, r, OPEN) + _hours_with(ev, r, OPEN_BELOW))
+                        for r in roles
+                    },
+                    "hours_undecided_mean_below": {
+                        r: _hours_with(ev, r, OPEN_BELOW) for r in roles
+                    },
                     "every_hour_on_target": done.ok(roles),
                 }
             )
-            n_short = sum(len(v) for v in short.values())
-            n_open = sum(len(v) for v in still_open.values())
+            n_short, n_open, *_ = round_rank(history[-1])
+            n_below = sum(len(v) for v in history[-1]["hours_undecided_mean_below"].values())
             say(
                 f"  round {rnd + 1}: "
                 + ", ".join(f"{r} {_headcount(covers[r])} units" for r in roles)
                 + f", {done.staff_hours(roles):,.0f} staff-h/day, {ev.replications} replications; "
                 + (
-                    f"{n_short} hour(s) below target, {n_open} undecided"
+                    f"{n_short} hour(s) shown short, {n_open} undecided "
+                    f"({n_below} with the mean below target)"
                     if n_short or n_open
                     else "every hour on target"
                 )
@@ -423,10 +428,7 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
             duty = {r: _on_duty(covers[r]) for r in roles}
             correct(ev, roles, duty, want, floor, late, goal, max_replications)
         computed, reused = ex.computed, ex.reused
-        passing = [x for x in rounds if x.ok(roles)]
-        chosen = (
-            min(passing, key=lambda x: (x.staff_hours(roles), x.number)) if passing else rounds[-1]
-        )
+        chosen = rounds[best_round(history)]
         new, over, roster = chosen.ev, chosen.over, chosen.roster
         # the own plan with as many replications as the chosen plan, for the comparison
         old = judge_hours(ex.run([base], new.replications, desc="own plan")[0], goal, confidence)
@@ -444,9 +446,11 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
             )
     feasible = chosen.ok(roles)
     if not feasible:
+        n_short, n_open, *_ = round_rank(history[chosen.number - 1])
         warnings.append(
-            "some hours are still below target or undecided after the last round (see "
-            "shifts.txt); more --max-rounds or --max-replications may settle them"
+            f"no round met the target in every hour; the plan written is round {chosen.number} "
+            f"of {len(history)}, the best one ({n_short} hour(s) shown short, {n_open} "
+            "undecided; see shifts.txt); more --max-rounds or --max-replications may settle them"
         )
     written = with_overrides(scenario, over)
     hours, role_rows = compare(world, roster, roles, needs, chosen.want, old, new, by_office)
@@ -490,6 +494,24 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
     if folder is not None:
         write_shifts(result, folder)
     return result
+
+
+def round_rank(entry: Mapping[str, Any]) -> tuple[int, int, float, int]:
+    """How a simulated round ranks (lower is better): hours shown short, then hours
+    undecided, then staff-hours, then the earlier round. ``entry`` is a round of the
+    search's ``history`` (hour lists per role under ``hours_short`` and
+    ``hours_undecided``). A round whose every hour met the target ranks ``(0, 0, …)``, so
+    among those the cheapest wins; when none did, the best round is kept, not the last."""
+    short = sum(len(v) for v in entry["hours_short"].values())
+    undecided = sum(len(v) for v in entry["hours_undecided"].values())
+    return short, undecided, float(entry["staff_hours"]), int(entry["round"])
+
+
+def best_round(history: Sequence[Mapping[str, Any]]) -> int:
+    """The index in ``history`` of the round to keep (:func:`round_rank`)."""
+    if not history:
+        raise ValueError("no round was simulated")
+    return min(range(len(history)), key=lambda i: round_rank(history[i]))
 
 
 def _summed(needs: Sequence[HourlyNeed]) -> HourlyNeed:
