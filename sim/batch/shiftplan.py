@@ -73,6 +73,7 @@ from sim.batch.shiftroster import (
     staff_hours,
 )
 from sim.batch.sweeps import Executor, run_key
+from sim.errors import ArgumentError
 from sim.output.folders import open_batch
 from sim.output.shiftreport import SHIFT_FILES, scenario_name, write_shifts
 from sim.runner import prepare, simulate
@@ -277,51 +278,59 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
     replications, pilot_replications = o["replications"], o["pilot_replications"]
     max_rounds, max_replications = o["max_rounds"], o["max_replications"]
     seed, days, log, progress = o["seed"], o["days"], o["log"], o["progress"]
-    problems = []
-    problems += [
-        f"--shift-roles: {r!r} is not a dispatched role" for r in roles if r not in SHIFT_ROLES
-    ]
+    problems: list[tuple[tuple[str, ...], str]] = []  # (the arguments it names, problem)
+
+    def bad(argument: str, problem: str, *others: str) -> None:
+        problems.append(((argument, *others), f"{argument}{problem}"))
+
+    for r in roles:
+        if r not in SHIFT_ROLES:
+            bad("roles", f": {r!r} is not a dispatched role (use {', '.join(SHIFT_ROLES)})")
     if method not in METHODS:
-        problems.append(f"--need-method: use one of {', '.join(METHODS)}")
+        bad("method", f": use one of {', '.join(METHODS)}")
     if headcount not in ("fewer", "same"):
-        problems.append("--headcount: use 'fewer' or 'same'")
+        bad("headcount", ": use 'fewer' or 'same'")
     if replications < 2:
-        problems.append(
-            "--replications: the optimiser needs at least 2 (it uses confidence bounds)"
-        )
+        bad("replications", ": the optimiser needs at least 2 (it uses confidence bounds)")
     if not 1 <= pilot_replications <= 100:
-        problems.append("--pilot-replications: from 1 to 100")
+        bad("pilot_replications", ": from 1 to 100")
     if not 0.5 <= confidence < 1:
-        problems.append("--confidence: must be at least 0.5 and below 1")
+        bad("confidence", ": must be at least 0.5 and below 1")
     if target is not None and not 0 < target <= 1:
-        problems.append("--target: must be a share between 0 and 1")
+        bad("target", ": must be a share between 0 and 1")
     if not replications <= max_replications <= 1000:
-        problems.append("--max-replications: at least --replications and at most 1000")
+        bad("max_replications", ": at least replications and at most 1000", "replications")
     if not 0 <= max_rounds <= 100:
-        problems.append("--max-rounds: from 0 to 100")
+        bad("max_rounds", ": from 0 to 100")
     if max_kinds is not None and not 1 <= max_kinds <= 100:
-        problems.append("--max-kinds: from 1 to 100 different shifts")
+        bad("max_kinds", ": from 1 to 100 different shifts")
     if night_cover is not None and not 0 <= night_cover <= 100_000:
-        problems.append("--night-cover: from 0 to 100000 units")
-    start_hours = sorted({int(h) for h in (range(24) if starts is None else starts)})
-    problems += _hours_in(list(range(24) if starts is None else starts), 0, 23, "--starts")
-    problems += _hours_in(list(lengths), 1, 23, "--lengths")
-    lens = sorted({int(h) for h in lengths})
-    if longest is not None:
-        if not 1 <= longest <= 23:
-            problems.append("--longest: hours from 1 to 23")
-        lens = [h for h in lens if h <= longest]
-        if not lens and not problems:
-            problems.append(f"--longest {longest}: no allowed length is that short")
+        bad("night_cover", ": from 0 to 100000 units")
+    for name, given, lo, hi in (
+        ("starts", list(range(24) if starts is None else starts), 0, 23),
+        ("lengths", list(lengths), 1, 23),
+    ):
+        for line in _hours_in(given, lo, hi, name):
+            problems.append(((name,), line))
+    if longest is not None and not 1 <= longest <= 23:
+        bad("longest", ": hours from 1 to 23")
     if by_office and scenario.staff.posts is not None:
-        problems.append("--by-office: staff placed at explicit posts have no density to plan by")
-    if by_office and shifts_key(scenario, "enforcer") != "staff.shifts.enforcer":
-        problems.append(
-            "--by-office: the campaign's enforcer shifts (enforcement.campaign.enforcer_shifts) "
-            "are district-wide; plan the campaign without --by-office"
+        bad(
+            "by_office", ": staff placed at explicit posts (staff.posts) have no density to plan by"
         )
+    if by_office and shifts_key(scenario, "enforcer") != "staff.shifts.enforcer":
+        bad(
+            "by_office",
+            ": the campaign's enforcer shifts (enforcement.campaign.enforcer_shifts) are "
+            "district-wide; plan the campaign without by_office",
+        )
+    if not problems and longest is not None and not [h for h in lengths if h <= longest]:
+        bad("longest", f" {longest}: no allowed length is that short")
     if problems:
-        raise ScenarioError(problems)
+        named = dict.fromkeys(a for names, _ in problems for a in names)
+        raise ArgumentError([p for _, p in problems], list(named))
+    start_hours = sorted({int(h) for h in (range(24) if starts is None else starts)})
+    lens = sorted({int(h) for h in lengths if longest is None or h <= longest})
     say: Log = log or (print if progress else (lambda _line: None))
     base = prepare(scenario, seed, days)
     goal = float(base.rules.target if target is None else target)
