@@ -317,3 +317,35 @@ def test_cli_rejects_bad_shift_rules(capsys: pytest.CaptureFixture[str], tmp_pat
     assert code == 2
     assert "--lengths: whole hours from 1 to 23, got [30]" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_bad_shift_options_name_arguments_and_the_cli_names_flags(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The library speaks of Python arguments; only the CLI spells them as its flags."""
+    from sim.batch.shiftplan import optimize_shifts
+    from sim.errors import ArgumentError
+
+    sc = sim.load_scenario(ROOT / "scenarios" / "jinshui.yaml")
+    with pytest.raises(ArgumentError) as err:
+        optimize_shifts(sc, replications=1, max_replications=2000, target=1.5, method="x")
+    assert err.value.problems == [
+        "method: use one of lagged, sipp",
+        "replications: the optimiser needs at least 2 (it uses confidence bounds)",
+        "target: must be a share between 0 and 1",
+        "max_replications: at least replications and at most 1000",
+    ]
+    assert set(err.value.arguments) == {"method", "replications", "target", "max_replications"}
+    out = tmp_path / "x"
+    code = main(["optimize", str(ROOT / "scenarios" / "jinshui.yaml"), "--shifts", "--out",
+                 str(out), "--replications", "1", "--max-replications", "2000",
+                 "--shift-target", "1.5", "--longest", "30"])  # fmt: skip
+    assert code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1:] == [
+        "  --replications: the optimiser needs at least 2 (it uses confidence bounds)",
+        "  --shift-target: must be a share between 0 and 1",
+        "  --max-replications: at least --replications and at most 1000",
+        "  --longest: hours from 1 to 23",
+    ]
+    assert not out.exists()
