@@ -365,7 +365,7 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
             Also the late requests per part and hour on each role's clock."""
             reps = replications
             while True:
-                records = ex.run([sc], reps, desc=f"{desc}, {reps} replications")[0]
+                records = ex.run([in_force(sc)], reps, desc=f"{desc}, {reps} replications")[0]
                 ev = judge_hours(records, goal, confidence)
                 st = [ev.status[CLOCKS[r]] for r in roles]
                 # a plan with an hour below target changes anyway: no more runs for it
@@ -382,7 +382,8 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
                 reps = min(max_replications, 2 * reps)
 
         say(f"optimising the shifts of {base.name}: the scenario's own plan first")
-        old = judge_hours(ex.run([base], replications, desc="own plan")[0], goal, confidence)
+        own = in_force(base)  # every measured day a campaign day after one (in_force)
+        old = judge_hours(ex.run([own], replications, desc="own plan")[0], goal, confidence)
         prev_key: tuple[tuple[int, ...], ...] | None = None
         for rnd in range(max_rounds + 1):
             covers = {
@@ -440,7 +441,7 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
         chosen = rounds[best_round(history)]
         new, over, roster = chosen.ev, chosen.over, chosen.roster
         # the own plan with as many replications as the chosen plan, for the comparison
-        old = judge_hours(ex.run([base], new.replications, desc="own plan")[0], goal, confidence)
+        old = judge_hours(ex.run([own], new.replications, desc="own plan")[0], goal, confidence)
         computed, reused = ex.computed, ex.reused
     for r in roles:
         cap = world.roster[r].n
@@ -542,7 +543,8 @@ def check_plan(
     """Simulate a built world's plan afresh (in this process) and judge every hour.
 
     For checking a written plan at a seed it was not optimised on:
-    ``check_plan(build_world(prepare(scenario, seed=7, days=1)), 16)``.
+    ``check_plan(build_world(in_force(prepare(scenario, seed=7, days=1))), 16)``, which
+    judges the days as the optimiser does (:func:`~sim.batch.shiftroster.in_force`).
     """
     from sim.runner import hour_rows
 
