@@ -225,7 +225,7 @@ def test_correction_steps_follow_the_hour_size_and_the_shortfall() -> None:
 
 
 def test_search_keeps_the_best_round_when_none_passes() -> None:
-    from sim.batch.shiftplan import best_round, round_rank
+    from sim.batch.shiftcorrect import best_round, round_rank
     from sim.output.shiftreport import chosen_text
 
     def entry(n: int, short: list[int], open_: list[int], cost: float) -> dict[str, object]:

@@ -21,12 +21,16 @@ across office borders: an office's requests are served by its neighbours' units 
 its own hours are neither independent nor, with a handful of requests each, decided.
 The units a failing hour gets go to the offices whose requests were late in it, in
 proportion to their late requests; a far-above hour loses a tenth in every office.
+
+When no round's every hour meets the target, the search keeps the best round
+(:func:`best_round`), not the last.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -103,3 +107,21 @@ def correct(
             elif st[h] == PASS and ev.lower[clock][h] >= far - 1e-12:
                 lowered = duty - np.maximum(1, np.floor(0.1 * duty).astype(np.int64))
                 want[r][:, h] = np.minimum(want[r][:, h], np.maximum(floor[r][:, h], lowered))
+
+
+def round_rank(entry: Mapping[str, Any]) -> tuple[int, int, float, int]:
+    """How a simulated round ranks (lower is better): hours shown short, then hours
+    undecided, then staff-hours, then the earlier round. ``entry`` is a round of the
+    search's ``history`` (hour lists per role under ``hours_short`` and
+    ``hours_undecided``). A round whose every hour met the target ranks ``(0, 0, …)``, so
+    among those the cheapest wins; when none did, the best round is kept, not the last."""
+    short = sum(len(v) for v in entry["hours_short"].values())
+    undecided = sum(len(v) for v in entry["hours_undecided"].values())
+    return short, undecided, float(entry["staff_hours"]), int(entry["round"])
+
+
+def best_round(history: Sequence[Mapping[str, Any]]) -> int:
+    """The index in ``history`` of the round to keep (:func:`round_rank`)."""
+    if not history:
+        raise ValueError("no round was simulated")
+    return min(range(len(history)), key=lambda i: round_rank(history[i]))

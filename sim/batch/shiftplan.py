@@ -54,7 +54,7 @@ from sim.analysis.hour_verdicts import (
     late_by_office,
 )
 from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
-from sim.batch.shiftcorrect import correct
+from sim.batch.shiftcorrect import best_round, correct, round_rank
 from sim.batch.shiftcover import Cover, ShiftType, cover, shift_types
 from sim.batch.shiftneed import (
     METHODS,
@@ -504,24 +504,6 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
     if folder is not None:
         write_shifts(result, folder)
     return result
-
-
-def round_rank(entry: Mapping[str, Any]) -> tuple[int, int, float, int]:
-    """How a simulated round ranks (lower is better): hours shown short, then hours
-    undecided, then staff-hours, then the earlier round. ``entry`` is a round of the
-    search's ``history`` (hour lists per role under ``hours_short`` and
-    ``hours_undecided``). A round whose every hour met the target ranks ``(0, 0, …)``, so
-    among those the cheapest wins; when none did, the best round is kept, not the last."""
-    short = sum(len(v) for v in entry["hours_short"].values())
-    undecided = sum(len(v) for v in entry["hours_undecided"].values())
-    return short, undecided, float(entry["staff_hours"]), int(entry["round"])
-
-
-def best_round(history: Sequence[Mapping[str, Any]]) -> int:
-    """The index in ``history`` of the round to keep (:func:`round_rank`)."""
-    if not history:
-        raise ValueError("no round was simulated")
-    return min(range(len(history)), key=lambda i: round_rank(history[i]))
 
 
 def _summed(needs: Sequence[HourlyNeed]) -> HourlyNeed:
