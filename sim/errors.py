@@ -7,7 +7,8 @@ any of them into exit code 2 and prints the lines; it alone speaks of command-li
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
@@ -67,6 +68,21 @@ class ArgumentError(InputError):
     def __init__(self, problems: Sequence[str], arguments: Sequence[str]) -> None:
         super().__init__(problems)
         self.arguments = tuple(arguments)
+
+    def spelled(self, spell: Mapping[str, str]) -> list[str]:
+        """The problems with each argument name ``a`` written ``spell[a]`` (names not in
+        ``spell`` as they are); a name counts as a whole word, not inside a dotted path."""
+        names = [a for a in self.arguments if a in spell]
+        if not names:
+            return list(self.problems)
+        alternatives = "|".join(re.escape(a) for a in sorted(names, key=len, reverse=True))
+        pattern = re.compile(rf"(?<![\w.-])({alternatives})(?![\w.])")
+        return [pattern.sub(lambda m: spell[m.group(1)], p) for p in self.problems]
+
+    def renamed(self, names: Mapping[str, str]) -> ArgumentError:
+        """The same problems, with some arguments called by a caller's own names (say a
+        CLI whose option for ``target`` is ``shift_target``)."""
+        return ArgumentError(self.spelled(names), [names.get(a, a) for a in self.arguments])
 
 
 class ClusterError(InputError):

@@ -190,6 +190,67 @@ def test_judge_hours_verdicts() -> None:
     assert v.count["advisor_on_time"][2] == 240 and v.replications == 6
 
 
+def test_correction_steps_follow_the_hour_size_and_the_shortfall() -> None:
+    from sim.analysis.hour_verdicts import OPEN, PASS, SHORT, HourVerdicts
+    from sim.batch.shiftcorrect import correct, step
+
+    # short by 20 points with 10 on duty: a tenth plus the gap, 30%: 3 units
+    assert step(10, True, 0.2) == 3
+    assert step(10, True, -0.01) == 1  # short although the mean is on target: a tenth
+    # undecided at the most replications: 2% of the units on duty, at least one
+    assert [step(d, False, 0.0) for d in (5, 50, 100, 120, 150)] == [1, 1, 2, 3, 3]
+    clock = "advisor_on_time"
+    status = np.full(24, PASS, dtype=object)
+    status[21], status[3] = OPEN, SHORT
+    mean, lower = np.full(24, 0.96), np.full(24, 0.955)
+    mean[21], lower[21] = 0.955, 0.93
+    mean[3], lower[3] = 0.85, 0.8
+    ev = HourVerdicts(32, {clock: mean}, {clock: lower}, {clock: np.full(24, 500.0)},
+                      {clock: status, "enforcer_on_time": status}, {})  # fmt: skip
+    duty = np.full((1, 24), 150)
+    want, floor = {"advisor": duty.copy()}, {"advisor": np.zeros((1, 24), np.int64)}
+    late = {"advisor": np.ones((1, 24))}
+
+    def corrected(max_replications: int) -> tuple[list[int], list[int]]:
+        w, f = {"advisor": want["advisor"].copy()}, {"advisor": floor["advisor"].copy()}
+        correct(ev, ["advisor"], {"advisor": duty}, w, f, late, 0.95, max_replications)
+        return w["advisor"][0].tolist(), f["advisor"][0].tolist()
+
+    w, f = corrected(32)  # 32 replications is the most: 21:00 is settled undecided
+    assert w[21] == 153 and f[21] == 151  # 150 + ceil(3.0), not 150 + 1
+    assert w[3] == 150 + math.ceil(150 * 0.2 - 1e-9) and f[3] == 151  # 10% + 10 points
+    assert w[:3] == [150] * 3 and f[:3] == [0] * 3  # passing, not far above: unchanged
+    w, f = corrected(64)  # more replications to come: the undecided hour waits
+    assert w[21] == 150 and f[21] == 0 and w[3] == 180
+
+
+def test_search_keeps_the_best_round_when_none_passes() -> None:
+    from sim.batch.shiftcorrect import best_round, round_rank
+    from sim.output.shiftreport import chosen_text
+
+    def entry(n: int, short: list[int], open_: list[int], cost: float) -> dict[str, object]:
+        return {"round": n, "hours_short": {"advisor": short, "enforcer": []},
+                "hours_undecided": {"advisor": open_, "enforcer": []}, "staff_hours": cost}  # fmt: skip
+
+    history = [
+        entry(1, [3, 4], [], 3000.0),  # cheapest, but hours shown short
+        entry(2, [], [5, 21, 22], 4000.0),
+        entry(3, [], [21, 22], 4100.0),  # fewest undecided: kept
+        entry(4, [], [21, 22], 4200.0),  # as few, but dearer
+        entry(5, [22], [], 4300.0),  # the last round: one hour shown short
+    ]
+    assert round_rank(history[2]) == (0, 2, 4100.0, 3)
+    assert best_round(history) == 2
+    meta = {"chosen_round": 3, "rounds": 5, "feasible": False, "history": history}
+    text = chosen_text(meta)
+    assert "round 3 of 5" in text and "NOT CONVERGED" in text
+    # a round whose every hour met the target beats them all; the cheapest such one
+    history += [entry(6, [], [], 4500.0), entry(7, [], [], 4400.0), entry(8, [], [], 4400.0)]
+    assert best_round(history) == 6
+    meta = {"chosen_round": 7, "rounds": 8, "feasible": True, "history": history}
+    assert "round 7 of 8" in chosen_text(meta) and "NOT" not in chosen_text(meta)
+
+
 def test_written_scenario_quotes_times_and_validates(tmp_path: Path) -> None:
     from sim.output.shiftreport import scenario_yaml
 
@@ -256,3 +317,35 @@ def test_cli_rejects_bad_shift_rules(capsys: pytest.CaptureFixture[str], tmp_pat
     assert code == 2
     assert "--lengths: whole hours from 1 to 23, got [30]" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_bad_shift_options_name_arguments_and_the_cli_names_flags(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The library speaks of Python arguments; only the CLI spells them as its flags."""
+    from sim.batch.shiftplan import optimize_shifts
+    from sim.errors import ArgumentError
+
+    sc = sim.load_scenario(ROOT / "scenarios" / "jinshui.yaml")
+    with pytest.raises(ArgumentError) as err:
+        optimize_shifts(sc, replications=1, max_replications=2000, target=1.5, method="x")
+    assert err.value.problems == [
+        "method: use one of lagged, sipp",
+        "replications: the optimiser needs at least 2 (it uses confidence bounds)",
+        "target: must be a share between 0 and 1",
+        "max_replications: at least replications and at most 1000",
+    ]
+    assert set(err.value.arguments) == {"method", "replications", "target", "max_replications"}
+    out = tmp_path / "x"
+    code = main(["optimize", str(ROOT / "scenarios" / "jinshui.yaml"), "--shifts", "--out",
+                 str(out), "--replications", "1", "--max-replications", "2000",
+                 "--shift-target", "1.5", "--longest", "30"])  # fmt: skip
+    assert code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1:] == [
+        "  --replications: the optimiser needs at least 2 (it uses confidence bounds)",
+        "  --shift-target: must be a share between 0 and 1",
+        "  --max-replications: at least --replications and at most 1000",
+        "  --longest: hours from 1 to 23",
+    ]
+    assert not out.exists()

@@ -54,7 +54,7 @@ from sim.analysis.hour_verdicts import (
     late_by_office,
 )
 from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
-from sim.batch.shiftcorrect import correct
+from sim.batch.shiftcorrect import best_round, correct, round_rank
 from sim.batch.shiftcover import Cover, ShiftType, cover, shift_types
 from sim.batch.shiftneed import (
     METHODS,
@@ -73,6 +73,7 @@ from sim.batch.shiftroster import (
     staff_hours,
 )
 from sim.batch.sweeps import Executor, run_key
+from sim.errors import ArgumentError
 from sim.output.folders import open_batch
 from sim.output.shiftreport import SHIFT_FILES, scenario_name, write_shifts
 from sim.runner import prepare, simulate
@@ -277,51 +278,59 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
     replications, pilot_replications = o["replications"], o["pilot_replications"]
     max_rounds, max_replications = o["max_rounds"], o["max_replications"]
     seed, days, log, progress = o["seed"], o["days"], o["log"], o["progress"]
-    problems = []
-    problems += [
-        f"--shift-roles: {r!r} is not a dispatched role" for r in roles if r not in SHIFT_ROLES
-    ]
+    problems: list[tuple[tuple[str, ...], str]] = []  # (the arguments it names, problem)
+
+    def bad(argument: str, problem: str, *others: str) -> None:
+        problems.append(((argument, *others), f"{argument}{problem}"))
+
+    for r in roles:
+        if r not in SHIFT_ROLES:
+            bad("roles", f": {r!r} is not a dispatched role (use {', '.join(SHIFT_ROLES)})")
     if method not in METHODS:
-        problems.append(f"--need-method: use one of {', '.join(METHODS)}")
+        bad("method", f": use one of {', '.join(METHODS)}")
     if headcount not in ("fewer", "same"):
-        problems.append("--headcount: use 'fewer' or 'same'")
+        bad("headcount", ": use 'fewer' or 'same'")
     if replications < 2:
-        problems.append(
-            "--replications: the optimiser needs at least 2 (it uses confidence bounds)"
-        )
+        bad("replications", ": the optimiser needs at least 2 (it uses confidence bounds)")
     if not 1 <= pilot_replications <= 100:
-        problems.append("--pilot-replications: from 1 to 100")
+        bad("pilot_replications", ": from 1 to 100")
     if not 0.5 <= confidence < 1:
-        problems.append("--confidence: must be at least 0.5 and below 1")
+        bad("confidence", ": must be at least 0.5 and below 1")
     if target is not None and not 0 < target <= 1:
-        problems.append("--target: must be a share between 0 and 1")
+        bad("target", ": must be a share between 0 and 1")
     if not replications <= max_replications <= 1000:
-        problems.append("--max-replications: at least --replications and at most 1000")
+        bad("max_replications", ": at least replications and at most 1000", "replications")
     if not 0 <= max_rounds <= 100:
-        problems.append("--max-rounds: from 0 to 100")
+        bad("max_rounds", ": from 0 to 100")
     if max_kinds is not None and not 1 <= max_kinds <= 100:
-        problems.append("--max-kinds: from 1 to 100 different shifts")
+        bad("max_kinds", ": from 1 to 100 different shifts")
     if night_cover is not None and not 0 <= night_cover <= 100_000:
-        problems.append("--night-cover: from 0 to 100000 units")
-    start_hours = sorted({int(h) for h in (range(24) if starts is None else starts)})
-    problems += _hours_in(list(range(24) if starts is None else starts), 0, 23, "--starts")
-    problems += _hours_in(list(lengths), 1, 23, "--lengths")
-    lens = sorted({int(h) for h in lengths})
-    if longest is not None:
-        if not 1 <= longest <= 23:
-            problems.append("--longest: hours from 1 to 23")
-        lens = [h for h in lens if h <= longest]
-        if not lens and not problems:
-            problems.append(f"--longest {longest}: no allowed length is that short")
+        bad("night_cover", ": from 0 to 100000 units")
+    for name, given, lo, hi in (
+        ("starts", list(range(24) if starts is None else starts), 0, 23),
+        ("lengths", list(lengths), 1, 23),
+    ):
+        for line in _hours_in(given, lo, hi, name):
+            problems.append(((name,), line))
+    if longest is not None and not 1 <= longest <= 23:
+        bad("longest", ": hours from 1 to 23")
     if by_office and scenario.staff.posts is not None:
-        problems.append("--by-office: staff placed at explicit posts have no density to plan by")
-    if by_office and shifts_key(scenario, "enforcer") != "staff.shifts.enforcer":
-        problems.append(
-            "--by-office: the campaign's enforcer shifts (enforcement.campaign.enforcer_shifts) "
-            "are district-wide; plan the campaign without --by-office"
+        bad(
+            "by_office", ": staff placed at explicit posts (staff.posts) have no density to plan by"
         )
+    if by_office and shifts_key(scenario, "enforcer") != "staff.shifts.enforcer":
+        bad(
+            "by_office",
+            ": the campaign's enforcer shifts (enforcement.campaign.enforcer_shifts) are "
+            "district-wide; plan the campaign without by_office",
+        )
+    if not problems and longest is not None and not [h for h in lengths if h <= longest]:
+        bad("longest", f" {longest}: no allowed length is that short")
     if problems:
-        raise ScenarioError(problems)
+        named = dict.fromkeys(a for names, _ in problems for a in names)
+        raise ArgumentError([p for _, p in problems], list(named))
+    start_hours = sorted({int(h) for h in (range(24) if starts is None else starts)})
+    lens = sorted({int(h) for h in lengths if longest is None or h <= longest})
     say: Log = log or (print if progress else (lambda _line: None))
     base = prepare(scenario, seed, days)
     goal = float(base.rules.target if target is None else target)
@@ -356,7 +365,7 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
             Also the late requests per part and hour on each role's clock."""
             reps = replications
             while True:
-                records = ex.run([sc], reps, desc=f"{desc}, {reps} replications")[0]
+                records = ex.run([in_force(sc)], reps, desc=f"{desc}, {reps} replications")[0]
                 ev = judge_hours(records, goal, confidence)
                 st = [ev.status[CLOCKS[r]] for r in roles]
                 # a plan with an hour below target changes anyway: no more runs for it
@@ -373,7 +382,8 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
                 reps = min(max_replications, 2 * reps)
 
         say(f"optimising the shifts of {base.name}: the scenario's own plan first")
-        old = judge_hours(ex.run([base], replications, desc="own plan")[0], goal, confidence)
+        own = in_force(base)  # every measured day a campaign day after one (in_force)
+        old = judge_hours(ex.run([own], replications, desc="own plan")[0], goal, confidence)
         prev_key: tuple[tuple[int, ...], ...] | None = None
         for rnd in range(max_rounds + 1):
             covers = {
@@ -392,8 +402,6 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
             ev, late = check(with_overrides(base, over), f"shift plan, round {rnd + 1}")
             done = _Round(rnd + 1, covers, over, roster, ev, {r: want[r].sum(0) for r in roles})
             rounds.append(done)
-            short = {r: _hours_with(ev, r, SHORT) + _hours_with(ev, r, OPEN_BELOW) for r in roles}
-            still_open = {r: _hours_with(ev, r, OPEN) for r in roles}
             history.append(
                 {
                     "round": rnd + 1,
@@ -401,19 +409,26 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
                     "units": {r: _headcount(covers[r]) for r in roles},
                     "unit_hours": {r: sum(c.unit_hours for c in covers[r]) for r in roles},
                     "staff_hours": round(done.staff_hours(roles), 2),
-                    "hours_short": short,
-                    "hours_undecided": still_open,
+                    "hours_short": {r: _hours_with(ev, r, SHORT) for r in roles},
+                    "hours_undecided": {
+                        r: sorted(_hours_with(ev, r, OPEN) + _hours_with(ev, r, OPEN_BELOW))
+                        for r in roles
+                    },
+                    "hours_undecided_mean_below": {
+                        r: _hours_with(ev, r, OPEN_BELOW) for r in roles
+                    },
                     "every_hour_on_target": done.ok(roles),
                 }
             )
-            n_short = sum(len(v) for v in short.values())
-            n_open = sum(len(v) for v in still_open.values())
+            n_short, n_open, *_ = round_rank(history[-1])
+            n_below = sum(len(v) for v in history[-1]["hours_undecided_mean_below"].values())
             say(
                 f"  round {rnd + 1}: "
                 + ", ".join(f"{r} {_headcount(covers[r])} units" for r in roles)
                 + f", {done.staff_hours(roles):,.0f} staff-h/day, {ev.replications} replications; "
                 + (
-                    f"{n_short} hour(s) below target, {n_open} undecided"
+                    f"{n_short} hour(s) shown short, {n_open} undecided "
+                    f"({n_below} with the mean below target)"
                     if n_short or n_open
                     else "every hour on target"
                 )
@@ -423,13 +438,10 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
             duty = {r: _on_duty(covers[r]) for r in roles}
             correct(ev, roles, duty, want, floor, late, goal, max_replications)
         computed, reused = ex.computed, ex.reused
-        passing = [x for x in rounds if x.ok(roles)]
-        chosen = (
-            min(passing, key=lambda x: (x.staff_hours(roles), x.number)) if passing else rounds[-1]
-        )
+        chosen = rounds[best_round(history)]
         new, over, roster = chosen.ev, chosen.over, chosen.roster
         # the own plan with as many replications as the chosen plan, for the comparison
-        old = judge_hours(ex.run([base], new.replications, desc="own plan")[0], goal, confidence)
+        old = judge_hours(ex.run([own], new.replications, desc="own plan")[0], goal, confidence)
         computed, reused = ex.computed, ex.reused
     for r in roles:
         cap = world.roster[r].n
@@ -444,9 +456,11 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
             )
     feasible = chosen.ok(roles)
     if not feasible:
+        n_short, n_open, *_ = round_rank(history[chosen.number - 1])
         warnings.append(
-            "some hours are still below target or undecided after the last round (see "
-            "shifts.txt); more --max-rounds or --max-replications may settle them"
+            f"no round met the target in every hour; the plan written is round {chosen.number} "
+            f"of {len(history)}, the best one ({n_short} hour(s) shown short, {n_open} "
+            "undecided; see shifts.txt); more --max-rounds or --max-replications may settle them"
         )
     written = with_overrides(scenario, over)
     hours, role_rows = compare(world, roster, roles, needs, chosen.want, old, new, by_office)
@@ -511,7 +525,8 @@ def check_plan(
     """Simulate a built world's plan afresh (in this process) and judge every hour.
 
     For checking a written plan at a seed it was not optimised on:
-    ``check_plan(build_world(prepare(scenario, seed=7, days=1)), 16)``.
+    ``check_plan(build_world(in_force(prepare(scenario, seed=7, days=1))), 16)``, which
+    judges the days as the optimiser does (:func:`~sim.batch.shiftroster.in_force`).
     """
     from sim.runner import hour_rows
 

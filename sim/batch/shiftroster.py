@@ -83,7 +83,13 @@ def in_force(scenario: Scenario) -> Scenario:
     A campaign's ``enforcer_shifts`` hold on its days only (:func:`sim.engine.campaign.staffed`);
     the optimiser judges a plan on measured days, which are campaign days when the
     campaign starts with the run (its ``start_day`` 0, as in the shipped scenario), so it
-    plans, places and compares with the campaign's shifts.
+    plans, places and compares with the campaign's shifts. It also *simulates* this
+    scenario: with the campaign's shifts worked in the warm-up too, a measured day is a
+    campaign day after a campaign day, as on 89 of its 90 days. On its first day only, the
+    evening before worked the ordinary shifts: the campaign's evening shift past midnight
+    was not worked, and the ordinary shift starting at 00:00 gives way to the campaign's,
+    so the small hours may have nobody — a hand-over to arrange once, not a daily roster
+    to pay for.
     """
     c = scenario.enforcement.campaign
     if not (scenario.enforcement.enabled and c.enabled and c.enforcer_shifts is not None):

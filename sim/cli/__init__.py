@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
 import signal
 import sys
 import traceback
@@ -59,9 +58,7 @@ def _as_flags(exc: InputError) -> list[str]:
     """The problems, with a library call's argument names spelled as this CLI's flags."""
     if not isinstance(exc, ArgumentError):
         return exc.problems
-    names = "|".join(sorted(exc.arguments, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w.-])({names})(?![\w.])")
-    return [pattern.sub(lambda m: "--" + m.group(1).replace("_", "-"), p) for p in exc.problems]
+    return exc.spelled({a: "--" + a.replace("_", "-") for a in exc.arguments})
 
 
 def _report_input_error(args: argparse.Namespace, exc: InputError) -> None:

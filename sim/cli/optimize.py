@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -239,12 +241,26 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     return 0
 
 
+SHIFT_FLAGS = {"target": "shift_target", "method": "need_method"}
+"""The shift optimiser's arguments whose flags have other names (``--shift-target``, as
+``--target`` is the density search's)."""
+
+
+@contextlib.contextmanager
+def _shift_flags() -> Iterator[None]:
+    """The shift optimiser's argument problems, named as this command's flags name them."""
+    try:
+        yield
+    except ArgumentError as exc:
+        raise exc.renamed(SHIFT_FLAGS) from None
+
+
 def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) -> int:
     from sim.batch.shiftplan import optimize_shifts_by_office
     from sim.output.shiftreport import shifts_text
 
     optimise = optimize_shifts_by_office if args.by_office else optimize_shifts
-    with resumable(out):
+    with resumable(out), _shift_flags():
         result = optimise(
             scenario,
             starts=args.starts,

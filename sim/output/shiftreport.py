@@ -34,8 +34,9 @@ def scenario_name(scenario: Scenario) -> str:
 _CLOCK = re.compile(r"\d{2}:\d{2}")
 
 
-def scenario_yaml(scenario: Scenario, folder: Path) -> str:
-    """The scenario as YAML to be read from ``folder``: files it names re-pointed there."""
+def scenario_yaml(scenario: Scenario, folder: Path, note: str | None = None) -> str:
+    """The scenario as YAML to be read from ``folder``: files it names re-pointed there;
+    ``note`` is a comment line for the head (which round of the search it is)."""
     import yaml
 
     dumper = _dumper()
@@ -52,6 +53,8 @@ def scenario_yaml(scenario: Scenario, folder: Path) -> str:
         f"# {scenario.name} with the shift plan of `python -m sim optimize --shifts` "
         "(see shifts.txt beside this file)"
     )
+    if note:
+        head.append(f"# {note}")
     body = yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
     return "\n".join(head) + "\n" + body
 
@@ -78,6 +81,24 @@ def _relative(path: Path, folder: Path) -> str:
         return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
     except ValueError:  # another drive
         return path.resolve().as_posix()
+
+
+def chosen_text(meta: dict[str, Any]) -> str:
+    """Which round's plan was kept, and why: one line for the text and the scenario."""
+    n, rounds = meta["chosen_round"], meta["rounds"]
+    if meta["feasible"]:
+        return (
+            f"plan kept: round {n} of {rounds}, the fewest staff-hours among the rounds whose "
+            "every hour met the target"
+        )
+    entry = meta["history"][n - 1]
+    short = sum(len(v) for v in entry["hours_short"].values())
+    undecided = sum(len(v) for v in entry["hours_undecided"].values())
+    return (
+        f"plan kept: round {n} of {rounds}, NOT CONVERGED: no round met the target in every "
+        f"hour; this one had the fewest hours shown short ({short}), then undecided "
+        f"({undecided}), then staff-hours"
+    )
 
 
 def shifts_text(result: ShiftResult) -> str:
@@ -175,6 +196,7 @@ def shifts_text(result: ShiftResult) -> str:
         f"every hour on target: {'yes' if meta['feasible'] else 'NO'}; {meta['rounds']} round(s) "
         f"of simulation; {meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused"
     )
+    lines.append(chosen_text(meta))
     return "\n".join(lines)
 
 
@@ -188,7 +210,7 @@ def write_shifts(result: ShiftResult, folder: Path) -> None:
         folder / "shifts.csv", str(result.hours.to_csv(index=False, lineterminator="\n"))
     )
     path = folder / scenario_name(result.scenario)
-    write_text_atomic(path, scenario_yaml(result.scenario, folder))
+    write_text_atomic(path, scenario_yaml(result.scenario, folder, chosen_text(result.meta)))
     result.scenario_file = path
     data = {
         **result.meta,
