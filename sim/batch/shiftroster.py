@@ -19,6 +19,7 @@ import numpy as np
 from sim.analysis.hour_verdicts import CLOCKS, HourVerdicts
 from sim.batch.shiftcover import Cover, ShiftType
 from sim.batch.shiftneed import HourlyNeed, units_on_duty
+from sim.engine.campaign import campaign_shifts
 from sim.scenario import ROLES, Scenario, with_overrides
 
 if TYPE_CHECKING:
@@ -68,13 +69,9 @@ def shifts_key(scenario: Scenario, role: str) -> str:
     """Where a role's shift list is in force: the campaign's enforcer shifts replace the
     staff's while the campaign runs (:func:`sim.engine.campaign.staffed`), so an enforcer
     plan for a campaign scenario is written there."""
-    c = scenario.enforcement.campaign
-    campaign = scenario.enforcement.enabled and c.enabled and c.enforcer_shifts is not None
-    return (
-        "enforcement.campaign.enforcer_shifts"
-        if role == "enforcer" and campaign
-        else (f"staff.shifts.{role}")
-    )
+    if role == "enforcer" and campaign_shifts(scenario) is not None:
+        return "enforcement.campaign.enforcer_shifts"
+    return f"staff.shifts.{role}"
 
 
 def in_force(scenario: Scenario) -> Scenario:
@@ -91,11 +88,10 @@ def in_force(scenario: Scenario) -> Scenario:
     so the small hours may have nobody — a hand-over to arrange once, not a daily roster
     to pay for.
     """
-    c = scenario.enforcement.campaign
-    if not (scenario.enforcement.enabled and c.enabled and c.enforcer_shifts is not None):
+    shifts = campaign_shifts(scenario)
+    if shifts is None:
         return scenario
-    shifts = [s.model_dump() for s in c.enforcer_shifts]
-    return with_overrides(scenario, {"staff.shifts.enforcer": shifts})
+    return with_overrides(scenario, {"staff.shifts.enforcer": [s.model_dump() for s in shifts]})
 
 
 def placed(world: World, scenario: Scenario) -> Roster:

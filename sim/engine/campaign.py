@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.scenario import Scenario
+from sim.scenario import Scenario, Shift
 from sim.world.staff import Roster
 
 if TYPE_CHECKING:
@@ -66,6 +66,12 @@ def days(scenario: Scenario) -> tuple[int, int]:
     return first, first + math.ceil(c.days)
 
 
+def campaign_shifts(scenario: Scenario) -> list[Shift] | None:
+    """The enforcer shifts of the campaign's days, when a running campaign has its own."""
+    c = scenario.enforcement.campaign
+    return c.enforcer_shifts if scenario.enforcement.enabled and c.enabled else None
+
+
 def staffed(world: World) -> World:
     """The world with the campaign's enforcer shifts on the campaign's days.
 
@@ -74,15 +80,11 @@ def staffed(world: World) -> World:
     (:class:`~sim.world.staff.ShiftPeriod`). A world already staffed is returned as it is.
     """
     sc = world.scenario
-    c = sc.enforcement.campaign
+    shifts = campaign_shifts(sc)
     units = world.roster["enforcer"]
-    if not (sc.enforcement.enabled and c.enabled and c.enforcer_shifts is not None):
+    if shifts is None or units.periods:
         return world
-    if units.periods:
-        return world
-    roster = Roster(
-        {**world.roster.units, "enforcer": units.with_period(*days(sc), c.enforcer_shifts)}
-    )
+    roster = Roster({**world.roster.units, "enforcer": units.with_period(*days(sc), shifts)})
     return replace(world, roster=roster)
 
 
