@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sim.errors import ResourceError, ScenarioError
 from sim.roles import DISPATCHED_ROLES
 from sim.scenario import GeneratedMap, InlineMap, clock_minutes
+from sim.world import osm
 
 if TYPE_CHECKING:
     from sim.scenario import MapSource, Scenario
@@ -88,7 +89,7 @@ def available_memory() -> int:
 def _address_space_left() -> float:
     """What an address-space limit (``ulimit -v``) still allows this process, if one is set."""
     try:
-        import resource
+        import resource  # Unix only: imported where it is used, so the rest runs anywhere
 
         soft, _ = resource.getrlimit(resource.RLIMIT_AS)
         if soft == resource.RLIM_INFINITY:
@@ -159,8 +160,6 @@ def map_parts(source: MapSource) -> list[Part]:
     packed = path.suffix.lower() in (".gz", ".bz2", ".pbf")
     raw = size * (COMPRESSION if packed else 1)
     parse = raw * PARSE_BYTES_PER_FILE_BYTE
-    from sim.world import osm
-
     if osm.is_osm(path):  # streamed: what is held is bounded by the streets kept
         parse = min(parse, osm.MAX_STREET_REFS * NODE_BYTES)
     return [Part("map.file", parse, f"parsing {path.name} ({gib(size)} on disk)")]

@@ -319,7 +319,7 @@ def run(
 
 
 def _progress_bar(sc: Scenario, replications: int) -> Any:
-    from tqdm import tqdm
+    from tqdm import tqdm  # deferred: loaded only when a progress bar is shown
 
     return tqdm(
         total=replications * sc.horizon_min,

@@ -13,16 +13,16 @@ import pytest
 
 import sim
 from sim.analysis import measures as registry
-from sim.analysis.measures import OFFICE, RUN, TARGETS, Measure, Plot, Summary
+from sim.analysis.measures import OFFICE, RUN, TARGETS, Measure, Plot, Summary, lookup
 from sim.batch import staffing
 from sim.batch.options import OPTIMIZE, SWEEP
 from sim.batch.shiftplan import optimize_shifts
 from sim.batch.worker import run_replication
 from sim.cli import build_parser
 from sim.errors import ArgumentError
+from sim.output.runtext import summary_text
 from sim.output.sweeptext import sweep_table
 from sim.runner import run
-from sim.viz.report import lookup, summary_text
 from sim.viz.sweepplot import write_plots
 
 ROOT = Path(__file__).resolve().parents[1]

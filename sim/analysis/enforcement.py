@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.analysis.measures import group
+from sim.analysis.metrics import ci95_halfwidth
 from sim.engine.campaign import CampaignPlan, effort, weekly_counts, weeks_to_fraction
 from sim.engine.demand import Incidents
 from sim.engine.offenders import OffenderRun
@@ -76,7 +77,7 @@ class CaseTable:
         return replace(tables[0], columns=cols)
 
     def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
+        import pandas as pd  # deferred: pandas loads only when a table is made
 
         c = self.columns
         df = pd.DataFrame({k: c[k] for k in CASE_COLUMNS})
@@ -301,15 +302,6 @@ def _mean(values: list[Any]) -> Any:
     return float(np.mean(vals))
 
 
-def _ci(values: list[float | None]) -> float | None:
-    vals = np.array([v for v in values if v is not None], dtype=float)
-    if len(vals) < 2:
-        return None
-    from scipy import stats
-
-    return float(stats.t.ppf(0.975, len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals)))
-
-
 def summary_block(per_rep: list[dict[str, Any]], office_names: tuple[str, ...]) -> dict[str, Any]:
     """The ``enforcement`` block of summary.json: means over replications, with 95% CIs."""
     block: dict[str, Any] = _mean(per_rep)
@@ -327,13 +319,15 @@ def summary_block(per_rep: list[dict[str, Any]], office_names: tuple[str, ...]) 
             block["rulings"] / block["court_referrals"] if block["court_referrals"] else None
         ),
     }
-    ci = {k: _ci([r[k] for r in per_rep]) for k in (*COUNTS, "repeat_share")}
+    ci = {k: ci95_halfwidth([r[k] for r in per_rep]) for k in (*COUNTS, "repeat_share")}
     if "campaign" in block:
         weeks = [r["campaign"]["weeks_to_5pct"] for r in per_rep]
         block["campaign"]["weeks_to_5pct"] = (
             float(np.mean(weeks)) if all(w is not None for w in weeks) else None
         )
         block["campaign"]["reached_in"] = sum(w is not None for w in weeks)
-        ci["campaign.weeks_to_5pct"] = _ci(weeks) if all(w is not None for w in weeks) else None
+        ci["campaign.weeks_to_5pct"] = (
+            ci95_halfwidth(weeks) if all(w is not None for w in weeks) else None
+        )
     block["ci95"] = {k: v for k, v in ci.items() if v is not None}
     return block

@@ -205,7 +205,7 @@ class EvaluationResult:
 
     def frame(self) -> pd.DataFrame:
         """One row per replication × month × office: the rows of ``evaluation.csv``."""
-        import pandas as pd
+        import pandas as pd  # deferred: pandas loads only when a table is made
 
         r, m, k = self.total.shape
         rep, month, off = (

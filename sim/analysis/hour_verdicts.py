@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy.special import stdtrit
+
+from sim.analysis.metrics import clocks
 
 if TYPE_CHECKING:
     from sim.engine.records import IncidentTable
@@ -43,8 +46,6 @@ def share_bound(
     request of a small sample was on time (3 of 3 gives about 50%, not 100%).
     The bound is None with fewer than two replications with a request.
     """
-    from scipy.special import stdtrit
-
     o, m = np.asarray(ok, float), np.asarray(n, float)
     total = float(m.sum())
     if total <= 0:
@@ -133,8 +134,6 @@ def office_hour_counts(t: IncidentTable, rules: Rules, n_offices: int) -> dict[s
     has them (the hour the instruction was issued); kept in each stored run so that the
     shift optimiser by office can tell which office's requests were late.
     """
-    from sim.analysis.metrics import clocks
-
     c = clocks(t, rules)
     m = t["measured"]
     esc = m & t["escalated"]

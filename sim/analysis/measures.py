@@ -269,3 +269,13 @@ def tabled() -> list[Measure]:
 def unknown_target(name: str) -> str:
     """The problem line for a target that is not one (names the measures that are)."""
     return f"target {name}: unknown measure (use {', '.join(TARGETS)})"
+
+
+def lookup(tree: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """The value at a measure's dotted name in a nested summary (``default`` if absent)."""
+    node: Any = tree
+    for key in name.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return default
+        node = node[key]
+    return node

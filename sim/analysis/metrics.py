@@ -20,7 +20,7 @@ from sim.analysis.duty import on_shift_minutes as on_shift_minutes
 from sim.analysis.duty import window_minutes_before as window_minutes_before
 from sim.engine.records import IncidentTable
 from sim.roles import BY_NAME, CLOCKED_ROLES
-from sim.scenario import Rules
+from sim.scenario import Rules, hour_ranges
 from sim.world.staff import Units
 
 SCALARS = ("advisor_on_time", "enforcer_on_time", "double_ten", "incidents", "escalated")
@@ -258,24 +258,6 @@ def load(
     """The ``overload`` block: each role's load (:func:`role_load`) and notes in words."""
     roles = {r: role_load(t, r, units[r], warmup, horizon) for r in ROLE_COLUMNS}
     return {**roles, "notes": [n for r in roles if (n := load_note(r, roles[r]))]}
-
-
-def hour_ranges(hours: Sequence[int]) -> str:
-    """``[7, 8, 9, 22, 23, 0]`` → ``"22:00–01:00, 07:00–10:00"``; all 24 → ``"every hour"``."""
-    hs = sorted(set(hours))
-    if len(hs) == 24:
-        return "every hour"
-    runs: list[list[int]] = []
-    for h in hs:
-        if runs and runs[-1][-1] == h - 1:
-            runs[-1].append(h)
-        else:
-            runs.append([h])
-    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][-1] == 23:  # wraps past midnight
-        runs = [*runs[1:-1], runs[-1] + runs[0]]
-    return ", ".join(
-        f"{r[0]:02d}:00–{(r[-1] + 1) % 24 if r[-1] + 1 < 24 else 24:02d}:00" for r in runs
-    )
 
 
 def load_note(role: str, x: dict[str, Any]) -> str | None:

@@ -186,7 +186,7 @@ class Executor:
 
 
 def _bar(total: int, initial: int, desc: str) -> Any:
-    from tqdm import tqdm
+    from tqdm import tqdm  # deferred: loaded only when a progress bar is shown
 
     return tqdm(
         total=total, initial=initial, desc=desc, unit="run", dynamic_ncols=True, smoothing=0.1

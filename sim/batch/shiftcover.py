@@ -97,6 +97,7 @@ def cover(
     that makes the programme much harder, and HiGHS may stop at its time limit with a
     good plan not proven optimal (``Cover.optimal``).
     """
+    # deferred: scipy.optimize (HiGHS) is heavy and only the shift optimiser solves
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     shifts = tuple(shifts)

@@ -53,6 +53,7 @@ from sim.analysis.hour_verdicts import (
     judge_hours,
     late_by_office,
 )
+from sim.atomic import write_text_atomic
 from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
 from sim.batch.shiftcorrect import best_round, correct, round_rank
 from sim.batch.shiftcover import Cover, ShiftType, cover, shift_types
@@ -75,9 +76,11 @@ from sim.batch.shiftroster import (
 from sim.batch.sweeps import Executor, run_key
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
+from sim.output.jsonfile import dumps
 from sim.output.shiftreport import SHIFT_FILES, scenario_name, write_shifts
-from sim.runner import prepare, simulate
+from sim.runner import hour_rows, prepare, simulate
 from sim.scenario import Scenario, ScenarioError, with_overrides
+from sim.world.build import build_world
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -111,10 +114,6 @@ def _pilot(
 ) -> tuple[World, list[dict[str, RoleStats]]]:
     """The pilot statistics, for the district or per street office (read back from the
     folder when there), and the world."""
-    from sim.atomic import write_text_atomic
-    from sim.output.results import dumps
-    from sim.world.build import build_world
-
     world = build_world(in_force(base))  # the shifts in force on measured days
     key = f"{run_key(base, 0)}:{replications}" + (":by-office" if by_office else "")
     path = folder / "shift_pilot.json" if folder is not None else None
@@ -528,8 +527,6 @@ def check_plan(
     ``check_plan(build_world(in_force(prepare(scenario, seed=7, days=1))), 16)``, which
     judges the days as the optimiser does (:func:`~sim.batch.shiftroster.in_force`).
     """
-    from sim.runner import hour_rows
-
     sc = world.scenario
     records = [
         {"by_hour": hour_rows(simulate(world, k), sc.rules), "measures": {}}

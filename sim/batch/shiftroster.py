@@ -21,6 +21,7 @@ from sim.batch.shiftcover import Cover, ShiftType
 from sim.batch.shiftneed import HourlyNeed, units_on_duty
 from sim.engine.campaign import campaign_shifts
 from sim.scenario import ROLES, Scenario, with_overrides
+from sim.world.staff import place_staff, shares_for_counts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,8 +45,6 @@ def staff_hours(units: Units) -> float:
 
 def _entries(used: list[tuple[ShiftType, int]]) -> list[dict[str, Any]]:
     """Shift entries whose shares place exactly the given units on each shift."""
-    from sim.world.staff import shares_for_counts
-
     shares = shares_for_counts([n for _, n in used])
     return [
         {"start": s.clock[0], "end": s.clock[1], "share": share}
@@ -96,8 +95,6 @@ def in_force(scenario: Scenario) -> Scenario:
 
 def placed(world: World, scenario: Scenario) -> Roster:
     """The roster ``scenario`` places on ``world``'s map, with the shifts in force."""
-    from sim.world.staff import place_staff
-
     return place_staff(world.net, world.areas, in_force(scenario).staff)
 
 
@@ -206,7 +203,7 @@ def compare(
     by_office: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
     """The hourly table and the per-role totals of the own plan and the new one."""
-    import pandas as pd
+    import pandas as pd  # deferred: pandas loads only when a table is made
 
     rows: list[dict[str, Any]] = []
     duty = {r: (units_on_duty(world.roster[r]), units_on_duty(roster[r])) for r in ROLES}

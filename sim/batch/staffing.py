@@ -43,11 +43,13 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from sim.analysis.evaluation import month_count
 from sim.analysis.measures import DISCOVERY, TARGETS, unknown_target
+from sim.atomic import atomic_path, write_text_atomic
 from sim.batch.executor import Executor
 from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
 from sim.batch.plansearch import Evaluation, Log, Search
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
+from sim.output.jsonfile import dumps
 from sim.output.plantext import plan_text
 from sim.overrides import split_assignment
 from sim.runner import prepare
@@ -316,7 +318,7 @@ def _overrides(s: Search, ev: Evaluation) -> dict[str, Any]:
 def _table(
     s: Search, ev: Evaluation, uniform: Evaluation, baseline: float, base: Scenario
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    import pandas as pd
+    import pandas as pd  # deferred: pandas loads only when a table is made
 
     days = base.duration.days
     rows = []
@@ -378,10 +380,7 @@ PLAN_FILES = ("runs", "plan.csv", "plan.json", "plan.txt", "plan.png")
 
 def write_plan(plan: Plan, folder: Path) -> None:
     """``plan.csv`` (with a TOTAL row), ``plan.json``, ``plan.txt`` and ``plan.png``."""
-    import pandas as pd
-
-    from sim.atomic import atomic_path
-    from sim.output.results import dumps, write_text_atomic
+    import pandas as pd  # deferred: pandas loads only when a plan is written
 
     tot = plan.totals
     total = {

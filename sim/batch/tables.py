@@ -27,7 +27,7 @@ def tables(
     items: Sequence[Variant], records: Sequence[Sequence[dict[str, Any]]]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One row per variant × replication; the same × street office; the same × hour."""
-    import pandas as pd
+    import pandas as pd  # deferred: pandas loads only when a table is made
 
     keys = list(items[0].labels) if items else []
     rows, office_rows, hour_rows = [], [], []
@@ -64,7 +64,7 @@ def summarize(runs: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.DataF
     Columns: the variant, the varied keys, ``replications``, then ``<measure>`` and
     ``<measure>.ci95`` for every measure.
     """
-    import pandas as pd
+    import pandas as pd  # deferred: pandas loads only when a table is made
 
     keys = list(keys if keys is not None else runs.attrs.get("vary", []))
     group = (["variant"] if "variant" in runs.columns else []) + keys

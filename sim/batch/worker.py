@@ -11,8 +11,9 @@ import signal
 import time
 import traceback
 from collections import OrderedDict
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sim.analysis import measures as registry
 from sim.analysis.enforcement import repeat_share_by, sweep_measures
@@ -22,19 +23,16 @@ from sim.analysis.metrics import flatten, load, replication_measures
 from sim.batch.runkeys import FORMAT, world_key
 from sim.engine.campaign import staffed
 from sim.errors import InputError
+from sim.lifetime import die_with_parent
 from sim.runner import hour_rows, office_rows, simulate_chain
 from sim.scenario import ROLES, scenario_from_dict
-
-if TYPE_CHECKING:
-    from sim.world.build import World
+from sim.world.build import World, build_world
 
 _WORLDS: OrderedDict[str, World] = OrderedDict()
 _WORLD_CACHE = 2
 
 
 def _world(scenario: dict[str, Any], base_dir: str) -> tuple[World, float]:
-    from sim.world.build import build_world
-
     key = world_key(scenario, base_dir)
     if key in _WORLDS:
         _WORLDS.move_to_end(key)
@@ -113,11 +111,7 @@ def run_replication(scenario: dict[str, Any], base_dir: str, replication: int) -
 
 def serve(read_fd: int, write_fd: int, parent: int | None = None) -> None:
     """A local worker process: receive a task, send back its record, until told to stop."""
-    from multiprocessing.connection import Connection
-
     if parent is not None:
-        from sim.lifetime import die_with_parent
-
         die_with_parent(parent)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us

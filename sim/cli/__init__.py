@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import signal
 import sys
 import traceback
@@ -75,8 +76,6 @@ def _report_input_error(args: argparse.Namespace, exc: InputError) -> None:
 
 def _machine_error(exc: BaseException) -> str:
     """One line for a failure that is not the planner's: disk, memory, or a bug."""
-    import errno
-
     if isinstance(exc, MemoryError):
         return "error: out of memory (the estimate was too low; try --max-memory or a smaller run)"
     if isinstance(exc, OSError):

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sim.batch.options import BatchOptions
+from sim.budget import parse_size
 from sim.overrides import parse_override
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
 
 T = TypeVar("T")
 
@@ -58,8 +59,6 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
 
 
 def _size(text: str) -> int:
-    from sim.budget import parse_size
-
     try:
         return parse_size(text)
     except ValueError as exc:
@@ -126,8 +125,6 @@ def load(args: argparse.Namespace) -> Scenario:
     overrides = dict(flag_parse("--set", parse_override, text) for text in args.overrides)
     scenario = load_scenario(args.scenario, overrides)
     if getattr(args, "map", None) is not None:
-        from sim.scenario import with_overrides
-
         scenario = with_overrides(scenario, map_override(args.map))
     return scenario
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from sim.analysis.measures import TARGETS
 from sim.batch.options import OPTIMIZE
-from sim.batch.shiftplan import optimize_shifts
-from sim.batch.staffing import optimize_plan
+from sim.batch.shiftplan import optimize_shifts, optimize_shifts_by_office
+from sim.batch.staffing import optimize_plan, parse_target, plan_text
+from sim.batch.sweeps import parse_vary
 from sim.cli.common import (
     add_batch_args,
     add_common_args,
@@ -25,7 +26,8 @@ from sim.cli.common import (
     warn,
 )
 from sim.errors import ArgumentError
-from sim.scenario import Scenario
+from sim.output.shiftreport import shifts_text
+from sim.scenario import Scenario, with_overrides
 
 
 def _plan_default(name: str) -> Any:
@@ -198,9 +200,6 @@ def _add_shift_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    from sim.batch.staffing import parse_target, plan_text
-    from sim.batch.sweeps import parse_vary
-
     target = dict(parse_target(t) for t in args.target)
     mix_values = None
     if args.mix_values:
@@ -233,8 +232,6 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(plan_text(plan))
     if args.shifts:
-        from sim.scenario import with_overrides
-
         print("\nshift plan for the density plan found:", file=sys.stderr)
         return _optimize_shifts(args, with_overrides(scenario, plan.meta["overrides"]), out)
     print(f"\nresults written to {out}/", file=sys.stderr)
@@ -256,9 +253,6 @@ def _shift_flags() -> Iterator[None]:
 
 
 def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) -> int:
-    from sim.batch.shiftplan import optimize_shifts_by_office
-    from sim.output.shiftreport import shifts_text
-
     optimise = optimize_shifts_by_office if args.by_office else optimize_shifts
     with resumable(out), _shift_flags():
         result = optimise(

@@ -16,8 +16,11 @@ from sim.cli.common import (
     load,
     warn,
 )
+from sim.output.folders import claim
+from sim.output.runtext import summary_text
 from sim.runner import run
 from sim.scenario import ScenarioError
+from sim.world.build import build_world
 
 
 def register(sub: Any) -> None:
@@ -55,8 +58,6 @@ def register(sub: Any) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.world.build import build_world
-
     scenario = load(args)
     world = build_world(scenario, args.max_memory)
     warn(world.warnings)
@@ -70,9 +71,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.output.folders import claim
+    # deferred: writing a run loads matplotlib; validate, schema and --help need not
     from sim.output.results import write_run
-    from sim.viz import report
 
     if args.replications < 1:
         raise ScenarioError(["--replications: must be at least 1"])
@@ -90,6 +90,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     warn(result.warnings)
     write_run(result, out, plots=not args.no_plots, force=args.force)
     if not args.quiet:
-        print(report.summary_text(result.summary))
+        print(summary_text(result.summary))
     print(f"\nresults written to {out}/", file=sys.stderr)
     return 0

@@ -258,7 +258,7 @@ class IncidentTable:
 
     def to_frame(self) -> pd.DataFrame:
         """The table as a pandas DataFrame with readable labels."""
-        import pandas as pd
+        import pandas as pd  # deferred: pandas loads only when a table is made
 
         c = self.columns
         df = pd.DataFrame(dict(c))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.analysis.measures import TARGETS
+from sim.output.text import format_table, pct, place_label
 from sim.scenario import ROLES
 
 if TYPE_CHECKING:
@@ -22,13 +22,8 @@ class PlanLike(Protocol):
 
 def plan_text(plan: PlanLike) -> str:
     """The staffing table ``python -m sim optimize`` prints."""
-    from sim.viz.report import format_table, place_label
-
     meta, tot, t = plan.meta, plan.totals, plan.table
     m = next(iter(meta["targets"]))
-
-    def pct(v: Any) -> str:
-        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
 
     rows = []
     for r in t.to_dict("records"):

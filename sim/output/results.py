@@ -7,47 +7,23 @@ so an interrupted run never leaves a half-written results folder or file.
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from sim.atomic import atomic_dir, write_text_atomic
 from sim.lifetime import die_with_parent
 from sim.output.folders import results_folder
+from sim.output.jsonfile import dumps
+from sim.output.runtext import summary_text
 from sim.viz import enforcementplot, mapplot, rankplot, report
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
 
 __all__ = ["atomic_dir", "dumps", "write_run", "write_text_atomic"]
-
-
-def dumps(data: Any) -> str:
-    """JSON as written everywhere in results: stable, readable, UTF-8 and strict.
-
-    Strict means what every JSON reader accepts: a measure that is undefined (NaN) or
-    unbounded is written as ``null``, never as ``NaN`` or ``Infinity``.
-    """
-    return json.dumps(jsonable(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def jsonable(x: Any) -> Any:
-    """Plain JSON data: numpy scalars as Python numbers, non-finite floats as ``None``."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def write_run(
@@ -103,9 +79,7 @@ def write_run(
                 result.evaluation.frame().to_csv(
                     tmp / "evaluation.csv", index=False, float_format="%.4f", lineterminator="\n"
                 )
-            (tmp / "summary.txt").write_text(
-                report.summary_text(result.summary) + "\n", encoding="utf-8"
-            )
+            (tmp / "summary.txt").write_text(summary_text(result.summary) + "\n", encoding="utf-8")
         if extra is not None:
             extra(tmp)
     return out

@@ -3,13 +3,17 @@ table and JSON, and its two pictures (:mod:`sim.viz.shiftplot`)."""
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from sim.analysis.hour_verdicts import OPEN
+from sim.atomic import atomic_path, write_text_atomic
+from sim.output.jsonfile import dumps
+from sim.output.text import format_table, pct
 from sim.scenario import ROLES, Scenario, resolve_scenario, set_by_path
 
 if TYPE_CHECKING:
@@ -37,8 +41,6 @@ _CLOCK = re.compile(r"\d{2}:\d{2}")
 def scenario_yaml(scenario: Scenario, folder: Path, note: str | None = None) -> str:
     """The scenario as YAML to be read from ``folder``: files it names re-pointed there;
     ``note`` is a comment line for the head (which round of the search it is)."""
-    import yaml
-
     dumper = _dumper()
     data = scenario.model_dump(mode="json", exclude_defaults=True)
     data["name"] = scenario.name  # required, even when equal to a default
@@ -67,8 +69,6 @@ def _clock_quoted(dumper: Any, value: str) -> Any:
 
 
 def _dumper() -> type:
-    import yaml
-
     class Dumper(yaml.SafeDumper):
         pass
 
@@ -103,13 +103,8 @@ def chosen_text(meta: dict[str, Any]) -> str:
 
 def shifts_text(result: ShiftResult) -> str:
     """The comparison ``python -m sim optimize --shifts`` prints."""
-    from sim.viz.report import format_table
-
     meta, t = result.meta, result.hours
     roles = meta["roles"]
-
-    def pct(v: Any) -> str:
-        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
 
     lines = [
         f"{meta['scenario']}: shift plan with the fewest staff-hours such that every hour meets "
@@ -202,8 +197,7 @@ def shifts_text(result: ShiftResult) -> str:
 
 def write_shifts(result: ShiftResult, folder: Path) -> None:
     """``shifts.json``, ``shifts.csv``, ``shifts.txt``, the scenario and two pictures."""
-    from sim.atomic import atomic_path, write_text_atomic
-    from sim.output.results import dumps
+    # deferred: matplotlib loads only when the plan's pictures are drawn
     from sim.viz.shiftplot import plot_on_time, plot_staff
 
     write_text_atomic(

@@ -16,6 +16,7 @@ from sim.scenario.base import ROLES as ROLES
 from sim.scenario.base import Mode as Mode
 from sim.scenario.base import Role as Role
 from sim.scenario.base import clock_minutes as clock_minutes
+from sim.scenario.base import hour_ranges as hour_ranges
 from sim.scenario.demand import DEFAULT_CATEGORIES as DEFAULT_CATEGORIES
 from sim.scenario.demand import DEFAULT_PROFILE as DEFAULT_PROFILE
 from sim.scenario.demand import Camera as Camera

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    ValidationError,
 )
 
 from sim.roles import STAFF_ROLES
@@ -43,6 +44,28 @@ def clock_minutes(text: str) -> float:
     return float(h * 60 + mi)
 
 
+def hour_ranges(hours: Sequence[int]) -> str:
+    """``[7, 8, 9, 22, 23, 0]`` → ``"22:00–01:00, 07:00–10:00"``; all 24 → ``"every hour"``.
+
+    Runs of consecutive hours are joined, also across midnight (the words of warnings and
+    load notes that name hours of the day).
+    """
+    hs = sorted(set(hours))
+    if len(hs) == 24:
+        return "every hour"
+    runs: list[list[int]] = []
+    for h in hs:
+        if runs and runs[-1][-1] == h - 1:
+            runs[-1].append(h)
+        else:
+            runs.append([h])
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][-1] == 23:  # wraps past midnight
+        runs = [*runs[1:-1], runs[-1] + runs[0]]
+    return ", ".join(
+        f"{r[0]:02d}:00–{(r[-1] + 1) % 24 if r[-1] + 1 < 24 else 24:02d}:00" for r in runs
+    )
+
+
 def _check_clock(v: object) -> str:
     if not isinstance(v, str):
         # YAML 1.1 reads an unquoted 10:00 as the base-60 number 600
@@ -68,3 +91,51 @@ def resolve_path(base_dir: Path, path: str) -> Path:
     """Absolute path of a file a scenario names: ``~`` expanded, relative to ``base_dir``."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else (base_dir / p)
+
+
+# ---------------------------------------------------------------- problems, one line each
+
+
+def _loc(loc: Iterable[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(scenario)"
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+# tags of tagged unions, which pydantic puts in error paths but are no scenario keys:
+# the distributions' anywhere, map.offices' only after "offices" (``geojson`` is a key too)
+_UNION_TAGS = ("fixed", "exponential", "lognormal", "uniform")
+_OFFICES_TAGS = ("geojson", "extract")
+
+
+def _key_path(loc: Sequence[int | str]) -> list[int | str]:
+    """An error's location without the union tags in it."""
+    return [
+        p
+        for i, p in enumerate(loc)
+        if p not in _UNION_TAGS and not (p in _OFFICES_TAGS and i and loc[i - 1] == "offices")
+    ]
+
+
+def problems_from(exc: ValidationError) -> list[str]:
+    """One ``path: message`` line per pydantic error."""
+    lines = []
+    for err in exc.errors():
+        loc = _key_path(err["loc"])
+        # a check may find several problems at one place (a file's features): a line each
+        lines += [f"{_loc(loc)}: {msg}" for msg in _describe(err).split("\n")]
+    return lines

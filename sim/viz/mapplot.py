@@ -20,6 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+from matplotlib import cm
+from matplotlib.axes import Axes
+from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, Patch
+from matplotlib.transforms import Bbox
 
 from sim.analysis.coverage import BAND_LIMITS, Coverage, advisor_coverage, band_of
 from sim.viz import report
@@ -38,9 +44,6 @@ from sim.viz.basemap import (
 from sim.viz.maplabels import Label, label_points, office_labels, place_labels
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.transforms import Bbox
-
     from sim.world.build import World
 
 __all__ = [
@@ -86,8 +89,6 @@ def _hotspot_circles(world: World) -> list[tuple[str, float, float, float]]:
 
 
 def _draw_hotspots(ax: Axes, world: World, placed: list[Bbox]) -> int:
-    from matplotlib.patches import Circle
-
     spots = _hotspot_circles(world)
     labels = []
     for name, hx, hy, r in spots:
@@ -138,9 +139,6 @@ def draw_map(world: World, path: Path, hour: float | None = None) -> Coverage:
 
 
 def _draw_map(world: World, path: Path, hour: float | None) -> Coverage:
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     cov = advisor_coverage(world, hour)
     net, areas, sc = world.net, world.areas, world.scenario
     ranks = net.street_classes()
@@ -311,10 +309,6 @@ def draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None:
 
 
 def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None:
-    from matplotlib import cm
-    from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
-    from matplotlib.patches import Patch
-
     areas, sc = world.areas, world.scenario
     target = float(sc.rules.target)
     rows = {str(r["grid"]): r for r in summary.get("by_grid", [])}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import cm
+from matplotlib.colors import Normalize
+from matplotlib.lines import Line2D
 
 from sim.viz import basemap, maplabels, report
 
@@ -17,59 +21,8 @@ if TYPE_CHECKING:
 FLAG_COLORS = {"red": "#d62728", "black": "#111111"}
 
 
-def summary_text(block: Mapping[str, Any], replications: int) -> str:
-    """The ranking ``python -m sim run`` prints: last month (replication 0) with its flags."""
-    from sim.viz.report import format_table, place_label
-
-    if not block.get("months"):
-        return f"Monthly evaluation: {block.get('note', 'none')}"
-    per = {o["office"]: o for o in block["offices"]}
-    many = replications > 1
-    rows = []
-    for r in block["last_month"]:
-        o = per[r["office"]]
-        d = o["difficulty"]
-        mark = {"red": "RED", "black": "BLACK"}.get(r["flag"], "")
-        rows.append(
-            [
-                r["rank"],
-                place_label(r["office"], r["name_zh"]),
-                f"{r['total']:.1f}",
-                f"{r['third_party']:.1f}",
-                f"{r['digital']:.1f}",
-                mark,
-                f"{r['fund_yuan']:+,.0f}" if r["fund_yuan"] else "",
-                r["escalation"],
-                *([f"{100 * o['p_black_flag']:.0f}%", f"{o['mean_rank']:.1f}"] if many else []),
-                f"{d['street_km']:.0f}",
-                f"{d['hotspot_incidents_per_day']:.0f}",
-                f"{d['street_m_per_staff']:,.0f}" if d["street_m_per_staff"] is not None else "–",
-            ]
-        )
-    headers = [
-        "rank", "street office", "total", "3rd party", "digital", "flag", "fund ¥", "escalation",
-        *(["P(black)", "mean rank"] if many else []), "street km", "hotspot/day", "street m/staff",
-    ]  # fmt: skip
-    table = format_table(headers, rows, align="rlrrrllr" + ("rr" if many else "") + "rrr")
-    m = block["months"]
-    head = (
-        f"Monthly evaluation: month {m} of {m} ({block['month_days']:g} days each"
-        + (
-            f"; the last {block['days_not_evaluated']:g} days are not a whole month"
-            if block["days_not_evaluated"]
-            else ""
-        )
-        + "), replication 0"
-        + (f"; P(black) and mean rank over {replications} replications × {m} months" if many else "")
-    )  # fmt: skip
-    return f"{head}\n{table}"
-
-
 def plot_bump(result: EvaluationResult, path: Path) -> None:
     """Rank of every office month by month (replication 0), flags marked."""
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
     with basemap.map_style():
         rank = result.rank[0]
         flag = result.flag[0]
@@ -115,10 +68,6 @@ def plot_bump(result: EvaluationResult, path: Path) -> None:
 
 def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
     """Street offices coloured by mean total score, with the flags each collected."""
-    import matplotlib
-    from matplotlib import cm
-    from matplotlib.colors import Normalize
-
     with basemap.map_style():
         areas = world.areas
         score = result.total.mean(axis=(0, 1))

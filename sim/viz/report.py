@@ -7,9 +7,6 @@ back to pinyin only if neither can be loaded, never to boxes.
 
 from __future__ import annotations
 
-import itertools
-import unicodedata
-from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,8 +19,7 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from sim.analysis import measures as registry
-from sim.analysis.metrics import ROLE_PLURAL, clocks, load_note
+from sim.analysis.metrics import clocks
 from sim.engine.records import IncidentTable
 from sim.scenario import Rules
 
@@ -84,178 +80,6 @@ def save(fig: Figure, path: Path) -> None:
     """Write a figure and free it."""
     fig.savefig(path, dpi=130, format="png")  # explicit: atomic writers use .tmp names
     plt.close(fig)
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:5.1f}%"
-
-
-def _ci(value: float | None, half: float | None) -> str:
-    if value is None:
-        return "–"
-    if half is None:
-        return _pct(value)
-    return _pct(value) + (f" ± {100 * half:.1f}" if half >= 0.0005 else " ± <0.1")
-
-
-def display_width(text: str) -> int:
-    """Columns a string takes in a terminal: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int, align: str) -> str:
-    fill = " " * (width - display_width(text))
-    return text + fill if align == "l" else fill + text
-
-
-def format_table(
-    headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None
-) -> str:
-    """A plain monospace table; ``align`` has one of 'l'/'r' per column."""
-    cells = [[str(h) for h in headers]] + [["–" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(display_width(r[i]) for r in cells) for i in range(len(headers))]
-    align = align or "l" + "r" * (len(headers) - 1)
-
-    def fmt(r: list[str]) -> str:
-        return "  ".join(_pad(c, w, a) for c, w, a in zip(r, widths, align, strict=True)).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(cells[0]), sep, *(fmt(r) for r in cells[1:])])
-
-
-def summary_text(s: dict[str, Any]) -> str:
-    """The tables ``python -m sim run`` prints.
-
-    Its lists of measures — the roles on the staff line, the clocks table, the lines
-    under it and the street-office columns — are the registry's (:func:`registry.summarized`).
-    """
-    rules = s["scenario_resolved"]["rules"]
-    ci = s.get("ci95", {})
-    staff = s["staff"]
-    roles = ", ".join(
-        f"{staff[role]} {m.words}"
-        for m in registry.summarized("staff")
-        if (role := m.name.removeprefix("headcount.")) in staff
-    )
-    head = (
-        f"{s['scenario']}: {s['days']:g} day{'' if s['days'] == 1 else 's'} after "
-        f"{s['warmup_hours']:g} h warm-up, seed {s['seed']}, "
-        f"{s['replications']} replication(s), dispatch '{s['policy']}'\n"
-        f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {staff['area_km2']:.1f} km²): "
-        f"{roles}"
-    )
-    overall = clocks_table(s, rules, ci)
-    util_line = load_text(s)
-    target = rules["target"]
-    columns = registry.summarized("offices")
-    areas = format_table(
-        ["street office", *(m.words for m in columns), ""],
-        [
-            [
-                place_label(a["office"], a.get("name_zh", "")),
-                *(measure_text(m, a.get(m.name)) for m in columns),
-                "below target" if a["double_ten"] is not None and a["double_ten"] < target else "",
-            ]
-            for a in s["by_area"]
-        ],
-        align="l" + "r" * len(columns) + "l",
-    )
-    hours = format_table(
-        ["hour", "incidents", "advisor", "enforcers", "double ten"],
-        [
-            [
-                h["hour"] + ":00",
-                _num(h["incidents"], 0),
-                _pct(h["advisor_on_time"]),
-                _pct(h["enforcer_on_time"]),
-                _pct(h["double_ten"]),
-            ]
-            for h in s["by_hour"]
-        ],
-    )
-    parts = [head, overall, util_line, "By street office", areas, "By hour of day", hours]
-    if "evaluation" in s:
-        from sim.viz.rankplot import summary_text as evaluation_text
-
-        parts.append(evaluation_text(s["evaluation"], s["replications"]))
-    if "enforcement" in s:
-        from sim.viz.enforcementplot import summary_text as enforcement_text
-
-        parts.append(enforcement_text(s["enforcement"], s["days"]))
-    return "\n\n".join(parts)
-
-
-def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float]) -> str:
-    """The registry's clocks: each on-time share, then the measures of its ``cells``."""
-    clocks = registry.summarized("clocks")
-    width = max((len(m.summary.cells) for m in clocks if m.summary), default=0)
-    deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
-    rows = []
-    for m in clocks:
-        cells = m.summary.cells if m.summary else ()
-        rows.append(
-            [
-                m.words.format(**deadlines),
-                measure_text(m, lookup(s, m.name), ci.get(m.name)),
-                *(measure_text(registry.RUN[c], lookup(s, c)) for c in cells),
-                *[""] * (width - len(cells)),
-            ]
-        )
-    return format_table(["clock", "on time", "mean min", "p90 min", "count"][: 2 + width], rows)
-
-
-_MISSING: Any = object()
-
-
-def lookup(tree: Mapping[str, Any], name: str, default: Any = None) -> Any:
-    """The value at a measure's dotted name in a nested summary (``default`` if absent)."""
-    node: Any = tree
-    for key in name.split("."):
-        if not isinstance(node, Mapping) or key not in node:
-            return default
-        node = node[key]
-    return node
-
-
-def measure_text(m: registry.Measure, value: float | None, half: float | None = None) -> str:
-    """A measure's value as the summary prints it: a share as a percentage, a number with
-    the measure's decimals, each with its 95% CI half-width when there is one."""
-    if m.unit == "share":
-        return _ci(value, half)
-    text = _num(value, m.digits)
-    return text if half is None or value is None else f"{text} ± {half:,.{m.digits}f}"
-
-
-def load_text(s: dict[str, Any]) -> str:
-    """The lines under the clocks table (the registry's ``lines``: utilisation, offered load
-    against capacity, ...) and, when a role is over capacity, why."""
-    ci = s.get("ci95", {})
-    lines = []
-    shown = registry.summarized("lines")
-    for _, same in itertools.groupby(shown, key=lambda m: (m.summary and m.summary.order, m.words)):
-        group = list(same)
-        items = []
-        for m in group:
-            value = lookup(s, m.name, _MISSING)
-            if value is _MISSING or (m.summary and m.summary.nonzero and not value):
-                continue
-            role = next((p for p in m.name.split(".") if p in ROLE_PLURAL), None)
-            if role is None:
-                items.append(measure_text(m, value, ci.get(m.name)).strip())
-            else:  # one value per role, in one line
-                items.append(f"{role} {measure_text(m, value).strip()}")
-        if items:
-            lines.append(f"{group[0].words}: " + ", ".join(items))
-    load = s.get("overload", {})
-    for r in (r for r in s["utilization"] if r in load):
-        note = load_note(r, load[r])
-        if note:
-            lines.append(("warning: " if load[r]["status"] == "unstable" else "note: ") + note)
-    return "\n".join(lines)
-
-
-def _num(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None else f"{x:,.{digits}f}"
 
 
 def plot_response_times(table: IncidentTable, rules: Rules, path: Path) -> None:

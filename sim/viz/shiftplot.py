@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib.pyplot as plt
 import numpy as np
+
+from sim.viz.report import COLORS, save, style
 
 if TYPE_CHECKING:
     from sim.batch.shiftplan import ShiftResult
@@ -22,10 +25,6 @@ def _steps(values: list[float]) -> np.ndarray:
 
 def plot_staff(result: ShiftResult, path: Path) -> None:
     """Per planned role: units on duty by hour, old and new plan, against the need."""
-    import matplotlib.pyplot as plt
-
-    from sim.viz.report import COLORS, save, style
-
     style()
     roles = result.meta["roles"]
     t = result.hours
@@ -67,10 +66,6 @@ def plot_staff(result: ShiftResult, path: Path) -> None:
 
 def plot_on_time(result: ShiftResult, path: Path) -> None:
     """On-time share by hour for both clocks, own plan beside the new plan."""
-    import matplotlib.pyplot as plt
-
-    from sim.viz.report import COLORS, save, style
-
     style()
     t = result.hours
     meta = result.meta

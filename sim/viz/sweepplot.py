@@ -48,7 +48,7 @@ def plot_measure(
     title: str,
 ) -> None:
     """One measure against the x key with 95% CI bands, one line per other combination."""
-    from sim.viz.report import COLORS
+    from sim.viz.report import COLORS  # deferred (matplotlib): see write_plots
 
     xk = x_key(summary, keys)
     if xk is None:
@@ -159,6 +159,8 @@ def write_plots(
     summary: pd.DataFrame, keys: Sequence[str], rules: dict[str, Any], folder: Path, subtitle: str
 ) -> list[Path]:
     """One PNG per measure plus ``overview.png``; nothing when nothing was varied."""
+    # deferred: the sweep API imports this module at start (labels, x_key); matplotlib
+    # loads only when a plot is drawn
     import matplotlib.pyplot as plt
 
     from sim.viz.report import save, style

@@ -63,7 +63,7 @@ def read_geojson_polygons(
     if not feats:
         raise ScenarioError([f"{where}: no polygon features in {path.name}"])
     if crs and _looks_geographic(feats):
-        from pyproj import Transformer
+        from pyproj import Transformer  # deferred: pyproj loads only for maps in lon/lat
 
         t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
         feats = [

@@ -21,9 +21,10 @@ from sim.scenario import (
     ResolvedScenario,
     Scenario,
     ScenarioError,
+    hour_ranges,
     resolve_scenario,
 )
-from sim.world import osm
+from sim.world import districts
 from sim.world.areas import Areas, build_areas, read_geojson_polygons
 from sim.world.hotspots import HotspotSite, camera_nodes, resolve_hotspots
 from sim.world.mapgen import generate_city
@@ -73,11 +74,15 @@ def load_network(
         net, gen = generate_city(source)
         offices = [(name, "", poly) for name, poly in gen]
     else:
-        cut = osm.cut_region(source.cut, source.path, source.cut_geojson) if source.cut else None
+        cut = (
+            districts.cut_region(source.cut, source.path, source.cut_geojson)
+            if source.cut
+            else None
+        )
         net = read_map_file(source.path, strict=source.strict, two_way=source.two_way, cut=cut)
         warnings += net.notes
         if source.boundaries is not None:
-            net, offices, notes = osm.offices_for(source.boundaries, source.path, cut, net)
+            net, offices, notes = districts.offices_for(source.boundaries, source.path, cut, net)
             warnings += notes
     if net.dropped_nodes:
         warnings.append(
@@ -183,25 +188,9 @@ def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
         if roster[role].n == 0:
             out.append(f"staff: no {role} staff at all")
     for role, hours in coverage_gaps(roster).items():
-        out.append(f"staff.shifts.{role}: nobody on duty in hour(s) {_hours(hours)}")
+        out.append(f"staff.shifts.{role}: nobody on duty {hour_ranges(hours)}")
     return out
 
 
 def _first(names: list[str], n: int = 5) -> str:
     return ", ".join(names[:n]) + (" …" if len(names) > n else "")
-
-
-def _hours(hours: list[int]) -> str:
-    """``[0, 1, 20, 21, 22, 23]`` → ``20:00-02:00`` (runs across midnight are joined)."""
-    missing = set(hours)
-    if len(missing) == 24:
-        return "all day"
-    runs = []
-    for h in sorted(missing):
-        if (h - 1) % 24 in missing:
-            continue  # not the start of a run
-        end = h
-        while (end + 1) % 24 in missing:
-            end = (end + 1) % 24
-        runs.append(f"{h:02d}:00-{(end + 1) % 24:02d}:00")
-    return ", ".join(runs)

@@ -9,11 +9,14 @@ and say what they dropped.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.etree.ElementTree import iterparse
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,8 +29,6 @@ from sim.world import cache, osm
 if TYPE_CHECKING:
     import networkx as nx
     from shapely.geometry.base import BaseGeometry
-
-LOADER_VERSION = "4"  # bump when parsing changes what a file yields
 
 # road classes from OSM's ``highway`` tag, by importance: 0 motorway/trunk … 5 service/paths
 HIGHWAY_CLASS = {
@@ -303,7 +304,7 @@ def utm_crs_for(lon: float, lat: float) -> str:
 
 def project_to_utm(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """Project lon/lat to metres in the UTM zone of their centre."""
-    from pyproj import Transformer
+    from pyproj import Transformer  # deferred: pyproj loads only for maps in lon/lat
 
     crs = utm_crs_for(float(np.mean(lon)), float(np.mean(lat)))
     t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
@@ -333,7 +334,7 @@ def read_map_file(
     key = cache.digest(
         [
             cache.file_digest(path),
-            LOADER_VERSION,
+            cache.LOADER_VERSION,
             f"strict={strict}",
             f"two_way={two_way}",
             b"" if cut is None else cut.wkb,
@@ -420,9 +421,6 @@ def _from_streets(
 
 
 def _open(path: Path) -> Any:
-    import bz2
-    import gzip
-
     name = path.name.lower()
     if name.endswith(".gz"):
         return gzip.open(path, "rb")
@@ -437,8 +435,6 @@ def _read_graphml(path: Path, *, strict: bool, two_way: bool, where: str) -> Str
     Reads only what the simulator needs: node ``x``/``y``, edge ``length`` and the
     graph's ``crs``. It is several times faster than building a networkx graph first.
     """
-    from xml.etree.ElementTree import iterparse
-
     ns = "{http://graphml.graphdrawing.org/xmlns}"
     keys: dict[str, str] = {}
     ids: list[str] = []

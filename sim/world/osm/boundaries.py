@@ -71,7 +71,7 @@ def read_boundaries(
     Returns the boundaries and notes on those left out because the extract holds only
     part of them.
     """
-    import osmium
+    import osmium  # deferred: pyosmium loads only when an OpenStreetMap file is read
 
     rels: list[tuple[int, dict[str, str], list[tuple[int, str]]]] = []
     for rel in osmium.FileProcessor(osm_file(path), osmium.osm.RELATION):
@@ -170,9 +170,7 @@ def cached_boundaries(
     where: str,
 ) -> tuple[list[Boundary], list[str]]:
     """:func:`read_boundaries`, parsed once per file content and ``spec``."""
-    from sim.world.network import LOADER_VERSION
-
-    key = cache.digest([cache.file_digest(path), LOADER_VERSION, "boundaries", spec])
+    key = cache.digest([cache.file_digest(path), cache.LOADER_VERSION, "boundaries", spec])
     hit = cache.load("boundaries", key)
     if hit is not None:
         shapes = shapely.from_wkb(_split(hit["wkb"], hit["offsets"]))

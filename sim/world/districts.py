@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -17,6 +16,8 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from sim.scenario import MapCut, OsmOffices, ScenarioError
+from sim.world.areas import read_geojson_polygons
+from sim.world.network import StreetNetwork, restrict
 from sim.world.osm.boundaries import (
     Boundary,
     admin_level_is,
@@ -26,9 +27,6 @@ from sim.world.osm.boundaries import (
     unique_names,
 )
 from sim.world.osm.files import extract_bounds, is_osm
-
-if TYPE_CHECKING:
-    from sim.world.network import StreetNetwork
 
 
 def cut_region(spec: MapCut, map_path: Path, geojson: Path | None) -> BaseGeometry:
@@ -40,8 +38,6 @@ def cut_region(spec: MapCut, map_path: Path, geojson: Path | None) -> BaseGeomet
     if spec.polygon is not None:
         return Polygon(spec.polygon).buffer(0)
     if spec.geojson is not None:
-        from sim.world.areas import read_geojson_polygons
-
         assert geojson is not None
         feats = read_geojson_polygons(geojson, None, f"{where}.geojson")
         shape = shapely.union_all([g for _, g in feats])
@@ -121,9 +117,7 @@ def offices_for(
     Streets outside every boundary join the nearest office or are dropped
     (``spec.outside``); boundaries holding no street are left out. Both are reported.
     """
-    from pyproj import Transformer
-
-    from sim.world.network import restrict
+    from pyproj import Transformer  # deferred: pyproj loads only for maps with boundaries
 
     where = "map.offices"
     bounds, notes = offices_from_extract(spec, map_path, cut)
