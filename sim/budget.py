@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import ResourceError, ScenarioError
-from sim.roles import DISPATCHED_ROLES
+from sim.roles import BY_NAME, DISPATCHED_ROLES
 from sim.scenario import GeneratedMap, InlineMap, clock_minutes
 from sim.world import osm
 
@@ -205,16 +205,21 @@ def world_parts(
         )
     staff = sc.staff
     if staff.posts is not None:
-        units = {r: sum(p.count for p in getattr(staff.posts, r)) for r in DISPATCHED_ROLES}
+        units: dict[str, float] = {
+            r: sum(p.count for p in staff.posts.of(r)) for r in DISPATCHED_ROLES
+        }
         field = "staff.posts"
     else:
         density = max([staff.per_km2, *staff.per_km2_by_office.values()])
         people = density * km2
+        # a role posted on its own: in offices of about map.office_size_m (the square
+        # offices used when none given)
+        offices = max(1.0, km2 / (sc.map.office_size_m / 1000) ** 2)
         units = {
-            "advisor": people * staff.mix.advisor,
-            "enforcer": people * staff.mix.enforcer / staff.enforcer_team_size,
-            # offices of about map.office_size_m (the square offices used when none given)
-            "police": staff.police_per_office * max(1.0, km2 / (sc.map.office_size_m / 1000) ** 2),
+            r: people * staff.mix.of(r) / staff.team_size(r)
+            if BY_NAME[r].mix is not None
+            else staff.per_office(r) * offices
+            for r in DISPATCHED_ROLES
         }
         field = "staff.per_km2" if not staff.per_km2_by_office else "staff.per_km2_by_office"
         parts.append(Part(field, people * 200, f"{people:,.0f} staff"))

@@ -11,12 +11,12 @@ source's totals likewise count each filed case's fate.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.analysis.measures import group
 from sim.analysis.metrics import ci95_halfwidth
 from sim.engine.campaign import CampaignPlan, effort, weekly_counts, weeks_to_fraction
 from sim.engine.demand import Incidents
@@ -90,11 +90,13 @@ class CaseTable:
 
 
 @dataclass(frozen=True, eq=False)
-class EnforcementRep:
-    """The enforcement outcome of one replication."""
+class EnforcementOutcome:
+    """What the enforcement chain did in one replication: the filed cases, the offender
+    process and the campaign's plan (its measures: :func:`measures`)."""
 
     cases: CaseTable
-    measures: dict[str, Any]
+    run: OffenderRun
+    plan: CampaignPlan | None
 
 
 def case_table(
@@ -269,18 +271,6 @@ def campaign_measures(
     }
 
 
-def sweep_measures(found: dict[str, Any] | None) -> dict[str, Any]:
-    """The registry's ``enforcement.*`` measures (:mod:`sim.analysis.measures`) of one
-    replication's measures, flat; a dotted name reaches into nested blocks (None: not measured)."""
-    out: dict[str, Any] = {}
-    for measure in group("enforcement"):
-        value: Any = found
-        for part in measure.name.split(".")[1:]:
-            value = value.get(part) if isinstance(value, dict) else None
-        out[measure.name] = value
-    return out
-
-
 def repeat_share_by(table: IncidentTable, group: np.ndarray, n: int) -> list[float | None]:
     """Share of measured incidents caused by known offenders, per group (e.g. office)."""
     m = table["measured"]
@@ -303,8 +293,10 @@ def _mean(values: list[Any]) -> Any:
 
 
 def summary_block(per_rep: list[dict[str, Any]], office_names: tuple[str, ...]) -> dict[str, Any]:
-    """The ``enforcement`` block of summary.json: means over replications, with 95% CIs."""
-    block: dict[str, Any] = _mean(per_rep)
+    """The ``enforcement`` block of summary.json: one replication's measures (counts stay
+    whole numbers), or means over replications with 95% CIs; a part the run has not (no
+    police posted, no campaign) is there with a ``note``."""
+    block: dict[str, Any] = copy.deepcopy(per_rep[0]) if len(per_rep) == 1 else _mean(per_rep)
     block["by_office"] = [
         {"office": name, **row} for name, row in zip(office_names, block["by_office"], strict=True)
     ]
@@ -330,4 +322,6 @@ def summary_block(per_rep: list[dict[str, Any]], office_names: tuple[str, ...]) 
             ci95_halfwidth(weeks) if all(w is not None for w in weeks) else None
         )
     block["ci95"] = {k: v for k, v in ci.items() if v is not None}
+    block.setdefault("police", {"note": "no police posted (staff.police_per_office, staff.posts)"})
+    block.setdefault("campaign", {"note": "no campaign (enforcement.campaign)"})
     return block

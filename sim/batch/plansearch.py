@@ -94,7 +94,7 @@ class Search:
         return np.array([math.ceil(density * float(a) - 1e-9) for a in self.km2], dtype=np.int64)
 
     def mix_for(self, advisor_share: float) -> dict[str, float]:
-        g = float(self.base.staff.mix.grid)
+        g = self.base.staff.mix.of("grid")
         a = round((1 - g) * advisor_share, 4)
         return {"grid": g, "advisor": a, "enforcer": round(1 - g - a, 6)}
 

@@ -17,7 +17,8 @@ import scipy
 
 from sim.scenario import Scenario, resolve_scenario
 
-FORMAT = "chengguan-sim/run-2"  # bump when a stored run's content changes meaning (2: checksum)
+FORMAT = "chengguan-sim/run-3"  # bump when a stored run's content changes meaning (2: checksum;
+# 3: its measures from the measures record, named as in summary.json)
 
 
 def canonical(data: Any) -> str:

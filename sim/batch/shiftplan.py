@@ -53,6 +53,7 @@ from sim.analysis.hour_verdicts import (
     judge_hours,
     late_by_office,
 )
+from sim.analysis.record import hour_rows
 from sim.atomic import write_text_atomic
 from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
 from sim.batch.shiftcorrect import best_round, correct, round_rank
@@ -78,7 +79,7 @@ from sim.errors import ArgumentError
 from sim.output.folders import open_batch
 from sim.output.jsonfile import dumps
 from sim.output.shiftreport import SHIFT_FILES, scenario_name, write_shifts
-from sim.runner import hour_rows, prepare, simulate
+from sim.runner import prepare, simulate
 from sim.scenario import Scenario, ScenarioError, with_overrides
 from sim.world.build import build_world
 

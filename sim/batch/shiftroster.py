@@ -20,8 +20,12 @@ from sim.analysis.hour_verdicts import CLOCKS, HourVerdicts
 from sim.batch.shiftcover import Cover, ShiftType
 from sim.batch.shiftneed import HourlyNeed, units_on_duty
 from sim.engine.campaign import campaign_shifts
+from sim.roles import BY_NAME
 from sim.scenario import ROLES, Scenario, with_overrides
 from sim.world.staff import place_staff, shares_for_counts
+
+# the staff role whose number a smaller plan keeps: the one never dispatched (grid members)
+_KEPT = next(r for r in ROLES if not BY_NAME[r].dispatched)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,7 +120,11 @@ def _headcount_overrides(
         total = sum(aim.values())
         f = total / total_now
         mix = {r: round(aim[r] / total, 6) for r in ROLES}
-        mix["grid"] = round(1.0 - mix["advisor"] - mix["enforcer"], 6)
+        left = 1.0  # grid members (the role not dispatched) take what the others leave
+        for r in ROLES:
+            if r != _KEPT:
+                left -= mix[r]
+        mix[_KEPT] = round(left, 6)
         over = {
             "staff.mix": mix,
             "staff.per_km2": math.ceil(base.staff.per_km2 * f * 1e4) / 1e4,

@@ -187,7 +187,7 @@ def optimize_plan(
     shares: list[float | None] = [None]
     if mix == "advisor":
         m = base.staff.mix
-        current = float(m.advisor) / max(float(m.advisor + m.enforcer), 1e-9)
+        current = m.of("advisor") / max(m.of("advisor") + m.of("enforcer"), 1e-9)
         raw = list(mix_values) if mix_values else [round(current + d, 2) for d in (-0.1, 0, 0.1)]
         bad = [v for v in raw if not isinstance(v, int | float) or not 0 < float(v) < 1]
         if bad:

@@ -10,11 +10,14 @@ import numpy as np
 from sim.analysis.measures import RUN
 from sim.analysis.metrics import ci95_halfwidth
 from sim.batch.variants import Variant
+from sim.roles import CLOCKED_ROLES
 
 if TYPE_CHECKING:
     import pandas as pd
 
 ID_COLUMNS = ("variant", "replication", "seed")
+# per-office and per-hour percentiles are not kept in a sweep's tables
+_P90 = frozenset(f"{role}_p90_min" for role in CLOCKED_ROLES)
 
 
 def _ordered(columns: Sequence[str], first: Sequence[str]) -> list[str]:
@@ -41,13 +44,9 @@ def tables(
             }
             rows.append({**ids, **rec["measures"]})
             for o in rec["by_office"]:
-                office_rows.append(
-                    {**ids, **{k: val for k, val in o.items() if k != "advisor_p90_min"}}
-                )
+                office_rows.append({**ids, **{k: val for k, val in o.items() if k not in _P90}})
             for h in rec.get("by_hour", []):
-                hour_rows.append(
-                    {**ids, **{k: val for k, val in h.items() if k != "advisor_p90_min"}}
-                )
+                hour_rows.append({**ids, **{k: val for k, val in h.items() if k not in _P90}})
     first = ["variant", *keys, "replication", "seed"]
     runs = pd.DataFrame(rows)
     runs = runs[_ordered(list(runs.columns), first)] if rows else pd.DataFrame(columns=first)

@@ -34,7 +34,7 @@ def plan_text(plan: PlanLike) -> str:
                 f"{r['area_km2']:.2f}",
                 f"{r['density']:.1f}",
                 r["staff"],
-                f"{r['grid']}/{r['advisor']}/{r['enforcer']}",
+                "/".join(str(r[role]) for role in ROLES),
                 pct(r[m]),
                 pct(r[f"{m}.lower"]),
                 meets,

@@ -49,7 +49,7 @@ def write_run(
                 (report.plot_by_office, (result.summary, tmp / "on_time_by_office.png")),
                 (report.plot_by_hour, (result.summary, tmp / "on_time_by_hour.png")),
             ]
-            if "enforcement" in result.summary:
+            if result.cases is not None:  # the enforcement chain ran
                 figures += [
                     (enforcementplot.plot_funnel, (result.summary, tmp / "penalty_funnel.png")),
                     (

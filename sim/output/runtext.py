@@ -14,10 +14,18 @@ from typing import Any
 
 from sim.analysis import measures as registry
 from sim.analysis.measures import Measure, lookup
-from sim.analysis.metrics import ROLE_PLURAL, load_note
+from sim.analysis.metrics import clock_of, load_note
 from sim.output.text import DASH, format_table, num, pct, place_label
+from sim.roles import CLOCKED_ROLES
 
 _MISSING: Any = object()
+_ON_TIME = {f"{role}_on_time" for role in CLOCKED_ROLES}
+
+
+def _in_run(s: Mapping[str, Any], role: str | None) -> bool:
+    """Whether a clocked role is in the run (an optional one: when posted); its count of
+    the incidents that asked for it is null where it is not."""
+    return role is None or lookup(s, clock_of(role).count) is not None
 
 
 def _pct(x: float | None) -> str:
@@ -40,17 +48,15 @@ def summary_text(s: dict[str, Any]) -> str:
     """
     rules = s["scenario_resolved"]["rules"]
     ci = s.get("ci95", {})
-    staff = s["staff"]
+    staff = s["headcount"]
     roles = ", ".join(
-        f"{staff[role]} {m.words}"
-        for m in registry.summarized("staff")
-        if (role := m.name.removeprefix("headcount.")) in staff
+        f"{staff[m.role]} {m.words}" for m in registry.summarized("staff") if m.role in staff
     )
     head = (
         f"{s['scenario']}: {s['days']:g} day{'' if s['days'] == 1 else 's'} after "
         f"{s['warmup_hours']:g} h warm-up, seed {s['seed']}, "
         f"{s['replications']} replication(s), dispatch '{s['policy']}'\n"
-        f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {staff['area_km2']:.1f} km²): "
+        f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {s['area_km2']:.1f} km²): "
         f"{roles}"
     )
     overall = clocks_table(s, rules, ci)
@@ -69,14 +75,14 @@ def summary_text(s: dict[str, Any]) -> str:
         ],
         align="l" + "r" * len(columns) + "l",
     )
+    clocks = [m for m in registry.OFFICE.values() if m.name in _ON_TIME and _in_run(s, m.role)]
     hours = format_table(
-        ["hour", "incidents", "advisor", "enforcers", "double ten"],
+        ["hour", "incidents", *(m.header for m in clocks), "double ten"],
         [
             [
                 h["hour"] + ":00",
                 num(h["incidents"], 0),
-                _pct(h["advisor_on_time"]),
-                _pct(h["enforcer_on_time"]),
+                *(_pct(h[m.name]) for m in clocks),
                 _pct(h["double_ten"]),
             ]
             for h in s["by_hour"]
@@ -85,7 +91,7 @@ def summary_text(s: dict[str, Any]) -> str:
     parts = [head, overall, util_line, "By street office", areas, "By hour of day", hours]
     if "evaluation" in s:
         parts.append(evaluation_text(s["evaluation"], s["replications"]))
-    if "enforcement" in s:
+    if "note" not in s["enforcement"]:  # a note says why there is no enforcement chain
         parts.append(enforcement_text(s["enforcement"], s["days"]))
     return "\n\n".join(parts)
 
@@ -94,7 +100,7 @@ def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float])
     """The registry's clocks: each on-time share, then the measures of its ``cells``."""
     clocks = registry.summarized("clocks")
     width = max((len(m.summary.cells) for m in clocks if m.summary), default=0)
-    deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
+    deadlines = registry.deadlines(rules)
     rows = []
     for m in clocks:
         cells = m.summary.cells if m.summary else ()
@@ -131,15 +137,14 @@ def load_text(s: dict[str, Any]) -> str:
             value = lookup(s, m.name, _MISSING)
             if value is _MISSING or (m.summary and m.summary.nonzero and not value):
                 continue
-            role = next((p for p in m.name.split(".") if p in ROLE_PLURAL), None)
-            if role is None:
+            if m.role is None:
                 items.append(measure_text(m, value, ci.get(m.name)).strip())
-            else:  # one value per role, in one line
-                items.append(f"{role} {measure_text(m, value).strip()}")
+            elif _in_run(s, m.role):  # one value per role, in one line
+                items.append(f"{m.role} {measure_text(m, value).strip()}")
         if items:
             lines.append(f"{group[0].words}: " + ", ".join(items))
     load = s.get("overload", {})
-    for r in (r for r in s["utilization"] if r in load):
+    for r in (r for r in s["utilization"] if r in load and _in_run(s, r)):
         note = load_note(r, load[r])
         if note:
             lines.append(("warning: " if load[r]["status"] == "unstable" else "note: ") + note)
@@ -151,7 +156,7 @@ def load_text(s: dict[str, Any]) -> str:
 
 def _police_rows(p: dict[str, Any] | None) -> list[list[str]]:
     """Rows for the police units, when the scenario posts police."""
-    if p is None:
+    if p is None or "note" in p:
         return []
     within = p["on_scene_within_target"]
     return [
@@ -220,7 +225,7 @@ def enforcement_text(e: dict[str, Any], days: float) -> str:
         align="lrrrrrr",
     )
     parts = ["Enforcement chain (cases counted by the day they were filed)", totals, per, offices]
-    if "campaign" in e:
+    if "note" not in e["campaign"]:
         parts.append(campaign_text(e["campaign"], ci))
     return "\n\n".join(parts)
 

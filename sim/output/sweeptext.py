@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis import measures as registry
-from sim.analysis.metrics import ROLE_PLURAL
 from sim.output.text import format_table, missing, num, pct
+from sim.roles import BY_NAME, CLOCKED_ROLES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,7 +47,7 @@ def load_note(row: Mapping[Any, Any]) -> str:
 
     notes = []
     runs = int(row.get("replications") or 1)
-    for role, name in ROLE_PLURAL.items():
+    for role, name in ((r, BY_NAME[r].plural) for r in CLOCKED_ROLES):
         unstable = get(f"overload.{role}.unstable")
         ratio = get(f"overload.{role}.offered_load_ratio")
         peak = get(f"overload.{role}.peak_ratio")

@@ -1,25 +1,26 @@
-"""Building blocks of the scenario schema: the strict base model, clock times, shares."""
+"""Building blocks of the scenario schema: the strict base model, models with one field per
+role of the registry, clock times, shares, and problems as one line each."""
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, TypeVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     ValidationError,
+    create_model,
 )
 
-from sim.roles import STAFF_ROLES
+from sim.roles import REGISTRY, STAFF_ROLES, RoleInfo
 from sim.roles import Mode as Mode
 
 # the city-management staff roles (split by staff.mix), from the one registry (sim/roles.py)
 ROLES: tuple[str, ...] = STAFF_ROLES
-Role = Literal["grid", "advisor", "enforcer"]  # = ROLES, spelled out for the type checker
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 # a label that is also a safe file name on every platform: letters (any script), digits,
 # "_", "-" and "." inside, not starting with "." (no "..", no hidden names, no separators)
@@ -31,6 +32,32 @@ _SHARE_TOL = 1e-6
 class _Model(BaseModel):
     # NaN and infinities are rejected at the field, with pydantic's "finite number" message
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+M = TypeVar("M", bound=_Model)
+FieldOf = Callable[[RoleInfo], tuple[Any, Any] | None]
+
+
+def per_role(
+    name: str,
+    base: type[M],
+    field: FieldOf,
+    doc: str | None = None,
+    *,
+    key: Callable[[RoleInfo], str] = lambda r: r.name,
+    after: Mapping[str, tuple[Any, Any]] | None = None,
+) -> type[M]:
+    """A schema model with a field for each role of the registry that ``field`` gives one
+    (its type and default or ``Field``), named ``key(role)``, then the fields ``after``.
+
+    The per-role parts of the schema are built this way, so a role added to the registry
+    (:mod:`sim.roles`) has its keys, defaults and bounds without an edit here; ``base``
+    holds the model's validators and the typed accessors code reads them by.
+    """
+    fields = {key(r): f for r in REGISTRY if (f := field(r)) is not None}
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        name, __base__=base, __module__=base.__module__, __doc__=doc, **fields, **(after or {})
+    )
 
 
 def clock_minutes(text: str) -> float:

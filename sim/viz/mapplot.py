@@ -119,7 +119,7 @@ def clock_text(hour: float) -> str:
 
 def _mode_text(world: World) -> str:
     sc = world.scenario
-    mode = sc.travel.mode.advisor
+    mode = sc.travel.mode.of("advisor")
     kmh = float(getattr(sc.travel.speed_kmh, mode))
     names = {"walk": "on foot", "ebike": "e-bike", "car": "car"}
     return f"{names.get(mode, mode)} {kmh:g} km/h"

@@ -19,8 +19,9 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from sim.analysis.metrics import clocks
+from sim.analysis.metrics import clock_of, clocks
 from sim.engine.records import IncidentTable
+from sim.roles import CLOCKED_ROLES
 from sim.scenario import Rules
 
 _CJK_FONTS = (
@@ -82,31 +83,24 @@ def save(fig: Figure, path: Path) -> None:
     plt.close(fig)
 
 
+# the standard clocks' panel titles; another clock's is "Clock k: <its words>"
+_CLOCK_TITLES = {
+    "advisor": "Clock 1: instruction → advisor on scene",
+    "enforcer": "Clock 2: persuasion fails → enforcers on scene",
+}
+
+
 def plot_response_times(table: IncidentTable, rules: Rules, path: Path) -> None:
-    """Distributions of both clocks with the deadlines marked."""
+    """Distributions of every clock (the double ten's two) with the deadlines marked."""
     style()
     c = clocks(table, rules)
     m = table["measured"]
-    esc = m & table["escalated"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, key, mask, limit, title, color in (
-        (
-            axes[0],
-            "advisor_response",
-            m,
-            rules.advisor_minutes,
-            "Clock 1: instruction → advisor on scene",
-            COLORS["advisor"],
-        ),
-        (
-            axes[1],
-            "enforcer_response",
-            esc,
-            rules.enforcer_minutes,
-            "Clock 2: persuasion fails → enforcers on scene",
-            COLORS["enforcer"],
-        ),
-    ):
+    roles = [r for r in CLOCKED_ROLES if f"{r}_response" in c]
+    fig, axes = plt.subplots(1, len(roles), figsize=(5.5 * len(roles), 4), squeeze=False)
+    for k, (ax, role) in enumerate(zip(axes[0], roles, strict=True)):
+        key, mask, limit = f"{role}_response", m & c[f"{role}_asked"], rules.minutes(role)
+        title = _CLOCK_TITLES.get(role, f"Clock {k + 1}: {clock_of(role).words}")
+        color = COLORS.get(role, COLORS["target"])
         v = c[key][mask]
         late_never = int((~np.isfinite(v)).sum())
         v = v[np.isfinite(v)]

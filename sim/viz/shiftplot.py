@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 
+from sim.analysis.hour_verdicts import CLOCKS
 from sim.viz.report import COLORS, save, style
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def plot_on_time(result: ShiftResult, path: Path) -> None:
     h = np.arange(24) + 0.5
     lows = [100 * meta["target"]]
     for ax, tag, title in zip(axes, ("old", "new"), ("own plan", "new plan"), strict=True):
-        for clock, role in (("advisor_on_time", "advisor"), ("enforcer_on_time", "enforcer")):
+        for role, clock in CLOCKS.items():
             mean = np.array([np.nan if v is None else 100 * v for v in t[f"{clock}.{tag}"]], float)
             low = np.array(
                 [np.nan if v is None else 100 * v for v in t[f"{clock}.{tag}.lower"]], float

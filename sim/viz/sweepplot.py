@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.analysis import measures as registry
+from sim.roles import CLOCKED_ROLES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,7 +75,7 @@ def plot_measure(
     if known is not None and known.color is not None:
         single_color = COLORS[known.color]
     elif known is None:
-        prefixes = ("double_ten", "advisor", "enforcer")
+        prefixes = ("double_ten", *CLOCKED_ROLES)
         single_color = next((COLORS[k] for k in prefixes if measure.startswith(k)), palette[0])
     n_groups = len(groups) if others else 1
     for i, (gkey, part) in enumerate(groups):
@@ -120,8 +121,9 @@ def plot_measure(
         ax.set_ylim(max(lo, -2.0), min(max(hi, 100 * target + 1), 101.0))
     else:
         deadline = known.deadline if known is not None else None
-        deadline = deadline or (
-            "advisor_minutes" if measure.startswith("advisor") else "enforcer_minutes"
+        deadline = deadline or next(
+            (f"{r}_minutes" for r in CLOCKED_ROLES if measure.startswith(r)),
+            f"{CLOCKED_ROLES[-1]}_minutes",
         )
         limit = float(rules[deadline])
         ax.axhline(limit, color=COLORS["target"], ls=":", lw=1.3, label=f"deadline {limit:g} min")
@@ -171,7 +173,7 @@ def write_plots(
     style()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    fmt = {"adv": float(rules["advisor_minutes"]), "enf": float(rules["enforcer_minutes"])}
+    fmt = registry.deadlines(rules)
     plots = [(m.name, m.plot) for m in registry.plotted() if m.plot is not None]
     for measure, plot in plots:
         if measure not in summary.columns:

@@ -29,7 +29,7 @@ from sim.world.areas import Areas, build_areas, read_geojson_polygons
 from sim.world.hotspots import HotspotSite, camera_nodes, resolve_hotspots
 from sim.world.mapgen import generate_city
 from sim.world.network import StreetNetwork, from_inline, read_map_file
-from sim.world.staff import Roster, coverage_gaps, place_staff
+from sim.world.staff import Roster, coverage_gaps, place_staff, with_campaign_shifts
 from sim.world.travel import TravelTable
 
 DENSITY_FLOOR = 20.0  # staff per km² the 城管120 model asks for
@@ -93,7 +93,8 @@ def load_network(
 
 
 def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None = None) -> World:
-    """Everything replication-independent, checked against the map.
+    """Everything replication-independent, checked against the map: the whole world,
+    staff on the shifts they work each day (a campaign's enforcer shifts on its days).
 
     A bare scenario is resolved first (:func:`~sim.scenario.resolve_scenario`); from then
     on only the resolved values are read. Each stage's memory is estimated before it is
@@ -127,6 +128,7 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
     _check_scheduled(sc, net)
     check_offices(sc, areas.office_names)
     warnings += plan_warnings(sc, areas, roster)
+    roster = with_campaign_shifts(roster, sc)  # after the warnings: they are of the plan
     tables = {
         role: TravelTable(
             net,
@@ -177,9 +179,9 @@ def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
                 + _first(thin)
             )
         staff = roster.people_by_office(len(areas.office_names))
-        for role in ("advisor", "enforcer"):
+        for role in (r for r in ROLES if BY_NAME[r].dispatched):
             empty = [areas.office_names[k] for k in np.flatnonzero(staff[role] == 0)]
-            if empty and getattr(scenario.staff.mix, role) > 0 and roster[role].n > 0:
+            if empty and scenario.staff.mix.of(role) > 0 and roster[role].n > 0:
                 out.append(
                     f"staff: no {role} of their own in {len(empty)} street office(s), served "
                     f"from neighbours: {_first(empty)}"
