@@ -18,7 +18,7 @@ from sim.analysis import measures as registry
 from sim.analysis.measures import OFFICE, RUN, TARGETS, Measure, Plot, Summary, lookup
 from sim.batch import staffing
 from sim.batch.options import OPTIMIZE, SWEEP
-from sim.batch.shiftplan import optimize_shifts
+from sim.batch.shiftplan import SHIFTS
 from sim.batch.sweeps import run_sweep
 from sim.batch.worker import run_replication
 from sim.cli import build_parser
@@ -159,16 +159,15 @@ def test_command_line_defaults_are_the_api_defaults() -> None:
     )
     opt = _defaults("optimize")
     assert opt["replications"] == OPTIMIZE.replications
-    for fn, flags in (
-        (staffing.optimize_plan, {"confidence", "start", "step", "min_density", "max_density",
-                                  "baseline", "max_evaluations"}),
-        (optimize_shifts, {"pilot_replications", "max_rounds", "max_replications", "headcount"}),
+    for defaults, flags in (
+        (staffing.PLAN, {"confidence", "start", "step", "min_density", "max_density",
+                         "baseline", "max_evaluations"}),
+        (SHIFTS, {"pilot_replications", "max_rounds", "max_replications", "headcount"}),
     ):  # fmt: skip
-        params = inspect.signature(fn).parameters
         for name in flags:
-            assert opt[name] == params[name].default, name
-    assert opt["need_method"] == inspect.signature(optimize_shifts).parameters["method"].default
-    assert opt["lengths"] == list(inspect.signature(optimize_shifts).parameters["lengths"].default)
+            assert opt[name] == getattr(defaults, name), name
+    assert opt["need_method"] == SHIFTS.method
+    assert opt["lengths"] == list(SHIFTS.lengths)
     # nothing of a batch is set by the command line but what the flags say
     for name in ("days", "seed", "out", "workers", "scheduler"):
         assert opt[name] is None

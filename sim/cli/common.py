@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import inspect
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -18,11 +19,18 @@ from sim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
 T = TypeVar("T")
 
 
-def api_default(fn: Callable[..., Any], name: str) -> Any:
-    """The default of ``fn``'s argument ``name``: flags take their defaults from the API."""
-    default = inspect.signature(fn).parameters[name].default
+def api_default(source: Callable[..., Any], name: str) -> Any:
+    """The default of ``name``, an argument of a function or a field of an options
+    dataclass (:class:`~sim.batch.staffing.PlanOptions`): flags take their defaults from
+    the API."""
+    if dataclasses.is_dataclass(source):
+        field = {f.name: f for f in dataclasses.fields(source)}[name]
+        if field.default is dataclasses.MISSING:
+            raise TypeError(f"{source.__name__}.{name} has no default")
+        return field.default
+    default = inspect.signature(source).parameters[name].default
     if default is inspect.Parameter.empty:
-        raise TypeError(f"{fn.__name__}({name}) has no default")
+        raise TypeError(f"{source.__name__}({name}) has no default")
     return default
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from sim.analysis.measures import TARGETS
 from sim.batch.options import OPTIMIZE
-from sim.batch.shiftplan import optimize_shifts, optimize_shifts_by_office
-from sim.batch.staffing import optimize_plan, parse_target, plan_text
+from sim.batch.shiftplan import ShiftOptions, optimize_shifts, optimize_shifts_by_office
+from sim.batch.staffing import PlanOptions, optimize_plan, parse_target, plan_text
 from sim.batch.sweeps import parse_vary
 from sim.cli.common import (
     add_batch_args,
@@ -31,11 +31,11 @@ from sim.scenario import Scenario, with_overrides
 
 
 def _plan_default(name: str) -> Any:
-    return api_default(optimize_plan, name)
+    return api_default(PlanOptions, name)
 
 
 def _shift_default(name: str) -> Any:
-    return api_default(optimize_shifts, name)
+    return api_default(ShiftOptions, name)
 
 
 def register(sub: Any) -> None:

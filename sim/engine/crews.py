@@ -87,7 +87,9 @@ class Crew:
     :func:`~sim.engine.records.cells` (Python scalars, not numpy ones).
     """
 
-    def __init__(self, model: DispatchModel, role: CrewRole, spec: CrewSpec, n_incidents: int) -> None:
+    def __init__(
+        self, model: DispatchModel, role: CrewRole, spec: CrewSpec, n_incidents: int
+    ) -> None:
         self.model = model
         self.role = role
         self.units = spec.units
