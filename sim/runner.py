@@ -142,18 +142,7 @@ def simulate_chain(
     table = IncidentTable.from_run(sources, chain.columns, labels)
     if run is None or given is None:
         return table, None
-    cases = case_table(
-        replication,
-        run,
-        given.rows,
-        inc,
-        log,
-        node_office=world.areas.node_office,
-        warmup_min=sc.warmup_min,
-        horizon_min=sc.horizon_min,
-        labels=labels,
-    )
-    return table, EnforcementOutcome(cases, run, plan)
+    return table, EnforcementOutcome(case_table(sources, run, given.rows, labels), run, plan)
 
 
 def _labels(world: World) -> dict[str, tuple[str, ...]]:

@@ -198,6 +198,29 @@ def test_imports_inside_functions_say_why() -> None:
     assert bare == []
 
 
+# ------------------------------------------------------------------ function size
+
+LONGEST = 80  # lines, decorators and docstring included; ruff holds statements and complexity
+
+
+def test_no_function_is_longer_than_a_screen_without_saying_why() -> None:
+    """Beyond about 80 lines a function says why in a ``# long: ...`` comment of its own."""
+    long = []
+    for folder in ("sim", "maps", "calibration", "benchmarks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for node in ast.walk(ast.parse("\n".join(lines))):
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+                end = node.end_lineno or node.lineno
+                body = lines[first - 1 : end]
+                said = any(line.strip().startswith("# long:") for line in body)
+                if end - first + 1 > LONGEST and not said:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert long == []
+
+
 # ------------------------------------------------------------------ what importing loads
 
 

@@ -19,14 +19,14 @@ import numpy as np
 
 from sim.analysis.metrics import ci95_halfwidth
 from sim.engine.campaign import CampaignPlan, effort, weekly_counts, weeks_to_fraction
-from sim.engine.demand import Incidents
 from sim.engine.offenders import OffenderRun
-from sim.engine.records import IncidentLog
+from sim.engine.records import RowSources
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from sim.engine.records import IncidentTable
+    from sim.world.build import World
 
 DAY_MIN = 1440.0
 CASE_COLUMNS: tuple[str, ...] = (
@@ -100,18 +100,18 @@ class EnforcementOutcome:
 
 
 def case_table(
-    replication: int,
-    run: OffenderRun,
-    rows: np.ndarray,
-    inc: Incidents,
-    log: IncidentLog,
-    *,
-    node_office: np.ndarray,
-    warmup_min: float,
-    horizon_min: float,
-    labels: dict[str, tuple[str, ...]],
+    sources: RowSources, run: OffenderRun, rows: np.ndarray, labels: dict[str, tuple[str, ...]]
 ) -> CaseTable:
-    """The filed cases of one replication, timed from their incidents' real close."""
+    """The filed cases of one replication, timed from their incidents' real close.
+
+    ``sources`` are those of the replication's incident table; ``rows`` the rows of the
+    offender incidents in it."""
+    replication, inc, log = sources.replication, sources.incidents, sources.log
+    node_office, warmup_min, horizon_min = (
+        sources.node_office,
+        sources.warmup_min,
+        sources.horizon_min,
+    )
     plan = run.cases
     incident = rows[plan.incident]
     filed = log["closed"][incident]
@@ -164,22 +164,14 @@ def _counts(cases: CaseTable, mask: np.ndarray) -> dict[str, float]:
     }
 
 
-def measures(
-    table: IncidentTable,
-    cases: CaseTable,
-    run: OffenderRun,
-    *,
-    node_office: np.ndarray,
-    n_offices: int,
-    warmup_min: float,
-    horizon_min: float,
-    campaign: CampaignPlan | None,
-    site_windows: list[tuple[float, float]],
-    team_size: int,
-    police_target_min: float = 15.0,
-) -> dict[str, Any]:
+def measures(world: World, table: IncidentTable, outcome: EnforcementOutcome) -> dict[str, Any]:
     """The enforcement measures of one replication (totals, by office, campaign, and the
     police units' when the scenario posts police)."""
+    sc = world.scenario
+    cases, run, campaign = outcome.cases, outcome.run, outcome.plan
+    node_office, n_offices = world.areas.node_office, len(world.areas.office_names)
+    warmup_min, horizon_min = sc.warmup_min, sc.horizon_min
+    site_windows = [s.window for s in world.sites]
     m = table["measured"]
     esc = table["escalated"] & m
     offender = table["offender"]
@@ -195,7 +187,7 @@ def measures(
     office_of = node_office[run.population.node]
     out["offenders_active"] = {"start": int(a0.sum()), "end": int(a1.sum())}
     if "police_called" in table.columns:
-        out["police"] = police_measures(table, police_target_min)
+        out["police"] = police_measures(table, sc.enforcement.cases.police_target_minutes)
     rows = []
     for k in range(n_offices):
         here = office_of == k
@@ -216,8 +208,9 @@ def measures(
     ]
     if campaign is not None:
         out["campaign"] = campaign_measures(
-            table, cases, campaign, site_windows, warmup_min, horizon_min, team_size
-        )
+            table, cases, campaign, site_windows, warmup_min, horizon_min,
+            sc.staff.team_size("enforcer"),
+        )  # fmt: skip
     return out
 
 

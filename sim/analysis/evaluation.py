@@ -392,10 +392,7 @@ def evaluate(world: World, table: IncidentTable) -> EvaluationResult | None:
     parts = {key: np.zeros((len(reps), months, k)) for key in keys}
     for i, rep in enumerate(reps):
         mine = np.flatnonzero(table["replication"] == rep)
-        insp = plan_inspections(
-            world.net, areas.node_office, street_km, ev.inspection, months, ev.month_days,
-            sc.warmup_min, sc.seed, rep,
-        )  # fmt: skip
+        insp = plan_inspections(world, street_km, months, rep)
         which, _ = problems_seen(
             table["node"][mine], table["occurred"][mine], end[mine], insp.visits
         )

@@ -195,18 +195,7 @@ def role_load(
     hold = t[b] - t[a]
     known = inw & np.isfinite(hold)
     mean_hold = float(hold[known].mean()) if known.any() else None
-    fill = mean_hold if mean_hold is not None else 0.0
-    r = req[asked]
-    start = np.clip(r, lo, hi)
-    stop = np.clip(r + np.where(np.isfinite(hold[asked]), hold[asked], fill), lo, hi)
-    occupied_h = np.zeros(24)
-    exposure_h = np.zeros(24)
-    for h in range(24):
-        w = (60.0 * h, 60.0 * h + 60.0)
-        occupied_h[h] = float(
-            (window_minutes_before(stop, *w) - window_minutes_before(start, *w)).sum()
-        )
-        exposure_h[h] = reps * float(window_minutes_before(hi, *w) - window_minutes_before(lo, *w))
+    occupied_h, exposure_h = _occupied_by_hour(req, hold, mean_hold, lo, hi, reps)
     offered_h = np.divide(occupied_h, exposure_h, out=np.zeros(24), where=exposure_h > 0)
     capacity_h = hourly_capacity(units, lo, hi) if units.n else np.zeros(24)
     seen = exposure_h > 0
@@ -218,32 +207,15 @@ def role_load(
     total_work = float(occupied_h.sum())
     duty = reps * duty_unit_minutes(units, lo, hi)
     ratio = total_work / duty if duty else (None if total_work else 0.0)
-    # queue wait; a request never served waited at least until the record ends
-    ends = [c for c in (t[a], t[b]) if np.isfinite(c).any()]
-    last = max([float(np.nanmax(c)) for c in ends], default=hi)
-    wait = np.where(np.isfinite(t[a]), t[a], max(last, hi)) - req
-    first_day = last_day = least_first = least_last = None
-    growing: bool | None = None
-    if hi - lo >= 2 * DAY:
-        w1, w2 = wait[inw & (req < lo + DAY)], wait[inw & (req >= hi - DAY)]
-        first_day = float(w1.mean()) if len(w1) else 0.0
-        last_day = float(w2.mean()) if len(w2) else 0.0
-        days = [(lo, lo + DAY), (hi - DAY, hi)]
-        per_rep = np.array(
-            [
-                least_queue(req[sel], t[a][sel], days)
-                for sel in (t["replication"] == r for r in np.unique(t["replication"]))
-            ]
-        ).reshape(-1, 2)
-        least_first, least_last = (float(x) for x in per_rep.mean(axis=0))
-        grew = (per_rep[:, 1] >= 1) & (per_rep[:, 1] > per_rep[:, 0])
-        growing = bool(grew.sum() * 2 > len(grew))
+    trend = _queue_trend(t, a, b, req, inw, lo, hi)
     _, overtime = busy_on_and_off_duty(t, role, units, lo, hi)
     window_days = (hi - lo) / DAY
     peaks = [h for h in range(24) if ratio_h[h] is not None]
     peak = max(peaks, key=lambda h: ratio_h[h] or 0.0) if peaks else None
     status = (
-        "unstable" if ratio is None or ratio >= 1 or growing else ("peak" if over_h.any() else "ok")
+        "unstable"
+        if ratio is None or ratio >= 1 or trend["queue_growing"]
+        else ("peak" if over_h.any() else "ok")
     )
     out: dict[str, Any] = {
         "status": status,
@@ -258,11 +230,7 @@ def role_load(
         "peak_hour": peak,
         "peak_ratio": ratio_h[peak] if peak is not None else None,
         "ratio_by_hour": ratio_h,
-        "wait_first_day_min": first_day,
-        "wait_last_day_min": last_day,
-        "least_queue_first_day": least_first,
-        "least_queue_last_day": least_last,
-        "queue_growing": growing,
+        **trend,
         "overtime_unit_hours_per_day": overtime / 60.0 / reps / window_days
         if window_days
         else None,
@@ -274,6 +242,70 @@ def role_load(
         waited = t[BY_NAME[other].arrived][esc] - t[clock_of(other).starts][esc]
         held = float(hold[known].sum())
         out["waiting_for_team_share"] = float(np.nansum(waited)) / held if held > 0 else None
+    return out
+
+
+def _occupied_by_hour(
+    req: np.ndarray, hold: np.ndarray, mean_hold: float | None, lo: float, hi: float, reps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-minutes the requests occupy in each hour of day within [lo, hi) (a request
+    never served holds the mean), and the minutes of each hour in that window, times the
+    replications."""
+    asked = np.isfinite(req)
+    fill = mean_hold if mean_hold is not None else 0.0
+    r = req[asked]
+    start = np.clip(r, lo, hi)
+    stop = np.clip(r + np.where(np.isfinite(hold[asked]), hold[asked], fill), lo, hi)
+    occupied_h = np.zeros(24)
+    exposure_h = np.zeros(24)
+    for h in range(24):
+        w = (60.0 * h, 60.0 * h + 60.0)
+        occupied_h[h] = float(
+            (window_minutes_before(stop, *w) - window_minutes_before(start, *w)).sum()
+        )
+        exposure_h[h] = reps * float(window_minutes_before(hi, *w) - window_minutes_before(lo, *w))
+    return occupied_h, exposure_h
+
+
+def _queue_trend(
+    t: IncidentTable,
+    dispatched: str,
+    released: str,
+    req: np.ndarray,
+    inw: np.ndarray,
+    lo: float,
+    hi: float,
+) -> dict[str, Any]:
+    """Whether the queue grows: the mean wait and the least queue on the first and the
+    last measured day (None with less than 2 days measured)."""
+    a, b = dispatched, released
+    out: dict[str, Any] = dict.fromkeys(
+        ("wait_first_day_min", "wait_last_day_min", "least_queue_first_day",
+         "least_queue_last_day", "queue_growing"),
+    )  # fmt: skip
+    if hi - lo < 2 * DAY:
+        return out
+    # queue wait; a request never served waited at least until the record ends
+    ends = [c for c in (t[a], t[b]) if np.isfinite(c).any()]
+    last = max([float(np.nanmax(c)) for c in ends], default=hi)
+    wait = np.where(np.isfinite(t[a]), t[a], max(last, hi)) - req
+    w1, w2 = wait[inw & (req < lo + DAY)], wait[inw & (req >= hi - DAY)]
+    days = [(lo, lo + DAY), (hi - DAY, hi)]
+    per_rep = np.array(
+        [
+            least_queue(req[sel], t[a][sel], days)
+            for sel in (t["replication"] == r for r in np.unique(t["replication"]))
+        ]
+    ).reshape(-1, 2)
+    least_first, least_last = (float(x) for x in per_rep.mean(axis=0))
+    grew = (per_rep[:, 1] >= 1) & (per_rep[:, 1] > per_rep[:, 0])
+    out.update(
+        wait_first_day_min=float(w1.mean()) if len(w1) else 0.0,
+        wait_last_day_min=float(w2.mean()) if len(w2) else 0.0,
+        least_queue_first_day=least_first,
+        least_queue_last_day=least_last,
+        queue_growing=bool(grew.sum() * 2 > len(grew)),
+    )
     return out
 
 

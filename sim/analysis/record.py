@@ -26,7 +26,7 @@ import copy
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -40,9 +40,6 @@ from sim.engine.records import IncidentTable
 from sim.roles import OPTIONAL_ROLES
 from sim.scenario import ROLES, Rules
 from sim.world.build import World
-
-if TYPE_CHECKING:
-    from sim.engine.campaign import CampaignPlan
 
 __all__ = [
     "EnforcementOutcome",
@@ -176,27 +173,6 @@ def _headcount(world: World) -> dict[str, Any]:
 # ------------------------------------------------------------------ the builder
 
 
-def enforcement_measures(
-    world: World, table: IncidentTable, outcome: EnforcementOutcome
-) -> dict[str, Any]:
-    """The enforcement chain's measures of one replication."""
-    sc = world.scenario
-    plan: CampaignPlan | None = outcome.plan
-    return enforcement_chain.measures(
-        table,
-        outcome.cases,
-        outcome.run,
-        node_office=world.areas.node_office,
-        n_offices=len(world.areas.office_names),
-        warmup_min=sc.warmup_min,
-        horizon_min=sc.horizon_min,
-        campaign=plan,
-        site_windows=[s.window for s in world.sites],
-        team_size=sc.staff.team_size("enforcer"),
-        police_target_min=sc.enforcement.cases.police_target_minutes,
-    )
-
-
 def _measured(
     world: World,
     table: IncidentTable,
@@ -242,7 +218,7 @@ def measure_replication(
     outcome (None: the chain is off)."""
     sc = world.scenario
     rep = replication_measures(table, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min)
-    raw = [enforcement_measures(world, table, outcome)] if outcome is not None else []
+    raw = [enforcement_chain.measures(world, table, outcome)] if outcome is not None else []
     return _measured(world, table, (1, rep, {}), raw)
 
 

@@ -162,6 +162,11 @@ def _add_shift_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--max-kinds", type=int, metavar="K", help="use at most K different shifts per role"
     )
+    _add_shift_search_args(g)
+
+
+def _add_shift_search_args(g: argparse._ArgumentGroup) -> None:
+    """How sure a shift plan must be, and how hard the search may try."""
     g.add_argument(
         "--shift-target",
         type=float,

@@ -22,9 +22,44 @@ class PlanLike(Protocol):
 
 def plan_text(plan: PlanLike) -> str:
     """The staffing table ``python -m sim optimize`` prints."""
+    meta, tot = plan.meta, plan.totals
+    conf = f"{meta['confidence']:.0%}"
+    goals = ", ".join(
+        f"{TARGETS[k].label} {'≤' if TARGETS[k].ceiling else '≥'} {100 * v:g}%"
+        for k, v in meta["targets"].items()
+    )
+    head = (
+        f"{meta['scenario']}: least staff per street office so that every office reaches {goals} "
+        f"(one-sided {conf} lower bound over {meta['replications']} replications of "
+        f"{meta['days']:g} day(s), seed {meta['seed']})"
+    )
+    change = tot["staff_change"]
+    verdict = (
+        f"saves {-change:,} staff ({tot['staff_change_pct']:+.1f}%)" if change < 0
+        else f"needs {change:,} more staff ({tot['staff_change_pct']:+.1f}%)" if change > 0
+        else "same staff"
+    )  # fmt: skip
+    lines = [
+        head,
+        "",
+        _office_table(plan),
+        "",
+        f"plan: {tot['staff']:,} staff vs {tot['baseline_staff']:,} at a uniform "
+        f"{meta['baseline_density']:g} per km²: {verdict}; the uniform plan has "
+        f"{tot['baseline_offices_meeting_target']} of {tot['offices']} offices on target",
+        f"target met in every office: {'yes' if meta['feasible'] else 'NO'}; locally minimal (no single "
+        f"office can drop a step): {'yes' if meta['locally_minimal'] else 'not confirmed'}",
+        f"{meta['evaluations']} plan evaluations (budget {meta['max_evaluations']}), "
+        f"{meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused",
+        *_notes(plan),
+    ]
+    return "\n".join(lines)
+
+
+def _office_table(plan: PlanLike) -> str:
+    """Per street office: the plan beside the uniform baseline, and the TOTAL row."""
     meta, tot, t = plan.meta, plan.totals, plan.table
     m = next(iter(meta["targets"]))
-
     rows = []
     for r in t.to_dict("records"):
         meets = "yes" if r["meets_target"] else ("n/a" if not r["assessable"] else "NO")
@@ -52,39 +87,17 @@ def plan_text(plan: PlanLike) -> str:
     conf = f"{meta['confidence']:.0%}"
     side = "upper" if TARGETS[m].ceiling else "lower"
     label = TARGETS[m].label
-    table = format_table(
+    return format_table(
         ["street office", "km²", "per km²", "staff", "grid/adv/enf", label, f"{conf} {side}", "meets",
          f"uniform {meta['baseline_density']:g}", f"{conf} {side}", "change"],
         rows, align="lrrrrrrlrrr",
     )  # fmt: skip
-    goals = ", ".join(
-        f"{TARGETS[k].label} {'≤' if TARGETS[k].ceiling else '≥'} {100 * v:g}%"
-        for k, v in meta["targets"].items()
-    )
-    head = (
-        f"{meta['scenario']}: least staff per street office so that every office reaches {goals} "
-        f"(one-sided {conf} lower bound over {meta['replications']} replications of "
-        f"{meta['days']:g} day(s), seed {meta['seed']})"
-    )
-    change = tot["staff_change"]
-    verdict = (
-        f"saves {-change:,} staff ({tot['staff_change_pct']:+.1f}%)" if change < 0
-        else f"needs {change:,} more staff ({tot['staff_change_pct']:+.1f}%)" if change > 0
-        else "same staff"
-    )  # fmt: skip
-    lines = [
-        head,
-        "",
-        table,
-        "",
-        f"plan: {tot['staff']:,} staff vs {tot['baseline_staff']:,} at a uniform "
-        f"{meta['baseline_density']:g} per km²: {verdict}; the uniform plan has "
-        f"{tot['baseline_offices_meeting_target']} of {tot['offices']} offices on target",
-        f"target met in every office: {'yes' if meta['feasible'] else 'NO'}; locally minimal (no single "
-        f"office can drop a step): {'yes' if meta['locally_minimal'] else 'not confirmed'}",
-        f"{meta['evaluations']} plan evaluations (budget {meta['max_evaluations']}), "
-        f"{meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused",
-    ]
+
+
+def _notes(plan: PlanLike) -> list[str]:
+    """What the plan does to discovery, and the role mixes tried."""
+    meta, tot = plan.meta, plan.totals
+    lines = []
     lost, base_lost = tot.get("never_found"), tot.get("baseline_never_found")
     if lost is not None:
         delay, base_delay = tot.get("report_delay_min"), tot.get("baseline_report_delay_min")
@@ -103,4 +116,4 @@ def plan_text(plan: PlanLike) -> str:
         mix = meta["mix"]
         best = " / ".join(f"{role} {100 * share:.1f}%" for role, share in mix.items())
         lines.append(f"advisor share of advisors + enforcers tried: {tried}; best mix: {best}")
-    return "\n".join(lines)
+    return lines

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from sim.analysis.hour_verdicts import OPEN
+from sim.analysis.hour_verdicts import CLOCKS, OPEN
 from sim.atomic import atomic_path, write_text_atomic
 from sim.output.jsonfile import dumps
 from sim.output.text import format_table, pct
@@ -103,16 +103,38 @@ def chosen_text(meta: dict[str, Any]) -> str:
 
 def shifts_text(result: ShiftResult) -> str:
     """The comparison ``python -m sim optimize --shifts`` prints."""
-    meta, t = result.meta, result.hours
+    meta = result.meta
     roles = meta["roles"]
+    ov = meta["overall"]
+    whole_day = ", ".join(
+        f"{role} clock {pct(ov['old'][clock])} → {pct(ov['new'][clock])}"
+        for role, clock in CLOCKS.items()
+    )
+    return "\n".join(
+        [
+            f"{meta['scenario']}: shift plan with the fewest staff-hours such that every hour "
+            f"meets {100 * meta['target']:g}% on time on the {' and '.join(roles)} clock(s) "
+            f"(one-sided {meta['confidence']:.0%} lower bound over {meta['replications']} "
+            f"replications of {meta['days']:g} day(s), seed {meta['seed']})",
+            "",
+            _role_table(result),
+            "",
+            *_new_shifts(result),
+            "",
+            _hour_table(result),
+            "",
+            "✗: below target or not shown to reach it; ?: mean on target, bound undecided",
+            f"whole day: {whole_day}",
+            f"every hour on target: {'yes' if meta['feasible'] else 'NO'}; {meta['rounds']} "
+            f"round(s) of simulation; {meta['runs_simulated']} runs simulated, "
+            f"{meta['runs_reused']} reused",
+            chosen_text(meta),
+        ]
+    )
 
-    lines = [
-        f"{meta['scenario']}: shift plan with the fewest staff-hours such that every hour meets "
-        f"{100 * meta['target']:g}% on time on the {' and '.join(roles)} clock(s) (one-sided "
-        f"{meta['confidence']:.0%} lower bound over {meta['replications']} replications of "
-        f"{meta['days']:g} day(s), seed {meta['seed']})",
-        "",
-    ]
+
+def _role_table(result: ShiftResult) -> str:
+    """Per planned role: units, staff and staff-hours, old and new."""
     rows = []
     for r in ROLES:
         x = result.roles[r]
@@ -131,23 +153,15 @@ def shifts_text(result: ShiftResult) -> str:
                 f"{n['staff_hours'] - o['staff_hours']:+,.0f}",
             ]
         )
-    lines.append(
-        format_table(
-            [
-                "role",
-                "units old",
-                "units new",
-                "staff old",
-                "staff new",
-                "staff-h/day old",
-                "staff-h/day new",
-                "change",
-            ],
-            rows,
-        )
-    )
-    lines.append("")
-    for r in roles:
+    head = ["role", "units old", "units new", "staff old", "staff new", "staff-h/day old",
+            "staff-h/day new", "change"]  # fmt: skip
+    return format_table(head, rows)
+
+
+def _new_shifts(result: ShiftResult) -> list[str]:
+    """Each planned role's new shifts (and each office's, in a plan by office)."""
+    lines = []
+    for r in result.meta["roles"]:
         shifts = ", ".join(
             f"{s['start']}–{s['end']} ({s['hours']:g} h) × {s['units']}"
             for s in result.roles[r]["new"]["shifts"]
@@ -158,41 +172,31 @@ def shifts_text(result: ShiftResult) -> str:
                 f"{s['start']}–{s['end']} × {s['units']}" for s in windows if s["units"]
             )
             lines.append(f"  {office}: {listed or 'nobody'}")
-    lines.append("")
+    return lines
+
+
+def _hour_table(result: ShiftResult) -> str:
+    """Per hour: need and units on duty per role, each clock's share old, new and bound."""
+    roles = result.meta["roles"]
     head = ["hour"]
     for r in roles:
         head += [f"{r[:3]} need", f"{r[:3]} old", f"{r[:3]} new"]
-    for clock in ("advisor_on_time", "enforcer_on_time"):
+    for clock in CLOCKS.values():
         short = clock.split("_")[0][:3]
         head += [f"{short} clock old", f"{short} clock new", "lower"]
     hr = []
-    for row in t.to_dict("records"):
+    for row in result.hours.to_dict("records"):
         cells: list[Any] = [row["hour"]]
         for r in roles:
             cells += [row[f"{r}.need"], f"{row[f'{r}.on_duty_old']:.0f}",
                       f"{row[f'{r}.on_duty_new']:.0f}"]  # fmt: skip
-        for clock in ("advisor_on_time", "enforcer_on_time"):
+        for clock in CLOCKS.values():
             st = row[f"{clock}.new.status"]
             flag = "" if row[f"{clock}.new.meets"] else " ?" if st == OPEN else " ✗"
             cells += [pct(row[f"{clock}.old"]), pct(row[f"{clock}.new"]),
                       pct(row[f"{clock}.new.lower"]) + flag]  # fmt: skip
         hr.append(cells)
-    lines.append(format_table(head, hr))
-    lines.append("")
-    lines.append("✗: below target or not shown to reach it; ?: mean on target, bound undecided")
-    ov = meta["overall"]
-    lines.append(
-        "whole day: advisor clock "
-        f"{pct(ov['old']['advisor_on_time'])} → {pct(ov['new']['advisor_on_time'])}, "
-        f"enforcer clock {pct(ov['old']['enforcer_on_time'])} → "
-        f"{pct(ov['new']['enforcer_on_time'])}"
-    )
-    lines.append(
-        f"every hour on target: {'yes' if meta['feasible'] else 'NO'}; {meta['rounds']} round(s) "
-        f"of simulation; {meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused"
-    )
-    lines.append(chosen_text(meta))
-    return "\n".join(lines)
+    return format_table(head, hr)
 
 
 def write_shifts(result: ShiftResult, folder: Path) -> None:

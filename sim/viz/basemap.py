@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,6 @@ def draw_streets(
     net: StreetNetwork,
     ranks: np.ndarray | None,
     *,
-    colors: Sequence[str] | np.ndarray | None = None,
     node_color: np.ndarray | None = None,
     alpha: float = 1.0,
     scale: float = 1.0,
@@ -92,10 +91,10 @@ def draw_streets(
         order = np.arange(len(segs))
     if node_color is not None:
         col: Any = node_color[node]
-    elif ranks is not None and colors is None:
+    elif ranks is not None:
         col = np.asarray(_RANK_GREY)[ranks[street]]
     else:
-        col = colors if colors is not None else "#9a9a9a"
+        col = "#9a9a9a"
     if not isinstance(col, str):
         col = np.asarray(col)[order]
     ax.add_collection(
