@@ -96,23 +96,12 @@ def simulate_chain(
     """
     sc = world.scenario
     chain = chain if chain is not None else standard_chain()
-    inc = generate_incidents(
-        sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication
-    )
+    inc = generate_incidents(world, replication)
     run: OffenderRun | None = None
     given: Given | None = None
     plan = campaign.plan(sc, [s.name for s in world.sites])
     if sc.enforcement.enabled:
-        run = simulate_offenders(
-            sc,
-            world.net,
-            world.areas,
-            world.roster["grid"],
-            world.sites,
-            world.cameras,
-            replication,
-            plan,
-        )
+        run = simulate_offenders(world, replication, plan)
         inc, given = merge(inc, run, sc, replication)
         chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
     drawn = draw_all(chain.draws, DrawContext(sc, inc, replication, given))

@@ -190,7 +190,9 @@ class _Planner:
         self.speed = self.spec.speed_kmh * 1000.0 / 60.0
         self.node_office = world.areas.node_office
         self.streets = Streets(undirected(world.net))
-        self.members = [np.flatnonzero(self.node_office == o) for o in range(len(office_street_km))]
+        # per office: the nodes a route may pass through, and their indices
+        self.inside = [self.node_office == o for o in range(len(office_street_km))]
+        self.members = [np.flatnonzero(here) for here in self.inside]
         self.office: list[int] = []
         self.month: list[int] = []
         self.km: list[float] = []
@@ -225,9 +227,8 @@ class _Planner:
         """An inspector walks a random route through office ``o`` in month ``m``."""
         t0 = self.when(m)
         start = int(self.rng.choice(mine, p=p))
-        allowed = self.node_office == o
         nodes, dist = random_route(
-            self.streets, allowed, start, self.spec.route_km * 1000.0, self.rng
+            self.streets, self.inside[o], start, self.spec.route_km * 1000.0, self.rng
         )
         self._add(
             m, o, np.asarray(nodes, dtype=np.int64), t0 + np.asarray(dist) / self.speed,

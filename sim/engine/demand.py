@@ -14,15 +14,16 @@ happens on scene is drawn by the chain's stages (:mod:`sim.engine.outcomes`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.rng import stream
-from sim.scenario import Scenario
 from sim.world.areas import Areas
-from sim.world.hotspots import HotspotSite
-from sim.world.network import StreetNetwork
 from sim.world.staff import Units
+
+if TYPE_CHECKING:
+    from sim.world.build import World
 
 CHANNELS: tuple[str, ...] = ("patrol", "citizen", "camera")
 NOT_FOUND = -1
@@ -126,16 +127,9 @@ def _patrol_delays(
     return delay
 
 
-def generate_incidents(
-    scenario: Scenario,
-    net: StreetNetwork,
-    areas: Areas,
-    patrol: Units,
-    sites: list[HotspotSite],
-    cameras: np.ndarray,
-    replication: int,
-) -> Incidents:
-    """Draw every incident of one replication."""
+def generate_incidents(world: World, replication: int) -> Incidents:
+    """Draw every incident of one replication (grid members patrol and find problems)."""
+    scenario, net, sites = world.scenario, world.net, world.sites
     seed = scenario.seed
     d = scenario.demand
     horizon = scenario.horizon_min
@@ -176,7 +170,23 @@ def generate_incidents(
     hotspot = np.concatenate(spots).astype(np.int16)[order]
     n = len(occurred)
 
-    # discovery: the first channel to find it
+    channel, reported, instructed = _discovered(world, occurred, node, replication)
+    offender = np.full(n, -1, dtype=np.int64)  # one-off: offenders join in sim.engine.offenders
+    return Incidents(occurred, node, category, hotspot, reported, channel, instructed, offender)
+
+
+def _discovered(
+    world: World, occurred: np.ndarray, node: np.ndarray, replication: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How each problem came to light: the first channel to find it, the minute it was
+    reported and the minute it was instructed (both infinite when never found)."""
+    scenario, areas, patrol, cameras = (
+        world.scenario,
+        world.areas,
+        world.roster["grid"],
+        world.cameras,
+    )
+    seed, n = scenario.seed, len(occurred)
     disc = scenario.discovery
     delays = np.full((len(CHANNELS), n), np.inf)
     if disc.patrol.enabled:
@@ -199,6 +209,4 @@ def generate_incidents(
     channel = np.where(found, first, NOT_FOUND).astype(np.int8)
     reported = occurred + best
     instructed = reported + disc.processing.sample(stream(seed, "processing", replication), n)
-
-    offender = np.full(n, -1, dtype=np.int64)  # one-off: offenders join in sim.engine.offenders
-    return Incidents(occurred, node, category, hotspot, reported, channel, instructed, offender)
+    return channel, reported, instructed

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,10 +46,9 @@ from sim.engine.population import (
 )
 from sim.rng import stream
 from sim.scenario import Scenario
-from sim.world.areas import Areas
-from sim.world.hotspots import HotspotSite
-from sim.world.network import StreetNetwork
-from sim.world.staff import Units
+
+if TYPE_CHECKING:
+    from sim.world.build import World
 
 NOMINAL_RESPONSE_MIN = 10.0  # the double-ten target: used to estimate an outcome's time
 
@@ -114,14 +114,7 @@ _OFFEND, _TIME, _TRACK, _QUIT, _LEAVE, _RESIST, _CITIZEN, _PERSUADE = range(8)
 
 
 def simulate_offenders(
-    scenario: Scenario,
-    net: StreetNetwork,
-    areas: Areas,
-    patrol: Units,
-    sites: list[HotspotSite],
-    cameras: np.ndarray,
-    replication: int,
-    campaign: CampaignPlan | None = None,
+    world: World, replication: int, campaign: CampaignPlan | None = None
 ) -> OffenderRun:
     """Run the offender process over the horizon, one day at a time.
 
@@ -129,7 +122,7 @@ def simulate_offenders(
     at all, persuaded, put on the penalty track); how long discovery and the work on
     scene take is drawn afterwards for all offender incidents at once.
     """
-    process = _Process(scenario, net, areas, patrol, sites, cameras, replication, campaign)
+    process = _Process(world, replication, campaign)
     for day in range(process.days):
         process.day(day)
     return process.result()
@@ -139,18 +132,10 @@ class _Process:
     """The offender process of one replication: what every offender perceives and has
     received, and the offences so far (:func:`simulate_offenders` runs it day by day)."""
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        net: StreetNetwork,
-        areas: Areas,
-        patrol: Units,
-        sites: list[HotspotSite],
-        cameras: np.ndarray,
-        replication: int,
-        campaign: CampaignPlan | None,
-    ) -> None:
-        sc = self.sc = scenario
+    def __init__(self, world: World, replication: int, campaign: CampaignPlan | None) -> None:
+        net, areas, sites = world.net, world.areas, world.sites
+        patrol, cameras = world.roster["grid"], world.cameras  # grid members patrol
+        sc = self.sc = world.scenario
         e = self.e = sc.enforcement
         self.areas, self.patrol, self.sites, self.cameras = areas, patrol, sites, cameras
         self.campaign = campaign
