@@ -25,13 +25,13 @@ FUNNEL = (
 )
 
 
-def _police_rows(p: dict[str, Any] | None) -> list[list[str]]:
+def _police_rows(p: dict[str, Any] | None, whole: int) -> list[list[str]]:
     """Rows for the police units, when the scenario posts police."""
     if p is None:
         return []
     within = p["on_scene_within_target"]
     return [
-        ["  police calls answered", f"{_n(p['answered'], 1)} of {_n(p['calls'], 1)}", ""],
+        ["  police calls answered", f"{_n(p['answered'], whole)} of {_n(p['calls'], whole)}", ""],
         ["  mean wait for police (min)", _n(p["wait_min"], 1), ""],
         ["  police on scene in time", f"{_n(None if within is None else 100 * within, 1)}%", ""],
     ]
@@ -41,24 +41,32 @@ def _n(x: float | None, digits: int = 0) -> str:
     return "–" if x is None else f"{x:,.{digits}f}"
 
 
-def _total_row(m: Measure, e: dict[str, Any], ci: dict[str, float], days: float) -> list[str]:
+def _total_row(
+    m: Measure, e: dict[str, Any], ci: dict[str, float], days: float, replications: int
+) -> list[str]:
     """A registry measure of the enforcement block: in the run, and a year at its rate."""
     name = m.name.removeprefix("enforcement.")
     value = lookup(e, name)
     yearly = m.unit in ("count", "yuan", "hours") and value is not None
-    return [m.words, measure_text(m, value, ci.get(name)), _n(value * 365 / days) if yearly else ""]
+    return [
+        m.words,
+        measure_text(m, value, ci.get(name), replications=replications),
+        _n(value * 365 / days) if yearly else "",
+    ]
 
 
-def summary_text(e: dict[str, Any], days: float) -> str:
-    """The enforcement table ``python -m sim run`` prints."""
+def summary_text(e: dict[str, Any], days: float, replications: int) -> str:
+    """The enforcement table ``python -m sim run`` prints: counts of one replication as
+    whole numbers, means over several with a decimal."""
     ci = e.get("ci95", {})
     r = e["ratios"]
     act = e["offenders_active"]
+    whole = 0 if replications <= 1 else 1  # decimals of a small count
     totals = format_table(
         ["measure", "in the run", "a year at this rate"],
         [
-            *(_total_row(m, e, ci, days) for m in registry.summarized("enforcement")),
-            *_police_rows(e.get("police")),
+            *(_total_row(m, e, ci, days, replications) for m in registry.summarized("enforcement")),
+            *_police_rows(e.get("police"), whole),
         ],
         align="lrr",
     )
@@ -87,7 +95,7 @@ def summary_text(e: dict[str, Any], days: float) -> str:
                 _n(o["cases"]),
                 _n(o["decisions"]),
                 _n(o["fines_yuan"]),
-                _n(o["court_referrals"], 1),
+                _n(o["court_referrals"], whole),
                 _n(o["offenders_active"]["start"]),
                 _n(o["offenders_active"]["end"]),
             ]
@@ -95,25 +103,56 @@ def summary_text(e: dict[str, Any], days: float) -> str:
         ],
         align="lrrrrrr",
     )
-    parts = ["Enforcement chain (cases counted by the day they were filed)", totals, per, offices]
+    head = "Enforcement chain (cases counted by the day they were filed"
+    head += ")" if replications <= 1 else f"; means over {replications} replications)"
+    parts = [head, totals, per, offices]
     if "campaign" in e:
-        parts.append(campaign_text(e["campaign"], ci))
+        parts.append(campaign_text(e["campaign"], ci, replications))
     return "\n\n".join(parts)
 
 
-def campaign_text(c: dict[str, Any], ci: dict[str, float]) -> str:
-    """Weeks until the campaign's hotspots fall below 5% of their first week, and its cost."""
-    weeks = c["weeks_to_5pct"]
-    half = ci.get("campaign.weeks_to_5pct")
-    reached = (
-        f"{weeks:.1f} weeks" + (f" (95% CI ± {half:.1f})" if half is not None else "")
-        if weeks is not None
-        else "not reached in every replication"
+def campaign_text(c: dict[str, Any], ci: dict[str, float], replications: int = 1) -> str:
+    """The campaign in a few words: off, not in the run, or what it did in the run's days
+    (weeks until its hotspots fall below 5% of their first week, and its cost)."""
+    if not c.get("enabled", bool(c["days"])):
+        return (
+            f"归零 campaign: off; at its hotspots {_n(c['first_week'])} incidents in the first "
+            f"week, {_n(c['last_week'])} in the last."
+        )
+    planned = c.get("planned_days", c["days"])
+    if not c.get("in_run", True):
+        return (
+            f"归零 campaign: planned from day {c['first_day']:g} for {planned:g} days, after "
+            "the run ends: not in the run, nothing of it simulated."
+        )
+    span = (
+        f"{c['days']:g} of its {planned:g} days in the run"
+        if c["days"] < planned
+        else f"its {planned:g} days"
     )
+    if c.get("weeks", 2) < 2:
+        trend = "under two whole weeks of it in the run, too short for a weekly trend"
+    else:
+        weeks, half = c["weeks_to_5pct"], ci.get("campaign.weeks_to_5pct")
+        reached = c.get("reached_in", 1 if weeks is not None else 0)
+        first = f"5% of the first week ({_n(c['first_week'])})"
+        if weeks is not None:
+            ci_text = f" (95% CI ± {half:.1f})" if half is not None else ""
+            trend = f"weekly incidents at its hotspots fall below {first} after {weeks:.1f} weeks"
+            trend += ci_text
+        elif reached:
+            trend = (
+                f"weekly incidents at its hotspots fell below {first} in {reached} of "
+                f"{replications} replications only"
+            )
+        else:
+            trend = (
+                f"weekly incidents at its hotspots had not fallen below {first} by the run's end"
+            )
+        trend += f"; last week {_n(c['last_week'])}"
     return (
-        f"归零 campaign over {c['days']:g} days: weekly incidents at its hotspots fall below 5% "
-        f"of the first week ({_n(c['first_week'])}) after {reached}; last week {_n(c['last_week'])}.\n"
-        f"It took {_n(c['cases'])} cases, {_n(c['fines_yuan'])} yuan of fines and "
+        f"归零 campaign, {span}: {trend}.\n"
+        f"In the run it took {_n(c['cases'])} cases, {_n(c['fines_yuan'])} yuan of fines and "
         f"{_n(c['enforcer_hours'])} enforcer-hours ({_n(c['joint_person_hours'])} of joint "
         f"enforcement on site, {_n(c['enforcer_team_hours'])} of teams on its incidents)."
     )

@@ -131,6 +131,7 @@ def summary_text(s: dict[str, Any]) -> str:
     """
     rules = s["scenario_resolved"]["rules"]
     ci = s.get("ci95", {})
+    reps = int(s["replications"])
     staff = s["staff"]
     roles = ", ".join(
         f"{staff[role]} {m.words}"
@@ -153,7 +154,7 @@ def summary_text(s: dict[str, Any]) -> str:
         [
             [
                 place_label(a["office"], a.get("name_zh", "")),
-                *(measure_text(m, a.get(m.name)) for m in columns),
+                *(measure_text(m, a.get(m.name), replications=reps) for m in columns),
                 "below target" if a["double_ten"] is not None and a["double_ten"] < target else "",
             ]
             for a in s["by_area"]
@@ -181,7 +182,9 @@ def summary_text(s: dict[str, Any]) -> str:
     if "enforcement" in s:
         from sim.viz.enforcementplot import summary_text as enforcement_text
 
-        parts.append(enforcement_text(s["enforcement"], s["days"]))
+        parts.append(enforcement_text(s["enforcement"], s["days"], reps))
+    if s.get("warnings"):  # a plan that is valid but does less than it seems to
+        parts.append("\n".join(["Warnings", *(f"  {w}" for w in s["warnings"])]))
     return "\n\n".join(parts)
 
 
@@ -190,14 +193,15 @@ def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float])
     clocks = registry.summarized("clocks")
     width = max((len(m.summary.cells) for m in clocks if m.summary), default=0)
     deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
+    reps = int(s["replications"])
     rows = []
     for m in clocks:
         cells = m.summary.cells if m.summary else ()
         rows.append(
             [
                 m.words.format(**deadlines),
-                measure_text(m, lookup(s, m.name), ci.get(m.name)),
-                *(measure_text(registry.RUN[c], lookup(s, c)) for c in cells),
+                measure_text(m, lookup(s, m.name), ci.get(m.name), replications=reps),
+                *(measure_text(registry.RUN[c], lookup(s, c), replications=reps) for c in cells),
                 *[""] * (width - len(cells)),
             ]
         )
@@ -217,19 +221,25 @@ def lookup(tree: Mapping[str, Any], name: str, default: Any = None) -> Any:
     return node
 
 
-def measure_text(m: registry.Measure, value: float | None, half: float | None = None) -> str:
+def measure_text(
+    m: registry.Measure, value: float | None, half: float | None = None, *, replications: int
+) -> str:
     """A measure's value as the summary prints it: a share as a percentage, a number with
-    the measure's decimals, each with its 95% CI half-width when there is one."""
+    the measure's decimals (a count of one replication as a whole number,
+    :meth:`~sim.analysis.measures.Measure.digits_for`), each with its 95% CI half-width
+    when there is one."""
     if m.unit == "share":
         return _ci(value, half)
-    text = _num(value, m.digits)
-    return text if half is None or value is None else f"{text} ± {half:,.{m.digits}f}"
+    digits = m.digits_for(replications)
+    text = _num(value, digits)
+    return text if half is None or value is None else f"{text} ± {half:,.{digits}f}"
 
 
 def load_text(s: dict[str, Any]) -> str:
     """The lines under the clocks table (the registry's ``lines``: utilisation, offered load
     against capacity, ...) and, when a role is over capacity, why."""
     ci = s.get("ci95", {})
+    reps = int(s["replications"])
     lines = []
     shown = registry.summarized("lines")
     for _, same in itertools.groupby(shown, key=lambda m: (m.summary and m.summary.order, m.words)):
@@ -241,9 +251,9 @@ def load_text(s: dict[str, Any]) -> str:
                 continue
             role = next((p for p in m.name.split(".") if p in ROLE_PLURAL), None)
             if role is None:
-                items.append(measure_text(m, value, ci.get(m.name)).strip())
+                items.append(measure_text(m, value, ci.get(m.name), replications=reps).strip())
             else:  # one value per role, in one line
-                items.append(f"{role} {measure_text(m, value).strip()}")
+                items.append(f"{role} {measure_text(m, value, replications=reps).strip()}")
         if items:
             lines.append(f"{group[0].words}: " + ", ".join(items))
     load = s.get("overload", {})
