@@ -455,13 +455,15 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
                 "(not proven optimal); fewer --starts or no --max-kinds make it exact"
             )
     feasible = chosen.ok(roles)
+    not_met = None
     if not feasible:
         n_short, n_open, *_ = round_rank(history[chosen.number - 1])
-        warnings.append(
+        not_met = (
             f"no round met the target in every hour; the plan written is round {chosen.number} "
             f"of {len(history)}, the best one ({n_short} hour(s) shown short, {n_open} "
-            "undecided; see shifts.txt); more --max-rounds or --max-replications may settle them"
+            "undecided; see shifts.txt); more max_rounds or max_replications may settle them"
         )
+        warnings.append(not_met)
     written = with_overrides(scenario, over)
     hours, role_rows = compare(world, roster, roles, needs, chosen.want, old, new, by_office)
     meta = {
@@ -490,6 +492,7 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
             "max_kinds": max_kinds,
         },
         "feasible": feasible,
+        "not_met": not_met,
         "rounds": len(history),
         "chosen_round": chosen.number,
         "runs_simulated": computed,

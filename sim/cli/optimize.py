@@ -14,6 +14,7 @@ from sim.batch.options import OPTIMIZE
 from sim.batch.shiftplan import optimize_shifts
 from sim.batch.staffing import optimize_plan
 from sim.cli.common import (
+    EXIT_TARGET_NOT_MET,
     add_batch_args,
     add_common_args,
     add_scenario_args,
@@ -232,6 +233,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     warn(plan.warnings)
     if not args.quiet:
         print(plan_text(plan))
+    if not plan.meta["feasible"]:
+        return _not_met(plan.meta["not_met"], out)
     if args.shifts:
         from sim.scenario import with_overrides
 
@@ -239,6 +242,20 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         return _optimize_shifts(args, with_overrides(scenario, plan.meta["overrides"]), out)
     print(f"\nresults written to {out}/", file=sys.stderr)
     return 0
+
+
+def _not_met(why: str, out: Path) -> int:
+    """Say why the target was not reached, where the best plan is, and exit with its code."""
+    from sim.errors import ArgumentError
+
+    names = ["max_density", "max_evaluations", "max_rounds", "max_replications"]
+    reason = ArgumentError([why], names).spelled({a: "--" + a.replace("_", "-") for a in names})[0]
+    print(
+        f"\ntarget not met: {reason}\nthe best plan found is written to {out}/ "
+        f"(exit code {EXIT_TARGET_NOT_MET})",
+        file=sys.stderr,
+    )
+    return EXIT_TARGET_NOT_MET
 
 
 SHIFT_FLAGS = {"target": "shift_target", "method": "need_method"}
@@ -278,9 +295,11 @@ def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) ->
             batch=batch_options(args, out),
             log=lambda line: print(line, file=sys.stderr),
         )
-    warn(result.warnings)
+    warn([w for w in result.warnings if w != result.meta.get("not_met")])
     if not args.quiet:
         print(shifts_text(result))
+    if not result.meta["feasible"]:
+        return _not_met(result.meta["not_met"], out)
     where = result.scenario_file.name if result.scenario_file is not None else "-"
     print(
         f"\nresults written to {out}/; run the plan with: python -m sim run {out / where}",
