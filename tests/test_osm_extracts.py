@@ -2,8 +2,8 @@
 
 The extracts are cut in the tests from real data shipped in the repository (downtown
 Aguascalientes, ``maps/aguascalientes/``) with pyosmium, at a box whose east edge runs
-through the middle of the town, the way an extract service or ``osmium extract`` cuts a file: nodes outside are left out, and
-ways that cross the edge keep references to them.
+through the middle of the town, the way an extract service or ``osmium extract`` cuts a
+file: nodes outside are left out, and ways that cross the edge keep references to them.
 """
 
 from __future__ import annotations
