@@ -180,14 +180,16 @@ def is_thin(n: float | None) -> bool:
     return n is None or n < THIN_SAMPLE
 
 
-def flag_text(count: int, replications: int, months: int) -> str:
+def flag_text(count: int, replications: int, months: int, *, short: bool = False) -> str:
     """Rule 3: how often an office got a flag, as a count or a share of its months.
 
-    ``count`` is the number of office-months with the flag over all replications.
+    ``count`` is the number of office-months with the flag over all replications;
+    ``short`` leaves out what it is counted over (say it once, with :func:`flag_legend`).
     """
     if replications <= 1:
-        return f"{count} of {months} month{'s' if months != 1 else ''}"
-    return f"{100 * count / (replications * months):.0f}% of {replications * months} months"
+        return f"{count} of {months}" + ("" if short else f" month{'s' if months != 1 else ''}")
+    share = f"{100 * count / (replications * months):.0f}%"
+    return share if short else f"{share} of {replications * months} months"
 
 
 def flag_legend(replications: int, months: int) -> str:
