@@ -53,7 +53,10 @@ def test_an_extra_brings_what_opens_and_runs_it() -> None:
     extra = {r.split(">")[0].split("=")[0] for r in project["optional-dependencies"]["notebook"]}
     assert {"notebook", "ipykernel", "nbclient"} <= extra
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert 'pip install -e ".[notebook]"' in readme and "jupyter notebook notebooks/what_if.ipynb" in readme
+    assert (
+        'pip install -e ".[notebook]"' in readme
+        and "jupyter notebook notebooks/what_if.ipynb" in readme
+    )
 
 
 def test_runs_top_to_bottom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

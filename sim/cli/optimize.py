@@ -114,6 +114,18 @@ def _hour_list(text: str) -> list[int]:
     return out
 
 
+def _kinds(text: str) -> int | None:
+    """``--max-kinds``: a whole number, or ``none`` for no limit."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number or 'none', got {text!r}"
+        ) from None
+
+
 def _add_shift_args(p: argparse.ArgumentParser) -> None:
     """The shift-plan optimiser's options (``optimize --shifts``; docs/shifts.md)."""
     g = p.add_argument_group(
@@ -158,8 +170,14 @@ def _add_shift_args(p: argparse.ArgumentParser) -> None:
         default=_shift_default("headcount"),
         help="'fewer': at most today's staff per role; 'same': today's staff (default %(default)s)",
     )
+    kinds = _shift_default("max_kinds")
     g.add_argument(
-        "--max-kinds", type=int, metavar="K", help="use at most K different shifts per role"
+        "--max-kinds",
+        type=_kinds,
+        default=kinds,
+        metavar="K",
+        help=f"use at most K different shifts per role (default {kinds}, what a district can "
+        "run: docs/shifts.md; 'none' for no limit)",
     )
     g.add_argument(
         "--shift-target",
