@@ -239,3 +239,19 @@ def test_on_time_map_scale_is_linear_around_the_target(
     assert high == pytest.approx(1.0) and low <= 0.85 + 1e-9
     title = fig.axes[0].get_title(loc="left")
     assert re.search(r"instructions per grid [\d,]+–[\d,]+ \(median [\d,]+\)", title)
+
+
+def test_sweep_share_axis_does_not_zoom_onto_a_few_points() -> None:
+    import pandas as pd
+
+    from sim.viz.sweepplot import plot_measure
+
+    summary = pd.DataFrame(
+        {"staff.per_km2": [15, 20, 25], "double_ten": [0.97, 0.985, 0.99],
+         "double_ten.ci95": [0.004, 0.003, 0.002]}
+    )  # fmt: skip
+    fig, ax = plt.subplots()
+    plot_measure(ax, summary, ["staff.per_km2"], "double_ten", {"target": 0.95}, "t")
+    low, high = ax.get_ylim()
+    plt.close(fig)
+    assert low <= 80 + 1e-9 and high >= 100
