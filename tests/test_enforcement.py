@@ -328,3 +328,16 @@ def test_counts_of_one_replication_print_as_whole_numbers() -> None:
     # a mean over replications keeps its decimal
     two = summary_text(sim.run(sim.scenario_from_dict(data), replications=2).summary)
     assert any(line.startswith("mediations") and "." in line for line in two.splitlines())
+
+
+def test_validate_warns_of_a_campaign_after_the_run(tmp_path: Any, capsys: Any) -> None:
+    import yaml
+
+    from sim.cli import main
+
+    path = tmp_path / "late.yaml"
+    path.write_text(yaml.safe_dump(_campaign(7, start_day=10)), encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    assert "warning: enforcement.campaign.start_day: the campaign starts on day 10" in (
+        capsys.readouterr().err
+    )
