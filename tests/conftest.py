@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OSM_DIR = ROOT.parent / "shared" / "data" / "osm"
+# small real OpenStreetMap extracts shipped with the tests (ODbL; see its README.md), and
+# downtown Aguascalientes, which ships with the scenario that runs on it
+OSM_DIR = ROOT / "tests" / "data" / "osm"
+AGUASCALIENTES = ROOT / "maps" / "aguascalientes" / "aguascalientes.osm.bz2"
 
 FIXED0 = {"dist": "fixed", "value": 0}
 ALL_DAY = [{"start": "00:00", "end": "24:00", "share": 1.0}]

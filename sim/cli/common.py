@@ -16,6 +16,9 @@ from sim.scenario import Scenario, ScenarioError, load_scenario
 
 T = TypeVar("T")
 
+EXIT_TARGET_NOT_MET = 3
+"""Exit code of an optimisation that ran but did not reach its target (docs/reliability.md)."""
+
 
 def api_default(fn: Callable[..., Any], name: str) -> Any:
     """The default of ``fn``'s argument ``name``: flags take their defaults from the API."""
@@ -99,7 +102,10 @@ def add_batch_args(
     )
     p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
     p.add_argument(
-        "--workers", type=int, metavar="N", help="local worker processes (default: all cores)"
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local worker processes, at least 1 (1: in this process; default: all cores)",
     )
     p.add_argument(
         "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler"

@@ -55,11 +55,12 @@ def register(sub: Any) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.engine import campaign
     from sim.world.build import build_world
 
     scenario = load(args)
     world = build_world(scenario, args.max_memory)
-    warn(world.warnings)
+    warn([*world.warnings, *campaign.warnings(scenario)])
     heads = world.roster.headcount()
     print(
         f"{args.scenario}: valid. {world.net.n:,} nodes, {world.net.road_length_km:,.0f} km of streets, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from pydantic import (
     ValidationError,
 )
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, require_file
 from sim.overrides import parse_override, read_yaml, set_by_path
+from sim.scenario.base import resolve_path
 from sim.scenario.model import (
     Scenario,
 )
@@ -55,14 +57,44 @@ def _key_path(loc: Sequence[int | str]) -> list[int | str]:
     ]
 
 
+# a check of the whole scenario names the field it is about at the start of its message
+_NAMES_ITS_FIELD = re.compile(r"^[a-z_]+(\.[\w\[\]]+)+: ")
+
+
 def problems_from(exc: ValidationError) -> list[str]:
     """One ``path: message`` line per pydantic error."""
     lines = []
     for err in exc.errors():
         loc = _key_path(err["loc"])
         # a check may find several problems at one place (a file's features): a line each
-        lines += [f"{_loc(loc)}: {msg}" for msg in _describe(err).split("\n")]
+        lines += [
+            msg if not loc and _NAMES_ITS_FIELD.match(msg) else f"{_loc(loc)}: {msg}"
+            for msg in _describe(err).split("\n")
+        ]
     return lines
+
+
+_MAP_FILES = (("file", "map file"), ("offices", "GeoJSON file"), ("grids", "GeoJSON file"))
+
+
+def unreadable_map_files(raw: Mapping[str, Any], base: Path) -> list[str]:
+    """The files the map section names that cannot be read, one line each (as the world
+    builder says it), so they are reported with the schema's problems, not after them."""
+    spec = raw.get("map")
+    if not isinstance(spec, Mapping):
+        return []
+    named = [(f"map.{key}", spec.get(key), what) for key, what in _MAP_FILES]
+    cut = spec.get("cut")
+    if isinstance(cut, Mapping):
+        named.append(("map.cut.geojson", cut.get("geojson"), "GeoJSON file"))
+    problems: list[str] = []
+    for where, value, what in named:
+        if isinstance(value, str) and value:
+            try:
+                require_file(resolve_path(base, value), where, what)
+            except ScenarioError as exc:
+                problems += exc.problems
+    return problems
 
 
 def scenario_from_dict(
@@ -98,10 +130,13 @@ def scenario_from_dict(
             raw = Scenario.model_validate(raw, context=context).model_dump(mode="json")
         for key, value in pairs:
             set_by_path(raw, key, value)
+    files = unreadable_map_files(raw, base)
     try:
         scenario = Scenario.model_validate(raw, context=context)
     except ValidationError as exc:
-        raise ScenarioError(problems_from(exc)) from None
+        raise ScenarioError(problems_from(exc) + files) from None
+    if files:
+        raise ScenarioError(files)
     scenario._base_dir = base
     return scenario
 

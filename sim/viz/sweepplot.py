@@ -49,6 +49,7 @@ def plot_measure(
 ) -> None:
     """One measure against the x key with 95% CI bands, one line per other combination."""
     from sim.viz.report import COLORS
+    from sim.viz.scales import share_axis
 
     xk = x_key(summary, keys)
     if xk is None:
@@ -116,8 +117,9 @@ def plot_measure(
             100 * target, color=COLORS["target"], ls=":", lw=1.3, label=f"target {100 * target:g}%"
         )
         ax.set_ylabel("instructions on time (%)")
-        lo, hi = ax.get_ylim()
-        ax.set_ylim(max(lo, -2.0), min(max(hi, 100 * target + 1), 101.0))
+        lo, _ = ax.get_ylim()  # autoscaled below every band drawn
+        bottom, top = share_axis([max(lo, 0.0) / 100], target)  # at least 20 points
+        ax.set_ylim(100 * bottom - (1.0 if bottom == 0 else 0.0), 100 * top + 1)
     else:
         deadline = known.deadline if known is not None else None
         deadline = deadline or (

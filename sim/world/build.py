@@ -158,8 +158,14 @@ def _check_scheduled(scenario: Scenario, net: StreetNetwork) -> None:
 
 
 def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]:
-    """Valid but suspicious plans: thin staffing, hours with a role absent."""
+    """Valid but suspicious plans: thin staffing, hours with a role absent, a file of
+    hotspots with none in it."""
     out = []
+    source = scenario.demand.hotspots_from
+    if source is not None and not source.hotspots:
+        out.append(
+            f"demand.hotspots_from: {source.geojson} has no features: no hotspots come from it"
+        )
     if scenario.staff.posts is None:
         thin = [
             f"{name} ({scenario.staff.per_km2_by_office.get(name, scenario.staff.per_km2):g})"
