@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from sim.errors import ResourceError, ScenarioError
 from sim.roles import DISPATCHED_ROLES
-from sim.scenario import GeneratedMap, InlineMap, clock_minutes
+from sim.scenario import DemandVolume, GeneratedMap, InlineMap, clock_minutes, demand_volume
 
 if TYPE_CHECKING:
     from sim.scenario import MapSource, Scenario
@@ -232,15 +232,17 @@ def world_parts(
                 f"within travel.precompute_minutes",
             )
         )
-    parts.append(incident_part(sc, replications))
+    volume = demand_volume(sc.demand, net.road_length_km, km2)
+    parts.append(incident_part(sc, volume, replications))
     return parts
 
 
-def expected_incidents(scenario: Scenario) -> float:
-    """Incidents one replication generates on average (background, hotspots, scheduled)."""
+def expected_incidents(scenario: Scenario, background_per_day: float) -> float:
+    """Incidents one replication generates on average (background, hotspots, scheduled),
+    with ``background_per_day`` the background count a day on the map."""
     d = scenario.demand
     days = scenario.horizon_min / 1440.0
-    per_day = d.incidents_per_day
+    per_day = background_per_day
     for h in d.hotspots:
         start = clock_minutes(h.start)
         end = clock_minutes(h.end)
@@ -249,11 +251,12 @@ def expected_incidents(scenario: Scenario) -> float:
     return per_day * days + len(d.scheduled)
 
 
-def incident_part(scenario: Scenario, replications: int = 1) -> Part:
-    n = expected_incidents(scenario) * replications
+def incident_part(scenario: Scenario, volume: DemandVolume, replications: int = 1) -> Part:
+    n = expected_incidents(scenario, volume.incidents_per_day) * replications
     reps = f" over {replications} replications" if replications > 1 else ""
+    given = volume.given
     return Part(
-        "demand.incidents_per_day",
+        "demand.incidents_per_day" if given == "incidents_per_day" else f"demand.density.{given}",
         n * INCIDENT_BYTES,
         f"{n:,.0f} incidents in {scenario.duration.days:g} days "
         f"+ {scenario.duration.warmup_hours:g} h warm-up{reps}",
@@ -271,9 +274,12 @@ def check_world(
     _refuse_if_over(world_parts(scenario, net, area_km2, replications), limit, "this run")
 
 
-def check_incidents(scenario: Scenario, replications: int, limit: int | None = None) -> None:
-    """Refuse a run whose incident log alone would not fit (checked before simulating)."""
-    _refuse_if_over([incident_part(scenario, replications)], limit, "this run")
+def check_incidents(
+    scenario: Scenario, volume: DemandVolume, replications: int, limit: int | None = None
+) -> None:
+    """Refuse a run whose incident log alone would not fit (checked before simulating);
+    ``volume`` is the background on the run's map (``World.volume``)."""
+    _refuse_if_over([incident_part(scenario, volume, replications)], limit, "this run")
 
 
 __all__ = [

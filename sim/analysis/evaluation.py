@@ -325,12 +325,12 @@ def not_evaluated(scenario: Scenario) -> dict[str, Any]:
 
 def difficulty(world: World) -> dict[str, np.ndarray]:
     """What makes an office hard, as the model sees it, per office."""
-    areas, net, sc = world.areas, world.net, world.scenario
+    areas, net = world.areas, world.net
     k = len(areas.office_names)
     staff = world.roster.people_by_office(k)
     people = np.sum([np.asarray(v, float) for v in staff.values()], axis=0)
     p = net.location_p()
-    background = sc.demand.incidents_per_day * np.bincount(
+    background = world.volume.incidents_per_day * np.bincount(
         areas.node_office, weights=p, minlength=k
     )
     hot = np.zeros(k)

@@ -22,6 +22,7 @@ from sim.scenario.demand import Camera as Camera
 from sim.scenario.demand import Category as Category
 from sim.scenario.demand import Citizen as Citizen
 from sim.scenario.demand import Demand as Demand
+from sim.scenario.demand import Density as Density
 from sim.scenario.demand import Discovery as Discovery
 from sim.scenario.demand import Hotspot as Hotspot
 from sim.scenario.demand import Patrol as Patrol
@@ -59,9 +60,11 @@ from sim.scenario.model import Rules as Rules
 from sim.scenario.model import RunLength as RunLength
 from sim.scenario.model import Scenario as Scenario
 from sim.scenario.model import json_schema as json_schema
+from sim.scenario.resolved import DemandVolume as DemandVolume
 from sim.scenario.resolved import MapFile as MapFile
 from sim.scenario.resolved import MapSource as MapSource
 from sim.scenario.resolved import ResolvedScenario as ResolvedScenario
+from sim.scenario.resolved import demand_volume as demand_volume
 from sim.scenario.resolved import resolve_scenario as resolve_scenario
 from sim.scenario.staff import ALL_DAY as ALL_DAY
 from sim.scenario.staff import ExplicitPosts as ExplicitPosts

@@ -65,6 +65,26 @@ def problems_from(exc: ValidationError) -> list[str]:
     return lines
 
 
+# keys that say one thing in alternative ways: an override of one (to a value) clears the
+# others, so ``--set demand.incidents_per_day=8100`` works on a scenario given as a density
+_ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "demand.incidents_per_day": ("demand.density",),
+    "demand.density": ("demand.incidents_per_day",),
+    "demand.density.per_street_km": ("demand.incidents_per_day", "demand.density.per_km2"),
+    "demand.density.per_km2": ("demand.incidents_per_day", "demand.density.per_street_km"),
+}
+
+
+def _clear(data: dict[str, Any], dotted: str) -> None:
+    """Remove ``a.b.c`` from nested plain data if it is there."""
+    *parents, last = dotted.split(".")
+    node: Any = data
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(last, None)
+
+
 def scenario_from_dict(
     data: Mapping[str, Any],
     base_dir: Path | None = None,
@@ -74,7 +94,8 @@ def scenario_from_dict(
 
     Overrides apply to the scenario with its defaults filled in, so that
     ``demand.categories.noise.success=0.5`` changes one value of the default table
-    rather than replacing the table.
+    rather than replacing the table. Setting one of two alternative keys (a count or a
+    density of demand) clears the other.
     """
     raw: dict[str, Any] = copy.deepcopy(dict(data))
     pairs = list(
@@ -97,6 +118,8 @@ def scenario_from_dict(
         with contextlib.suppress(ValidationError):
             raw = Scenario.model_validate(raw, context=context).model_dump(mode="json")
         for key, value in pairs:
+            for other in _ALTERNATIVES.get(key, ()) if value is not None else ():
+                _clear(raw, other)
             set_by_path(raw, key, value)
     try:
         scenario = Scenario.model_validate(raw, context=context)

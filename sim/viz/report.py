@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from sim.analysis import measures as registry
 from sim.analysis.metrics import ROLE_PLURAL, clocks, load_note
 from sim.engine.records import IncidentTable
-from sim.scenario import Rules
+from sim.scenario import DemandVolume, Rules
 
 _CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -144,6 +144,10 @@ def summary_text(s: dict[str, Any]) -> str:
         f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {staff['area_km2']:.1f} km²): "
         f"{roles}"
     )
+    if "demand" in s:  # runs stored before the density form have no demand block
+        spots = len(s["scenario_resolved"]["demand"]["hotspots"])
+        plus = f", plus {spots} hotspot{'' if spots == 1 else 's'}" if spots else ""
+        head += f"\ndemand {DemandVolume.from_dict(s['demand']).text()}{plus}"
     overall = clocks_table(s, rules, ci)
     util_line = load_text(s)
     target = rules["target"]

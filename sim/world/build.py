@@ -16,11 +16,13 @@ from sim import budget
 from sim.roles import BY_NAME
 from sim.scenario import (
     ROLES,
+    DemandVolume,
     GeneratedMap,
     InlineMap,
     ResolvedScenario,
     Scenario,
     ScenarioError,
+    demand_volume,
     resolve_scenario,
 )
 from sim.world import osm
@@ -43,6 +45,7 @@ class World:
     sites: list[HotspotSite]
     cameras: np.ndarray
     tables: dict[str, TravelTable]
+    volume: DemandVolume  # background incidents a day on this map (demand.density resolved)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -116,6 +119,7 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
             for k, (p, g) in enumerate(feats)
         ]
     areas = build_areas(net, offices, grids, spec.grid_size_m, spec.office_size_m)
+    volume = demand_volume(sc.demand, net.road_length_km, areas.total_km2)
     roster = place_staff(net, areas, sc.staff)
     sites, hot_warnings = resolve_hotspots(sc, net)
     warnings += hot_warnings
@@ -131,7 +135,8 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
         for role in roster.present()
         if BY_NAME[role].dispatched
     }
-    return World(resolved, net, areas, roster, sites, camera_nodes(sc, net.n), tables, warnings)
+    cameras = camera_nodes(sc, net.n)
+    return World(resolved, net, areas, roster, sites, cameras, tables, volume, warnings)
 
 
 def check_offices(scenario: Scenario, office_names: Sequence[str]) -> None:
