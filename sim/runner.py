@@ -204,7 +204,11 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
         "warmup_hours": sc.duration.warmup_hours,
         "policy": sc.dispatch.policy,
         # the background count a day on this map, and what the scenario gave for it
-        "demand": world.volume.as_dict(),
+        "demand": {
+            **world.volume.as_dict(),
+            "hotspots": len(world.sites),
+            "hotspot_incidents_per_day": sum(s.per_day for s in world.sites),
+        },
         "staff": {
             **heads,
             "total": sum(heads.values()),

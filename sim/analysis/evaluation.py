@@ -335,9 +335,9 @@ def difficulty(world: World) -> dict[str, np.ndarray]:
     )
     hot = np.zeros(k)
     for site in world.sites:
-        a, b = site.window
-        daily = site.per_min * ((b - a) % 1440.0 or 1440.0)
-        hot += daily * np.bincount(areas.node_office[site.nodes], weights=site.weights, minlength=k)
+        hot += site.per_day * np.bincount(
+            areas.node_office[site.nodes], weights=site.weights, minlength=k
+        )
     return {
         "street_km": office_street_km(areas),
         "area_km2": np.asarray(areas.office_km2, float),

@@ -19,8 +19,9 @@ import traceback
 from collections.abc import Sequence
 
 from sim.cli import maps, optimize, run, sweep, tools
-from sim.cli.common import load, map_override
+from sim.cli.common import load
 from sim.errors import ArgumentError, ClusterError, InputError, OutputError, ResourceError
+from sim.scenario import map_override
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERRUPTED", "EXIT_MACHINE", "build_parser", "load",
            "main", "map_override"]  # fmt: skip

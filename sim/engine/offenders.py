@@ -134,9 +134,7 @@ def _groups(
     for k, site in enumerate(sites):
         g2 = e.hotspots.get(site.name)
         if g2 is not None:
-            start, end = site.window
-            per_day = site.per_min * ((end - start) % DAY_MIN or DAY_MIN)
-            out.append((BACKGROUND, k, g2.share, per_day, g2.first_rung))
+            out.append((BACKGROUND, k, g2.share, site.per_day, g2.first_rung))
     return out
 
 

@@ -50,6 +50,7 @@ from sim.scenario.evaluation import OutsideScore as OutsideScore
 from sim.scenario.evaluation import SpecialWorkWeights as SpecialWorkWeights
 from sim.scenario.evaluation import StreetOfficeWeights as StreetOfficeWeights
 from sim.scenario.loading import load_scenario as load_scenario
+from sim.scenario.loading import map_override as map_override
 from sim.scenario.loading import problems_from as problems_from
 from sim.scenario.loading import scenario_from_dict as scenario_from_dict
 from sim.scenario.loading import with_overrides as with_overrides

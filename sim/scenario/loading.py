@@ -157,3 +157,15 @@ def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any]
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any] | Sequence[str]) -> Scenario:
     """A copy of ``scenario`` with dotted-path overrides applied and re-validated."""
     return scenario_from_dict(scenario.resolved(), base_dir=scenario.base_dir, overrides=overrides)
+
+
+def map_override(path: Path) -> dict[str, Any]:
+    """Overrides that replace a scenario's map by a file; areas fall back to square cells."""
+    return {
+        "map.file": str(path.resolve()),
+        "map.inline": None,
+        "map.generate": None,
+        "map.offices": None,
+        "map.grids": None,
+        "map.cut": None,
+    }

@@ -145,9 +145,7 @@ def summary_text(s: dict[str, Any]) -> str:
         f"{roles}"
     )
     if "demand" in s:  # runs stored before the density form have no demand block
-        spots = len(s["scenario_resolved"]["demand"]["hotspots"])
-        plus = f", plus {spots} hotspot{'' if spots == 1 else 's'}" if spots else ""
-        head += f"\ndemand {DemandVolume.from_dict(s['demand']).text()}{plus}"
+        head += "\n" + demand_text(s["demand"])
     overall = clocks_table(s, rules, ci)
     util_line = load_text(s)
     target = rules["target"]
@@ -187,6 +185,17 @@ def summary_text(s: dict[str, Any]) -> str:
 
         parts.append(enforcement_text(s["enforcement"], s["days"]))
     return "\n\n".join(parts)
+
+
+def demand_text(demand: dict[str, Any]) -> str:
+    """``demand 2,704 incidents a day = 2.38 per km of street over 1,136 km, plus 290 a day
+    at 4 hotspots``: the background on the run's map, and the hotspots kept on it."""
+    text = f"demand {DemandVolume.from_dict(demand).text()}"
+    spots = demand["hotspots"]
+    if spots:
+        text += f", plus {demand['hotspot_incidents_per_day']:,.0f} a day at {spots} hotspot"
+        text += "s" if spots > 1 else ""
+    return text
 
 
 def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -23,7 +24,9 @@ from sim.scenario import (
     Scenario,
     ScenarioError,
     demand_volume,
+    map_override,
     resolve_scenario,
+    with_overrides,
 )
 from sim.world import osm
 from sim.world.areas import Areas, build_areas, read_geojson_polygons
@@ -137,6 +140,44 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
     }
     cameras = camera_nodes(sc, net.n)
     return World(resolved, net, areas, roster, sites, cameras, tables, volume, warnings)
+
+
+def move_to_map(
+    scenario: Scenario, path: Path, memory_limit: int | None = None
+) -> tuple[Scenario, str | None]:
+    """``scenario`` on the map file ``path`` instead of its own (offices become square
+    cells), and a line to tell the user when its demand was rescaled.
+
+    A density of demand follows the new map by itself. A count
+    (``demand.incidents_per_day``) is a count for the scenario's own map, so it becomes the
+    same density per km of street of that map (read once, or from the cache): the load per
+    street stays what the scenario meant. Hotspots keep their rates (they are per site).
+    """
+    moved = map_override(path)
+    count = scenario.demand.incidents_per_day
+    if count is None:
+        return with_overrides(scenario, moved), None
+    try:
+        resolved = resolve_scenario(scenario)
+        budget.check_map(resolved.source, memory_limit)
+        km = load_network(resolved)[0].road_length_km
+    except ScenarioError as exc:
+        why = exc.problems[0] if exc.problems else "it cannot be read"
+        return with_overrides(scenario, moved), (
+            f"demand.incidents_per_day {count:,.0f} is a count for the scenario's own map, "
+            f"which could not be read to rescale it ({why}); kept as a count for the new map"
+        )
+    if km <= 0:
+        return with_overrides(scenario, moved), (
+            f"demand.incidents_per_day {count:,.0f} is a count for the scenario's own map, "
+            "which has no street length to rescale it by; kept as a count for the new map"
+        )
+    moved["demand.density.per_street_km"] = count / km  # clears the count (an alternative)
+    return with_overrides(scenario, moved), (
+        f"demand.incidents_per_day {count:,.0f} is a count for the scenario's own map "
+        f"({km:,.0f} km of streets): rescaled by street length to {count / km:.3g} per km of "
+        "street on the new map"
+    )
 
 
 def check_offices(scenario: Scenario, office_names: Sequence[str]) -> None:
