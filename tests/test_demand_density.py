@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pytest
 import yaml
-from conftest import SMALL_CITY
+from conftest import SMALL_CITY, grid_graphml
 
 import sim
 from sim.cli import main
@@ -161,25 +160,8 @@ def test_the_summary_keeps_the_count_and_prints_it() -> None:
 # ------------------------------------------------------------------------- another map
 
 
-def graphml(path: Path, blocks: int) -> Path:
-    """A square grid of ``blocks`` × ``blocks`` blocks of 100 m in UTM 49N, as GraphML."""
-    g = nx.MultiDiGraph(crs="EPSG:32649")
-    for i in range(blocks + 1):
-        for j in range(blocks + 1):
-            g.add_node(f"{i}-{j}", x=700000.0 + 100 * i, y=3850000.0 + 100 * j)
-    for i in range(blocks + 1):
-        for j in range(blocks + 1):
-            for a, b in (((i, j), (i + 1, j)), ((i, j), (i, j + 1))):
-                if b[0] <= blocks and b[1] <= blocks:
-                    u, v = f"{a[0]}-{a[1]}", f"{b[0]}-{b[1]}"
-                    g.add_edge(u, v, length=100.0)
-                    g.add_edge(v, u, length=100.0)
-    nx.write_graphml(g, path)
-    return path
-
-
 def on_file(tmp_path: Path, demand: dict[str, Any]) -> sim.Scenario:
-    graphml(tmp_path / "own.graphml", 10)  # 22 km of streets
+    grid_graphml(tmp_path / "own.graphml", 10)  # 22 km of streets
     data = {"name": "own", "map": {"file": "own.graphml"}, "demand": demand}
     return scenario_from_dict(data, base_dir=tmp_path)
 
@@ -187,7 +169,7 @@ def on_file(tmp_path: Path, demand: dict[str, Any]) -> sim.Scenario:
 def test_moving_a_count_rescales_it_by_street_length(tmp_path: Path) -> None:
     """The issue's case: a district's count moved to a small map keeps its load per street."""
     sc = on_file(tmp_path, {"incidents_per_day": 2200})
-    small = graphml(tmp_path / "small.graphml", 2)  # 1.2 km of streets
+    small = grid_graphml(tmp_path / "small.graphml", 2)  # 1.2 km of streets
     moved, note = move_to_map(sc, small)
     assert moved.demand.incidents_per_day is None and moved.demand.density is not None
     assert moved.demand.density.per_street_km == pytest.approx(2200 / 22.0)
@@ -200,7 +182,7 @@ def test_moving_a_count_rescales_it_by_street_length(tmp_path: Path) -> None:
 
 def test_moving_a_density_changes_nothing_but_the_map(tmp_path: Path) -> None:
     sc = on_file(tmp_path, {"density": {"per_km2": 30}})
-    moved, note = move_to_map(sc, graphml(tmp_path / "small.graphml", 2))
+    moved, note = move_to_map(sc, grid_graphml(tmp_path / "small.graphml", 2))
     assert note is None
     assert moved.demand == sc.demand
     assert moved.map.file == str((tmp_path / "small.graphml").resolve())
@@ -211,7 +193,7 @@ def test_moving_a_count_whose_own_map_cannot_be_read_keeps_it_and_says_so(
 ) -> None:
     sc = on_file(tmp_path, {"incidents_per_day": 500})
     (tmp_path / "own.graphml").unlink()
-    moved, note = move_to_map(sc, graphml(tmp_path / "small.graphml", 2))
+    moved, note = move_to_map(sc, grid_graphml(tmp_path / "small.graphml", 2))
     assert moved.demand.incidents_per_day == 500
     assert note is not None and "could not be read" in note and "kept as a count" in note
 
@@ -228,8 +210,8 @@ def _keep_sigterm() -> Iterator[None]:
 def test_map_flag_says_so_in_one_line_and_runs_with_the_rescaled_load(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    graphml(tmp_path / "own.graphml", 10)
-    small = graphml(tmp_path / "small.graphml", 2)
+    grid_graphml(tmp_path / "own.graphml", 10)
+    small = grid_graphml(tmp_path / "small.graphml", 2)
     path = tmp_path / "count.yaml"
     data = {
         "name": "count",

@@ -16,6 +16,7 @@ from sim.scenario.base import ROLES as ROLES
 from sim.scenario.base import Mode as Mode
 from sim.scenario.base import Role as Role
 from sim.scenario.base import clock_minutes as clock_minutes
+from sim.scenario.base import window_minutes as window_minutes
 from sim.scenario.demand import DEFAULT_CATEGORIES as DEFAULT_CATEGORIES
 from sim.scenario.demand import DEFAULT_PROFILE as DEFAULT_PROFILE
 from sim.scenario.demand import Camera as Camera
@@ -72,6 +73,7 @@ from sim.scenario.staff import ExplicitPosts as ExplicitPosts
 from sim.scenario.staff import Post as Post
 from sim.scenario.staff import RoleMix as RoleMix
 from sim.scenario.staff import RoleShifts as RoleShifts
+from sim.scenario.staff import RosterSpec as RosterSpec
 from sim.scenario.staff import Shift as Shift
 from sim.scenario.staff import Staff as Staff
 from sim.scenario.streetmap import GeneratedMap as GeneratedMap

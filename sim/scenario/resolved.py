@@ -129,6 +129,7 @@ class ResolvedScenario:
     source: MapSource
     offices: Path | None  # GeoJSON of street-office polygons
     grids: Path | None  # GeoJSON of grid polygons
+    roster: Path | None = None  # staff.roster.file: the district's posts
 
     def files(self) -> dict[str, Path]:
         """Every file the world is built from, by the scenario field that names it."""
@@ -141,6 +142,8 @@ class ResolvedScenario:
             out["map.grids"] = self.grids
         if isinstance(self.source, MapFile) and self.source.cut_geojson is not None:
             out["map.cut.geojson"] = self.source.cut_geojson
+        if self.roster is not None:
+            out["staff.roster.file"] = self.roster
         return out
 
     def saved(self) -> dict[str, Any]:
@@ -172,4 +175,5 @@ def resolve_scenario(scenario: Scenario) -> ResolvedScenario:
         source=source,
         offices=scenario.resolve(spec.offices) if isinstance(spec.offices, str) else None,
         grids=scenario.resolve(spec.grids) if spec.grids else None,
+        roster=scenario.resolve(scenario.staff.roster.file) if scenario.staff.roster else None,
     )

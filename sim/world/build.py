@@ -33,6 +33,7 @@ from sim.world.areas import Areas, build_areas, read_geojson_polygons
 from sim.world.hotspots import HotspotSite, camera_nodes, resolve_hotspots
 from sim.world.mapgen import generate_city
 from sim.world.network import StreetNetwork, from_inline, read_map_file
+from sim.world.rosterfile import RosterRow, place_roster, read_roster, units_by_role
 from sim.world.staff import Roster, coverage_gaps, place_staff
 from sim.world.travel import TravelTable
 
@@ -113,7 +114,8 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
             for k, (p, g) in enumerate(feats)
         ]
     area_km2 = sum(o[2].area for o in offices) / 1e6 if offices else None
-    budget.check_world(sc, net, area_km2, limit=memory_limit)
+    posts = _roster_rows(resolved)
+    budget.check_world(sc, net, budget.Known(area_km2, units_by_role(posts)), limit=memory_limit)
     grids = None
     if resolved.grids is not None:
         feats = read_geojson_polygons(resolved.grids, net.crs, "map.grids")
@@ -123,7 +125,8 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
         ]
     areas = build_areas(net, offices, grids, spec.grid_size_m, spec.office_size_m)
     volume = demand_volume(sc.demand, net.road_length_km, areas.total_km2)
-    roster = place_staff(net, areas, sc.staff)
+    roster, staff_warnings = _place(sc, net, areas, posts)
+    warnings += staff_warnings
     sites, hot_warnings = resolve_hotspots(sc, net)
     warnings += hot_warnings
     _check_scheduled(sc, net)
@@ -140,6 +143,24 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
     }
     cameras = camera_nodes(sc, net.n)
     return World(resolved, net, areas, roster, sites, cameras, tables, volume, warnings)
+
+
+def _roster_rows(resolved: ResolvedScenario) -> list[RosterRow]:
+    """The posts of the scenario's roster file, checked (none without one)."""
+    spec = resolved.scenario.staff.roster
+    if spec is None or resolved.roster is None:
+        return []
+    return read_roster(resolved.roster, spec)
+
+
+def _place(
+    sc: Scenario, net: StreetNetwork, areas: Areas, posts: list[RosterRow]
+) -> tuple[Roster, list[str]]:
+    """Staff on the map: the roster's posts snapped to the streets, the rest by density."""
+    if not posts or sc.staff.roster is None:
+        return place_staff(net, areas, sc.staff), []
+    rostered, warnings = place_roster(posts, net, areas, sc.staff.roster.snap_warn_m)
+    return place_staff(net, areas, sc.staff, rostered), warnings
 
 
 def move_to_map(
@@ -207,11 +228,7 @@ def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
     """Valid but suspicious plans: thin staffing, hours with a role absent."""
     out = []
     if scenario.staff.posts is None:
-        thin = [
-            f"{name} ({scenario.staff.per_km2_by_office.get(name, scenario.staff.per_km2):g})"
-            for name in areas.office_names
-            if scenario.staff.per_km2_by_office.get(name, scenario.staff.per_km2) < DENSITY_FLOOR
-        ]
+        thin = _thin_offices(scenario, areas, roster)
         if thin:
             out.append(
                 f"staff: density under {DENSITY_FLOOR:g} per km² in {len(thin)} street office(s): "
@@ -220,7 +237,8 @@ def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
         staff = roster.people_by_office(len(areas.office_names))
         for role in ("advisor", "enforcer"):
             empty = [areas.office_names[k] for k in np.flatnonzero(staff[role] == 0)]
-            if empty and getattr(scenario.staff.mix, role) > 0 and roster[role].n > 0:
+            wanted = role in roster.rostered or getattr(scenario.staff.mix, role) > 0
+            if empty and wanted and roster[role].n > 0:
                 out.append(
                     f"staff: no {role} of their own in {len(empty)} street office(s), served "
                     f"from neighbours: {_first(empty)}"
@@ -231,6 +249,27 @@ def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
     for role, hours in coverage_gaps(roster).items():
         out.append(f"staff.shifts.{role}: nobody on duty in hour(s) {_hours(hours)}")
     return out
+
+
+def _thin_offices(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]:
+    """Offices under the density floor, each with its density: the scenario's, or with a
+    roster the staff actually posted there per km²."""
+    staff = scenario.staff
+    if not roster.rostered:
+        density = [staff.per_km2_by_office.get(n, staff.per_km2) for n in areas.office_names]
+        return [
+            f"{n} ({d:g})"
+            for n, d in zip(areas.office_names, density, strict=True)
+            if d < DENSITY_FLOOR
+        ]
+    people = roster.people_by_office(len(areas.office_names))
+    total = np.sum([people[r] for r in ROLES], axis=0)
+    per_km2 = total / np.maximum(areas.office_km2, 1e-9)
+    return [
+        f"{n} ({d:.1f})"
+        for n, d in zip(areas.office_names, per_km2.tolist(), strict=True)
+        if d < DENSITY_FLOOR
+    ]
 
 
 def _first(names: list[str], n: int = 5) -> str:
