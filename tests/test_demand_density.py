@@ -233,3 +233,19 @@ def test_map_flag_says_so_in_one_line_and_runs_with_the_rescaled_load(
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["demand"]["incidents_per_day"] == pytest.approx(12.0)
     assert np.isclose(summary["demand"]["per_street_km"], 10.0)
+
+
+def test_the_default_district_moved_to_a_small_real_extract_keeps_a_sane_load() -> None:
+    """The issue's case: jinshui.yaml with --map on a 2.4 km² city centre (the
+    Aguascalientes extract shipped in maps/) once drew Jinshui's 2,700 a day there."""
+    root = Path(__file__).resolve().parents[1]
+    jinshui = sim.load_scenario(root / "scenarios" / "jinshui.yaml")
+    moved, note = move_to_map(jinshui, root / "maps" / "aguascalientes" / "aguascalientes.osm.bz2")
+    assert note is None  # a density: nothing to rescale
+    result = sim.run(moved, days=0.5, replications=2)
+    km = result.world.net.road_length_km
+    assert 50 < km < 80
+    assert result.summary["demand"]["incidents_per_day"] == pytest.approx(2.38 * km, abs=1e-4)
+    assert result.summary["demand"]["hotspots"] == 0  # Jinshui's hotspots are not on this map
+    assert result.summary["double_ten"] > 0.6
+    assert result.summary["advisor_on_time"] > 0.9

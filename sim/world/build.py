@@ -245,10 +245,19 @@ def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
                 )
     for role in ROLES:
         if roster[role].n == 0:
-            out.append(f"staff: no {role} staff at all")
+            out.append(f"staff: no {role} staff at all{_WITHOUT.get(role, '')}")
     for role, hours in coverage_gaps(roster).items():
         out.append(f"staff.shifts.{role}: nobody on duty in hour(s) {_hours(hours)}")
     return out
+
+
+# what a run without any staff of a role means, said with the warning
+_WITHOUT = {
+    "grid": ": problems are found only by citizens and cameras",
+    "advisor": ": no instruction is answered",
+    "enforcer": ": an advisor whose persuasion fails waits on scene for ever, for a team "
+    "that never comes",
+}
 
 
 def _thin_offices(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]:
