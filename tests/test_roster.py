@@ -362,3 +362,16 @@ def test_run_and_map_with_a_roster_and_a_bad_one_exits_2(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert "row 2 (a): role: 'advisr' is not a role" in err
+
+
+def test_the_optimisers_refuse_a_roster_before_simulating(tmp_path: Path) -> None:
+    from sim.batch.shiftplan import optimize_shifts
+    from sim.batch.staffing import optimize_plan
+
+    sc = scenario(tmp_path, "posts.csv", f"{HEADER}\n{row('a', 'advisor', '', '', 100, 100)}")
+    with pytest.raises(ScenarioError) as err:
+        optimize_plan(sc, {"double_ten": 0.9}, replications=2, workers=1)
+    assert err.value.problems[0].startswith("staff.roster: a roster's posts replace densities")
+    with pytest.raises(ScenarioError) as err:
+        optimize_shifts(sc, replications=2, workers=1)
+    assert err.value.problems[0].startswith("staff.roster: the shift optimiser deals")
