@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from conftest import grid_graphml
+from conftest import SMALL_CITY, grid_graphml
 from pyproj import Transformer
 
 import sim
@@ -375,3 +375,60 @@ def test_the_optimisers_refuse_a_roster_before_simulating(tmp_path: Path) -> Non
     with pytest.raises(ScenarioError) as err:
         optimize_shifts(sc, replications=2, workers=1)
     assert err.value.problems[0].startswith("staff.roster: the shift optimiser deals")
+
+
+def test_a_roster_of_the_placed_posts_reproduces_the_density_run(tmp_path: Path) -> None:
+    """Every advisor and enforcer team written out as a roster row (node, office, shift)
+    and read back gives the same posts, duties and hence the same incidents."""
+    data = {**SMALL_CITY, "duration": {"days": 0.5, "warmup_hours": 1}}
+    data["staff"] = {
+        "shifts": {
+            "advisor": [
+                {"start": "07:00", "end": "19:00", "share": 0.6},
+                {"start": "19:00", "end": "07:00", "share": 0.4},
+            ]
+        }
+    }
+    placed = sim.run(scenario_from_dict(data), seed=3)
+    world = placed.world
+    lines = [HEADER]
+    for role in ("advisor", "enforcer"):
+        u = world.roster[role]
+        for k in range(u.n):
+            start, end = u.shifts[u.shift[k]]
+            window = f"{int(start) // 60:02d}:{int(start) % 60:02d}-{int(end) // 60:02d}:00"
+            office = world.areas.office_names[u.office[k]]
+            x, y = world.net.x[u.node[k]], world.net.y[u.node[k]]
+            lines.append(f"{role}{k},{role},{office},{window},{x},{y},")
+    (tmp_path / "posts.csv").write_text("\n".join(lines), encoding="utf-8")
+    rostered = scenario_from_dict(
+        {**data, "staff": {**data["staff"], "roster": {"file": "posts.csv"}}}, base_dir=tmp_path
+    )
+    again = sim.run(rostered, seed=3)
+    assert again.world.roster.rostered == ("advisor", "enforcer")
+    for role in ("grid", "advisor", "enforcer"):
+        assert np.array_equal(again.world.roster[role].node, world.roster[role].node), role
+        for t in (0.0, 420.0, 1200.0):
+            assert np.array_equal(
+                again.world.roster[role].on_duty(t), world.roster[role].on_duty(t)
+            ), role
+    assert again.table.to_frame().equals(placed.table.to_frame())
+
+
+def test_row_problems_and_map_problems_are_reported_together(tmp_path: Path) -> None:
+    text = "\n".join(
+        [
+            HEADER,
+            row("typo", "advisr", "", "", 100, 100),
+            row("east", "advisor", "", "", 2600, 300),
+            row("both", "advisor", "Nowhere", "late", 100, 100),  # bad shift, unknown office
+        ]
+    )
+    lines = problems(scenario(tmp_path, "posts.csv", text))
+    assert [line.split(": ", 2)[1] for line in lines] == [
+        "posts.csv row 2 (typo)",
+        "posts.csv row 4 (both)",
+        "posts.csv row 3 (east)",
+        "office 'Nowhere' (row 4) is not a street office on the map (A1, B1, C1, A2, B2, C2, "
+        "A3, B3 …)",
+    ]

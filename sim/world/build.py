@@ -33,7 +33,7 @@ from sim.world.areas import Areas, build_areas, read_geojson_polygons
 from sim.world.hotspots import HotspotSite, camera_nodes, resolve_hotspots
 from sim.world.mapgen import generate_city
 from sim.world.network import StreetNetwork, from_inline, read_map_file
-from sim.world.rosterfile import RosterRow, place_roster, read_roster, units_by_role
+from sim.world.rosterfile import RosterFile, place_roster, read_roster, units_by_role
 from sim.world.staff import Roster, coverage_gaps, place_staff
 from sim.world.travel import TravelTable
 
@@ -114,7 +114,7 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
             for k, (p, g) in enumerate(feats)
         ]
     area_km2 = sum(o[2].area for o in offices) / 1e6 if offices else None
-    posts = _roster_rows(resolved)
+    posts = _roster_file(resolved)
     budget.check_world(sc, net, budget.Known(area_km2, units_by_role(posts)), limit=memory_limit)
     grids = None
     if resolved.grids is not None:
@@ -145,19 +145,19 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
     return World(resolved, net, areas, roster, sites, cameras, tables, volume, warnings)
 
 
-def _roster_rows(resolved: ResolvedScenario) -> list[RosterRow]:
-    """The posts of the scenario's roster file, checked (none without one)."""
+def _roster_file(resolved: ResolvedScenario) -> RosterFile | None:
+    """The scenario's roster file, read and its rows checked (None without one)."""
     spec = resolved.scenario.staff.roster
     if spec is None or resolved.roster is None:
-        return []
+        return None
     return read_roster(resolved.roster, spec)
 
 
 def _place(
-    sc: Scenario, net: StreetNetwork, areas: Areas, posts: list[RosterRow]
+    sc: Scenario, net: StreetNetwork, areas: Areas, posts: RosterFile | None
 ) -> tuple[Roster, list[str]]:
     """Staff on the map: the roster's posts snapped to the streets, the rest by density."""
-    if not posts or sc.staff.roster is None:
+    if posts is None or sc.staff.roster is None:
         return place_staff(net, areas, sc.staff), []
     rostered, warnings = place_roster(posts, net, areas, sc.staff.roster.snap_warn_m)
     return place_staff(net, areas, sc.staff, rostered), warnings

@@ -18,7 +18,7 @@ import io
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,10 +90,10 @@ class RosterPosts:
         return tuple(self.node)
 
 
-def units_by_role(rows: Iterable[RosterRow]) -> dict[str, int]:
+def units_by_role(roster: RosterFile | None) -> dict[str, int]:
     """Units each listed role gets from the roster (for the memory estimate)."""
     out: dict[str, int] = defaultdict(int)
-    for r in rows:
+    for r in roster.rows if roster is not None else ():
         out[r.role] += r.count
     return dict(out)
 
@@ -108,33 +108,47 @@ def capped(lines: Sequence[str], what: str = "problems") -> list[str]:
 # ----------------------------------------------------------------------------- reading
 
 
-def read_roster(path: Path, spec: RosterSpec) -> list[RosterRow]:
+@dataclass(frozen=True)
+class RosterFile:
+    """A roster file read: its usable posts, the problems of its rows, and the street
+    offices each name is given for (``office name → ["row 5", ...]``, every row)."""
+
+    name: str
+    rows: list[RosterRow]
+    problems: list[str]
+    offices: dict[str, list[str]]
+
+
+def read_roster(path: Path, spec: RosterSpec) -> RosterFile:
     """The posts of a CSV or GeoJSON roster, every row checked.
 
-    Raises :class:`ScenarioError` with one line per problem (``staff.roster.file:
-    roster.csv row 5 (Gate 3): role: ...``; rows are counted as a spreadsheet shows them,
-    the header being row 1), or when the file is too large, with its estimated rows.
+    The problems of rows (``staff.roster.file: roster.csv row 5 (Gate 3): role: ...``;
+    rows are counted as a spreadsheet shows them, the header being row 1) are kept, to be
+    reported with those only the map can show (:func:`place_roster`). A file that cannot
+    be a roster (missing, binary, too large, with its estimated rows, no role or
+    coordinate column, no rows) is :class:`ScenarioError` at once.
     """
     require_file(path, FIELD, "roster file")
     _check_size(path)
     text = _text(path)
     geo = path.suffix.lower() in (".geojson", ".json")
     records = _features(path.name, text) if geo else _table(path.name, text)
+    if not records:
+        raise ScenarioError([f"{FIELD}: {path.name} lists no posts"])
     rows: list[RosterRow] = []
     problems: list[str] = []
+    offices: dict[str, list[str]] = defaultdict(list)
     for line, cells, point in records:
         row, bad = _row((path.name, line), cells, point, spec)
         problems += bad
         if row is not None:
             rows.append(row)
+        if cells.get("office"):
+            offices[cells["office"]].append(line)
     units = sum(r.count for r in rows)
     if units > MAX_POSTS:
-        problems.append(f"{FIELD}: {path.name} posts {units:,} units; at most {MAX_POSTS:,}")
-    if problems:
-        raise ScenarioError(capped(problems))
-    if not rows:
-        raise ScenarioError([f"{FIELD}: {path.name} lists no posts"])
-    return rows
+        raise ScenarioError([f"{FIELD}: {path.name} posts {units:,} units; at most {MAX_POSTS:,}"])
+    return RosterFile(path.name, rows, problems, dict(offices))
 
 
 def _check_size(path: Path) -> None:
@@ -340,22 +354,24 @@ def _count(text: str) -> tuple[int, str]:
 
 
 def place_roster(
-    rows: Sequence[RosterRow], net: StreetNetwork, areas: Areas, snap_warn_m: float
+    roster: RosterFile, net: StreetNetwork, areas: Areas, snap_warn_m: float
 ) -> tuple[RosterPosts, list[str]]:
     """The roster's posts on the map, and a warning for each post far from a street.
 
-    Each post goes to the nearer end node of the nearest street. Posts more than
-    ``snap_warn_m`` outside every street office (off the map), and offices the map does
-    not have, are :class:`ScenarioError` lines; posts farther than ``snap_warn_m`` from
-    the nearest street are warnings.
+    Each post goes to the nearer end node of the nearest street. The problems of the
+    file's rows, posts more than ``snap_warn_m`` outside every street office (off the
+    map) and offices the map does not have are :class:`ScenarioError` lines, all at once;
+    posts farther than ``snap_warn_m`` from the nearest street are warnings.
     """
+    rows = roster.rows
     x, y, problems = _map_points(rows, net.crs)
-    problems += _off_map(rows, x, y, areas, snap_warn_m)
-    office, bad = _offices(rows, areas)
-    problems += bad
+    problems = roster.problems + problems + _off_map(rows, x, y, areas, snap_warn_m)
+    problems += _unknown_offices(roster.offices, areas)
     if problems:
         raise ScenarioError(capped(problems))
     node, dist = snap(net, x, y)
+    index = _office_index(areas)
+    office = np.array([index.get(r.office or "", -1) for r in rows], dtype=np.int64)
     office = np.where(office >= 0, office, areas.node_office[node])
     far = [
         f"{FIELD}: {rows[k].where}: {dist[k]:,.0f} m from the nearest street "
@@ -425,24 +441,22 @@ def _distance(metres: float) -> str:
     return f"{metres / 1000:,.1f} km" if metres >= 1000 else f"{metres:,.0f} m"
 
 
-def _offices(rows: Sequence[RosterRow], areas: Areas) -> tuple[np.ndarray, list[str]]:
-    """Each post's office index (-1: where it stands), and a line per unknown office name."""
-    index = {name: k for k, name in enumerate(areas.office_names)}
-    index.update({zh: k for k, zh in enumerate(areas.office_names_zh) if zh})
-    out = np.full(len(rows), -1, dtype=np.int64)
-    unknown: dict[str, list[str]] = defaultdict(list)
-    for k, r in enumerate(rows):
-        if r.office is None:
-            continue
-        if r.office in index:
-            out[k] = index[r.office]
-        else:
-            unknown[r.office].append(r.line)
+def _office_index(areas: Areas) -> dict[str, int]:
+    """A street office's index by its name or its Chinese name."""
+    index = {zh: k for k, zh in enumerate(areas.office_names_zh) if zh}
+    index.update({name: k for k, name in enumerate(areas.office_names)})
+    return index
+
+
+def _unknown_offices(named: Mapping[str, list[str]], areas: Areas) -> list[str]:
+    """A line per office name the roster gives that the map does not have, with its rows."""
+    known = _office_index(areas)
     names = ", ".join(areas.office_names[:8]) + (" …" if len(areas.office_names) > 8 else "")
-    return out, [
+    return [
         f"{FIELD}: office {name!r} ({', '.join(where[:3])}{' …' if len(where) > 3 else ''}) "
         f"is not a street office on the map ({names})"
-        for name, where in unknown.items()
+        for name, where in named.items()
+        if name not in known
     ]
 
 
