@@ -99,6 +99,16 @@ def grid_graphml(path: Path, blocks: int) -> Path:
 
 
 @pytest.fixture
+def keep_sigterm() -> Any:
+    """``sim.cli.main`` installs a SIGTERM handler; give pytest its own back."""
+    import signal
+
+    old = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, old)
+
+
+@pytest.fixture
 def small_city() -> dict[str, Any]:
     return copy.deepcopy(SMALL_CITY)
 

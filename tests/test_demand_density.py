@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -198,15 +196,7 @@ def test_moving_a_count_whose_own_map_cannot_be_read_keeps_it_and_says_so(
     assert note is not None and "could not be read" in note and "kept as a count" in note
 
 
-@pytest.fixture
-def _keep_sigterm() -> Iterator[None]:
-    """``main`` installs a SIGTERM handler; give pytest its own back."""
-    old = signal.getsignal(signal.SIGTERM)
-    yield
-    signal.signal(signal.SIGTERM, old)
-
-
-@pytest.mark.usefixtures("_keep_sigterm")
+@pytest.mark.usefixtures("keep_sigterm")
 def test_map_flag_says_so_in_one_line_and_runs_with_the_rescaled_load(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -326,14 +324,7 @@ def test_the_roster_file_is_part_of_the_run_key_and_the_memory_estimate(tmp_path
     assert len(table) == 1 and "100,000 advisor units" in table[0].what
 
 
-@pytest.fixture
-def _keep_sigterm() -> Iterator[None]:
-    old = signal.getsignal(signal.SIGTERM)
-    yield
-    signal.signal(signal.SIGTERM, old)
-
-
-@pytest.mark.usefixtures("_keep_sigterm")
+@pytest.mark.usefixtures("keep_sigterm")
 def test_run_and_map_with_a_roster_and_a_bad_one_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
