@@ -75,7 +75,8 @@ def test_neither_given_is_the_default_density_not_a_count() -> None:
     assert sc.demand.density is not None and sc.demand.density.per_street_km == 2.38
     # the saved scenario says so, and reads back the same
     saved = sc.resolved()
-    assert saved["demand"]["density"] == {"per_street_km": 2.38, "per_km2": None}
+    assert saved["demand"]["density"] == {"per_street_km": 2.38}
+    assert "incidents_per_day" not in saved["demand"]  # the form not given is left out
     assert scenario_from_dict(saved).resolved() == saved
 
 

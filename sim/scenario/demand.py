@@ -260,6 +260,10 @@ MAX_INCIDENTS_PER_DAY = 10_000_000.0
 DEFAULT_PER_STREET_KM = 2.38
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
 class Density(_Model):
     """Background incidents a day per unit of the map, so a scenario keeps its load on
     another map; exactly one of the two keys. The count is worked out once the map is
@@ -270,12 +274,14 @@ class Density(_Model):
         ge=0,
         le=10_000,
         description="incidents a day per km of street in the map (or its cut)",
+        exclude_if=_is_none,
     )
     per_km2: float | None = Field(
         default=None,
         ge=0,
         le=1_000_000,
         description="incidents a day per km² of the map's street offices",
+        exclude_if=_is_none,
     )
 
     @model_validator(mode="after")
@@ -286,16 +292,20 @@ class Density(_Model):
 
 
 class Demand(_Model):
+    # the form not given is left out of a saved scenario, so one given as a count saves
+    # exactly as it did before densities existed
     incidents_per_day: float | None = Field(
         default=None,
         ge=0,
         le=MAX_INCIDENTS_PER_DAY,
         description="background incidents a day over the whole map (or give density)",
+        exclude_if=_is_none,
     )
     density: Density | None = Field(
         default=None,
         description="background incidents a day per km of street or per km², in place of "
         f"incidents_per_day; neither given: per_street_km {DEFAULT_PER_STREET_KM:g}",
+        exclude_if=_is_none,
     )
     hourly_profile: list[float] = Field(default=DEFAULT_PROFILE, min_length=24, max_length=24)
     categories: dict[str, Category] = Field(

@@ -168,6 +168,7 @@ class Staff(_Model):
     roster: RosterSpec | None = Field(
         default=None,
         description="posts from a file, replacing density placement for the roles it lists",
+        exclude_if=lambda v: v is None,  # a scenario without one saves as it did before
     )
 
     @model_validator(mode="after")
