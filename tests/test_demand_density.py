@@ -80,6 +80,16 @@ def test_neither_given_is_the_default_density_not_a_count() -> None:
     assert scenario_from_dict(saved).resolved() == saved
 
 
+def test_overriding_both_forms_at_once_is_refused() -> None:
+    sc = scenario_from_dict(city({"density": {"per_street_km": 3}}))
+    with pytest.raises(ScenarioError) as err:
+        sim.with_overrides(sc, {"demand.incidents_per_day": 100, "demand.density.per_km2": 40})
+    assert err.value.problems == [
+        "demand.density.per_km2 and demand.incidents_per_day: both give the background "
+        "demand; set one of them"
+    ]
+
+
 def test_an_override_of_one_form_replaces_the_other() -> None:
     density = scenario_from_dict(city({"density": {"per_street_km": 3}}))
     count = sim.with_overrides(density, {"demand.incidents_per_day": 8100})

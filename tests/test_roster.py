@@ -296,7 +296,8 @@ def test_posts_and_a_roster_together_are_refused() -> None:
     [
         ({"day": "7-15"}, "day: write the shift as \"HH:MM-HH:MM\", got '7-15'"),
         ({"day": "07:00-25:00"}, "day: time '25:00' is not between 00:00 and 24:00"),
-        ({"07:00-15:00": "07:00-15:00"}, "a shift name must be a name, not empty or a time"),
+        ({"07:00-15:00": "07:00-15:00"}, "a shift name must be a name of 1 to 64 characters"),
+        ({"x" * 65: "07:00-15:00"}, "a shift name must be a name of 1 to 64 characters"),
     ],
 )
 def test_roster_shift_names_are_checked(shifts: dict[str, str], words: str) -> None:

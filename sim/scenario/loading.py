@@ -113,6 +113,19 @@ def scenario_from_dict(
                 for k in from_file
             ]
         )
+    given = {k for k, v in pairs if v is not None}
+    both = sorted(
+        {
+            " and ".join(sorted((k, o)))
+            for k in given
+            for o in _ALTERNATIVES.get(k, ())
+            if o in given
+        }
+    )
+    if both:
+        raise ScenarioError(
+            [f"{b}: both give the background demand; set one of them" for b in both]
+        )
     if pairs:
         # a file with problems of its own gets them reported with the overrides applied
         with contextlib.suppress(ValidationError):

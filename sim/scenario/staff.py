@@ -136,8 +136,10 @@ class RosterSpec(_Model):
     def _windows(cls, v: dict[str, str]) -> dict[str, str]:
         problems = []
         for name, text in v.items():
-            if not name.strip() or window_minutes(name) is not None:
-                problems.append(f"{name!r}: a shift name must be a name, not empty or a time")
+            if not name.strip() or len(name) > 64 or window_minutes(name) is not None:
+                problems.append(
+                    f"{name[:64]!r}: a shift name must be a name of 1 to 64 characters, not a time"
+                )
                 continue
             try:
                 if window_minutes(text) is None:
