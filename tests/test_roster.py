@@ -234,7 +234,7 @@ def test_lon_lat_on_a_map_without_coordinates_says_to_give_x_and_y(tmp_path: Pat
         (b"", "posts.csv is empty"),
         (b"name,role,x,y\n", "posts.csv lists no posts"),
         (b"name,place\nGate,A\n", "posts.csv has no column role or lon and lat (or x and y)"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "posts.csv is not a text file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "posts.csv is not a text file (CSV or GeoJSON)"),
     ],
     ids=["empty", "header-only", "no-columns", "binary"],
 )
@@ -245,6 +245,15 @@ def test_files_that_are_no_roster_are_one_clear_line(
     (tmp_path / "posts.csv").write_bytes(content)
     (line,) = problems(sc)
     assert line.startswith("staff.roster.file: ") and expected in line
+
+
+def test_a_workbook_is_asked_for_as_csv(tmp_path: Path) -> None:
+    sc = scenario(tmp_path, "posts.csv", "")
+    (tmp_path / "posts.xlsx").write_bytes(b"PK\x03\x04\x14\x00\x00\x00")
+    sc = sim.with_overrides(sc, {"staff.roster.file": "posts.xlsx"})
+    assert problems(sc) == [
+        "staff.roster.file: posts.xlsx is not a text file: save the sheet as CSV"
+    ]
 
 
 def test_a_huge_roster_is_refused_with_its_estimated_rows(

@@ -170,7 +170,9 @@ def _text(path: Path) -> str:
     """The file as text: UTF-8 (with or without a byte-order mark), else GB 18030."""
     raw = path.read_bytes()
     if b"\x00" in raw[:65536]:
-        raise ScenarioError([f"{FIELD}: {path.name} is not a text file (CSV or GeoJSON)"])
+        workbook = path.suffix.lower() in (".xlsx", ".xls", ".ods")
+        hint = ": save the sheet as CSV" if workbook else " (CSV or GeoJSON)"
+        raise ScenarioError([f"{FIELD}: {path.name} is not a text file{hint}"])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
