@@ -132,8 +132,14 @@ def generate_incidents(world: World, replication: int) -> Incidents:
 
     The background count a day is the world's (``demand.density`` resolved on its map).
     """
-    scenario, net, areas, sites = world.scenario, world.net, world.areas, world.sites
-    patrol, cameras = world.roster["grid"], world.cameras
+    scenario, net, areas, sites, patrol, cameras = (
+        world.scenario,
+        world.net,
+        world.areas,
+        world.sites,
+        world.roster["grid"],
+        world.cameras,
+    )
     seed = scenario.seed
     d = scenario.demand
     horizon = scenario.horizon_min
@@ -144,8 +150,8 @@ def generate_incidents(world: World, replication: int) -> Incidents:
     rng = stream(seed, "arrivals", replication)
     profile = np.asarray(d.hourly_profile) / sum(d.hourly_profile)
     hours = [(h * 60.0, min((h + 1) * 60.0, horizon)) for h in range(int(np.ceil(horizon / 60.0)))]
-    per_day = world.volume.incidents_per_day
-    rates = [per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
+    # the count a day on this map (a density resolved)
+    rates = [world.volume.incidents_per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
     t_bg = _poisson_times(rng, hours, rates)
     node_bg = stream(seed, "locations", replication).choice(
         net.n, size=len(t_bg), p=net.location_p()
