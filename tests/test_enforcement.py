@@ -73,9 +73,7 @@ def _offenders(data: dict[str, Any], rep: int = 0) -> tuple[Scenario, OffenderRu
     sc = sim.scenario_from_dict(data)
     w = build_world(sc)
     names = [s.name for s in w.sites]
-    run = simulate_offenders(
-        sc, w.net, w.areas, w.roster["grid"], w.sites, w.cameras, rep, campaign_plan(sc, names)
-    )
+    run = simulate_offenders(w, rep, campaign_plan(sc, names))
     return sc, run
 
 

@@ -181,6 +181,12 @@ def optimize_plan(
         raise ScenarioError(
             ["staff.posts: explicit posts replace densities; the optimiser needs density placement"]
         )
+    if scenario.staff.roster is not None:
+        raise ScenarioError(
+            [
+                "staff.roster: a roster's posts replace densities; the optimiser needs density placement"
+            ]
+        )
     if problems:
         raise ArgumentError(problems, OPTIMIZE_ARGUMENTS)
     base = prepare(scenario, seed, days)

@@ -22,8 +22,9 @@ import traceback
 from collections.abc import Sequence
 
 from sim.cli import maps, optimize, run, sweep, tools
-from sim.cli.common import EXIT_TARGET_NOT_MET, load, map_override
+from sim.cli.common import EXIT_TARGET_NOT_MET, load
 from sim.errors import ArgumentError, ClusterError, InputError, OutputError, ResourceError
+from sim.scenario import map_override
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERRUPTED", "EXIT_MACHINE", "EXIT_TARGET_NOT_MET",
            "build_parser", "load", "main", "map_override"]  # fmt: skip

@@ -65,7 +65,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(
         f"{args.scenario}: valid. {world.net.n:,} nodes, {world.net.road_length_km:,.0f} km of streets, "
         f"{len(world.areas.office_names)} street offices, {len(world.areas.grid_names)} grids, "
-        f"{sum(heads.values()):,} staff ({world.staff_per_km2:.1f} per km²)"
+        f"{sum(heads.values()):,} staff ({world.staff_per_km2:.1f} per km²); "
+        f"demand {world.volume.text()}"
     )
     return 0
 

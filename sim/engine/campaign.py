@@ -99,7 +99,10 @@ def staffed(world: World) -> World:
     units = world.roster["enforcer"]
     if shifts is None or units.periods:
         return world
-    roster = Roster({**world.roster.units, "enforcer": units.with_period(*days(sc), shifts)})
+    roster = Roster(
+        {**world.roster.units, "enforcer": units.with_period(*days(sc), shifts)},
+        world.roster.rostered,
+    )
     return replace(world, roster=roster)
 
 

@@ -97,6 +97,26 @@ def unreadable_map_files(raw: Mapping[str, Any], base: Path) -> list[str]:
     return problems
 
 
+# keys that say one thing in alternative ways: an override of one (to a value) clears the
+# others, so ``--set demand.incidents_per_day=8100`` works on a scenario given as a density
+_ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "demand.incidents_per_day": ("demand.density",),
+    "demand.density": ("demand.incidents_per_day",),
+    "demand.density.per_street_km": ("demand.incidents_per_day", "demand.density.per_km2"),
+    "demand.density.per_km2": ("demand.incidents_per_day", "demand.density.per_street_km"),
+}
+
+
+def _clear(data: dict[str, Any], dotted: str) -> None:
+    """Remove ``a.b.c`` from nested plain data if it is there."""
+    *parents, last = dotted.split(".")
+    node: Any = data
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(last, None)
+
+
 def scenario_from_dict(
     data: Mapping[str, Any],
     base_dir: Path | None = None,
@@ -106,7 +126,8 @@ def scenario_from_dict(
 
     Overrides apply to the scenario with its defaults filled in, so that
     ``demand.categories.noise.success=0.5`` changes one value of the default table
-    rather than replacing the table.
+    rather than replacing the table. Setting one of two alternative keys (a count or a
+    density of demand) clears the other.
     """
     raw: dict[str, Any] = copy.deepcopy(dict(data))
     pairs = list(
@@ -124,11 +145,26 @@ def scenario_from_dict(
                 for k in from_file
             ]
         )
+    given = {k for k, v in pairs if v is not None}
+    both = sorted(
+        {
+            " and ".join(sorted((k, o)))
+            for k in given
+            for o in _ALTERNATIVES.get(k, ())
+            if o in given
+        }
+    )
+    if both:
+        raise ScenarioError(
+            [f"{b}: both give the background demand; set one of them" for b in both]
+        )
     if pairs:
         # a file with problems of its own gets them reported with the overrides applied
         with contextlib.suppress(ValidationError):
             raw = Scenario.model_validate(raw, context=context).model_dump(mode="json")
         for key, value in pairs:
+            for other in _ALTERNATIVES.get(key, ()) if value is not None else ():
+                _clear(raw, other)
             set_by_path(raw, key, value)
     files = unreadable_map_files(raw, base)
     try:
@@ -169,3 +205,15 @@ def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any]
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any] | Sequence[str]) -> Scenario:
     """A copy of ``scenario`` with dotted-path overrides applied and re-validated."""
     return scenario_from_dict(scenario.resolved(), base_dir=scenario.base_dir, overrides=overrides)
+
+
+def map_override(path: Path) -> dict[str, Any]:
+    """Overrides that replace a scenario's map by a file; areas fall back to square cells."""
+    return {
+        "map.file": str(path.resolve()),
+        "map.inline": None,
+        "map.generate": None,
+        "map.offices": None,
+        "map.grids": None,
+        "map.cut": None,
+    }

@@ -196,6 +196,7 @@ def _draw_map(world: World, path: Path, hour: float | None) -> Coverage:
         on, total = counts[role]
         num = f"{on:,} of {total:,} on duty" if hour is not None else f"{total:,}"
         extra = f" (×{world.roster[role].people_per_unit})" if role == "enforcer" else ""
+        extra += ", from the roster" if role in world.roster.rostered else ""
         return f"{label}: {num}{extra}"
 
     d = cov.deadline

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from sim.analysis import measures as registry
 from sim.analysis.metrics import ROLE_PLURAL, clocks, load_note
 from sim.engine.records import IncidentTable
-from sim.scenario import Rules
+from sim.scenario import DemandVolume, Rules
 from sim.viz import scales
 
 _CJK_FONTS = (
@@ -146,6 +146,8 @@ def summary_text(s: dict[str, Any]) -> str:
         f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {staff['area_km2']:.1f} km²): "
         f"{roles}"
     )
+    if "demand" in s:  # runs stored before the density form have no demand block
+        head += "\n" + demand_text(s["demand"])
     overall = clocks_table(s, rules, ci)
     util_line = load_text(s)
     target = rules["target"]
@@ -187,6 +189,17 @@ def summary_text(s: dict[str, Any]) -> str:
     if s.get("warnings"):  # a plan that is valid but does less than it seems to
         parts.append("\n".join(["Warnings", *(f"  {w}" for w in s["warnings"])]))
     return "\n\n".join(parts)
+
+
+def demand_text(demand: dict[str, Any]) -> str:
+    """``demand 2,704 incidents a day = 2.38 per km of street over 1,136 km, plus 290 a day
+    at 4 hotspots``: the background on the run's map, and the hotspots kept on it."""
+    text = f"demand {DemandVolume.from_dict(demand).text()}"
+    spots = demand["hotspots"]
+    if spots:
+        text += f", plus {demand['hotspot_incidents_per_day']:,.0f} a day at {spots} hotspot"
+        text += "s" if spots > 1 else ""
+    return text
 
 
 def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float]) -> str:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 AXIS_LABELS = {
     "staff.per_km2": "staff density (staff per km², all roles)",
     "demand.incidents_per_day": "instructions per day (district)",
+    "demand.density.per_street_km": "instructions per day per km of street",
+    "demand.density.per_km2": "instructions per day per km²",
     "dispatch.policy": "dispatch policy",
     "discovery.citizen.probability": "chance a citizen reports a problem",
     "travel.speed_kmh.ebike": "e-bike speed (km/h)",
