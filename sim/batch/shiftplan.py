@@ -333,12 +333,8 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
         named = dict.fromkeys(a for names, _ in problems for a in names)
         raise ArgumentError([p for _, p in problems], list(named))
     if scenario.staff.roster is not None:
-        raise ScenarioError(
-            [
-                "staff.roster: the shift optimiser deals density-placed staff to shifts; a roster's "
-                "posts keep the shifts it gives them (optimise the scenario without staff.roster)"
-            ]
-        )
+        why = "the shift optimiser deals density-placed staff to shifts; a roster's posts"
+        raise ScenarioError([f"staff.roster: {why} keep their own (optimise without it)"])
     start_hours = sorted({int(h) for h in (range(24) if starts is None else starts)})
     lens = sorted({int(h) for h in lengths if longest is None or h <= longest})
     say: Log = log or (print if progress else (lambda _line: None))
