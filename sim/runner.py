@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sim import budget
@@ -172,7 +172,10 @@ def run(
     clock = time.perf_counter()
     if world is None or world.scenario != sc:
         world = build_world(resolve_scenario(sc), memory_limit)
-    budget.check_incidents(sc, replications, memory_limit)
+    notes = [w for w in campaign.warnings(sc) if w not in world.warnings]
+    if notes:
+        world = replace(world, warnings=[*world.warnings, *notes])
+    budget.check_incidents(sc, world.volume, replications, memory_limit)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
     tables, reps, outcomes = [], [], []

@@ -256,6 +256,12 @@ def summary(world: World, table: IncidentTable, measures: Measures) -> dict[str,
         "days": sc.duration.days,
         "warmup_hours": sc.duration.warmup_hours,
         "policy": sc.dispatch.policy,
+        # the background count a day on this map, and what the scenario gave for it
+        "demand": {
+            **world.volume.as_dict(),
+            "hotspots": len(world.sites),
+            "hotspot_incidents_per_day": sum(s.per_day for s in world.sites),
+        },
         **tree,
         "by_area": measures.by_office,
         "by_hour": measures.by_hour,

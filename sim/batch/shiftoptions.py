@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim.batch.options import BatchFields, BatchOptions
+from sim.batch.shiftcover import FEW_KINDS
 from sim.batch.shiftneed import METHODS, SHIFT_ROLES, Method
 from sim.batch.shiftroster import shifts_key
 from sim.scenario import Scenario
@@ -27,8 +28,10 @@ class ShiftOptions:
     hour); ``lengths``: allowed shift lengths in hours, at most ``longest``.
     ``night_cover``: units of each role on duty in every hour from 22:00 to 06:00 at least
     (None: one per street office). ``headcount``: ``"fewer"`` (at most today's) or
-    ``"same"`` (today's, spread like the plan). ``max_kinds``: at most this many different
-    shifts. ``method``: ``lagged`` or ``sipp`` offered load. ``target``: on-time share per
+    ``"same"`` (today's, spread like the plan). ``max_kinds``: different shifts per role
+    (per office with :func:`~sim.batch.shiftplan.optimize_shifts_by_office`; default
+    :data:`~sim.batch.shiftcover.FEW_KINDS`, what a district can run; None: no limit).
+    ``method``: ``lagged`` or ``sipp`` offered load. ``target``: on-time share per
     hour on each clock (None: ``rules.target``), met when the one-sided ``confidence``
     lower bound reaches it, from the batch's replications doubling up to
     ``max_replications`` while some hour is undecided. ``pilot_replications`` simulate
@@ -41,7 +44,7 @@ class ShiftOptions:
     longest: int | None = None
     night_cover: int | None = None
     headcount: str = "fewer"
-    max_kinds: int | None = None
+    max_kinds: int | None = FEW_KINDS
     method: Method = "lagged"
     target: float | None = None
     confidence: float = 0.95

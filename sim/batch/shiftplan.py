@@ -255,6 +255,9 @@ class _ShiftSearch:
         if problems:
             named = dict.fromkeys(a for names, _ in problems for a in names)
             raise ArgumentError([p for _, p in problems], list(named))
+        if scenario.staff.roster is not None:
+            why = "the shift optimiser deals density-placed staff to shifts; a roster's posts"
+            raise ScenarioError([f"staff.roster: {why} keep their own (optimise without it)"])
         self.scenario, self.o, self.b, self.by_office = scenario, o, b, by_office
         self.roles: list[str] = list(dict.fromkeys(o.roles))
         self.say: Log = log or (print if b.progress else (lambda _line: None))
@@ -427,15 +430,20 @@ class _ShiftSearch:
                     f"{r}: the covering programme stopped at its time limit with the best plan "
                     "found (not proven optimal); fewer --starts or no --max-kinds make it exact"
                 )
-        if not chosen.ok(self.roles):
-            n_short, n_open, *_ = round_rank(self.history[chosen.number - 1])
-            out.append(
-                f"no round met the target in every hour; the plan written is round "
-                f"{chosen.number} of {len(self.history)}, the best one ({n_short} hour(s) shown "
-                f"short, {n_open} undecided; see shifts.txt); more --max-rounds or "
-                "--max-replications may settle them"
-            )
-        return out
+        not_met = self._not_met(chosen)
+        return [*out, not_met] if not_met else out
+
+    def _not_met(self, chosen: _Round) -> str | None:
+        """Why the plan written does not meet the target every hour (None: it does)."""
+        if chosen.ok(self.roles):
+            return None
+        n_short, n_open, *_ = round_rank(self.history[chosen.number - 1])
+        return (
+            f"no round met the target in every hour; the plan written is round "
+            f"{chosen.number} of {len(self.history)}, the best one ({n_short} hour(s) shown "
+            f"short, {n_open} undecided; see shifts.txt); more max_rounds or max_replications "
+            "may settle them"
+        )
 
     def _meta(self, chosen: _Round, old: HourVerdicts, runs: tuple[int, int]) -> dict[str, Any]:
         o, base, new = self.o, self.base, chosen.ev
@@ -465,6 +473,7 @@ class _ShiftSearch:
                 "max_kinds": o.max_kinds,
             },
             "feasible": chosen.ok(self.roles),
+            "not_met": self._not_met(chosen),
             "rounds": len(self.history),
             "chosen_round": chosen.number,
             "runs_simulated": runs[0],

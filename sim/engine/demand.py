@@ -128,7 +128,9 @@ def _patrol_delays(
 
 
 def generate_incidents(world: World, replication: int) -> Incidents:
-    """Draw every incident of one replication (grid members patrol and find problems)."""
+    """Draw every incident of one replication on ``world`` (grid members patrol and find
+    problems). The background count a day is the world's (``demand.density`` resolved on
+    its map)."""
     scenario, net, sites = world.scenario, world.net, world.sites
     seed = scenario.seed
     d = scenario.demand
@@ -140,7 +142,8 @@ def generate_incidents(world: World, replication: int) -> Incidents:
     rng = stream(seed, "arrivals", replication)
     profile = np.asarray(d.hourly_profile) / sum(d.hourly_profile)
     hours = [(h * 60.0, min((h + 1) * 60.0, horizon)) for h in range(int(np.ceil(horizon / 60.0)))]
-    rates = [d.incidents_per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
+    # the count a day on this map (a density resolved)
+    rates = [world.volume.incidents_per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
     t_bg = _poisson_times(rng, hours, rates)
     node_bg = stream(seed, "locations", replication).choice(
         net.n, size=len(t_bg), p=net.location_p()

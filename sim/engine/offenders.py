@@ -139,7 +139,7 @@ class _Process:
         e = self.e = sc.enforcement
         self.areas, self.patrol, self.sites, self.cameras = areas, patrol, sites, cameras
         self.campaign = campaign
-        pop = self.pop = draw_population(sc, net, sites, replication)
+        pop = self.pop = draw_population(world, replication)
         n = pop.n
         self.horizon = sc.horizon_min
         self.days = math.ceil(self.horizon / DAY_MIN)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -19,6 +20,9 @@ from sim.rng import stream
 from sim.scenario import Scenario
 from sim.world.hotspots import HotspotSite
 from sim.world.network import StreetNetwork
+
+if TYPE_CHECKING:
+    from sim.world.build import World
 
 DAY_MIN = 1440.0
 BACKGROUND = -1
@@ -58,29 +62,27 @@ def severity(scenario: Scenario) -> np.ndarray:
 
 
 def _groups(
-    scenario: Scenario, sites: list[HotspotSite]
+    scenario: Scenario, sites: list[HotspotSite], per_day: float
 ) -> list[tuple[int, int, float, float, int]]:
-    """(category or -1, hotspot or -1, share, incidents per day, first rung) per group."""
+    """(category or -1, hotspot or -1, share, incidents per day, first rung) per group;
+    ``per_day`` is the background count a day on the map."""
     e = scenario.enforcement.offenders
     d = scenario.demand
     cats = list(d.categories)
     out = []
     for name, g in e.categories.items():
-        rate = d.incidents_per_day * d.categories[name].share
+        rate = per_day * d.categories[name].share
         out.append((cats.index(name), BACKGROUND, g.share, rate, g.first_rung))
     for k, site in enumerate(sites):
         g2 = e.hotspots.get(site.name)
         if g2 is not None:
-            start, end = site.window
-            per_day = site.per_min * ((end - start) % DAY_MIN or DAY_MIN)
-            out.append((BACKGROUND, k, g2.share, per_day, g2.first_rung))
+            out.append((BACKGROUND, k, g2.share, site.per_day, g2.first_rung))
     return out
 
 
-def draw_population(
-    scenario: Scenario, net: StreetNetwork, sites: list[HotspotSite], replication: int
-) -> Population:
+def draw_population(world: World, replication: int) -> Population:
     """Offenders at the start, sized so they cause their share of incidents, and newcomers."""
+    scenario, net, sites = world.scenario, world.net, world.sites
     e = scenario.enforcement
     o = e.offenders
     rng = stream(scenario.seed, "offenders/population", replication)
@@ -89,7 +91,9 @@ def draw_population(
     prior = e.deterrence.prior_certainty
     cats = list(scenario.demand.categories)
     parts: list[tuple[np.ndarray, ...]] = []
-    for cat, spot, share, per_day, first in _groups(scenario, sites):
+    for cat, spot, share, per_day, first in _groups(
+        scenario, sites, world.volume.incidents_per_day
+    ):
         site = sites[spot] if spot >= 0 else None
         p_mean = (
             o.hotspots[site.name].daily_p if site is not None else o.categories[cats[cat]].daily_p

@@ -17,6 +17,7 @@ from sim.analysis.measures import Measure, lookup
 from sim.analysis.metrics import clock_of, load_note
 from sim.output.text import DASH, format_table, num, pct, place_label
 from sim.roles import CLOCKED_ROLES
+from sim.scenario import DemandVolume
 
 _MISSING: Any = object()
 _ON_TIME = {f"{role}_on_time" for role in CLOCKED_ROLES}
@@ -48,6 +49,7 @@ def summary_text(s: dict[str, Any]) -> str:
     """
     rules = s["scenario_resolved"]["rules"]
     ci = s.get("ci95", {})
+    reps = int(s["replications"])
     staff = s["headcount"]
     roles = ", ".join(
         f"{staff[m.role]} {m.words}" for m in registry.summarized("staff") if m.role in staff
@@ -59,6 +61,8 @@ def summary_text(s: dict[str, Any]) -> str:
         f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {s['area_km2']:.1f} km²): "
         f"{roles}"
     )
+    if "demand" in s:  # runs stored before the density form have no demand block
+        head += "\n" + demand_text(s["demand"])
     overall = clocks_table(s, rules, ci)
     util_line = load_text(s)
     target = rules["target"]
@@ -68,7 +72,7 @@ def summary_text(s: dict[str, Any]) -> str:
         [
             [
                 place_label(a["office"], a.get("name_zh", "")),
-                *(measure_text(m, a.get(m.name)) for m in columns),
+                *(measure_text(m, a.get(m.name), replications=reps) for m in columns),
                 "below target" if a["double_ten"] is not None and a["double_ten"] < target else "",
             ]
             for a in s["by_area"]
@@ -92,8 +96,21 @@ def summary_text(s: dict[str, Any]) -> str:
     if "evaluation" in s:
         parts.append(evaluation_text(s["evaluation"], s["replications"]))
     if "note" not in s["enforcement"]:  # a note says why there is no enforcement chain
-        parts.append(enforcement_text(s["enforcement"], s["days"]))
+        parts.append(enforcement_text(s["enforcement"], s["days"], reps))
+    if s.get("warnings"):  # a plan that is valid but does less than it seems to
+        parts.append("\n".join(["Warnings", *(f"  {w}" for w in s["warnings"])]))
     return "\n\n".join(parts)
+
+
+def demand_text(demand: dict[str, Any]) -> str:
+    """``demand 2,704 incidents a day = 2.38 per km of street over 1,136 km, plus 290 a day
+    at 4 hotspots``: the background on the run's map, and the hotspots kept on it."""
+    text = f"demand {DemandVolume.from_dict(demand).text()}"
+    spots = demand["hotspots"]
+    if spots:
+        text += f", plus {demand['hotspot_incidents_per_day']:,.0f} a day at {spots} hotspot"
+        text += "s" if spots > 1 else ""
+    return text
 
 
 def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float]) -> str:
@@ -101,33 +118,40 @@ def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float])
     clocks = registry.summarized("clocks")
     width = max((len(m.summary.cells) for m in clocks if m.summary), default=0)
     deadlines = registry.deadlines(rules)
+    reps = int(s["replications"])
     rows = []
     for m in clocks:
         cells = m.summary.cells if m.summary else ()
         rows.append(
             [
                 m.words.format(**deadlines),
-                measure_text(m, lookup(s, m.name), ci.get(m.name)),
-                *(measure_text(registry.RUN[c], lookup(s, c)) for c in cells),
+                measure_text(m, lookup(s, m.name), ci.get(m.name), replications=reps),
+                *(measure_text(registry.RUN[c], lookup(s, c), replications=reps) for c in cells),
                 *[""] * (width - len(cells)),
             ]
         )
     return format_table(["clock", "on time", "mean min", "p90 min", "count"][: 2 + width], rows)
 
 
-def measure_text(m: Measure, value: float | None, half: float | None = None) -> str:
+def measure_text(
+    m: Measure, value: float | None, half: float | None = None, *, replications: int
+) -> str:
     """A measure's value as the summary prints it: a share as a percentage, a number with
-    the measure's decimals, each with its 95% CI half-width when there is one."""
+    the measure's decimals (a count of one replication as a whole number,
+    :meth:`~sim.analysis.measures.Measure.digits_for`), each with its 95% CI half-width
+    when there is one."""
     if m.unit == "share":
         return _ci(value, half)
-    text = num(value, m.digits)
-    return text if half is None or value is None else f"{text} ± {half:,.{m.digits}f}"
+    digits = m.digits_for(replications)
+    text = num(value, digits)
+    return text if half is None or value is None else f"{text} ± {half:,.{digits}f}"
 
 
 def load_text(s: dict[str, Any]) -> str:
     """The lines under the clocks table (the registry's ``lines``: utilisation, offered load
     against capacity, ...) and, when a role is over capacity, why."""
     ci = s.get("ci95", {})
+    reps = int(s["replications"])
     lines = []
     shown = registry.summarized("lines")
     for _, same in itertools.groupby(shown, key=lambda m: (m.summary and m.summary.order, m.words)):
@@ -137,10 +161,11 @@ def load_text(s: dict[str, Any]) -> str:
             value = lookup(s, m.name, _MISSING)
             if value is _MISSING or (m.summary and m.summary.nonzero and not value):
                 continue
-            if m.role is None:
-                items.append(measure_text(m, value, ci.get(m.name)).strip())
-            elif _in_run(s, m.role):  # one value per role, in one line
-                items.append(f"{m.role} {measure_text(m, value).strip()}")
+            role = m.role
+            if role is None:
+                items.append(measure_text(m, value, ci.get(m.name), replications=reps).strip())
+            elif _in_run(s, role):  # one value per role, in one line
+                items.append(f"{role} {measure_text(m, value, replications=reps).strip()}")
         if items:
             lines.append(f"{group[0].words}: " + ", ".join(items))
     load = s.get("overload", {})
@@ -154,51 +179,59 @@ def load_text(s: dict[str, Any]) -> str:
 # ------------------------------------------------------------ enforcement
 
 
-def _police_rows(p: dict[str, Any] | None) -> list[list[str]]:
+def _police_rows(p: dict[str, Any] | None, whole: int) -> list[list[str]]:
     """Rows for the police units, when the scenario posts police."""
     if p is None or "note" in p:
         return []
     within = p["on_scene_within_target"]
     return [
-        ["  police calls answered", f"{num(p['answered'], 1)} of {num(p['calls'], 1)}", ""],
-        ["  mean wait for police (min)", num(p["wait_min"], 1), ""],
-        ["  police on scene in time", f"{num(None if within is None else 100 * within, 1)}%", ""],
+        ["  police calls answered", f"{_n(p['answered'], whole)} of {_n(p['calls'], whole)}", ""],
+        ["  mean wait for police (min)", _n(p["wait_min"], 1), ""],
+        ["  police on scene in time", f"{_n(None if within is None else 100 * within, 1)}%", ""],
     ]
 
 
-def _total_row(m: Measure, e: dict[str, Any], ci: dict[str, float], days: float) -> list[str]:
+def _n(x: float | None, digits: int = 0) -> str:
+    return num(x, digits)
+
+
+def _total_row(
+    m: Measure, e: dict[str, Any], ci: dict[str, float], days: float, replications: int
+) -> list[str]:
     """A registry measure of the enforcement block: in the run, and a year at its rate."""
     name = m.name.removeprefix("enforcement.")
     value = lookup(e, name)
     yearly = m.unit in ("count", "yuan", "hours") and value is not None
     return [
         m.words,
-        measure_text(m, value, ci.get(name)),
-        num(value * 365 / days, 0) if yearly else "",
+        measure_text(m, value, ci.get(name), replications=replications),
+        _n(value * 365 / days) if yearly else "",
     ]
 
 
-def enforcement_text(e: dict[str, Any], days: float) -> str:
-    """The enforcement table ``python -m sim run`` prints."""
+def enforcement_text(e: dict[str, Any], days: float, replications: int) -> str:
+    """The enforcement table ``python -m sim run`` prints: counts of one replication as
+    whole numbers, means over several with a decimal."""
     ci = e.get("ci95", {})
     r = e["ratios"]
     act = e["offenders_active"]
+    whole = 0 if replications <= 1 else 1  # decimals of a small count
     totals = format_table(
         ["measure", "in the run", "a year at this rate"],
         [
-            *(_total_row(m, e, ci, days) for m in registry.summarized("enforcement")),
-            *_police_rows(e.get("police")),
+            *(_total_row(m, e, ci, days, replications) for m in registry.summarized("enforcement")),
+            *_police_rows(e.get("police"), whole),
         ],
         align="lrr",
     )
     sent = None if r["referred_per_case"] is None else 100 * r["referred_per_case"]
     ruled = None if r["ruled_per_referral"] is None else 100 * r["ruled_per_referral"]
     per = (
-        f"decisions per case {num(r['decisions_per_case'], 3)}, "
-        f"yuan per decision {num(r['yuan_per_decision'], 0)}, "
-        f"cases sent to court {num(sent, 2)}%, referrals ruled {num(ruled, 1)}%\n"
-        f"incidents by known offenders {num(100 * (e['repeat_share'] or 0), 1)}%; "
-        f"offenders on the street {num(act['start'], 0)} at the start, {num(act['end'], 0)} at the end"
+        f"decisions per case {_n(r['decisions_per_case'], 3)}, "
+        f"yuan per decision {_n(r['yuan_per_decision'])}, "
+        f"cases sent to court {_n(sent, 2)}%, referrals ruled {_n(ruled, 1)}%\n"
+        f"incidents by known offenders {_n(100 * (e['repeat_share'] or 0), 1)}%; "
+        f"offenders on the street {_n(act['start'])} at the start, {_n(act['end'])} at the end"
     )
     offices = format_table(
         [
@@ -213,56 +246,117 @@ def enforcement_text(e: dict[str, Any], days: float) -> str:
         [
             [
                 place_label(o["office"]),
-                num(o["cases"], 0),
-                num(o["decisions"], 0),
-                num(o["fines_yuan"], 0),
-                num(o["court_referrals"], 1),
-                num(o["offenders_active"]["start"], 0),
-                num(o["offenders_active"]["end"], 0),
+                _n(o["cases"]),
+                _n(o["decisions"]),
+                _n(o["fines_yuan"]),
+                _n(o["court_referrals"], whole),
+                _n(o["offenders_active"]["start"]),
+                _n(o["offenders_active"]["end"]),
             ]
             for o in e["by_office"]
         ],
         align="lrrrrrr",
     )
-    parts = ["Enforcement chain (cases counted by the day they were filed)", totals, per, offices]
-    if "note" not in e["campaign"]:
-        parts.append(campaign_text(e["campaign"], ci))
+    head = "Enforcement chain (cases counted by the day they were filed"
+    head += ")" if replications <= 1 else f"; means over {replications} replications)"
+    parts = [head, totals, per, offices]
+    if "note" not in e["campaign"]:  # a note says why there is none
+        parts.append(campaign_text(e["campaign"], ci, replications))
     return "\n\n".join(parts)
 
 
-def campaign_text(c: dict[str, Any], ci: dict[str, float]) -> str:
-    """Weeks until the campaign's hotspots fall below 5% of their first week, and its cost."""
-    weeks = c["weeks_to_5pct"]
-    half = ci.get("campaign.weeks_to_5pct")
-    reached = (
-        f"{weeks:.1f} weeks" + (f" (95% CI ± {half:.1f})" if half is not None else "")
-        if weeks is not None
-        else "not reached in every replication"
+def campaign_text(c: dict[str, Any], ci: dict[str, float], replications: int = 1) -> str:
+    """The campaign in a few words: off, not in the run, or what it did in the run's days
+    (weeks until its hotspots fall below 5% of their first week, and its cost)."""
+    if not c.get("enabled", bool(c["days"])):
+        return (
+            f"归零 campaign: off; at its hotspots {_n(c['first_week'])} incidents in the first "
+            f"week, {_n(c['last_week'])} in the last."
+        )
+    planned = c.get("planned_days", c["days"])
+    if not c.get("in_run", True):
+        return (
+            f"归零 campaign: planned from day {c['first_day']:g} for {planned:g} days, after "
+            "the run ends: not in the run, nothing of it simulated."
+        )
+    span = (
+        f"{c['days']:g} of its {planned:g} days in the run"
+        if c["days"] < planned
+        else f"its {planned:g} days"
     )
+    if c.get("weeks", 2) < 2:
+        trend = "under two whole weeks of it in the run, too short for a weekly trend"
+    else:
+        weeks, half = c["weeks_to_5pct"], ci.get("campaign.weeks_to_5pct")
+        reached = c.get("reached_in", 1 if weeks is not None else 0)
+        first = f"5% of the first week ({_n(c['first_week'])})"
+        if weeks is not None:
+            ci_text = f" (95% CI ± {half:.1f})" if half is not None else ""
+            trend = f"weekly incidents at its hotspots fall below {first} after {weeks:.1f} weeks"
+            trend += ci_text
+        elif reached:
+            trend = (
+                f"weekly incidents at its hotspots fell below {first} in {reached} of "
+                f"{replications} replications only"
+            )
+        else:
+            trend = (
+                f"weekly incidents at its hotspots had not fallen below {first} by the run's end"
+            )
+        trend += f"; last week {_n(c['last_week'])}"
     return (
-        f"归零 campaign over {c['days']:g} days: weekly incidents at its hotspots fall below 5% "
-        f"of the first week ({num(c['first_week'], 0)}) after {reached}; "
-        f"last week {num(c['last_week'], 0)}.\n"
-        f"It took {num(c['cases'], 0)} cases, {num(c['fines_yuan'], 0)} yuan of fines and "
-        f"{num(c['enforcer_hours'], 0)} enforcer-hours ({num(c['joint_person_hours'], 0)} of joint "
-        f"enforcement on site, {num(c['enforcer_team_hours'], 0)} of teams on its incidents)."
+        f"归零 campaign, {span}: {trend}.\n"
+        f"In the run it took {_n(c['cases'])} cases, {_n(c['fines_yuan'])} yuan of fines and "
+        f"{_n(c['enforcer_hours'])} enforcer-hours ({_n(c['joint_person_hours'])} of joint "
+        f"enforcement on site, {_n(c['enforcer_team_hours'])} of teams on its incidents)."
     )
 
 
 # ------------------------------------------------------------ evaluation
 
 
+def _difficulty_cells(d: Mapping[str, Any]) -> list[str]:
+    m_per = d["street_m_per_staff"]
+    return [
+        f"{d['street_km']:.0f}",
+        f"{d['hotspot_incidents_per_day']:.0f}",
+        f"{m_per:,.0f}" if m_per is not None else "–",
+    ]
+
+
+DIFFICULTY = ["street km", "hotspot/day", "street m/staff"]
+
+
 def evaluation_text(block: Mapping[str, Any], replications: int) -> str:
-    """The ranking ``python -m sim run`` prints: last month (replication 0) with its flags."""
+    """The ranking ``python -m sim run`` prints, each column over one stated thing.
+
+    One replication: the last month's ranking, scores, flag, fund and escalation, beside
+    the months each office got a flag over the run. Several: only what is pooled over
+    replications × months (mean rank, chance of each flag, mean scores and fund), sorted by
+    mean rank, so that no one run's rank stands beside a pooled chance.
+    """
     if not block.get("months"):
         return f"Monthly evaluation: {block.get('note', 'none')}"
+    m = block["months"]
+    part = (
+        f"; the last {block['days_not_evaluated']:g} day"
+        f"{' is' if block['days_not_evaluated'] == 1 else 's are'} not a whole month"
+        if block["days_not_evaluated"]
+        else ""
+    )
+    head = f"Monthly evaluation: {m} month{'s' if m != 1 else ''} of {block['month_days']:g} days{part}"
+    table = _pooled_table(block, replications) if replications > 1 else _last_month_table(block)
+    return f"{head}\n{table}"
+
+
+def _last_month_table(block: Mapping[str, Any]) -> str:
+    """One run: the last month's ranking, and the flags over all its months."""
+    m = block["months"]
     per = {o["office"]: o for o in block["offices"]}
-    many = replications > 1
+    escalate = any(r["escalation"] for r in block["last_month"])
     rows = []
     for r in block["last_month"]:
         o = per[r["office"]]
-        d = o["difficulty"]
-        mark = {"red": "RED", "black": "BLACK"}.get(r["flag"], "")
         rows.append(
             [
                 r["rank"],
@@ -270,29 +364,55 @@ def evaluation_text(block: Mapping[str, Any], replications: int) -> str:
                 f"{r['total']:.1f}",
                 f"{r['third_party']:.1f}",
                 f"{r['digital']:.1f}",
-                mark,
+                {"red": "RED", "black": "BLACK"}.get(r["flag"], ""),
                 f"{r['fund_yuan']:+,.0f}" if r["fund_yuan"] else "",
-                r["escalation"],
-                *([f"{100 * o['p_black_flag']:.0f}%", f"{o['mean_rank']:.1f}"] if many else []),
-                f"{d['street_km']:.0f}",
-                f"{d['hotspot_incidents_per_day']:.0f}",
-                f"{d['street_m_per_staff']:,.0f}" if d["street_m_per_staff"] is not None else "–",
+                *([r["escalation"]] if escalate else []),
+                _months(o["p_red_flag"] * m),
+                _months(o["p_black_flag"] * m),
+                *_difficulty_cells(o["difficulty"]),
             ]
         )
     headers = [
-        "rank", "street office", "total", "3rd party", "digital", "flag", "fund ¥", "escalation",
-        *(["P(black)", "mean rank"] if many else []), "street km", "hotspot/day", "street m/staff",
+        "rank", "street office", "total", "3rd party", "digital", "flag", "fund ¥",
+        *(["escalation"] if escalate else []), "red", "black", *DIFFICULTY,
     ]  # fmt: skip
-    table = format_table(headers, rows, align="rlrrrllr" + ("rr" if many else "") + "rrr")
+    table = format_table(headers, rows, align="rlrrrll" + ("l" if escalate else "") + "rrrrr")
+    return (
+        f"rank to fund{' and escalation' if escalate else ''}: month {m}, the last; "
+        f"red, black: months with that flag, of the {m}; street km to street m/staff: the "
+        f"office's streets and staff\n{table}"
+    )
+
+
+def _months(x: float) -> str:
+    return str(round(x)) if round(x) else ""
+
+
+def _pooled_table(block: Mapping[str, Any], replications: int) -> str:
+    """Several replications: every column pooled over replications × months."""
     m = block["months"]
-    head = (
-        f"Monthly evaluation: month {m} of {m} ({block['month_days']:g} days each"
-        + (
-            f"; the last {block['days_not_evaluated']:g} days are not a whole month"
-            if block["days_not_evaluated"]
-            else ""
-        )
-        + "), replication 0"
-        + (f"; P(black) and mean rank over {replications} replications × {m} months" if many else "")
-    )  # fmt: skip
-    return f"{head}\n{table}"
+    offices = sorted(block["offices"], key=lambda o: (o["mean_rank"], o["office"]))
+    rows = [
+        [
+            f"{o['mean_rank']:.1f}",
+            place_label(o["office"], o["name_zh"]),
+            f"{o['score']:.1f}",
+            f"{o['third_party']:.1f}",
+            f"{o['digital']:.1f}",
+            f"{100 * o['p_red_flag']:.0f}%",
+            f"{100 * o['p_black_flag']:.0f}%",
+            f"{o['fund_yuan_per_month']:+,.0f}" if o["fund_yuan_per_month"] else "",
+            *_difficulty_cells(o["difficulty"]),
+        ]
+        for o in offices
+    ]
+    headers = [
+        "mean rank", "street office", "total", "3rd party", "digital", "P(red)", "P(black)",
+        "fund ¥/month", *DIFFICULTY,
+    ]  # fmt: skip
+    table = format_table(headers, rows, align="rlrrrrrrrrr")
+    return (
+        f"mean rank to fund: over {replications} replications × {m} months (scores are "
+        f"means, P(...) the share of the office's months with that flag); street km to street "
+        f"m/staff: the office's streets and staff\n{table}"
+    )

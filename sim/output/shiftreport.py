@@ -3,6 +3,7 @@ table and JSON, and its two pictures (:mod:`sim.viz.shiftplot`)."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ import yaml
 from sim.analysis.hour_verdicts import CLOCKS, OPEN
 from sim.atomic import atomic_path, write_text_atomic
 from sim.output.jsonfile import dumps
-from sim.output.text import format_table, pct
+from sim.output.text import DASH, format_table, missing, pct
 from sim.scenario import ROLES, Scenario, resolve_scenario, set_by_path
 
 if TYPE_CHECKING:
@@ -101,6 +102,14 @@ def chosen_text(meta: dict[str, Any]) -> str:
     )
 
 
+def bound_pct(v: Any) -> str:
+    """A lower confidence bound as a percentage rounded *down* to 0.1, so that a bound
+    just under the target never prints as the target."""
+    if missing(v):
+        return DASH
+    return f"{math.floor(1000 * float(v) + 1e-9) / 10:.1f}%"
+
+
 def shifts_text(result: ShiftResult) -> str:
     """The comparison ``python -m sim optimize --shifts`` prints."""
     meta = result.meta
@@ -123,7 +132,9 @@ def shifts_text(result: ShiftResult) -> str:
             "",
             _hour_table(result),
             "",
-            "✗: below target or not shown to reach it; ?: mean on target, bound undecided",
+            "lower: the hour's one-sided lower bound, rounded down (a bound of 94.97% reads "
+            "94.9%, never 95.0%); ✓ the bound reaches the target; ? undecided: the mean is on "
+            "target but the bound is not; ✗ below target, or not shown to reach it",
             f"whole day: {whole_day}",
             f"every hour on target: {'yes' if meta['feasible'] else 'NO'}; {meta['rounds']} "
             f"round(s) of simulation; {meta['runs_simulated']} runs simulated, "
@@ -192,9 +203,9 @@ def _hour_table(result: ShiftResult) -> str:
                       f"{row[f'{r}.on_duty_new']:.0f}"]  # fmt: skip
         for clock in CLOCKS.values():
             st = row[f"{clock}.new.status"]
-            flag = "" if row[f"{clock}.new.meets"] else " ?" if st == OPEN else " ✗"
+            flag = " ✓" if row[f"{clock}.new.meets"] else " ?" if st == OPEN else " ✗"
             cells += [pct(row[f"{clock}.old"]), pct(row[f"{clock}.new"]),
-                      pct(row[f"{clock}.new.lower"]) + flag]  # fmt: skip
+                      bound_pct(row[f"{clock}.new.lower"]) + flag]  # fmt: skip
         hr.append(cells)
     return format_table(head, hr)
 

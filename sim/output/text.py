@@ -62,3 +62,8 @@ def format_table(
 
     sep = "  ".join("-" * w for w in widths)
     return "\n".join([fmt(cells[0]), sep, *(fmt(r) for r in cells[1:])])
+
+
+def days_text(days: float) -> str:
+    """``1 day``, ``7 days``, ``0.5 days``."""
+    return f"{days:g} day{'' if days == 1 else 's'}"

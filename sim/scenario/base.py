@@ -22,6 +22,8 @@ from sim.roles import Mode as Mode
 # the city-management staff roles (split by staff.mix), from the one registry (sim/roles.py)
 ROLES: tuple[str, ...] = STAFF_ROLES
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+# a shift written as one text: 07:00-15:00 (also with –, —, ~ or 至, and spaces)
+_WINDOW_RE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–—~至]\s*(\d{1,2}:\d{2})\s*$")
 # a label that is also a safe file name on every platform: letters (any script), digits,
 # "_", "-" and "." inside, not starting with "." (no "..", no hidden names, no separators)
 _NAME_RE = re.compile(r"^[^\W_][\w.-]{0,63}$")
@@ -101,6 +103,19 @@ def _check_clock(v: object) -> str:
     return v
 
 
+def window_minutes(text: str) -> tuple[float, float] | None:
+    """``"07:00-15:00"`` → ``(420.0, 900.0)``; ``None`` if ``text`` is not of that form.
+
+    ``ValueError`` if it is, but a time is out of range or the window is empty.
+    """
+    m = _WINDOW_RE.match(text)
+    if not m:
+        return None
+    start, end = m.group(1), m.group(2)
+    _check_window(start, end)  # also checks both times
+    return clock_minutes(start), clock_minutes(end)
+
+
 def _check_window(start: str, end: str) -> None:
     if clock_minutes(start) % 1440 == clock_minutes(end) % 1440 and not (
         clock_minutes(start) == 0 and clock_minutes(end) == 1440
@@ -158,11 +173,18 @@ def _key_path(loc: Sequence[int | str]) -> list[int | str]:
     ]
 
 
+# a check of the whole scenario names the field it is about at the start of its message
+_NAMES_ITS_FIELD = re.compile(r"^[a-z_]+(\.[\w\[\]]+)+: ")
+
+
 def problems_from(exc: ValidationError) -> list[str]:
     """One ``path: message`` line per pydantic error."""
     lines = []
     for err in exc.errors():
         loc = _key_path(err["loc"])
         # a check may find several problems at one place (a file's features): a line each
-        lines += [f"{_loc(loc)}: {msg}" for msg in _describe(err).split("\n")]
+        lines += [
+            msg if not loc and _NAMES_ITS_FIELD.match(msg) else f"{_loc(loc)}: {msg}"
+            for msg in _describe(err).split("\n")
+        ]
     return lines

@@ -7,7 +7,8 @@ Two pictures are drawn here:
   hotspots, and the advisor coverage: the share of the streets an advisor reaches within
   the first clock.
 * :func:`draw_on_time_map` (``on_time_map.png`` of a run): the double-ten on-time share
-  per grid as a choropleth diverging around the target.
+  per grid as a choropleth diverging around the target on one linear scale, grids with
+  few instructions dotted (the rules of :mod:`sim.viz.scales`).
 
 The coverage maths is :mod:`sim.analysis.coverage`, the figure, streets and boundaries
 :mod:`sim.viz.basemap`, label placement :mod:`sim.viz.maplabels`.
@@ -22,13 +23,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from matplotlib import cm
 from matplotlib.axes import Axes
-from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 from matplotlib.transforms import Bbox
 
 from sim.analysis.coverage import BAND_LIMITS, Coverage, advisor_coverage, band_of
-from sim.viz import report
+from sim.viz import report, scales
 from sim.viz.basemap import (
     GRID_EDGE,
     OFFICE_EDGE,
@@ -81,8 +81,6 @@ ROLE_STYLE = {
 }
 HOTSPOT_COLOR = "#c51b7d"
 NO_DATA = "#d9d9d9"
-# on-time share: red far below the target, pale at it, green above
-ON_TIME_COLORS = ("#a50f15", "#ef6548", "#fdd49e", "#f7f7d0", "#d3ecae", "#9fd18c", "#52a96a")
 
 
 def _hotspot_circles(world: World) -> list[tuple[str, float, float, float]]:
@@ -91,6 +89,7 @@ def _hotspot_circles(world: World) -> list[tuple[str, float, float, float]]:
 
 
 def _draw_hotspots(ax: Axes, world: World, placed: list[Bbox]) -> int:
+
     spots = _hotspot_circles(world)
     labels = []
     for name, hx, hy, r in spots:
@@ -266,6 +265,7 @@ def _post_entries(
         num = f"{on:,} of {total:,} on duty" if hour is not None else f"{total:,}"
         per_unit = world.roster[role].people_per_unit
         extra = f" (×{per_unit})" if per_unit > 1 else ""  # teams
+        extra += ", from the roster" if role in world.roster.rostered else ""
         legend.handles.append(
             Line2D(
                 [],
@@ -336,19 +336,18 @@ def draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None:
 def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None:
     areas, sc = world.areas, world.scenario
     target = float(sc.rules.target)
-    share = _grid_shares(world, summary)
+    reps = int(summary.get("replications", 1))
+    share, count = _grid_shares(world, summary, reps)
     known = share[np.isfinite(share)]
-    center = min(target, 1.0 - 1e-6)
-    low = min(float(known.min()) if len(known) else center, center - 0.1)
-    vmin = max(0.0, math.floor(low * 20) / 20)
-    vmin = min(vmin, center - 0.01)
-    norm = TwoSlopeNorm(vmin=vmin, vcenter=center, vmax=1.0)
-    cmap = LinearSegmentedColormap.from_list("on_time", ON_TIME_COLORS)
+    scale = scales.compliance_scale(known.tolist(), target)
+    thin = np.isfinite(share) & (count < scales.THIN_SAMPLE)
 
     fig, ax, (sx, sy, sh) = map_figure(world)
     for k, geom in enumerate(areas.grid_shapes):
         if np.isfinite(share[k]):
-            p = patch(geom, fc=cmap(norm(share[k])), ec="none", zorder=1)
+            p = patch(geom, fc=scale.colour(share[k]), ec="none", zorder=1)
+            if thin[k]:  # a share of a few instructions: dotted over its colour
+                ax.add_patch(patch(geom, fc="none", ec="#555555", hatch="..", lw=0, zorder=1.5))
         else:
             p = patch(geom, fc=NO_DATA, ec="#9a9a9a", hatch="////", lw=0, zorder=1)
         if p is not None:
@@ -362,9 +361,9 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
     placed = place_labels(ax, office_labels(world, 10.0))
     _late_labels(ax, world, share, target, placed)
     scale_bar_and_north(fig, ax)
-    _colorbar(fig, (sx + 0.01, sy + sh * 0.42, 0.018, sh * 0.55), norm, cmap, vmin, center)
+    _colorbar(fig, (sx + 0.01, sy + sh * 0.42, 0.018, sh * 0.55), scale)
+    _on_time_legend(fig, world, (share, count, thin), scale, (sx, sy + sh * 0.36))
     below = int((known < target).sum())
-    _on_time_legend(fig, world, share, cmap(norm(vmin)), target, (sx, sy + sh * 0.36))
     overall = summary.get("double_ten")
     n = summary.get("incidents")
     head = f"{sc.name}: double-ten on-time share by grid"
@@ -372,19 +371,29 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
         f" over {n:,.0f} instructions" if n else ""
     )
     sub += f"; target {100 * target:g}%; {below} of {len(known)} grids below it"
+    if len(known):
+        sizes = count[np.isfinite(share)]
+        sub += (
+            f"\ninstructions per grid {sizes.min():,.0f}–{sizes.max():,.0f} "
+            f"(median {float(np.median(sizes)):,.0f})"
+            + (f" over {reps} replications" if reps > 1 else "")
+        )
     ax.set_title(f"{head}\n{sub}", loc="left", fontsize=11.5, pad=10)
     save_map(fig, path)
 
 
-def _grid_shares(world: World, summary: dict[str, Any]) -> np.ndarray:
-    """Double-ten share per grid of the map (NaN: no incidents there)."""
+def _grid_shares(world: World, summary: dict[str, Any], reps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Double-ten share per grid of the map (NaN: no incidents there), and the
+    instructions it rests on, pooled over the replications."""
     rows = {str(r["grid"]): r for r in summary.get("by_grid", [])}
     share = np.full(len(world.areas.grid_names), np.nan)
+    count = np.zeros(len(world.areas.grid_names))
     for k, name in enumerate(world.areas.grid_names):
         r = rows.get(name)
         if r is not None and r.get("incidents") and r.get("double_ten") is not None:
             share[k] = float(r["double_ten"])
-    return share
+            count[k] = report.pooled_count(r, "incidents", reps)
+    return share, count
 
 
 def _late_labels(
@@ -412,36 +421,44 @@ def _late_labels(
     )
 
 
-def _colorbar(
-    fig: Any, box: tuple[float, float, float, float], norm: Any, cmap: Any, vmin: float,
-    center: float,
-) -> None:  # fmt: skip
+def _colorbar(fig: Any, box: tuple[float, float, float, float], scale: scales.Scale) -> None:
+    """The compliance scale beside the map, the target marked."""
+    cmap, norm = report.scale_colormap(scale)
     cax = fig.add_axes(box)
     cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-    ticks = sorted({vmin, center, 1.0, *np.arange(math.ceil(vmin * 10) / 10, 1.0, 0.1).round(2)})
-    ticks = [t for t in ticks if abs(t - center) > 0.02 or t == center]
-    cb.set_ticks(ticks)
-    cb.set_ticklabels([f"{100 * t:g}%" + ("  target" if t == center else "") for t in ticks])
+    center = scale.centre
+    cb.set_ticks(list(scale.ticks))
+    cb.set_ticklabels([f"{100 * t:g}%" + ("  target" if t == center else "") for t in scale.ticks])
     cb.ax.axhline(center, color="black", lw=1.2)
     cb.ax.tick_params(labelsize=8.5)
-    cb.set_label("incidents meeting both clocks (double ten)", fontsize=9)
+    cb.set_label("incidents meeting both clocks (double ten); one scale both sides", fontsize=9)
     cb.outline.set_linewidth(0.5)
 
 
 def _on_time_legend(
-    fig: Any, world: World, share: np.ndarray, low_color: Any, target: float,
+    fig: Any,
+    world: World,
+    grids: tuple[np.ndarray, np.ndarray, np.ndarray],
+    scale: scales.Scale,
     anchor: tuple[float, float],
-) -> None:  # fmt: skip
+) -> None:
+    """Grids below the target, thin and empty ones, and the worst."""
+    share, count, thin = grids
     known = share[np.isfinite(share)]
-    below = int((known < target).sum())
+    below = int((known < scale.centre).sum()) if len(known) else 0
     empty = int((~np.isfinite(share)).sum())
     handles = [
         Patch(
-            fc=low_color,
+            fc=scale.colour(scale.low),
             ec="none",
             label=f"below target: {below} of {len(known)} grids (share shown)",
         )
     ]
+    if thin.any():
+        handles.append(
+            Patch(fc="white", ec="#555555", hatch="..", lw=0.5,
+                  label=f"fewer than {scales.THIN_SAMPLE} instructions: {int(thin.sum())} grids")
+        )  # fmt: skip
     if empty:
         handles.append(
             Patch(fc=NO_DATA, ec="#9a9a9a", hatch="////", label=f"no incidents: {empty} grids")
@@ -452,7 +469,8 @@ def _on_time_legend(
             Patch(
                 fc="none",
                 ec="none",
-                label=f"worst grid: {world.areas.grid_names[worst]} {100 * share[worst]:.1f}%",
+                label=f"worst grid: {world.areas.grid_names[worst]} {100 * share[worst]:.1f}%"
+                f" of {count[worst]:,.0f}",
             )
         )
     fig.legend(

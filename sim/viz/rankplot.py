@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import cm
-from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 
-from sim.viz import basemap, maplabels, report
+from sim.viz import basemap, maplabels, report, scales
 
 if TYPE_CHECKING:
     from sim.analysis.evaluation import EvaluationResult
@@ -67,18 +65,20 @@ def plot_bump(result: EvaluationResult, path: Path) -> None:
 
 
 def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
-    """Street offices coloured by mean total score, with the flags each collected."""
+    """Street offices coloured by mean total score around the district's mean (at least
+    ±10 points: :func:`sim.viz.scales.score_scale`), with how often each got a flag, as a
+    count of months (one replication) or a share of its months (several)."""
     with basemap.map_style():
         areas = world.areas
         score = result.total.mean(axis=(0, 1))
-        n_red = (result.flag == "red").sum(axis=(0, 1)) / result.replications
-        n_black = (result.flag == "black").sum(axis=(0, 1)) / result.replications
-        lo, hi = float(score.min()), float(score.max())
-        norm = Normalize(vmin=lo - 0.5, vmax=hi + 0.5)
-        cmap = matplotlib.colormaps["RdYlGn"]
+        reps, months = result.replications, result.months
+        n_red = (result.flag == "red").sum(axis=(0, 1))
+        n_black = (result.flag == "black").sum(axis=(0, 1))
+        scale = scales.score_scale(score.tolist())
+        cmap, norm = report.scale_colormap(scale)
         fig, ax, (sx, sy, sh) = basemap.map_figure(world)
         for o, geom in enumerate(areas.office_shapes):
-            p = basemap.patch(geom, fc=cmap(norm(score[o])), ec="none", alpha=0.8, zorder=1)
+            p = basemap.patch(geom, fc=scale.colour(score[o]), ec="none", alpha=0.8, zorder=1)
             if p is not None:
                 ax.add_patch(p)
         basemap.draw_streets(
@@ -89,42 +89,36 @@ def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
         )
         labels = maplabels.office_labels(world, 9.5)
         by_text = {lab.text: lab for lab in labels}
-        anchors = {}
         for o in range(len(areas.office_names)):
             zh, name = areas.office_names_zh[o], areas.office_names[o]
             text = report.place_label(name, zh)
             lab = by_text.get(f"{zh}\n{name}" if text != name else text)
-            if lab is not None:
-                lab.text = f"{lab.text}\n{score[o]:.1f}"
-                anchors[o] = lab.candidates[0]
+            if lab is None:
+                continue
+            # the flags in the office's own label, so they are placed with it, never astray
+            flags = "  ".join(
+                f"{which} ⚑ {scales.flag_text(int(c), reps, months, short=True)}"
+                for c, which in ((n_red[o], "red"), (n_black[o], "black"))
+                if c
+            )
+            lab.text = f"{lab.text}\n{score[o]:.1f}" + (f"\n{flags}" if flags else "")
         maplabels.place_labels(ax, labels)
-        for o, (x, y) in anchors.items():
-            marks = [(n_red[o], "red"), (n_black[o], "black")]
-            marks = [(c, w) for c, w in marks if c]
-            for j, (count, which) in enumerate(marks):
-                ax.annotate(
-                    f"⚑{count:g}",
-                    (x, y),
-                    xytext=((j - (len(marks) - 1) / 2) * 30, -36),
-                    textcoords="offset points",
-                    color=FLAG_COLORS[which],
-                    fontsize=12,
-                    fontweight="bold",
-                    ha="center",
-                    va="center",
-                    zorder=8,
-                )
         basemap.scale_bar_and_north(fig, ax)
         cax = fig.add_axes((sx + 0.01, sy + sh * 0.42, 0.018, sh * 0.55))
         cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-        cb.set_label("mean monthly total score", fontsize=9)
+        cb.set_ticks(list(scale.ticks))
+        cb.ax.axhline(scale.centre, color="black", lw=1.2)
+        cb.set_label(
+            f"mean monthly total score (points); line: district mean {scale.centre:.1f}",
+            fontsize=9,
+        )
         cb.ax.tick_params(labelsize=8.5)
         sc = result.scenario
-        many = f"mean over {result.replications} replications; " if result.replications > 1 else ""
+        many = f"mean over {reps} replications; " if reps > 1 else ""
         ax.set_title(
             f"{sc.name}: street-office evaluation, mean total score over "
-            f"{result.months} month(s)\n{many}⚑ red flags (top {sc.evaluation.red_flags}) and "
-            f"black flags (last {sc.evaluation.black_flags}) per run",
+            f"{months} month(s)\n{many}⚑ red flags (top {sc.evaluation.red_flags}) and "
+            f"black flags (last {sc.evaluation.black_flags}): {scales.flag_legend(reps, months)}",
             loc="left",
             fontsize=11.5,
             pad=10,

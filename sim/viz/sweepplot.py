@@ -11,6 +11,7 @@ import numpy as np
 
 from sim.analysis import measures as registry
 from sim.roles import CLOCKED_ROLES
+from sim.viz.scales import share_axis
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 AXIS_LABELS = {
     "staff.per_km2": "staff density (staff per km², all roles)",
     "demand.incidents_per_day": "instructions per day (district)",
+    "demand.density.per_street_km": "instructions per day per km of street",
+    "demand.density.per_km2": "instructions per day per km²",
     "dispatch.policy": "dispatch policy",
     "discovery.citizen.probability": "chance a citizen reports a problem",
     "travel.speed_kmh.ebike": "e-bike speed (km/h)",
@@ -132,8 +135,9 @@ def _share_axis(ax: Any, target: float) -> None:
         100 * target, color=COLORS["target"], ls=":", lw=1.3, label=f"target {100 * target:g}%"
     )
     ax.set_ylabel("instructions on time (%)")
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(max(lo, -2.0), min(max(hi, 100 * target + 1), 101.0))
+    lo, _ = ax.get_ylim()  # autoscaled below every band drawn
+    bottom, top = share_axis([max(lo, 0.0) / 100], target)  # at least 20 points
+    ax.set_ylim(100 * bottom - (1.0 if bottom == 0 else 0.0), 100 * top + 1)
 
 
 def _minutes_axis(
