@@ -131,6 +131,12 @@ def _refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
     raise ResourceError(lines)
 
 
+def refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
+    """Refuse ``stage`` (:class:`ResourceError`) when its ``parts`` would not fit in ``limit``
+    bytes (default: what the machine has free), naming the parts that drive it."""
+    _refuse_if_over(parts, limit, stage)
+
+
 # ----------------------------------------------------------------------- network
 
 
@@ -249,8 +255,10 @@ def expected_incidents(scenario: Scenario) -> float:
     return per_day * days + len(d.scheduled)
 
 
-def incident_part(scenario: Scenario, replications: int = 1) -> Part:
-    n = expected_incidents(scenario) * replications
+def incident_part(scenario: Scenario, replications: int = 1, traced: int | None = None) -> Part:
+    """The incident log's memory; ``traced``: the incidents of a replayed log, if any."""
+    per_rep = expected_incidents(scenario) if traced is None else traced
+    n = per_rep * replications
     reps = f" over {replications} replications" if replications > 1 else ""
     return Part(
         "demand.incidents_per_day",
@@ -271,9 +279,11 @@ def check_world(
     _refuse_if_over(world_parts(scenario, net, area_km2, replications), limit, "this run")
 
 
-def check_incidents(scenario: Scenario, replications: int, limit: int | None = None) -> None:
+def check_incidents(
+    scenario: Scenario, replications: int, limit: int | None = None, traced: int | None = None
+) -> None:
     """Refuse a run whose incident log alone would not fit (checked before simulating)."""
-    _refuse_if_over([incident_part(scenario, replications)], limit, "this run")
+    _refuse_if_over([incident_part(scenario, replications, traced)], limit, "this run")
 
 
 __all__ = [
@@ -286,4 +296,5 @@ __all__ = [
     "check_world",
     "gib",
     "parse_size",
+    "refuse_if_over",
 ]

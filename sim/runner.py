@@ -98,12 +98,22 @@ def simulate_chain(
     sc = world.scenario
     chain = chain if chain is not None else standard_chain()
     inc = generate_incidents(
-        sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication
+        sc,
+        world.net,
+        world.areas,
+        world.roster["grid"],
+        world.sites,
+        world.cameras,
+        replication,
+        world.trace,
     )
     run: OffenderRun | None = None
     given: Given | None = None
     plan = campaign.plan(sc, [s.name for s in world.sites])
-    if sc.enforcement.enabled:
+    if sc.enforcement.enabled and world.trace is not None:
+        # a replayed log already holds the offenders' incidents (docs/model.md)
+        chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
+    elif sc.enforcement.enabled:
         run = simulate_offenders(
             sc,
             world.net,
@@ -282,7 +292,8 @@ def run(
     if world is None or world.scenario != sc:
         world = build_world(resolve_scenario(sc), memory_limit)
     world = campaign.staffed(world)
-    budget.check_incidents(sc, replications, memory_limit)
+    traced = world.trace.n if world.trace is not None else None
+    budget.check_incidents(sc, replications, memory_limit, traced)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
     tables, per_rep, outcomes = [], [], []
