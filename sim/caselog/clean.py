@@ -222,9 +222,14 @@ def _times(r: _Reading, values: pd.Series) -> np.ndarray:
 
 
 def _keys(
-    r: _Reading, chunk: pd.DataFrame, ok: np.ndarray, secs: np.ndarray, u: np.ndarray,
-    v: np.ndarray, cat: np.ndarray,
-) -> np.ndarray:  # fmt: skip
+    r: _Reading,
+    chunk: pd.DataFrame,
+    ok: np.ndarray,
+    secs: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    cat: np.ndarray,
+) -> np.ndarray:
     """A hash per kept row that two copies of one case share."""
     if r.own:
         keys = pd.util.hash_pandas_object(chunk[["replication", "incident"]], index=False)

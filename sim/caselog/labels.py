@@ -27,15 +27,44 @@ from sim.caselog.columns import fold
 CHANNELS: tuple[str, ...] = ("patrol", "citizen", "camera")  # = sim.engine.demand.CHANNELS
 CHANNEL_WORDS: dict[str, tuple[str, ...]] = {
     "patrol": (
-        "patrol", "grid", "gridmember", "inspector", "supervisor", "staff", "crew",
-        "监督员", "网格员", "巡查", "巡查发现", "城管队员", "信息采集员", "自行发现",
+        "patrol",
+        "grid",
+        "gridmember",
+        "inspector",
+        "supervisor",
+        "staff",
+        "crew",
+        "监督员",
+        "网格员",
+        "巡查",
+        "巡查发现",
+        "城管队员",
+        "信息采集员",
+        "自行发现",
     ),
     "citizen": (
-        "citizen", "public", "phone", "call", "hotline", "12345", "12319", "311", "web", "app",
-        "mobileapp", "email", "公众举报", "市民举报", "群众举报", "热线", "12345热线", "市民", "投诉",
+        "citizen",
+        "public",
+        "phone",
+        "call",
+        "hotline",
+        "12345",
+        "12319",
+        "311",
+        "web",
+        "app",
+        "mobileapp",
+        "email",
+        "公众举报",
+        "市民举报",
+        "群众举报",
+        "热线",
+        "12345热线",
+        "市民",
+        "投诉",
     ),
     "camera": ("camera", "cctv", "video", "视频", "视频监控", "监控", "摄像头", "智能识别"),
-}  # fmt: skip
+}
 
 
 def read_label_map(

@@ -151,9 +151,11 @@ def _open_xlsx(path: Path) -> Opened:
 def _open_geojson(path: Path, size: int) -> Opened:
     if size > _MAX_GEOJSON_BYTES:
         raise LogError(
-            [f"{_label(path)}: {size / 2**30:.1f} GiB of GeoJSON is read whole; at most "
-             f"{_MAX_GEOJSON_BYTES / 2**30:.0f} GiB (convert it to CSV or Parquet to stream it)"]
-        )  # fmt: skip
+            [
+                f"{_label(path)}: {size / 2**30:.1f} GiB of GeoJSON is read whole; at most "
+                f"{_MAX_GEOJSON_BYTES / 2**30:.0f} GiB (convert it to CSV or Parquet to stream it)"
+            ]
+        )
     frame = _geojson_frame(path)
     return Opened(
         path, "geojson", tuple(frame.columns), rows_estimate=len(frame), bytes_per_row=300.0

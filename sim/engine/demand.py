@@ -252,8 +252,11 @@ def generate_incidents(
         times, nodes, categories, spots = _drawn(scenario, net, areas, sites, replication)
     else:
         times, nodes, categories, spots = (
-            [trace.occurred], [trace.node], [trace.category], [trace.hotspot]
-        )  # fmt: skip
+            [trace.occurred],
+            [trace.node],
+            [trace.category],
+            [trace.hotspot],
+        )
 
     occurred = np.concatenate(times)
     order = np.argsort(occurred, kind="stable")
