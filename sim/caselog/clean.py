@@ -264,6 +264,7 @@ def _assemble(r: _Reading) -> CaseLog:
         has_channel="channel" in r.columns.names,
         unmapped_categories=r.categories.unmapped,
         unmapped_channels=r.channels.unmapped,
+        unlisted_categories=frozenset(r.categories.unlisted),
         node_ids=p.get("node", object) if r.own else None,
         hotspot_names=p.get("hotspot", object) if r.own else None,
         notes=_notes(r),
@@ -290,9 +291,8 @@ def no_rows_left(log: CaseLog, details: dict[str, str] | None = None) -> list[st
     """The lines of the problem "nothing usable is left": what became of every row."""
     details = dict(details or {})
     if log.unmapped_categories and "unmapped category" not in details:
-        details["unmapped category"] = top_values(log.unmapped_categories) + (
-            "; map them with --categories"
-        )
+        hint = "; map them with --categories" if log.unlisted_categories else ""
+        details["unmapped category"] = top_values(log.unmapped_categories) + hint
     head = f"no usable row: {log.rows.read:,} read, every one left out"
     if log.rows.read == 0:
         head = "no rows: the log has a header but nothing under it"

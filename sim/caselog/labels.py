@@ -112,6 +112,7 @@ class LabelMap:
     given: dict[str, str | None]
     aliases: dict[str, int] = field(default_factory=dict)  # folded word -> code
     unmapped: Counter[str] = field(default_factory=Counter)
+    unlisted: set[str] = field(default_factory=set)  # unmapped and not named in ``given``
     _memo: dict[str, int] = field(default_factory=dict)
 
     def problems(self, what: str) -> list[str]:
@@ -148,6 +149,8 @@ class LabelMap:
         for u, n in zip(uniq, np.bincount(inverse, minlength=len(uniq)), strict=True):
             if self.code(str(u)) < 0:
                 self.unmapped[str(u)] += int(n)
+                if str(u) not in self.given:
+                    self.unlisted.add(str(u))
         return out
 
 

@@ -91,6 +91,7 @@ class CaseLog:
     has_channel: bool
     unmapped_categories: Counter[str] = field(default_factory=Counter)
     unmapped_channels: Counter[str] = field(default_factory=Counter)
+    unlisted_categories: frozenset[str] = frozenset()  # unmapped and not in the category map
     node_ids: np.ndarray | None = None  # a run's own log: the node of each row, as text
     hotspot_names: np.ndarray | None = None  # a run's own log: its hotspot label
     notes: tuple[str, ...] = ()

@@ -210,7 +210,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from sim.fit.summary import fit_json
     from sim.output.fittext import fit_text, write_fit
     from sim.output.folders import claim
-    from sim.scenario import scenario_from_dict
+    from sim.scenario import load_scenario
     from sim.world.build import build_world
 
     log_options, options = _options(args)
@@ -235,21 +235,18 @@ def cmd_fit(args: argparse.Namespace) -> int:
         bar.close()
     data, notes = fitted_scenario(base, _raw(args), result.fit, out, args.log.name)
     notes = [*result.notes, *notes]
-    try:
-        fitted = scenario_from_dict(data, base_dir=out)
-    except ScenarioError as exc:
-        raise ScenarioError([f"the fitted scenario.yaml: {p}" for p in exc.problems]) from None
-    warn(build_world(fitted, args.max_memory).warnings)
+
+    def check(path: Path) -> None:
+        """The fitted scenario validates and its world builds, from where it is written."""
+        try:
+            warn(build_world(load_scenario(path), args.max_memory).warnings)
+        except ScenarioError as exc:
+            raise ScenarioError([f"the fitted scenario.yaml: {p}" for p in exc.problems]) from None
+
     text = fit_text(result, args.log.name, str(args.base), notes)
-    write_fit(
-        result,
-        out,
-        data,
-        fit_json(result.fit, args.log.name, notes),
-        text,
-        plots=not args.no_plots,
-        force=args.force,
-    )
+    summary = fit_json(result.fit, args.log.name, notes)
+    plots = not args.no_plots
+    write_fit(result, out, data, summary, text, plots=plots, force=args.force, check=check)
     if not args.quiet:
         print(text)
     print(

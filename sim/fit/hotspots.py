@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 
 MIN_EXCESS = 5.0  # a hotspot explains at least this many cases of the log
 MAX_RADIUS_M = 2000.0
+MIN_RADIUS_M = 30.0
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,10 @@ def _measure(
     nx = (xs.sum() - bg_n * bx) / excess
     ny = (ys.sum() - bg_n * by) / excess
     m2 = (((xs - nx) ** 2 + (ys - ny) ** 2).sum() - bg_n * float(q @ d2_node[disc])) / excess
-    radius = float(np.clip(np.sqrt(max(2.0 * m2, 0.0)), 30.0, reach))
+    # at least up to the nearest street node, so the simulator finds a street inside
+    nearest = float(np.sqrt(((cases.node_x - nx) ** 2 + (cases.node_y - ny) ** 2).min()))
+    floor = max(MIN_RADIUS_M, 1.05 * nearest + 1.0)
+    radius = float(np.clip(np.sqrt(max(2.0 * m2, 0.0)), floor, max(reach, floor)))
     cats = np.bincount(cases.category[sel], minlength=cases.n_categories).astype(float)
     cats = np.clip(cats - bg_n * bg.categories, 0.0, None)
     seen = float(cases.hour_hours[list(hours)].sum())
@@ -219,20 +223,29 @@ def _measure(
     )
 
 
+# a window of its own is the best of 24 × 23: it must beat the whole day's log-likelihood
+# ratio by the log of that many tries plus one (a Bonferroni-like price) to be chosen
+WINDOW_PENALTY = float(np.log(24 * 23)) + 1.0
+
+
+def _llr(k: float, m: float) -> float:
+    return k * np.log(k / m) - (k - m) if k > m > 0 else 0.0
+
+
 def _best_hours(c: np.ndarray, mu: np.ndarray) -> tuple[int, ...] | None:
-    """The circular run of hours with the largest Poisson likelihood ratio (c over mu)."""
+    """The circular run of hours with the largest Poisson likelihood ratio (c over mu);
+    the whole day unless a shorter run is clearly better."""
     best, best_llr = None, 0.0
     c2, mu2 = np.concatenate([c, c]), np.concatenate([mu, mu])
     cc, mc = np.concatenate([[0.0], np.cumsum(c2)]), np.concatenate([[0.0], np.cumsum(mu2)])
     for start in range(24):
-        for length in range(1, 25):
-            k = cc[start + length] - cc[start]
-            m = max(mc[start + length] - mc[start], 1e-12)
-            if k <= m:
-                continue
-            llr = k * np.log(k / m) - (k - m)
+        for length in range(1, 24):
+            llr = _llr(cc[start + length] - cc[start], max(mc[start + length] - mc[start], 1e-12))
             if llr > best_llr:
                 best, best_llr = (start, length), llr
+    whole = _llr(float(c.sum()), max(float(mu.sum()), 1e-12))
+    if whole > 0 and whole >= best_llr - WINDOW_PENALTY:
+        return tuple(range(24))
     if best is None:
         return None
     start, length = best

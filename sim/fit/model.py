@@ -74,6 +74,7 @@ class Fit:
     volume: profiles.Volume
     weekday: profiles.Weekday
     dispersion: profiles.Dispersion
+    trend: profiles.Trend | None
     categories: Shares
     channels: Shares | None
     hotspots: list[FittedHotspot]
@@ -117,6 +118,7 @@ def fit_log(
     week = profiles.weekday(vol, exp, first.daily_index or 1.0, options.alpha)
     disp = profiles.dispersion(log, exp, vol, week, f, options.alpha)
     vol = profiles.volume(log, exp, f, disp.daily_index or 1.0)
+    trend = profiles.trend(log, exp, f, options.alpha)
     cats = Shares.of(
         log.categories, np.bincount(log.category, minlength=len(log.categories)).astype(float)
     )
@@ -139,7 +141,9 @@ def fit_log(
     hot = _name(found, net, log.categories, f, base_hotspots or [])
     offices = _offices(log, node, areas, net, theta, found, bg, options.alpha)
     background = _background(cases, found, f, log.categories)
-    return Fit(log, node, moved, exp, f, vol, week, disp, cats, channels, hot, offices, background)
+    return Fit(
+        log, node, moved, exp, f, vol, week, disp, trend, cats, channels, hot, offices, background
+    )
 
 
 def _two_passes(

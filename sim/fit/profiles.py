@@ -217,3 +217,45 @@ def _within_days(log: CaseLog, exp: Exposure, vol: Volume) -> tuple[float | None
         return None, None
     stat = float(((cells[ok] - expected[ok]) ** 2 / expected[ok]).sum())
     return stat / df, float(stats.chi2.sf(stat, df))
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The rate in equal stretches of the window, and whether it changed."""
+
+    starts: np.ndarray  # wall seconds
+    per_day: np.ndarray  # full units
+    chi2: float
+    p_value: float
+    changed: bool
+    note: str
+
+
+def trend(log: CaseLog, exp: Exposure, fraction: float, alpha: float) -> Trend | None:
+    """A chi-square test of a constant rate over up to eight equal stretches of the window.
+
+    Only for a log of one stretch of time of at least four weeks (a run's own log has
+    several segments, each a replication, and no trend to find).
+    """
+    if len(exp.spans) != 1:
+        return None
+    _, a, b = exp.spans[0]
+    days = (b - a) / DAY_S
+    k = int(min(8, days // 28))
+    if k < 2:
+        return None
+    edges = np.linspace(a, b, k + 1)
+    counts = np.histogram(log.wall, bins=edges)[0].astype(float)
+    expected = np.full(k, counts.sum() / k)
+    stat = float(((counts - expected) ** 2 / expected).sum())
+    p = float(stats.chi2.sf(stat, k - 1))
+    per_day = counts / ((b - a) / k / DAY_S) / fraction
+    changed = p < alpha
+    note = (
+        f"the rate changed over the window ({', '.join(f'{r:,.1f}' for r in per_day)} a day in "
+        f"{k} equal stretches; chi-square p = {p:.2g}): a long window's day-to-day spread "
+        "partly stands for this; fit a recent stretch with --window"
+        if changed
+        else f"no change of the rate over the window shown ({k} stretches, p = {p:.2g})"
+    )
+    return Trend(edges[:-1], per_day, stat, p, changed, note)

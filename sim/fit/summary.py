@@ -87,6 +87,16 @@ def fit_json(fit: Fit, source: str, notes: list[str]) -> dict[str, Any]:
             "day_effect_cv": _f(d.day_effect_cv, 4),
             "note": d.note,
         },
+        "trend": None
+        if fit.trend is None
+        else {
+            "stretch_starts": [stamp(t) for t in fit.trend.starts],
+            "incidents_per_day": [_f(r, 4) for r in fit.trend.per_day],
+            "chi2": _f(fit.trend.chi2, 4),
+            "p_value": _f(fit.trend.p_value),
+            "changed": fit.trend.changed,
+            "note": fit.trend.note,
+        },
         "background": {
             "incidents_per_day": _f(fit.background.per_day, 4),
             "hourly_profile": [round(float(x), 6) for x in fit.background.hourly_share],

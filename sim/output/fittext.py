@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,8 @@ def fit_text(result: FitResult, source: str, base: str, notes: list[str]) -> str
         f"  {fit.weekday.note}",
         f"dispersion: {fit.dispersion.note}",
     ]
+    if fit.trend is not None:
+        lines.append(f"trend: {fit.trend.note}")
     if fit.dispersion.hourly_index is not None:
         lines.append(
             f"  hours within a day: index {fit.dispersion.hourly_index:.2f} "
@@ -204,9 +207,12 @@ def write_fit(
     *,
     plots: bool = True,
     force: bool = False,
+    check: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write a fit's folder atomically: scenario.yaml, hotspots.geojson, fit.json, fit.txt
-    and the pictures."""
+    and the pictures. ``check(scenario_path)`` runs on the written scenario before the
+    folder is put in place (the work folder sits beside ``out``, so relative paths hold);
+    if it raises, nothing is installed."""
     from sim.fit.summary import hotspots_geojson
     from sim.output.folders import results_folder
     from sim.output.results import dumps
@@ -216,6 +222,8 @@ def write_fit(
         header = "# Fitted by python -m sim fit; fit.txt says how and with what confidence.\n"
         body = scenario_yaml(scenario)
         write_text_atomic(tmp / "scenario.yaml", header + body)
+        if check is not None:
+            check(tmp / "scenario.yaml")
         write_text_atomic(tmp / "hotspots.geojson", dumps(hotspots_geojson(result.fit)))
         write_text_atomic(tmp / "fit.json", dumps(summary))
         write_text_atomic(tmp / "fit.txt", text + "\n")

@@ -56,20 +56,24 @@ def outside_detail(log: CaseLog, net: StreetNetwork) -> str:
     """Where the map is and where the log's points are: for "every row is outside"."""
     if log.n == 0:
         return ""
-    box = (net.x.min(), net.y.min(), net.x.max(), net.y.max())
-    px = np.percentile(log.x, [5, 95])
-    py = np.percentile(log.y, [5, 95])
-    if net.crs:
-        from pyproj import Transformer
-
-        t = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
-        (a, c), (b, d) = t.transform([box[0], box[2]], [box[1], box[3]])
-        (e, g), (f, h) = t.transform(list(px), list(py))
+    box_x = np.array([net.x.min(), net.x.max()])
+    box_y = np.array([net.y.min(), net.y.max()])
+    pick = np.random.default_rng(0).choice(log.n, size=min(log.n, 10_000), replace=False)
+    px, py = log.x[pick], log.y[pick]
+    if not net.crs:
         return (
-            f"the map spans lon {a:.3f}…{c:.3f}, lat {b:.3f}…{d:.3f}; most of the log's "
-            f"points lie at lon {e:.3f}…{g:.3f}, lat {f:.3f}…{h:.3f}"
+            f"the map spans x {box_x[0]:.0f}…{box_x[1]:.0f}, y {box_y[0]:.0f}…{box_y[1]:.0f} m; "
+            f"most of the log's points lie at x {np.percentile(px, 5):.0f}…"
+            f"{np.percentile(px, 95):.0f}, y {np.percentile(py, 5):.0f}…{np.percentile(py, 95):.0f}"
         )
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+    mlon, mlat = t.transform(box_x, box_y)
+    lon, lat = t.transform(px, py)
+    lo = np.percentile(lon, [5, 95])
+    la = np.percentile(lat, [5, 95])
     return (
-        f"the map spans x {box[0]:.0f}…{box[2]:.0f}, y {box[1]:.0f}…{box[3]:.0f} m; most of "
-        f"the log's points lie at x {px[0]:.0f}…{px[1]:.0f}, y {py[0]:.0f}…{py[1]:.0f}"
+        f"the map spans lon {mlon[0]:.3f}…{mlon[1]:.3f}, lat {mlat[0]:.3f}…{mlat[1]:.3f}; "
+        f"most of the log's points lie at lon {lo[0]:.3f}…{lo[1]:.3f}, lat {la[0]:.3f}…{la[1]:.3f}"
     )
