@@ -58,8 +58,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "案件类型",
         "大类",
     ),
-    "lon": ("lon", "lng", "long", "longitude", "经度"),
-    "lat": ("lat", "latitude", "纬度"),
+    "lon": ("(geometry lon)", "lon", "lng", "long", "longitude", "经度"),  # GeoJSON's own first
+    "lat": ("(geometry lat)", "lat", "latitude", "纬度"),
     "x": ("x", "xcoord", "xcoordinate", "横坐标", "x坐标"),
     "y": ("y", "ycoord", "ycoordinate", "纵坐标", "y坐标"),
     "channel": (

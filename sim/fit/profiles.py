@@ -142,7 +142,7 @@ def weekday(vol: Volume, exp: Exposure, spread: float, alpha: float) -> Weekday:
     total = factor.sum()
     share, ci = factor / total, ci / total
     days_each = exp.hours.sum(axis=1) / 24.0
-    if days_each.min() < 2 or n < 70:
+    if days_each.min() < 1.9 or n < 70:  # two of each weekday, first to last case
         note = "not tested: the window holds fewer than two of each weekday or under 70 cases"
         return Weekday(share, ci, None, None, False, note)
     expected = n * expected_shape / expected_shape.sum()
