@@ -131,6 +131,22 @@ def _refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
     raise ResourceError(lines)
 
 
+LOG_ROW_BYTES = 64  # one kept row of a case log, as arrays with room for sorting them
+LOG_CHUNK_BYTES = 200_000 * 600  # one chunk of text rows while it is cleaned
+
+
+def check_log(rows: int, name: str, limit: int | None = None) -> None:
+    """Refuse, before reading it, a case log of about ``rows`` rows that would not fit."""
+    _refuse_if_over(
+        [
+            Part("log", rows * LOG_ROW_BYTES, f"about {rows:,} rows kept as arrays"),
+            Part("log", LOG_CHUNK_BYTES, "one chunk of rows being read"),
+        ],
+        limit,
+        f"reading {name} (about {rows:,} rows)",
+    )
+
+
 def refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
     """Refuse ``stage`` (:class:`ResourceError`) when its ``parts`` would not fit in ``limit``
     bytes (default: what the machine has free), naming the parts that drive it."""
@@ -292,6 +308,7 @@ __all__ = [
     "ScenarioError",
     "available_memory",
     "check_incidents",
+    "check_log",
     "check_map",
     "check_world",
     "gib",

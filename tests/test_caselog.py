@@ -97,7 +97,9 @@ def test_the_offsets_are_hundreds_of_metres_in_china_and_nothing_outside() -> No
 # ------------------------------------------------------------------ helpers
 
 
-def _log(tmp_path: Path, rows: list[dict[str, object]], name: str = "log.csv", **kw: object) -> Path:
+def _log(
+    tmp_path: Path, rows: list[dict[str, object]], name: str = "log.csv", **kw: object
+) -> Path:
     path = tmp_path / name
     pd.DataFrame(rows).to_csv(path, index=False, **kw)  # type: ignore[arg-type]
     return path
@@ -189,7 +191,11 @@ def test_every_row_is_counted_once_under_its_first_reason(tmp_path: Path) -> Non
     good = {"time": "2024-01-01 10:00", "category": "noise", "lon": 113.66, "lat": 34.77, "id": 0}
     rows = [dict(good, id=i, time=f"2024-01-01 {10 + i % 10}:00") for i in range(10)]
     rows += [dict(good, id=100, time="not a time"), dict(good, id=101, time="")]
-    rows += [dict(good, id=102, lon=None), dict(good, id=103, lon=0, lat=0), dict(good, id=104, lat=95)]
+    rows += [
+        dict(good, id=102, lon=None),
+        dict(good, id=103, lon=0, lat=0),
+        dict(good, id=104, lat=95),
+    ]
     rows += [dict(good, id=105, category=""), dict(good, id=106, category="Pothole")]
     rows += [dict(good, id=107, category="Pothole"), dict(good, id=3)]  # a second copy of case 3
     path = _log(tmp_path, rows)
@@ -273,11 +279,15 @@ def test_reading_in_small_chunks_gives_the_same_log(tmp_path: Path) -> None:
 
 
 def test_a_log_too_big_for_memory_is_refused_up_front_with_an_estimate(tmp_path: Path) -> None:
+    import functools
+
+    from sim.budget import check_log
     from sim.errors import ResourceError
 
     path = _log(tmp_path, _rows(2000))
+    check = functools.partial(check_log, limit=301 * 2**20)
     with pytest.raises(ResourceError) as err:
-        read_log(path, LogOptions(), TARGET, memory_limit=301 * 2**20)
+        read_log(path, LogOptions(), TARGET, check_rows=check)
     text = "\n".join(err.value.problems)
     assert "about 2,0" in text and "rows" in text  # the estimate of rows, from the first MiB
 

@@ -33,7 +33,7 @@ HOTSPOTS = [
      "start": "07:00", "end": "10:00",
      "categories": {"nonmotor_parking": 0.6, "motor_parking": 0.4}},
 ]  # fmt: skip
-HOURS = {"market": list(range(18, 24)) + [0, 1], "station": [7, 8, 9]}
+HOURS = {"market": [18, 19, 20, 21, 22, 23, 0, 1], "station": [7, 8, 9]}
 ORIGINAL: dict[str, Any] = {
     "name": "recovery",
     "seed": 3,
@@ -161,7 +161,9 @@ def test_a_fitted_scenario_run_and_fitted_again_keeps_its_volume(
     fitted = scenario_from_dict(data, base_dir=tmp_path)
     again = fit_case_log(run_log(fitted, tmp_path / "again.csv", seed=5), fitted).fit
     first = result.fit.volume
-    se = np.sqrt(first.per_day / result.fit.exposure.days + again.volume.per_day / again.exposure.days)
+    se = np.sqrt(
+        first.per_day / result.fit.exposure.days + again.volume.per_day / again.exposure.days
+    )
     assert abs(again.volume.per_day - first.per_day) <= 3.5 * se
     assert {h.name for h in again.hotspots} >= {"market", "station"}
 

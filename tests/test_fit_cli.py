@@ -57,7 +57,9 @@ def test_fit_writes_a_fitted_scenario_that_runs(
         "fit_categories.png", "fit_hotspots.png", "fit_dispersion.png",
     }  # fmt: skip
     summary = json.loads((out / "fit.json").read_text(encoding="utf-8"))
-    assert summary["rows"]["read"] == summary["rows"]["used"] + sum(summary["rows"]["dropped"].values())
+    assert summary["rows"]["read"] == summary["rows"]["used"] + sum(
+        summary["rows"]["dropped"].values()
+    )
     assert sum(summary["hourly_profile"]) == pytest.approx(1.0, abs=1e-5)
     assert len(summary["weekday_profile"]) == 7
     assert sum(summary["categories"].values()) == pytest.approx(1.0, abs=1e-5)
@@ -68,7 +70,9 @@ def test_fit_writes_a_fitted_scenario_that_runs(
     fitted = yaml.safe_load((out / "scenario.yaml").read_text(encoding="utf-8"))
     # relative to the new folder, and still the base's map
     assert not Path(fitted["map"]["file"]).is_absolute()
-    assert (out / fitted["map"]["file"]).resolve() == (base.parent.parent / "maps" / "a.osm.bz2").resolve()
+    assert (out / fitted["map"]["file"]).resolve() == (
+        base.parent.parent / "maps" / "a.osm.bz2"
+    ).resolve()
     names = {h["name"] for h in fitted["demand"]["hotspots"]}
     market = "Downtown evening market"
     assert market in names and "Ghost" not in names
@@ -118,9 +122,13 @@ def test_a_bad_log_is_exit_2_with_a_line_per_problem(
     assert not (tmp_path / "o").exists()
 
 
-def test_bad_flags_are_named_as_flags(base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_flags_are_named_as_flags(
+    base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     log = tmp_path / "log.csv"
-    pd.DataFrame([{"t": "2024-01-01 08:00", "c": "noise", "lon": -102.27, "lat": 21.87}]).to_csv(log)
+    pd.DataFrame([{"t": "2024-01-01 08:00", "c": "noise", "lon": -102.27, "lat": 21.87}]).to_csv(
+        log
+    )
     lines = _fails(
         ["fit", str(log), "--scenario", str(base), "--columns", "when=t",
          "--sample-fraction", "2", "--timezone", "Nowhere/Else"],

@@ -65,7 +65,12 @@ def test_replications_of_a_replay_vary_everything_but_the_cases(tmp_path: Path) 
 
 def test_a_wall_clock_log_is_placed_from_its_start_and_the_rest_counted(tmp_path: Path) -> None:
     rows = [
-        {"time": f"2024-05-0{1 + d} {h:02d}:15", "category": "noise", "x": 100.0 * (h % 8), "y": 300.0}
+        {
+            "time": f"2024-05-0{1 + d} {h:02d}:15",
+            "category": "noise",
+            "x": 100.0 * (h % 8),
+            "y": 300.0,
+        }
         for d in range(5)
         for h in range(24)
     ]
@@ -96,7 +101,11 @@ def test_a_trace_with_nothing_in_the_run_is_one_line(tmp_path: Path) -> None:
 
 def test_trace_keys_are_checked_when_the_scenario_is_read(tmp_path: Path) -> None:
     data = replay_of(SMALL, "missing.csv")
-    data["demand"]["trace"] |= {"timezone": "Mars/Olympus", "crs": "gcj03", "columns": {"when": "x"}}
+    data["demand"]["trace"] |= {
+        "timezone": "Mars/Olympus",
+        "crs": "gcj03",
+        "columns": {"when": "x"},
+    }
     data["demand"]["scheduled"] = [{"at_min": 5, "node": 0, "category": "noise"}]
     with pytest.raises(ScenarioError) as err:
         scenario_from_dict(data, base_dir=tmp_path)

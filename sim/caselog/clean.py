@@ -29,11 +29,10 @@ from sim.caselog.read import Malformed, Opened, chunks, open_log
 from sim.caselog.times import TimeReader
 
 OWN_COLUMNS = frozenset({"replication", "incident", "occurred", "category", "node"})
-KEPT_BYTES_PER_ROW = 64  # the arrays of one kept row, with room for sorting them
-CHUNK_BYTES_PER_ROW = 600  # a chunk of text rows in pandas while it is cleaned
 _NO_TIME = np.iinfo(np.int64).min
 
 ProgressFn = Callable[[int], None]
+RowsCheck = Callable[[int, str], None]  # (estimated rows, file name): refuse what won't fit
 
 
 @dataclass
@@ -73,20 +72,22 @@ def read_log(
     options: LogOptions,
     target: Target,
     *,
-    memory_limit: int | None = None,
+    check_rows: RowsCheck | None = None,
     progress: ProgressFn | None = None,
 ) -> CaseLog:
     """Read, clean and place the log at ``path`` (map metres of ``target.map_crs``).
 
     Raises :class:`LogError` (one line per problem) when the log cannot be read or no
-    row is left; a log estimated not to fit in memory is refused before it is read.
+    row is left. ``check_rows`` is given the estimated number of rows before any is
+    read, to refuse a log too big for memory (:func:`sim.budget.check_log`).
     """
     problems = options.problems()
     if problems:
         raise LogError(problems)
     opened = open_log(path, options.encoding)
     reading = _start(opened, options, target)
-    _check_memory(opened, memory_limit)
+    if check_rows is not None:
+        check_rows(max(opened.rows_estimate, 1), opened.path.name)
     wanted = sorted(set(reading.columns.names.values()) | _own_extra(reading))
     bad = Malformed()
     for chunk in chunks(opened, wanted, options.chunk_rows, bad):
@@ -158,20 +159,6 @@ def _coordinates(
             "coordinate system; give x/y in the map's metres (crs map)"
         )
     return use_lonlat, crs, problems
-
-
-def _check_memory(opened: Opened, limit: int | None) -> None:
-    from sim.budget import Part, refuse_if_over
-
-    rows = max(opened.rows_estimate, 1)
-    refuse_if_over(
-        [
-            Part("log", rows * KEPT_BYTES_PER_ROW, f"about {rows:,} rows kept as arrays"),
-            Part("log", 200_000 * CHUNK_BYTES_PER_ROW, "one chunk of rows being read"),
-        ],
-        limit,
-        f"reading {opened.path.name} (about {rows:,} rows)",
-    )
 
 
 def _clean_chunk(r: _Reading, chunk: pd.DataFrame) -> None:

@@ -8,10 +8,12 @@ result.fit.volume.per_day, [h.name for h in result.fit.hotspots]
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim import budget
 from sim.caselog.clean import no_rows_left, read_log
 from sim.caselog.errors import LogError
 from sim.caselog.options import LogOptions, Target
@@ -50,7 +52,8 @@ def fit_case_log(
     net = street_map.net
     cats = base.demand.categories
     target = Target(tuple(cats), tuple(c.name_zh for c in cats.values()), net.crs)
-    log = read_log(path, log_options, target, memory_limit=memory_limit, progress=progress)
+    check = functools.partial(budget.check_log, limit=memory_limit)
+    log = read_log(path, log_options, target, check_rows=check, progress=progress)
     snapped = snap_log(log, net, snap_m)
     if snapped.n == 0:
         raise LogError(no_rows_left(snapped.log, {"outside the map": outside_detail(log, net)}))

@@ -9,11 +9,13 @@ horizon are counted out ("outside the window"), like cases off the map.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from sim import budget
 from sim.caselog.clean import no_rows_left, read_log
 from sim.caselog.errors import LogError
 from sim.caselog.log import CaseLog, RowCounts
@@ -68,7 +70,8 @@ def load_trace(
     cats = scenario.demand.categories
     target = Target(tuple(cats), tuple(c.name_zh for c in cats.values()), net.crs)
     try:
-        log = read_log(rt.path, log_options(rt), target, memory_limit=memory_limit)
+        check = functools.partial(budget.check_log, limit=memory_limit)
+        log = read_log(rt.path, log_options(rt), target, check_rows=check)
     except LogError as exc:
         raise ScenarioError([f"demand.trace: {p}" for p in exc.problems]) from None
     snapped = snap_log(log, net, rt.spec.snap_m)
