@@ -89,12 +89,14 @@ def find_hotspots(cases: Cases, bg: Background, opts: ScanOptions) -> list[Found
     if len(cells[0]) == 0:
         return []
     labels = _clusters(cases, cells, opts)
+    # each hotspot must stand out on its own against every place and hour the scan looked
+    level = opts.fdr / (max(int((bg.place > 0).sum()), 1) * 24)
     found = []
     for label in np.unique(labels):
         nodes = cells[0][labels == label]
         weights = cells[2][labels == label]
         hot = _describe(cases, bg, nodes, weights, opts)
-        if hot is not None:
+        if hot is not None and hot.p_value <= level:
             found.append(hot)
     return _distinct(sorted(found, key=lambda h: -h.excess))[: opts.max_hotspots]
 
@@ -223,31 +225,37 @@ def _measure(
     )
 
 
-# a window of its own is the best of 24 × 23: it must beat the whole day's log-likelihood
-# ratio by the log of that many tries plus one (a Bonferroni-like price) to be chosen
+# a window of its own is the best of 24 × 23: it must explain the hourly counts better
+# than the whole day by the log of that many tries plus one (a Bonferroni-like price)
 WINDOW_PENALTY = float(np.log(24 * 23)) + 1.0
 
 
-def _llr(k: float, m: float) -> float:
-    return k * np.log(k / m) - (k - m) if k > m > 0 else 0.0
+def _flat_loglik(c: np.ndarray, mu: np.ndarray, hours: np.ndarray) -> tuple[float, float]:
+    """Log-likelihood (up to a constant) of hourly counts ``c`` under the background ``mu``
+    plus a flat rate over ``hours`` (a boolean mask), the rate fitted by moments."""
+    rate = max(float((c[hours] - mu[hours]).sum()), 0.0) / max(int(hours.sum()), 1)
+    lam = np.maximum(mu + rate * hours, 1e-12)
+    return float((c * np.log(lam) - lam).sum()), rate
 
 
 def _best_hours(c: np.ndarray, mu: np.ndarray) -> tuple[int, ...] | None:
-    """The circular run of hours with the largest Poisson likelihood ratio (c over mu);
-    the whole day unless a shorter run is clearly better."""
-    best, best_llr = None, 0.0
-    c2, mu2 = np.concatenate([c, c]), np.concatenate([mu, mu])
-    cc, mc = np.concatenate([[0.0], np.cumsum(c2)]), np.concatenate([[0.0], np.cumsum(mu2)])
+    """The hours of a hotspot as the simulator draws it: a flat rate in one circular run
+    of hours. The run whose flat rate best explains the hourly counts near the hotspot
+    (Poisson likelihood over all 24 hours), or the whole day unless a run is clearly better;
+    None when there is no excess."""
+    if c.sum() <= mu.sum():
+        return None
+    whole, _ = _flat_loglik(c, mu, np.ones(24, dtype=bool))
+    best, best_ll = None, -np.inf
     for start in range(24):
         for length in range(1, 24):
-            llr = _llr(cc[start + length] - cc[start], max(mc[start + length] - mc[start], 1e-12))
-            if llr > best_llr:
-                best, best_llr = (start, length), llr
-    whole = _llr(float(c.sum()), max(float(mu.sum()), 1e-12))
-    if whole > 0 and whole >= best_llr - WINDOW_PENALTY:
+            mask = np.zeros(24, dtype=bool)
+            mask[(start + np.arange(length)) % 24] = True
+            ll, rate = _flat_loglik(c, mu, mask)
+            if rate > 0 and ll > best_ll:
+                best, best_ll = (start, length), ll
+    if best is None or best_ll - whole < WINDOW_PENALTY:
         return tuple(range(24))
-    if best is None:
-        return None
     start, length = best
     return tuple((start + j) % 24 for j in range(length))
 

@@ -170,7 +170,7 @@ def _two_passes(
             office_bg[areas.node_office[_nearest(net, h.x, h.y)]] -= h.excess
         theta, _ = intensities(np.clip(office_bg, 0.0, None), street_share)
         place = length * theta[areas.node_office]
-        bg_hours = np.clip(hour_counts - _hotspot_hours(found, cases.hour_hours), 0.0, None)
+        bg_hours = _background_hours(cases, found, hour_counts)
         bg_cats = np.clip(
             cats.counts - sum((h.categories for h in found), np.zeros(len(cats.counts))), 0, None
         )
@@ -195,11 +195,23 @@ def _hotspot_hours(found: list[FoundHotspot], hour_hours: np.ndarray) -> np.ndar
     return out
 
 
+def _background_hours(cases: Cases, found: list[FoundHotspot], counts: np.ndarray) -> np.ndarray:
+    """Background cases by hour of day: the cases less what the hotspots give, but never
+    fewer than the cases outside every hotspot's circle (those are background for sure)."""
+    outside = np.ones(len(cases.node), dtype=bool)
+    for h in found:
+        d = np.hypot(cases.node_x[cases.node] - h.x, cases.node_y[cases.node] - h.y)
+        outside &= d > h.radius_m
+    floor = np.bincount(cases.hour[outside], minlength=24).astype(float)
+    out: np.ndarray = np.maximum(counts - _hotspot_hours(found, cases.hour_hours), floor)
+    return out
+
+
 def _background(
     cases: Cases, found: list[FoundHotspot], fraction: float, names: tuple[str, ...]
 ) -> BackgroundFit:
     hour_counts = np.bincount(cases.hour, minlength=24).astype(float)
-    left = np.clip(hour_counts - _hotspot_hours(found, cases.hour_hours), 0.0, None)
+    left = _background_hours(cases, found, hour_counts)
     rate = np.where(cases.hour_hours > 0, left / np.maximum(cases.hour_hours, 1e-12), 0.0)
     per_day = float(rate.sum())
     share = rate / per_day if per_day > 0 else np.full(24, 1 / 24)
