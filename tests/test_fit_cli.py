@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from sim.cli import main
+from sim.scenario.demand import read_hotspots
 from tests.conftest import ROOT
 
 MAP = ROOT / "maps" / "aguascalientes" / "aguascalientes.osm.bz2"
@@ -83,6 +84,9 @@ def test_fit_writes_a_fitted_scenario_that_runs(
     )
     geo = json.loads((out / "hotspots.geojson").read_text(encoding="utf-8"))
     assert geo["type"] == "FeatureCollection" and geo["features"][0]["geometry"]["type"] == "Point"
+    # the file is what demand.hotspots_from reads: the same hotspots come back
+    from_file = read_hotspots(out / "hotspots.geojson", {})
+    assert [h.name for h in from_file] == [h["name"] for h in fitted["demand"]["hotspots"]]
     runs = tmp_path / "runs"
     assert main(["run", str(out / "scenario.yaml"), "--days", "1", "--out", str(runs),
                  "--no-plots", "--quiet"]) == 0  # fmt: skip

@@ -193,13 +193,26 @@ def _base(args: argparse.Namespace) -> Any:
 
 
 def _raw(args: argparse.Namespace) -> dict[str, Any] | None:
-    """The base file as written, when no flag changed it (kept close in the fitted file)."""
-    if args.overrides or args.map is not None:
+    """The base file as written (kept close in the fitted file), with ``--map`` applied;
+    ``None`` when ``--set`` changed it (then the base with its defaults is written)."""
+    if args.overrides:
         return None
+    from sim.cli.common import map_override
     from sim.overrides import read_yaml
 
     data = read_yaml(args.base.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    if args.map is not None:
+        spec = dict(data.get("map") or {})
+        for dotted, value in map_override(args.map).items():
+            key = dotted.split(".", 1)[1]
+            if value is None:
+                spec.pop(key, None)
+            else:
+                spec[key] = value
+        data["map"] = spec
+    return data
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -233,7 +246,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-    data, notes = fitted_scenario(base, _raw(args), result.fit, out, args.log.name)
+    data, notes = fitted_scenario(base, _raw(args), result.fit, out, args.log)
     notes = [*result.notes, *notes]
 
     def check(path: Path) -> None:

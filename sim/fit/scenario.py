@@ -132,7 +132,7 @@ def rewrite_paths(data: dict[str, Any], base_dir: Path, out_dir: Path) -> None:
 
 
 def fitted_scenario(
-    base: Scenario, raw: dict[str, Any] | None, fit: Fit, out_dir: Path, source: str
+    base: Scenario, raw: dict[str, Any] | None, fit: Fit, out_dir: Path, source: str | Path
 ) -> tuple[dict[str, Any], list[str]]:
     """The fitted scenario as plain data, and notes on what was carried over or dropped.
 
@@ -140,10 +140,10 @@ def fitted_scenario(
     base with every default filled in (when command-line overrides changed it).
     """
     data = copy.deepcopy(raw) if raw is not None else base.resolved()
-    name = re.sub(r"[^\w.-]", "_", f"{base.name}_fit")[:64]
-    data["name"] = name
+    stem = re.sub(r"[^\w-]", "_", Path(source).stem).strip("_") or "log"
+    data["name"] = f"{stem}_fit"[:64]
     data["description"] = (
-        f"{base.name} with its demand fitted by python -m sim fit to {source} "
+        f"{base.name} with its demand fitted by python -m sim fit to {Path(source).name} "
         f"({fit.log.n:,} cases; see fit.txt)"
     )
     data["demand"] = demand_block(base, fit)

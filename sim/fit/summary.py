@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.fit.model import Fit, FittedHotspot
+from sim.fit.scenario import round_shares
 
 WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -40,7 +41,7 @@ def hotspot_dict(h: FittedHotspot) -> dict[str, Any]:
         "start": h.start,
         "end": h.end,
         "incidents_per_hour": _f(h.incidents_per_hour, 4),
-        "categories": {k: _f(v, 4) for k, v in h.categories.items()},
+        "categories": round_shares(h.categories),
         "excess_cases": _f(h.excess_cases, 1),
         "p_value": float(f"{h.p_value:.3g}"),
         "base_hotspot": h.base_name,

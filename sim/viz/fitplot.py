@@ -172,15 +172,19 @@ def plot_dispersion(fit: Fit, path: Path) -> None:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4))
     n, e = d.daily_counts, d.daily_expected
     if len(n):
-        days = np.arange(len(n))
-        band = np.column_stack([stats.poisson.ppf(0.025, e), stats.poisson.ppf(0.975, e)])
+        # a long window reads better week by week (whole weeks of whole days)
+        step, unit = (7, "week") if len(n) > 120 else (1, "day")
+        m = len(n) // step * step
+        nn, ee = n[:m].reshape(-1, step).sum(axis=1), e[:m].reshape(-1, step).sum(axis=1)
+        days = np.arange(len(nn))
+        band = np.column_stack([stats.poisson.ppf(0.025, ee), stats.poisson.ppf(0.975, ee)])
         ax1.fill_between(
             days, band[:, 0], band[:, 1], color="#f2c4bd", step="mid", label="Poisson 95% range"
         )
-        ax1.plot(days, n, ".", color=LOG_COLOR, ms=3, label="cases per day")
-        ax1.plot(days, e, color=FIT_COLOR, lw=1, label="expected")
-        ax1.set_xlabel("whole day of the window")
-        ax1.set_ylabel("cases per day (in the log)")
+        ax1.plot(days, nn, ".", color=LOG_COLOR, ms=3, label=f"cases per {unit}")
+        ax1.plot(days, ee, color=FIT_COLOR, lw=1, label="expected")
+        ax1.set_xlabel(f"whole {unit} of the window")
+        ax1.set_ylabel(f"cases per {unit} (in the log)")
         ax1.legend(frameon=False, fontsize=8)
         k = np.arange(int(n.max()) + 2)
         ax2.hist(n, bins=np.arange(len(k) + 1) - 0.5, color="#a9c4de", label="days")
@@ -201,7 +205,8 @@ def plot_dispersion(fit: Fit, path: Path) -> None:
         ax2.set_xlabel("cases per day (in the log)")
         ax2.set_ylabel("days")
         ax2.legend(frameon=False, fontsize=8)
-    index = "–" if d.daily_index is None else f"{d.daily_index:.2f}"
-    fig.suptitle(f"Daily index of dispersion {index} (1 for Poisson). {d.note}", fontsize=10)
+    fig.suptitle(
+        f"Is it Poisson? {d.note[0].upper()}{d.note[1:]} (an index of 1 is Poisson)", fontsize=10
+    )
     fig.tight_layout()
     report.save(fig, path)
