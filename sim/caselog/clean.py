@@ -190,7 +190,7 @@ def _clean_chunk(r: _Reading, chunk: pd.DataFrame) -> None:
         else np.full(int(ok.sum()), -1, dtype=np.int8)
     )
     r.parts.add(seconds=secs[ok], x=x, y=y, category=cat[ok], channel=channel)
-    r.parts.add(key=_keys(r, chunk, ok, secs, u, v, cat))
+    r.parts.add(key=_keys(r, chunk, ok, pd.DataFrame({"t": secs, "u": u, "v": v, "c": cat})))
     if r.own:
         seg = pd.to_numeric(chunk["replication"], errors="coerce").fillna(0).to_numpy(np.int64)
         r.parts.add(segment=seg[ok].astype(np.int32))
@@ -208,16 +208,9 @@ def _times(r: _Reading, values: pd.Series) -> np.ndarray:
     return np.where(secs == _NO_TIME, np.nan, secs.astype(float))
 
 
-def _keys(
-    r: _Reading,
-    chunk: pd.DataFrame,
-    ok: np.ndarray,
-    secs: np.ndarray,
-    u: np.ndarray,
-    v: np.ndarray,
-    cat: np.ndarray,
-) -> np.ndarray:
-    """A hash per kept row that two copies of one case share."""
+def _keys(r: _Reading, chunk: pd.DataFrame, ok: np.ndarray, parsed: pd.DataFrame) -> np.ndarray:
+    """A hash per kept row that two copies of one case share: its case id, or without ids
+    its ``parsed`` time, place and category."""
     if r.own:
         keys = pd.util.hash_pandas_object(chunk[["replication", "incident"]], index=False)
         own: np.ndarray = keys.to_numpy(np.uint64)[ok]
@@ -227,8 +220,8 @@ def _keys(
         ids = chunk[ident].astype("string").str.strip()
         hashed: np.ndarray = pd.util.hash_array(ids.fillna("").to_numpy(dtype=object))[ok]
         return hashed
-    frame = pd.DataFrame({"t": secs[ok], "u": u[ok], "v": v[ok], "c": cat[ok]})
-    return pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64)
+    content: np.ndarray = pd.util.hash_pandas_object(parsed[ok], index=False).to_numpy(np.uint64)
+    return content
 
 
 def _assemble(r: _Reading) -> CaseLog:

@@ -218,10 +218,10 @@ def _raw(args: argparse.Namespace) -> dict[str, Any] | None:
 def cmd_fit(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.fit.run import fit_case_log
+    from sim.fit.run import FitRequest, fit_case_log
     from sim.fit.scenario import fitted_scenario
     from sim.fit.summary import fit_json
-    from sim.output.fittext import fit_text, write_fit
+    from sim.output.fittext import FitFiles, WriteOptions, fit_text, write_fit
     from sim.output.folders import claim
     from sim.scenario import load_scenario
     from sim.world.build import build_world
@@ -235,15 +235,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         desc=f"reading {args.log.name}", unit=" rows", unit_scale=True, delay=2.0, leave=False
     )
     try:
-        result = fit_case_log(
-            args.log,
-            base,
-            log_options,
-            options,
-            snap_m=args.snap_m,
-            memory_limit=args.max_memory,
-            progress=bar.update,
-        )
+        request = FitRequest(log_options, options, args.snap_m, args.max_memory, bar.update)
+        result = fit_case_log(args.log, base, request)
     finally:
         bar.close()
     data, notes = fitted_scenario(base, _raw(args), result.fit, out, args.log)
@@ -257,9 +250,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
             raise ScenarioError([f"the fitted scenario.yaml: {p}" for p in exc.problems]) from None
 
     text = fit_text(result, args.log.name, str(args.base), notes)
-    summary = fit_json(result.fit, args.log.name, notes)
-    plots = not args.no_plots
-    write_fit(result, out, data, summary, text, plots=plots, force=args.force, check=check)
+    files = FitFiles(data, fit_json(result.fit, args.log.name, notes), text)
+    write_fit(result, out, files, WriteOptions(not args.no_plots, args.force, check))
     if not args.quiet:
         print(text)
     print(

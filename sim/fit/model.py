@@ -114,9 +114,9 @@ def fit_log(
         raise LogError(["the log spans less than an hour: give the window it covers (--window)"])
     f = options.sample_fraction
     vol = profiles.volume(log, exp, f)
-    first = profiles.dispersion(log, exp, vol, None, f, options.alpha)
+    first = profiles.dispersion(log, exp, vol, None, options.alpha)
     week = profiles.weekday(vol, exp, first.daily_index or 1.0, options.alpha)
-    disp = profiles.dispersion(log, exp, vol, week, f, options.alpha)
+    disp = profiles.dispersion(log, exp, vol, week, options.alpha)
     vol = profiles.volume(log, exp, f, disp.daily_index or 1.0)
     trend = profiles.trend(log, exp, f, options.alpha)
     cats = Shares.of(
@@ -139,7 +139,7 @@ def fit_log(
     )
     found, theta, bg = _two_passes(cases, areas, net, cats, options.scan)
     hot = _name(found, net, log.categories, f, base_hotspots or [])
-    offices = _offices(log, node, areas, net, theta, found, bg, options.alpha)
+    offices = _offices(Placed(log, node, net, areas), theta, found, bg, options.alpha)
     background = _background(cases, found, f, log.categories)
     return Fit(
         log, node, moved, exp, f, vol, week, disp, trend, cats, channels, hot, offices, background
@@ -222,16 +222,21 @@ def _background(
     return BackgroundFit(per_day / fraction, share, Shares.of(names, counts))
 
 
+@dataclass(frozen=True, eq=False)
+class Placed:
+    """A log's cases with their street nodes, and the map they lie on."""
+
+    log: CaseLog
+    node: np.ndarray
+    net: StreetNetwork
+    areas: Areas
+
+
 def _offices(
-    log: CaseLog,
-    node: np.ndarray,
-    areas: Areas,
-    net: StreetNetwork,
-    theta: np.ndarray,
-    found: list[FoundHotspot],
-    bg: Background,
-    alpha: float,
+    placed: Placed, theta: np.ndarray, found: list[FoundHotspot], bg: Background, alpha: float
 ) -> list[OfficeFit]:
+    """Each office's cases, streets, intensity and category mix (outside the hotspots)."""
+    log, node, net, areas = placed.log, placed.node, placed.net, placed.areas
     office = areas.node_office[node]
     n_off = len(areas.office_names)
     street_km = np.bincount(areas.node_office, weights=net.node_weights(), minlength=n_off) / 1000
@@ -240,14 +245,9 @@ def _offices(
     for h in found:
         d = np.hypot(net.x[node] - h.x, net.y[node] - h.y)
         in_hot |= (d <= h.radius_m) & h.hour_mask()[hours]
-    mixes = office_mixes(
-        office[~in_hot],
-        log.category[~in_hot].astype(np.int64),
-        log.categories,
-        bg.categories,
-        n_off,
-        alpha,
-    )
+    cats = log.category[~in_hot].astype(np.int64)
+    by_office = [cats[office[~in_hot] == k] for k in range(n_off)]
+    mixes = office_mixes(by_office, log.categories, bg.categories, alpha)
     counts = np.bincount(office, minlength=n_off)
     return [
         OfficeFit(
@@ -255,9 +255,7 @@ def _offices(
             int(counts[k]),
             float(street_km[k]),
             float(theta[k]),
-            mixes[k][0],
-            mixes[k][1],
-            mixes[k][2],
+            *mixes[k],
         )
         for k in range(n_off)
     ]

@@ -160,11 +160,14 @@ def weekday(vol: Volume, exp: Exposure, spread: float, alpha: float) -> Weekday:
 
 
 def dispersion(
-    log: CaseLog, exp: Exposure, vol: Volume, week: Weekday | None, fraction: float, alpha: float
+    log: CaseLog, exp: Exposure, vol: Volume, week: Weekday | None, alpha: float
 ) -> Dispersion:
     """Index of dispersion of daily counts (and of hours within days), and the day effect."""
     n_days = daily_counts(log, exp)
-    per_day = vol.hourly_rate.sum() * fraction
+    per_day = float(
+        vol.counts.sum(axis=0)
+        @ np.where(exp.hour_hours > 0, 1.0 / np.maximum(exp.hour_hours, 1e-12), 0.0)
+    )  # the log's own (sampled) cases a day
     wd = ((exp.day_start // DAY_S).astype(np.int64) + 3) % 7
     factor = 7 * week.share[wd] if week is not None and week.used else np.ones(len(wd))
     expected = per_day * factor

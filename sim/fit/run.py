@@ -1,7 +1,7 @@
-"""``sim fit`` as a Python call: read a log, place it on the base scenario's map, fit.
+"""``sim fit`` as a Python call: read a log, place it on the base scenario's map, fit::
 
 import sim
-from sim.fit.run import fit_case_log
+from sim.fit.run import FitRequest, fit_case_log
 result = fit_case_log(Path("cases.csv"), sim.load_scenario("scenarios/jinshui.yaml"))
 result.fit.volume.per_day, [h.name for h in result.fit.hotspots]
 """
@@ -24,6 +24,17 @@ from sim.world.hotspots import hotspot_points
 from sim.world.snap import DEFAULT_SNAP_M, outside_detail, snap_log
 
 
+@dataclass(frozen=True)
+class FitRequest:
+    """How to read the log, how to fit it, and the run's limits."""
+
+    log: LogOptions = field(default_factory=LogOptions)
+    fit: FitOptions = field(default_factory=FitOptions)
+    snap_m: float = DEFAULT_SNAP_M  # farther from every street node: off the map
+    memory_limit: int | None = None  # bytes; default: what the machine has free
+    progress: Callable[[int], None] | None = None  # told the rows of each chunk read
+
+
 @dataclass(frozen=True, eq=False)
 class FitResult:
     fit: Fit
@@ -31,30 +42,20 @@ class FitResult:
     notes: list[str] = field(default_factory=list)
 
 
-def fit_case_log(
-    path: Path,
-    base: Scenario,
-    log_options: LogOptions | None = None,
-    options: FitOptions | None = None,
-    *,
-    snap_m: float = DEFAULT_SNAP_M,
-    memory_limit: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> FitResult:
+def fit_case_log(path: Path, base: Scenario, request: FitRequest | None = None) -> FitResult:
     """Fit the demand of ``base``'s map to the case log at ``path``.
 
     Raises :class:`~sim.caselog.errors.LogError` (one line per problem) when the log
     cannot be read or no case is left on the map.
     """
-    log_options = log_options or LogOptions()
-    options = options or FitOptions()
-    street_map = build_map(resolve_scenario(base), memory_limit)
+    req = request or FitRequest()
+    street_map = build_map(resolve_scenario(base), req.memory_limit)
     net = street_map.net
     cats = base.demand.categories
     target = Target(tuple(cats), tuple(c.name_zh for c in cats.values()), net.crs)
-    check = functools.partial(budget.check_log, limit=memory_limit)
-    log = read_log(path, log_options, target, check_rows=check, progress=progress)
-    snapped = snap_log(log, net, snap_m)
+    check = functools.partial(budget.check_log, limit=req.memory_limit)
+    log = read_log(path, req.log, target, check_rows=check, progress=req.progress)
+    snapped = snap_log(log, net, req.snap_m)
     if snapped.n == 0:
         raise LogError(no_rows_left(snapped.log, {"outside the map": outside_detail(log, net)}))
     points = hotspot_points(base.demand.hotspots, net.crs)
@@ -63,7 +64,7 @@ def fit_case_log(
         for h, p in zip(base.demand.hotspots, points, strict=True)
         if p is not None
     ]
-    fit = fit_log(snapped, net, street_map.areas, options, base_spots)
+    fit = fit_log(snapped, net, street_map.areas, req.fit, base_spots)
     return FitResult(fit, street_map, [*log.notes, *_notes(base, fit)])
 
 

@@ -77,18 +77,14 @@ def intensities(
 
 
 def office_mixes(
-    office: np.ndarray,
-    category: np.ndarray,
-    names: tuple[str, ...],
-    overall: np.ndarray,
-    n_offices: int,
-    alpha: float,
+    by_office: list[np.ndarray], names: tuple[str, ...], overall: np.ndarray, alpha: float
 ) -> list[tuple[Shares, bool, float | None]]:
-    """Per office: its category shares, whether it keeps its own mix, and the test's p."""
+    """Per office (its cases' category codes): its category shares, whether it keeps its
+    own mix, and the test's p."""
     out: list[tuple[Shares, bool, float | None]] = []
     k = len(names)
-    for o in range(n_offices):
-        counts = np.bincount(category[office == o], minlength=k).astype(float)
+    for category in by_office:
+        counts = np.bincount(category, minlength=k).astype(float)
         shares = Shares.of(names, counts)
         n = counts.sum()
         if n < MIN_OFFICE_CASES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -198,36 +199,43 @@ def scenario_yaml(data: dict[str, Any]) -> str:
     return text
 
 
-def write_fit(
-    result: FitResult,
-    out: Path,
-    scenario: dict[str, Any],
-    summary: dict[str, Any],
-    text: str,
-    *,
-    plots: bool = True,
-    force: bool = False,
-    check: Callable[[Path], None] | None = None,
-) -> Path:
+@dataclass(frozen=True)
+class FitFiles:
+    """What a fit writes besides its pictures: the fitted scenario, fit.json, fit.txt."""
+
+    scenario: dict[str, Any]
+    summary: dict[str, Any]
+    text: str
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """``check(scenario_path)`` runs on the written scenario before the folder is put in
+    place (the work folder sits beside ``out``, so relative paths hold); if it raises,
+    nothing is installed."""
+
+    plots: bool = True
+    force: bool = False
+    check: Callable[[Path], None] | None = None
+
+
+def write_fit(result: FitResult, out: Path, files: FitFiles, options: WriteOptions) -> Path:
     """Write a fit's folder atomically: scenario.yaml, hotspots.geojson, fit.json, fit.txt
-    and the pictures. ``check(scenario_path)`` runs on the written scenario before the
-    folder is put in place (the work folder sits beside ``out``, so relative paths hold);
-    if it raises, nothing is installed."""
+    and the pictures."""
     from sim.fit.summary import hotspots_geojson
     from sim.output.folders import results_folder
     from sim.output.results import dumps
     from sim.viz import fitplot
 
-    with results_folder(out, "fit", command="fit", force=force) as tmp:
+    with results_folder(out, "fit", command="fit", force=options.force) as tmp:
         header = "# Fitted by python -m sim fit; fit.txt says how and with what confidence.\n"
-        body = scenario_yaml(scenario)
-        write_text_atomic(tmp / "scenario.yaml", header + body)
-        if check is not None:
-            check(tmp / "scenario.yaml")
+        write_text_atomic(tmp / "scenario.yaml", header + scenario_yaml(files.scenario))
+        if options.check is not None:
+            options.check(tmp / "scenario.yaml")
         write_text_atomic(tmp / "hotspots.geojson", dumps(hotspots_geojson(result.fit)))
-        write_text_atomic(tmp / "fit.json", dumps(summary))
-        write_text_atomic(tmp / "fit.txt", text + "\n")
-        if plots:
+        write_text_atomic(tmp / "fit.json", dumps(files.summary))
+        write_text_atomic(tmp / "fit.txt", files.text + "\n")
+        if options.plots:
             fit = result.fit
             fitplot.plot_profiles(fit, tmp / "fit_profiles.png")
             fitplot.plot_categories(fit, tmp / "fit_categories.png")
