@@ -56,7 +56,8 @@ def fit_json(fit: Fit, source: str, notes: list[str]) -> dict[str, Any]:
         "log": source,
         "kind": fit.log.kind,
         "rows": fit.log.rows.as_dict(),
-        "unmapped_categories": dict(fit.log.unmapped_categories.most_common()),
+        # the 200 most frequent (a free-text column can hold millions of distinct values)
+        "unmapped_categories": dict(fit.log.unmapped_categories.most_common(200)),
         "window": {
             "start": stamp(min(s[1] for s in spans)),
             "end": stamp(max(s[2] for s in spans)),

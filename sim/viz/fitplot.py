@@ -26,6 +26,7 @@ LOG_COLOR = "#1f4e79"
 FIT_COLOR = "#c0392b"
 HOT_COLOR = "#e67e22"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MAX_POINTS = 50_000
 
 
 def fitted_hourly_rate(fit: Fit) -> np.ndarray:
@@ -160,7 +161,10 @@ def draw_hotspots(fit: Fit, street_map: StreetMap, path: Path) -> None:
                 zorder=6,
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
             )
-        ax.set_title(f"{fit.log.n:,} cases and {len(fit.hotspots)} fitted hotspot(s)", fontsize=11)
+        shown = "" if len(node) == len(fit.node) else f" ({len(node):,} drawn)"
+        ax.set_title(
+            f"{fit.log.n:,} cases{shown} and {len(fit.hotspots)} fitted hotspot(s)", fontsize=11
+        )
         scale_bar_and_north(fig, ax)
         save_map(fig, path)
 
