@@ -140,13 +140,17 @@ def draw_hotspots(fit: Fit, street_map: StreetMap, path: Path) -> None:
         fig, ax, _ = map_figure(street_map)
         net = street_map.net
         draw_streets(ax, net, net.street_classes(), alpha=0.6, scale=0.6, zorder=1)
-        jitter = np.random.default_rng(0).normal(0, 4, (len(fit.node), 2))
+        rng = np.random.default_rng(0)
+        node = fit.node
+        if len(node) > MAX_POINTS:  # a drawn sample: millions of dots say no more
+            node = rng.choice(node, MAX_POINTS, replace=False)
+        jitter = rng.normal(0, 4, (len(node), 2))
         ax.scatter(
-            net.x[fit.node] + jitter[:, 0],
-            net.y[fit.node] + jitter[:, 1],
+            net.x[node] + jitter[:, 0],
+            net.y[node] + jitter[:, 1],
             s=2,
             color=LOG_COLOR,
-            alpha=min(1.0, 3000 / max(len(fit.node), 1)),
+            alpha=min(1.0, 3000 / max(len(node), 1)),
             lw=0,
             zorder=3,
         )
