@@ -80,7 +80,7 @@ def plot_profiles(fit: Fit, path: Path) -> None:
     ax1.set_xlabel("hour of day")
     ax1.set_ylabel("incidents per hour")
     ax1.set_title("By hour of day")
-    ax1.legend(frameon=False, fontsize=8)
+    ax1.legend(frameon=False, fontsize=8, loc="upper left")
     w = fit.weekday
     per = v.per_day * 7 * w.share
     wci = v.per_day * 7 * w.ci95
@@ -193,7 +193,7 @@ def plot_dispersion(fit: Fit, path: Path) -> None:
         ax1.plot(days, ee, color=FIT_COLOR, lw=1, label="expected")
         ax1.set_xlabel(f"whole {unit} of the window")
         ax1.set_ylabel(f"cases per {unit} (in the log)")
-        ax1.legend(frameon=False, fontsize=8)
+        ax1.legend(frameon=False, fontsize=8, loc="upper left")
         k = np.arange(int(n.max()) + 2)
         ax2.hist(n, bins=np.arange(len(k) + 1) - 0.5, color="#a9c4de", label="days")
         mean = float(e.mean())
@@ -212,7 +212,7 @@ def plot_dispersion(fit: Fit, path: Path) -> None:
             )
         ax2.set_xlabel("cases per day (in the log)")
         ax2.set_ylabel("days")
-        ax2.legend(frameon=False, fontsize=8)
+        ax2.legend(frameon=False, fontsize=8, loc="upper right")
     fig.suptitle(
         f"Is it Poisson? {d.note[0].upper()}{d.note[1:]} (an index of 1 is Poisson)", fontsize=10
     )
