@@ -97,16 +97,9 @@ def simulate_chain(
     world = campaign.staffed(world)
     sc = world.scenario
     chain = chain if chain is not None else standard_chain()
-    inc = generate_incidents(
-        sc,
-        world.net,
-        world.areas,
-        world.roster["grid"],
-        world.sites,
-        world.cameras,
-        replication,
-        world.trace,
-    )
+    # what demand and the offender process both draw from
+    drawn_from = (sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras)
+    inc = generate_incidents(*drawn_from, replication, world.trace)
     run: OffenderRun | None = None
     given: Given | None = None
     plan = campaign.plan(sc, [s.name for s in world.sites])
@@ -114,16 +107,7 @@ def simulate_chain(
         # a replayed log already holds the offenders' incidents (docs/model.md)
         chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
     elif sc.enforcement.enabled:
-        run = simulate_offenders(
-            sc,
-            world.net,
-            world.areas,
-            world.roster["grid"],
-            world.sites,
-            world.cameras,
-            replication,
-            plan,
-        )
+        run = simulate_offenders(*drawn_from, replication, plan)
         inc, given = merge(inc, run, sc, replication)
         chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
     drawn = draw_all(chain.draws, DrawContext(sc, inc, replication, given))

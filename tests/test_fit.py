@@ -134,12 +134,18 @@ def test_the_hotspots_that_generated_the_log_are_found(
         assert sum(f.categories.get(c, 0.0) for c in h["categories"]) >= 0.8  # type: ignore[union-attr]
 
 
+def fitted_of(recovered: tuple[Scenario, FitResult], folder: Path) -> Scenario:
+    """The scenario the fit writes, read back."""
+    original, result = recovered
+    data, _ = fitted_scenario(original, ORIGINAL, result.fit, folder, "incidents.csv")
+    return scenario_from_dict(data, base_dir=folder)
+
+
 def test_the_fitted_scenario_gives_the_original_clocks(
     recovered: tuple[Scenario, FitResult], tmp_path: Path
 ) -> None:
-    original, result = recovered
-    data, _ = fitted_scenario(original, ORIGINAL, result.fit, tmp_path, "incidents.csv")
-    fitted = scenario_from_dict(data, base_dir=tmp_path)
+    original = recovered[0]
+    fitted = fitted_of(recovered, tmp_path)
     reps = 4
     a = sim.run(original, days=3, replications=reps, seed=11)
     b = sim.run(fitted, days=3, replications=reps, seed=11)
@@ -156,9 +162,8 @@ def test_the_fitted_scenario_gives_the_original_clocks(
 def test_a_fitted_scenario_run_and_fitted_again_keeps_its_volume(
     recovered: tuple[Scenario, FitResult], tmp_path: Path
 ) -> None:
-    original, result = recovered
-    data, _ = fitted_scenario(original, ORIGINAL, result.fit, tmp_path, "incidents.csv")
-    fitted = scenario_from_dict(data, base_dir=tmp_path)
+    result = recovered[1]
+    fitted = fitted_of(recovered, tmp_path)
     again = fit_case_log(run_log(fitted, tmp_path / "again.csv", seed=5), fitted).fit
     first = result.fit.volume
     se = np.sqrt(

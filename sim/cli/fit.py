@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_common_args, add_force, load, warn
+from sim.cli.common import add_common_args, add_force, add_overrides, load, warn
 from sim.errors import ArgumentError, ScenarioError
 
 
@@ -33,14 +33,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--out", type=Path, metavar="DIR", help="folder to write (default: results/fit-<log name>)"
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a key of the base scenario (repeatable)",
-    )
+    add_overrides(p, "override a key of the base scenario (repeatable)")
     p.add_argument("--map", type=Path, metavar="PATH", help="fit on this street map instead")
     g = p.add_argument_group("reading the log")
     g.add_argument(
