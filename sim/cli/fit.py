@@ -178,9 +178,14 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _base(args: argparse.Namespace) -> Any:
-    ns = argparse.Namespace(scenario=args.base, overrides=args.overrides, map=args.map)
+    """The base scenario with ``--set`` and ``--map`` (its demand is replaced by the fit, so
+    a count of demand is not rescaled to the new map)."""
+    from sim.scenario import map_override, with_overrides
+
+    ns = argparse.Namespace(scenario=args.base, overrides=args.overrides, map=None)
     try:
-        return load(ns)
+        base = load(ns)
+        return base if args.map is None else with_overrides(base, map_override(args.map))
     except ScenarioError as exc:
         raise ScenarioError([f"--scenario {args.base}: {p}" for p in exc.problems]) from None
 
@@ -190,8 +195,8 @@ def _raw(args: argparse.Namespace) -> dict[str, Any] | None:
     ``None`` when ``--set`` changed it (then the base with its defaults is written)."""
     if args.overrides:
         return None
-    from sim.cli.common import map_override
     from sim.overrides import read_yaml
+    from sim.scenario import map_override
 
     data = read_yaml(args.base.read_text(encoding="utf-8"))
     if not isinstance(data, dict):

@@ -17,16 +17,18 @@ happens on scene is drawn by the chain's stages (:mod:`sim.engine.outcomes`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.rng import stream
-from sim.scenario import Scenario
 from sim.world.areas import Areas
-from sim.world.hotspots import HotspotSite
-from sim.world.network import StreetNetwork
 from sim.world.staff import Units
-from sim.world.trace import TraceDemand
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+    from sim.world.build import World
+    from sim.world.network import StreetNetwork
 
 CHANNELS: tuple[str, ...] = ("patrol", "citizen", "camera")
 NOT_FOUND = -1
@@ -189,13 +191,13 @@ def _background_categories(
 
 
 def _drawn(
-    scenario: Scenario,
-    net: StreetNetwork,
-    areas: Areas,
-    sites: list[HotspotSite],
-    replication: int,
+    world: World, replication: int
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    """Background, hotspot and scheduled incidents: times, nodes, categories, hotspots."""
+    """Background, hotspot and scheduled incidents: times, nodes, categories, hotspots.
+
+    The background count a day is the world's (``demand.density`` resolved on its map).
+    """
+    scenario, net, areas, sites = world.scenario, world.net, world.areas, world.sites
     seed = scenario.seed
     d = scenario.demand
     horizon = scenario.horizon_min
@@ -206,7 +208,8 @@ def _drawn(
     rng = stream(seed, "arrivals", replication)
     profile = np.asarray(d.hourly_profile) / sum(d.hourly_profile)
     hours = [(h * 60.0, min((h + 1) * 60.0, horizon)) for h in range(int(np.ceil(horizon / 60.0)))]
-    rates = [d.incidents_per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
+    # the count a day on this map (a density resolved)
+    rates = [world.volume.incidents_per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
     if factor is not None:
         rates = [r * factor[h // 24] for h, r in enumerate(rates)]
     t_bg = _poisson_times(rng, hours, rates)
@@ -235,21 +238,19 @@ def _drawn(
     return times, nodes, categories, spots
 
 
-def generate_incidents(
-    scenario: Scenario,
-    net: StreetNetwork,
-    areas: Areas,
-    patrol: Units,
-    sites: list[HotspotSite],
-    cameras: np.ndarray,
-    replication: int,
-    trace: TraceDemand | None = None,
-) -> Incidents:
-    """Every incident of one replication: drawn, or the ``trace``'s at their minutes and
-    nodes; either way discovery is drawn here."""
+def generate_incidents(world: World, replication: int) -> Incidents:
+    """Every incident of one replication on ``world``: drawn, or a replayed log's
+    (``world.trace``) at their minutes and nodes; either way discovery is drawn here."""
+    scenario, areas, patrol, cameras = (
+        world.scenario,
+        world.areas,
+        world.roster["grid"],
+        world.cameras,
+    )
     seed = scenario.seed
+    trace = world.trace
     if trace is None:
-        times, nodes, categories, spots = _drawn(scenario, net, areas, sites, replication)
+        times, nodes, categories, spots = _drawn(world, replication)
     else:
         times, nodes, categories, spots = (
             [trace.occurred],

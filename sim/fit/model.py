@@ -80,6 +80,7 @@ class Fit:
     hotspots: list[FittedHotspot]
     offices: list[OfficeFit]
     background: BackgroundFit
+    street_km: float  # of the map the log was placed on
     notes: list[str] = field(default_factory=list)
 
 
@@ -142,7 +143,21 @@ def fit_log(
     offices = _offices(Placed(log, node, net, areas), theta, found, bg, options.alpha)
     background = _background(cases, found, f, log.categories)
     return Fit(
-        log, node, moved, exp, f, vol, week, disp, trend, cats, channels, hot, offices, background
+        log,
+        node,
+        moved,
+        exp,
+        f,
+        vol,
+        week,
+        disp,
+        trend,
+        cats,
+        channels,
+        hot,
+        offices,
+        background,
+        net.road_length_km,
     )
 
 

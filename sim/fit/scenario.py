@@ -44,10 +44,13 @@ def demand_block(base: Scenario, fit: Fit) -> dict[str, Any]:
     categories = {}
     for name, cat in base.demand.categories.items():
         categories[name] = {**cat.model_dump(mode="json"), "share": shares.get(name, 0.0)}
-    out: dict[str, Any] = {
-        "incidents_per_day": round(bg.per_day, 3),
-        "hourly_profile": _weights(bg.hourly_share * 24),
-    }
+    # the background as a density, so the scenario keeps its load on another map
+    volume: dict[str, Any] = (
+        {"density": {"per_street_km": float(f"{bg.per_day / fit.street_km:.6g}")}}
+        if fit.street_km > 0
+        else {"incidents_per_day": round(bg.per_day, 3)}
+    )
+    out: dict[str, Any] = {**volume, "hourly_profile": _weights(bg.hourly_share * 24)}
     if fit.weekday.used:
         out["weekday_profile"] = _weights(fit.weekday.share * 7)
     if fit.dispersion.day_effect_cv:

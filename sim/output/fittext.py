@@ -50,8 +50,9 @@ def fit_text(result: FitResult, source: str, base: str, notes: list[str]) -> str
         + (f"; sample fraction {fit.fraction:g}" if fit.fraction < 1 else ""),
         f"incidents per day: {v.per_day:,.1f} (95% CI {v.ci95[0]:,.1f} to {v.ci95[1]:,.1f}), "
         "the whole log",
-        f"  background {bg.per_day:,.1f} a day over the streets, {len(fit.hotspots)} hotspot(s) "
-        f"{hot_day:,.1f} a day",
+        f"  background {bg.per_day:,.1f} a day over the streets "
+        f"({bg.per_day / max(fit.street_km, 1e-9):.3g} per km of street over "
+        f"{fit.street_km:,.0f} km), {len(fit.hotspots)} hotspot(s) {hot_day:,.1f} a day",
         "",
         "hour  share  (95% CI)        background",
     ]

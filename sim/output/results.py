@@ -81,7 +81,7 @@ def write_run(
                     (enforcementplot.plot_funnel, (result.summary, tmp / "penalty_funnel.png")),
                     (
                         enforcementplot.plot_hotspots_weekly,
-                        (result.summary, tmp / "hotspots_weekly.png"),
+                        (result.summary, result.table, tmp / "hotspots_weekly.png"),
                     ),
                 ]
             if result.evaluation is not None:
