@@ -84,18 +84,11 @@ class Trace(_Model):
                 raise ValueError(str(exc).removeprefix("file: ")) from None
         return v
 
-    @field_validator("timezone")
+    @field_validator("timezone", "crs")
     @classmethod
-    def _zone(cls, v: str | None) -> str | None:
-        problem = check_timezone(v) if v is not None else None
-        if problem:
-            raise ValueError(problem)
-        return v
-
-    @field_validator("crs")
-    @classmethod
-    def _crs(cls, v: str | None) -> str | None:
-        problem = check_crs(v) if v is not None else None
+    def _known(cls, v: str | None, info: ValidationInfo) -> str | None:
+        check = check_timezone if info.field_name == "timezone" else check_crs
+        problem = check(v) if v is not None else None
         if problem:
             raise ValueError(problem)
         return v
