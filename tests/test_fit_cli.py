@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -140,3 +141,40 @@ def test_bad_flags_are_named_as_flags(
     )  # fmt: skip
     text = "\n".join(lines)
     assert "--columns" in text and "--sample-fraction" in text and "--timezone" in text
+
+
+def _field_at(path: str) -> Any:
+    """The pydantic field at a dotted schema path (optional models followed)."""
+    from sim.scenario import Scenario
+
+    model: Any = Scenario
+    field = None
+    for part in path.replace("[]", "").split("."):
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        field = fields[part]
+        args = [field.annotation, *getattr(field.annotation, "__args__", ())]
+        model = next((a for a in args if hasattr(a, "model_fields")), None)
+    return field
+
+
+def test_every_field_naming_a_file_is_rewritten_when_a_fit_moves_a_scenario() -> None:
+    """A field that names a file must carry the marker ``fitted_scenario`` rewrites by;
+    one whose description says it is read relative to the scenario is such a field."""
+    from sim.scenario import Scenario, file_fields
+    from tests.test_docs import schema_keys
+
+    marked = set(file_fields())
+    assert {
+        "map.file", "map.offices", "map.grids", "map.cut.geojson", "demand.hotspots_from.geojson",
+        "demand.trace.file", "staff.roster.file",
+    } <= marked  # fmt: skip
+    assert '"x-file"' in json.dumps(Scenario.model_json_schema())  # editors see it too
+    described = {
+        path
+        for path, _, _ in schema_keys(Scenario)
+        if "relative to the scenario" in (getattr(_field_at(path), "description", "") or "")
+    }
+    assert {"staff.roster.file", "demand.hotspots_from.geojson"} <= described
+    assert described <= marked
