@@ -17,8 +17,11 @@ SIM = ROOT / "sim"
 LATER = ("engine", "analysis", "output", "viz", "batch", "runner", "cli")
 FORBIDDEN = {
     # a package may not import from these (nor the packages after them)
-    "scenario": ("world", *LATER),
-    "world": LATER,
+    # reading case logs comes first: it knows no scenario, map or memory budget
+    "caselog": ("scenario", "world", "budget", "fit", *LATER),
+    "scenario": ("world", "fit", *LATER),
+    "world": (*LATER, "fit"),
+    "fit": LATER[2:],
     "engine": LATER[1:],
     "analysis": LATER[2:],
 }

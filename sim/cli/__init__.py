@@ -1,4 +1,4 @@
-"""Command line: ``python -m sim run|validate|map|sweep|optimize|schema|cache ...``.
+"""Command line: ``python -m sim run|validate|map|sweep|optimize|fit|schema|cache ...``.
 
 The CLI only wires things together: it parses arguments, loads the scenario, calls the
 Python API and prints. One module per command (:mod:`sim.cli.run` holds ``run`` and
@@ -23,7 +23,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from sim.cli import maps, optimize, run, sweep, tools
+from sim.cli import fit, maps, optimize, run, sweep, tools
 from sim.cli.common import EXIT_TARGET_NOT_MET, load
 from sim.errors import ArgumentError, ClusterError, InputError, OutputError, ResourceError
 from sim.scenario import map_override
@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         "of failed persuasion.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, sweep, optimize, maps, tools):  # the order of the help's list
+    for command in (run, sweep, optimize, fit, maps, tools):  # the order of the help's list
         command.register(sub)
     return parser
 

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sim.atomic import atomic_dir, write_text_atomic
 from sim.lifetime import die_with_parent
 from sim.output.folders import results_folder
@@ -21,7 +23,10 @@ from sim.output.runtext import summary_text
 from sim.viz import enforcementplot, mapplot, rankplot, report
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.runner import RunResult
+    from sim.world.network import StreetNetwork
 
 __all__ = ["atomic_dir", "dumps", "write_run", "write_text_atomic"]
 
@@ -67,7 +72,9 @@ def write_run(
                 ]
         with _drawing(figures):
             (tmp / "summary.json").write_text(dumps(result.summary), encoding="utf-8")
-            frame = result.table.to_frame()
+            frame = with_coordinates(
+                result.table.to_frame(), result.table["node"], result.world.net
+            )
             frame.to_csv(
                 tmp / "incidents.csv", index=False, float_format="%.3f", lineterminator="\n"
             )
@@ -83,6 +90,26 @@ def write_run(
         if extra is not None:
             extra(tmp)
     return out
+
+
+# columns appended to incidents.csv after the record's own, so that the file is a case log
+# (``python -m sim fit`` and ``demand.trace`` read it with no options)
+PLACE_COLUMNS: tuple[str, ...] = ("x", "y", "lon", "lat")
+
+
+def with_coordinates(frame: pd.DataFrame, node: np.ndarray, net: StreetNetwork) -> pd.DataFrame:
+    """``frame`` with each incident's node in map metres (x, y) and in WGS84 (lon, lat;
+    empty when the map has no coordinate system) appended."""
+    frame = frame.copy()
+    frame["x"] = net.x[node]
+    frame["y"] = net.y[node]
+    lon, lat = net.lonlat()
+    if lon is None or lat is None:
+        frame["lon"] = frame["lat"] = ""
+    else:
+        frame["lon"] = np.char.mod("%.7f", lon[node]) if len(node) else []
+        frame["lat"] = np.char.mod("%.7f", lat[node]) if len(node) else []
+    return frame
 
 
 @contextlib.contextmanager

@@ -13,8 +13,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     ValidationError,
+    ValidationInfo,
     create_model,
 )
+from pydantic.config import JsonDict
 
 from sim.roles import REGISTRY, STAFF_ROLES, RoleInfo
 from sim.roles import Mode as Mode
@@ -129,6 +131,11 @@ def _check_shares(shares: Mapping[str, float], what: str) -> None:
         raise ValueError(f"{what} must sum to 1, they sum to {total:.6g}")
 
 
+# marks a field that names a file, read relative to the scenario's folder: tools that move a
+# scenario (``sim fit`` writing one into its own folder) rewrite exactly these
+FILE_FIELD: JsonDict = {"x-file": "relative to the scenario's folder"}
+
+
 def resolve_path(base_dir: Path, path: str) -> Path:
     """Absolute path of a file a scenario names: ``~`` expanded, relative to ``base_dir``."""
     p = Path(path).expanduser()
@@ -188,3 +195,10 @@ def problems_from(exc: ValidationError) -> list[str]:
             for msg in _describe(err).split("\n")
         ]
     return lines
+
+
+def base_dir_of(info: ValidationInfo) -> Path:
+    """Folder of the scenario being validated (``scenario_from_dict`` passes it)."""
+    context = info.context if isinstance(info.context, Mapping) else {}
+    base = context.get("base_dir")
+    return Path(base) if base is not None else Path.cwd()
