@@ -100,9 +100,7 @@ def _multi(shapes: Sequence[BaseGeometry]) -> np.ndarray:
 
 def _measure_columns(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, Any]:
     """Columns of summary rows (``None`` becomes NaN): the numbers of ``summary.json``."""
-    return {
-        n: np.array([np.nan if r.get(n) is None else float(r[n]) for r in rows]) for n in names
-    }
+    return {n: np.array([np.nan if r.get(n) is None else float(r[n]) for r in rows]) for n in names}
 
 
 def area_layers(world: World, summary: Mapping[str, Any]) -> list[Layer]:
@@ -152,7 +150,9 @@ def post_layer(world: World) -> Layer:
         cols["office"] += [areas.office_names[i] for i in units.office.tolist()]
         cols["grid"] += [areas.grid_names[i] for i in units.grid.tolist()]
         cols["people"] += [units.people_per_unit] * units.n
-        cols["shift"] += [f"{_clock(a)}-{_clock(b)}" for a, b in (units.shifts[s] for s in units.shift)]
+        cols["shift"] += [
+            f"{_clock(a)}-{_clock(b)}" for a, b in (units.shifts[s] for s in units.shift)
+        ]
     node = np.concatenate(nodes) if nodes else np.zeros(0, dtype=np.int64)
     return Layer(
         "posts",
