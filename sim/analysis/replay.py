@@ -133,10 +133,12 @@ def daily_double_ten(
 def worst_day(daily: Sequence[Mapping[str, float | int | None]], days: float) -> int:
     """The whole measured day with the lowest double ten (a part day only if none is whole)."""
     whole = int(np.floor(days + 1e-9))
-    pool = [d for d in daily if d["double_ten"] is not None and (whole == 0 or d["day"] <= whole)]
-    if not pool:
-        return 1
-    return int(min(pool, key=lambda d: (float(d["double_ten"] or 0.0), d["day"]))["day"])
+    pool = [
+        (float(d["double_ten"]), int(d["day"] or 0))
+        for d in daily
+        if d["double_ten"] is not None and (whole == 0 or int(d["day"] or 0) <= whole)
+    ]
+    return min(pool)[1] if pool else 1
 
 
 def build_replay(
@@ -151,7 +153,7 @@ def build_replay(
     n_days = day_count(options.days)
     day = options.day if options.day is not None else worst_day(daily, options.days)
     if not 1 <= day <= n_days:
-        raise ValueError(f"day {day} is not a measured day (1 to {n_days})")
+        raise ValueError(f"{day} is not among the run's measured days (1 to {n_days})")
     start = options.warmup_min + (day - 1) * DAY_MIN
     t = _active(table.select(table["replication"] == options.replication), start)
     incidents = _incident_arrays(t, rules, start)
@@ -312,3 +314,79 @@ def _walk(pred: np.ndarray, source: int, target: int) -> np.ndarray:
             return np.array([target], dtype=np.int64)
         path.append(node)
     return np.array(path[::-1], dtype=np.int64)
+
+
+# the states an incident is drawn in (the report's player has the same rules, in player.js)
+HIDDEN, UNREPORTED, WAITING, LATE, ADVISOR, ESCALATED, TEAM, CLOSED, CLOSED_LATE = range(9)
+STATE_NAMES = (
+    "hidden",
+    "not yet reported",
+    "waiting for an advisor",
+    "late",
+    "advisor on scene",
+    "escalated, enforcers on the way",
+    "enforcers on scene",
+    "closed",
+    "closed late",
+)
+CLOSED_SHOWN_MIN = 30.0  # a closed incident stays on the map this long
+
+
+def states_at(inc: Mapping[str, np.ndarray], t: float, rules: Rules) -> np.ndarray:
+    """The state of every incident of a replay at minute ``t`` of its day."""
+    with np.errstate(invalid="ignore"):
+        seen = t >= inc["occurred"]
+        closed = inc["closed"] <= t
+        late_any = inc["advisor_late"] | inc["enforcer_late"]
+        out = np.full(len(inc["occurred"]), HIDDEN, dtype=np.int8)
+        instructed = t >= inc["instructed"]
+        reached = t >= inc["advisor_arrived"]
+        ended = t >= inc["persuasion_ended"]
+        team = t >= inc["enforcer_arrived"]
+        esc = inc["escalated"]
+        wait = t - inc["instructed"] > rules.advisor_minutes
+        wait_team = t - inc["persuasion_ended"] > rules.enforcer_minutes
+        out[seen & ~instructed] = UNREPORTED
+        out[seen & instructed & ~reached] = np.where(wait, LATE, WAITING)[
+            seen & instructed & ~reached
+        ]
+        on = seen & reached & ~ended
+        out[on] = ADVISOR
+        going = seen & ended & esc & ~team
+        out[going] = np.where(wait_team, LATE, ESCALATED)[going]
+        out[seen & ended & esc & team] = TEAM
+        out[seen & ended & ~esc] = CLOSED
+        shown = closed & (t - inc["closed"] <= CLOSED_SHOWN_MIN)
+        out[seen & closed] = HIDDEN
+        out[seen & shown] = np.where(late_any, CLOSED_LATE, CLOSED)[seen & shown]
+    return out
+
+
+def positions_at(trips: Trips, streets: Streets, t: float) -> np.ndarray:
+    """Where the units riding at minute ``t`` are: an (n, 2) array of map metres."""
+    with np.errstate(invalid="ignore"):
+        out_ = (trips.leave_post <= t) & (t < trips.at_scene)
+        back = (trips.leave_scene <= t) & (t < trips.at_post)
+    pts = []
+    for k in np.flatnonzero(out_ | back).tolist():
+        if out_[k]:
+            nodes = trips.path[trips.path_start[k] : trips.path_start[k + 1]]
+            f = (t - trips.leave_post[k]) / max(
+                float(trips.at_scene[k] - trips.leave_post[k]), 1e-6
+            )
+        else:
+            nodes = trips.back[trips.back_start[k] : trips.back_start[k + 1]]
+            f = (t - trips.leave_scene[k]) / max(
+                float(trips.at_post[k] - trips.leave_scene[k]), 1e-6
+            )
+        pts.append(_along(streets, nodes, float(f)))
+    return np.array(pts).reshape(-1, 2)
+
+
+def _along(streets: Streets, nodes: np.ndarray, f: float) -> tuple[float, float]:
+    x, y = streets.x[nodes], streets.y[nodes]
+    if len(nodes) < 2:
+        return float(x[0]), float(y[0])
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+    goal = min(max(f, 0.0), 1.0) * cum[-1]
+    return float(np.interp(goal, cum, x)), float(np.interp(goal, cum, y))

@@ -1,12 +1,12 @@
-"""Command line: ``python -m sim run|validate|map|sweep|optimize|schema|cache ...``.
+"""Command line: ``python -m sim run|validate|map|sweep|optimize|report|replay|schema|cache``.
 
 The CLI only wires things together: it parses arguments, loads the scenario, calls the
 Python API and prints. One module per command (:mod:`sim.cli.run` holds ``run`` and
-``validate``; :mod:`sim.cli.tools` ``schema`` and ``cache``); shared flags and the batch
-options, whose defaults come from the API, in :mod:`sim.cli.common`. Exit codes: 0 done;
-2 the planner's mistake (one line per problem, naming the field or flag); 1 the machine's
-(a full disk, memory, a bug), in one line; 130 interrupted. A traceback is shown only
-with ``--debug``.
+``validate``; :mod:`sim.cli.report` ``report`` and ``replay``; :mod:`sim.cli.tools`
+``schema`` and ``cache``); shared flags and the batch options, whose defaults come from
+the API, in :mod:`sim.cli.common`. Exit codes: 0 done; 2 the planner's mistake (one line
+per problem, naming the field or flag); 1 the machine's (a full disk, memory, a bug), in
+one line; 130 interrupted. A traceback is shown only with ``--debug``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from sim.cli import maps, optimize, run, sweep, tools
+from sim.cli import maps, optimize, report, run, sweep, tools
 from sim.cli.common import load, map_override
 from sim.errors import ArgumentError, ClusterError, InputError, OutputError, ResourceError
 
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         "of failed persuasion.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, sweep, optimize, maps, tools):  # the order of the help's list
+    for command in (run, sweep, optimize, report, maps, tools):  # the order of the help's list
         command.register(sub)
     return parser
 

@@ -44,6 +44,16 @@ class ComplianceScale:
         n = len(ON_TIME_COLORS) - 1
         return [(k / n, c) for k, c in enumerate(ON_TIME_COLORS)]
 
+    def value_stops(self) -> list[tuple[float, str]]:
+        """The ramp as (share, colour) pairs: the target at the middle colour."""
+        n = len(ON_TIME_COLORS) - 1
+        half = n // 2
+        lows = [self.low + (self.center - self.low) * k / half for k in range(half)]
+        highs = [
+            self.center + (self.high - self.center) * k / (n - half) for k in range(n - half + 1)
+        ]
+        return list(zip([*lows, *highs], ON_TIME_COLORS, strict=True))
+
     def ticks(self) -> list[float]:
         """Shares to label on a colour bar: the ends, the target, whole tens between."""
         tens = [k / 10 for k in range(math.ceil(self.low * 10), 10)]

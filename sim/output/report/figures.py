@@ -379,4 +379,4 @@ def daily(rows: Sequence[Mapping[str, Any]], chosen: int, target: float) -> Fig:
 def _floor(rows: Sequence[Mapping[str, Any]], target: float) -> float:
     """The bottom of a share axis: a little under the lowest value and the target."""
     low = min([100 * target, *(100 * r["double_ten"] for r in rows if r["double_ten"] is not None)])
-    return max(0.0, math.floor(low - 2))
+    return max(0.0, float(math.floor(low - 2)))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis import measures as registry
-from sim.analysis.replay import ReplayOptions, build_replay
+from sim.analysis.replay import Replay, ReplayOptions, build_replay
 from sim.output.report import figures
 from sim.output.report.inputs import RunFolder
 from sim.output.report.page import Page, esc
@@ -358,17 +358,23 @@ def _monthly_ranks(run: RunFolder) -> tuple[list[int], dict[str, list[float]]] |
 # ----------------------------------------------------------------------------- replay
 
 
-def replay(page: Page, run: RunFolder, day: int | None) -> str:
+def replay_of(run: RunFolder, day: int | None) -> Replay:
+    """The replay of ``day`` (default: the worst measured day) from a run folder."""
     s, geo = run.summary, run.geometry
     sc = s["scenario_resolved"]
+    travel = sc["travel"]
     speeds = {
-        r: sc["travel"]["speed_kmh"][sc["travel"]["mode"][r]] * 1000 / 60
-        for r in ("advisor", "enforcer")
+        r: travel["speed_kmh"][travel["mode"][r]] * 1000 / 60 for r in ("advisor", "enforcer")
     }
-    index = geo.streets.index()
-    posts = _posts(geo.posts, index)
+    posts = _posts(geo.posts, geo.streets.index())
     options = ReplayOptions(speeds, s["warmup_hours"] * 60, s["days"], day)
-    rep = build_replay(run.incidents(), Rules(**sc["rules"]), geo.streets, posts, options)
+    return build_replay(run.incidents(), Rules(**sc["rules"]), geo.streets, posts, options)
+
+
+def replay(page: Page, run: RunFolder, day: int | None) -> str:
+    sc = run.summary["scenario_resolved"]
+    geo = run.geometry
+    rep = replay_of(run, day)
     page.data["replay-data"] = replay_block(rep, sc["rules"], geo.offices.shapes, geo.hotspots)
     worst = day is None
     said = (
