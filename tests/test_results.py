@@ -15,7 +15,8 @@ from sim.viz import report
 
 FILES = {
     "summary.json", "summary.txt", "incidents.csv", "response_times.png",
-    "on_time_by_hour.png", "on_time_by_office.png", "on_time_map.png",
+    "on_time_by_hour.png", "on_time_by_office.png", "on_time_map.png", "results.gpkg",
+    "report.html",
 }  # fmt: skip
 
 

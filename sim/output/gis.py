@@ -22,6 +22,7 @@ Written with pyogrio (GDAL) through Arrow: a year of incidents is about a millio
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -312,23 +313,31 @@ def _arrow_table(layer: Layer, project: Any) -> pa.Table:
 
 def write_gpkg(layers: Sequence[Layer], crs: str | None, path: Path) -> None:
     """Write ``layers`` into a new GeoPackage at ``path`` (lon/lat when ``crs`` is projected)."""
-    import pyogrio
-
     project = _to_wgs84(crs)
     out_crs = WGS84 if project is not None or (crs and _is_geographic(crs)) else None
     for k, layer in enumerate(layers):
         index = "YES" if len(layer) <= INDEX_MAX_ROWS else "NO"
-        pyogrio.write_arrow(
-            _arrow_table(layer, project),
-            path,
-            layer=layer.name,
-            driver="GPKG",
-            geometry_name="geometry",
-            geometry_type=layer.geometry_type,
-            crs=out_crs,
-            append=k > 0,
-            layer_options={"SPATIAL_INDEX": index},
-        )
+        with warnings.catch_warnings():  # a map without a CRS is written without one, knowingly
+            warnings.filterwarnings("ignore", message=".*'crs' was not provided")
+            _write_layer(layer, project, path, out_crs, append=k > 0, index=index)
+
+
+def _write_layer(
+    layer: Layer, project: Any, path: Path, crs: str | None, *, append: bool, index: str
+) -> None:
+    import pyogrio
+
+    pyogrio.write_arrow(
+        _arrow_table(layer, project),
+        path,
+        layer=layer.name,
+        driver="GPKG",
+        geometry_name="geometry",
+        geometry_type=layer.geometry_type,
+        crs=crs,
+        append=append,
+        layer_options={"SPATIAL_INDEX": index},
+    )
 
 
 def _is_geographic(crs: str) -> bool:
