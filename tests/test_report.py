@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -124,7 +125,7 @@ def test_the_geopackage_has_every_layer_with_the_summary_s_measures(jinshui: Pat
     _, incidents = pyogrio.read_arrow(path, layer="incidents")
     assert incidents.num_rows == pytest.approx(s["incidents"], abs=0.5)  # measured ones only
     instructed = np.asarray(incidents["instructed"])
-    assert 0 <= instructed.min() and instructed.max() < s["days"] * 1440  # minutes in the window
+    assert instructed.min() >= 0 and instructed.max() < s["days"] * 1440  # minutes in the window
     _, posts = pyogrio.read_arrow(path, layer="posts")
     roles = posts["role"].to_pylist()
     assert roles.count("advisor") == s["staff"]["advisor"]
@@ -150,7 +151,9 @@ def test_parquet_instead_of_csv(tmp_path: Path) -> None:
     from conftest import SMALL_CITY
 
     result = sim.run(sim.scenario_from_dict(SMALL_CITY), seed=2)
-    out = write_run(result, tmp_path / "out", files=RunFiles(plots=False, incident_format="parquet"))
+    out = write_run(
+        result, tmp_path / "out", files=RunFiles(plots=False, incident_format="parquet")
+    )
     assert (out / "incidents.parquet").is_file() and not (out / "incidents.csv").exists()
     import pandas as pd
 
@@ -178,7 +181,7 @@ def test_the_replay_rides_along_the_streets_at_the_role_s_speed(jinshui: Path) -
         path = trips.path[trips.path_start[k] : trips.path_start[k + 1]]
         if len(path) < 2:
             continue
-        length = sum(graph[a, b] for a, b in zip(path[:-1], path[1:], strict=True))  # streets
+        length = sum(graph[a, b] for a, b in itertools.pairwise(path))  # streets
         ride = float(trips.at_scene[k] - trips.leave_post[k])
         assert ride == pytest.approx(length / speed, rel=1e-4, abs=1e-3)
         assert trips.leave_post[k] <= trips.at_scene[k] <= trips.leave_scene[k] <= trips.at_post[k]
