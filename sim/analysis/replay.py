@@ -119,7 +119,7 @@ def daily_double_ten(
 ) -> list[dict[str, float | int | None]]:
     """Each measured day's double ten and instructions (one replication), as the summary
     pools them (:func:`~sim.analysis.metrics.breakdown`)."""
-    t = table.select(table["replication"] == replication)
+    t = _replication(table, replication)
     n = day_count(days)
     day = np.floor((np.nan_to_num(t["instructed"], nan=-1.0) - warmup_min) / DAY_MIN)
     codes = np.clip(day, 0, n - 1).astype(int)
@@ -155,7 +155,7 @@ def build_replay(
     if not 1 <= day <= n_days:
         raise ValueError(f"{day} is not among the run's measured days (1 to {n_days})")
     start = options.warmup_min + (day - 1) * DAY_MIN
-    t = _active(table.select(table["replication"] == options.replication), start)
+    t = _active(table, options.replication, start)
     incidents = _incident_arrays(t, rules, start)
     graph = streets.graph()
     trips = {
@@ -186,11 +186,21 @@ def _last_activity(t: IncidentTable) -> np.ndarray:
     return np.where(open_, np.inf, last)
 
 
-def _active(t: IncidentTable, start: float) -> IncidentTable:
-    """Incidents seen during the day: appeared before its end, not done before its start."""
+def _replication(table: IncidentTable, replication: int) -> IncidentTable:
+    """The rows of one replication (the table itself when it holds no other)."""
+    reps = table["replication"]
+    if len(reps) == 0 or (reps.min() == replication == reps.max()):
+        return table
+    return table.select(reps == replication)
+
+
+def _active(table: IncidentTable, replication: int, start: float) -> IncidentTable:
+    """Incidents of one replication seen during the day: appeared before its end, not done
+    before its start (selected once: a year's table is not copied)."""
     end = start + DAY_MIN
-    keep = (t["occurred"] < end) & (_last_activity(t) >= start)
-    return t.select(keep)
+    keep = (table["replication"] == replication) & (table["occurred"] < end)
+    keep &= _last_activity(table) >= start
+    return table.select(keep)
 
 
 def _incident_arrays(t: IncidentTable, rules: Rules, start: float) -> dict[str, np.ndarray]:

@@ -22,9 +22,10 @@ Written with pyogrio (GDAL) through Arrow: a year of incidents is about a millio
 
 from __future__ import annotations
 
+import itertools
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,20 +48,17 @@ WGS84 = "EPSG:4326"
 # an R-tree per layer makes panning in QGIS fast; for a year of incidents it would cost
 # seconds and a quarter more disk, so the incidents layer has one only up to this size
 INDEX_MAX_ROWS = 200_000
+CHUNK_ROWS = 100_000  # incidents built and written this many at a time
 
 # time columns of the incident record written to the layer (minutes since the window start)
 INCIDENT_TIMES = (
     "occurred",
     "reported",
     "instructed",
-    "advisor_dispatched",
     "advisor_arrived",
     "persuasion_ended",
-    "enforcer_dispatched",
     "enforcer_arrived",
     "closed",
-    "advisor_released",
-    "enforcer_released",
 )
 _AREA_MEASURES = (
     "incidents",
@@ -209,31 +207,55 @@ def street_layer(world: World) -> Layer:
     )
 
 
-def incident_layer(world: World, table: IncidentTable, rules: Rules) -> Layer:
+@dataclass(frozen=True, eq=False)
+class PointRows:
+    """A large point layer, built and written a chunk of rows at a time so that a year of
+    incidents (about a million) never sits in memory as a whole."""
+
+    name: str
+    n: int
+    chunk: Callable[[int, int], tuple[dict[str, Any], np.ndarray, np.ndarray]]  # rows lo:hi
+    geometry_type: str = "Point"
+
+    def __len__(self) -> int:
+        return self.n
+
+
+_CLOCK_COLUMNS = ("instructed", "advisor_arrived", "enforcer_arrived", "persuasion_ended",
+                  "escalated", "persuaded")  # fmt: skip
+
+
+def incident_layer(world: World, table: IncidentTable, rules: Rules) -> PointRows:
     """The measured incidents at their nodes, times since the start of the measured window."""
-    m = table["measured"]
-    t = table.select(m)
-    c = clocks(t, rules)
+    rows = np.flatnonzero(table["measured"])
     start = world.scenario.warmup_min
-    node = t["node"]
-    fields: dict[str, np.ndarray] = {
-        "replication": t["replication"],
-        "incident": t["incident"],
-        "category": _labels(table.categories, t["category"]),
-        "office": _labels(table.offices, t["office"]),
-        "grid": _labels(table.grids, t["grid"]),
-        "node": _labels(table.node_ids, node),
-        "hotspot": _labels(table.hotspots, t["hotspot"]),
-        "channel": _labels(table.channels, t["channel"]),
-        "escalated": t["escalated"],
-        "advisor_on_time": c["advisor_ok"],
-        "enforcer_on_time": _nullable(c["enforcer_ok"], t["escalated"]),
-        "double_ten": c["double_ten_ok"],
-        "advisor_response_min": c["advisor_response"],
-        "enforcer_response_min": c["enforcer_response"],
-        **{name: t[name] - start for name in INCIDENT_TIMES if name in t.columns},
-    }
-    return Layer("incidents", "Point", _point_wkb(world.net.x[node], world.net.y[node]), fields)
+    x, y = world.net.x, world.net.y
+    wanted = {"replication", "incident", "category", "office", "grid", "hotspot", "channel",
+              "node", *_CLOCK_COLUMNS, *INCIDENT_TIMES}  # fmt: skip
+
+    def chunk(lo: int, hi: int) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+        part = rows[lo:hi]
+        t = replace(table, columns={k: v[part] for k, v in table.columns.items() if k in wanted})
+        c = clocks(t, rules)
+        fields: dict[str, Any] = {
+            "replication": t["replication"],
+            "incident": t["incident"],
+            "category": _labels(table.categories, t["category"]),
+            "office": _labels(table.offices, t["office"]),
+            "grid": _labels(table.grids, t["grid"]),
+            "hotspot": _labels(table.hotspots, t["hotspot"]),
+            "channel": _labels(table.channels, t["channel"]),
+            "escalated": t["escalated"],
+            "advisor_on_time": c["advisor_ok"],
+            "enforcer_on_time": _nullable(c["enforcer_ok"], t["escalated"]),
+            "double_ten": c["double_ten_ok"],
+            "advisor_response_min": c["advisor_response"],
+            "enforcer_response_min": c["enforcer_response"],
+            **{name: t[name] - start for name in INCIDENT_TIMES if name in t.columns},
+        }
+        return fields, x[t["node"]], y[t["node"]]
+
+    return PointRows("incidents", len(rows), chunk)
 
 
 def _nullable(values: np.ndarray, valid: np.ndarray) -> pa.Array:
@@ -265,7 +287,9 @@ def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array:
     )
 
 
-def run_layers(world: World, summary: Mapping[str, Any], table: IncidentTable) -> list[Layer]:
+def run_layers(
+    world: World, summary: Mapping[str, Any], table: IncidentTable
+) -> list[Layer | PointRows]:
     """Every layer of a run's ``results.gpkg``, in :data:`LAYERS` order."""
     rules = world.scenario.rules
     return [
@@ -298,37 +322,53 @@ def _arrow_table(layer: Layer, project: Any) -> pa.Table:
     import pyarrow as pa
 
     geom = layer.geometry
-    if isinstance(geom, pa.Array):  # points already as WKB
-        if project is not None and len(geom):
-            pts = shapely.from_wkb(np.asarray(geom.to_numpy(zero_copy_only=False)))
-            xy = project(shapely.get_coordinates(pts))
-            geom = _point_wkb(xy[:, 0], xy[:, 1])
-    else:
-        if project is not None and len(geom):
-            geom = shapely.transform(geom, project)
-        geom = pa.array(shapely.to_wkb(geom) if len(geom) else [], type=pa.binary())
+    if project is not None and len(geom):
+        geom = shapely.transform(geom, project)
+    wkb = pa.array(shapely.to_wkb(geom) if len(geom) else [], type=pa.binary())
     cols = {k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in layer.fields.items()}
-    return pa.table({**cols, "geometry": geom})
+    return pa.table({**cols, "geometry": wkb})
 
 
-def write_gpkg(layers: Sequence[Layer], crs: str | None, path: Path) -> None:
+def _batches(layer: PointRows, project: Any, rows: int = CHUNK_ROWS) -> pa.RecordBatchReader:
+    """The layer as a stream of Arrow record batches of at most ``rows`` rows."""
+    import pyarrow as pa
+
+    def batch(lo: int) -> pa.RecordBatch:
+        fields, x, y = layer.chunk(lo, min(lo + rows, layer.n))
+        if project is not None and len(x):
+            xy = project(np.column_stack([x, y]))
+            x, y = xy[:, 0], xy[:, 1]
+        cols = {k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in fields.items()}
+        return pa.RecordBatch.from_pydict({**cols, "geometry": _point_wkb(x, y)})
+
+    first = batch(0)
+    rest = (batch(lo) for lo in range(rows, layer.n, rows))
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], rest))
+
+
+def write_gpkg(layers: Sequence[Layer | PointRows], crs: str | None, path: Path) -> None:
     """Write ``layers`` into a new GeoPackage at ``path`` (lon/lat when ``crs`` is projected)."""
     project = _to_wgs84(crs)
     out_crs = WGS84 if project is not None or (crs and _is_geographic(crs)) else None
     for k, layer in enumerate(layers):
         index = "YES" if len(layer) <= INDEX_MAX_ROWS else "NO"
+        data = (
+            _batches(layer, project)
+            if isinstance(layer, PointRows)
+            else _arrow_table(layer, project)
+        )
         with warnings.catch_warnings():  # a map without a CRS is written without one, knowingly
             warnings.filterwarnings("ignore", message=".*'crs' was not provided")
-            _write_layer(layer, project, path, out_crs, append=k > 0, index=index)
+            _write_layer(layer, data, path, out_crs, append=k > 0, index=index)
 
 
 def _write_layer(
-    layer: Layer, project: Any, path: Path, crs: str | None, *, append: bool, index: str
+    layer: Layer | PointRows, data: Any, path: Path, crs: str | None, *, append: bool, index: str
 ) -> None:
     import pyogrio
 
     pyogrio.write_arrow(
-        _arrow_table(layer, project),
+        data,
         path,
         layer=layer.name,
         driver="GPKG",

@@ -130,7 +130,12 @@ def read_geometry(path: Path) -> Geometry:
     """The layers of ``results.gpkg`` the report draws, in local metres."""
     import pyogrio
 
-    layers = {name: _read_layer(path, name) for name, _ in pyogrio.list_layers(path)}
+    present = {name for name, _ in pyogrio.list_layers(path)}
+    wanted = ("offices", "grids", "posts", "hotspots", "streets")  # not the incidents: large
+    missing = [name for name in wanted if name not in present]
+    if missing:
+        raise OutputError([f"{path}: no layer {', '.join(missing)}; was it written by a run?"])
+    layers = {name: _read_layer(path, name) for name in wanted}
     crs = pyogrio.read_info(path, layer="offices").get("crs")
     geographic = bool(crs) and str(crs).upper() == WGS84
     project = _local_projection(layers["offices"][0]) if geographic else None
