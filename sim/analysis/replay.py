@@ -297,6 +297,10 @@ def _paths(
     lengths = np.full(n_trips, np.nan)
     pieces: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n_trips
     sources = np.unique(post)
+    # posts with similar reach share a search, so that one far ride does not widen them all
+    reach_of = np.zeros(len(sources))
+    np.maximum.at(reach_of, np.searchsorted(sources, post), reach)
+    sources = sources[np.argsort(reach_of, kind="stable")]
     for lo in range(0, len(sources), _CHUNK):
         chunk = sources[lo : lo + _CHUNK]
         mine = np.isin(post, chunk)

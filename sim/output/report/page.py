@@ -11,10 +11,12 @@ stylesheet, the table sorter and the replay's canvas player (``report.js``,
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from sim.output.report.webfont import FAMILY, font_script
@@ -45,9 +47,13 @@ def asset(name: str) -> str:
 
 @cache
 def plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
-    return str(get_plotlyjs())
+    """plotly.js as the ``plotly`` package ships it (read as a file: importing the Python
+    package would cost more than the page)."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the plotly package is not installed (pip install plotly)")
+    path = Path(spec.submodule_search_locations[0]) / "package_data" / "plotly.min.js"
+    return path.read_text(encoding="utf-8")
 
 
 @dataclass
