@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=float, default=None, help="simulated days (default: the scenario's)")
+    parser.add_argument(
+        "--days", type=float, default=None, help="simulated days (default: the scenario's)"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 

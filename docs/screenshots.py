@@ -5,7 +5,7 @@
 
 Writes docs/images/report_overview.png (headline and maps, an office hovered) and
 docs/images/report_replay.png (the replay at 19:30 of the worst day), reduced to a
-palette so that each stays small.
+256-colour palette so that each stays small.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-backgroun
 def small(path: Path, width: int = 1100) -> None:
     im = Image.open(path).convert("RGB")
     im = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
-    im.quantize(colors=96, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    im.quantize(colors=256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE).save(
+        path, optimize=True
+    )
 
 
 def main(report: str) -> None:

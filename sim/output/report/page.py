@@ -82,6 +82,7 @@ class Page:
         """Register a Plotly figure (``data``, ``layout``) and return its placeholder."""
         layout = fig.setdefault("layout", {})
         layout.setdefault("font", {"family": FONT_STACK, "size": 12})
+        layout.setdefault("hoverlabel", {}).setdefault("font", {"family": FONT_STACK})
         layout.setdefault("paper_bgcolor", "rgba(0,0,0,0)")
         layout.setdefault("plot_bgcolor", "#ffffff")
         layout.setdefault("margin", {"l": 60, "r": 20, "t": 40, "b": 50})
