@@ -246,3 +246,21 @@ def test_two_runs_side_by_side(jinshui: Path, tmp_path: Path) -> None:
     for folder in (jinshui, other):
         value = repr(summary_of(folder)["double_ten"])
         assert ("double_ten", value, None) in found
+
+
+def test_a_sweep_folder_has_its_report(tmp_path: Path) -> None:
+    import pandas as pd
+    from conftest import SMALL_CITY
+
+    from sim.batch.sweeps import run_sweep
+
+    out = tmp_path / "sweep"
+    run_sweep(sim.scenario_from_dict(SMALL_CITY), {"staff.per_km2": [15, 25]},
+              replications=2, workers=1, out=out, plots=False)  # fmt: skip
+    html = (out / "report.html").read_text(encoding="utf-8")
+    summary = pd.read_csv(out / "summary.csv")
+    found = [(m, v) for m, v, _ in tagged(html) if m == "double_ten"]
+    assert [float(v) for _, v in found] == pytest.approx(list(summary["double_ten"]))
+    assert (read_manifest(out) or {})["files"]["report.html"] == "sweep"
+    assert main(["report", str(out)]) == 0  # rebuilt from the folder
+    assert main(["report", str(out), "--day", "1"]) == 2  # a sweep has no replay

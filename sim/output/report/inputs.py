@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -219,17 +219,8 @@ def _renumbered(table: IncidentTable, streets: Streets) -> IncidentTable:
     """``table`` with its nodes numbered as in ``streets`` (ids are what both share)."""
     index = streets.index()
     remap = np.array([index.get(str(nid), -1) for nid in table.node_ids], dtype=np.int64)
-    cols = dict(table.columns)
-    cols["node"] = remap[table["node"]]
-    return IncidentTable(
-        columns=cols,
-        categories=table.categories,
-        offices=table.offices,
-        grids=table.grids,
-        node_ids=streets.ids,
-        channels=table.channels,
-        hotspots=table.hotspots,
-    )
+    cols = {**table.columns, "node": remap[table["node"]]}
+    return replace(table, columns=cols, node_ids=streets.ids)
 
 
 def incident_file(folder: Path) -> Path | None:
