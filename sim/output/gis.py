@@ -325,8 +325,19 @@ def _arrow_table(layer: Layer, project: Any) -> pa.Table:
     if project is not None and len(geom):
         geom = shapely.transform(geom, project)
     wkb = pa.array(shapely.to_wkb(geom) if len(geom) else [], type=pa.binary())
-    cols = {k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in layer.fields.items()}
+    cols = {k: _column(v) for k, v in layer.fields.items()}
     return pa.table({**cols, "geometry": wkb})
+
+
+def _column(values: Any) -> pa.Array:
+    """An Arrow column: text as strings even when there is none (an empty layer)."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.Array):
+        return values
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return pa.array(values.tolist(), type=pa.string())
+    return pa.array(values)
 
 
 def _batches(layer: PointRows, project: Any, rows: int = CHUNK_ROWS) -> pa.RecordBatchReader:
@@ -338,7 +349,7 @@ def _batches(layer: PointRows, project: Any, rows: int = CHUNK_ROWS) -> pa.Recor
         if project is not None and len(x):
             xy = project(np.column_stack([x, y]))
             x, y = xy[:, 0], xy[:, 1]
-        cols = {k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in fields.items()}
+        cols = {k: _column(v) for k, v in fields.items()}
         return pa.RecordBatch.from_pydict({**cols, "geometry": _point_wkb(x, y)})
 
     first = batch(0)
