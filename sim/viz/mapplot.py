@@ -36,7 +36,6 @@ from sim.viz.basemap import (
     scale_bar_and_north,
 )
 from sim.viz.maplabels import Label, label_points, office_labels, place_labels
-from sim.viz.palette import NO_DATA, ON_TIME_COLORS, compliance_scale
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -76,6 +75,9 @@ ROLE_STYLE = {
     "enforcer": _RoleStyle("s", "#111111", 13.0, "Enforcer teams", "执法队"),
 }
 HOTSPOT_COLOR = "#c51b7d"
+NO_DATA = "#d9d9d9"
+# on-time share: red far below the target, pale at it, green above
+ON_TIME_COLORS = ("#a50f15", "#ef6548", "#fdd49e", "#f7f7d0", "#d3ecae", "#9fd18c", "#52a96a")
 
 
 def _hotspot_circles(world: World) -> list[tuple[str, float, float, float]]:
@@ -322,9 +324,11 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
         if r is not None and r.get("incidents") and r.get("double_ten") is not None:
             share[k] = float(r["double_ten"])
     known = share[np.isfinite(share)]
-    scale = compliance_scale(known.tolist(), target)  # the report's scale too
-    vmin, center = scale.low, scale.center
-    norm = TwoSlopeNorm(vmin=vmin, vcenter=center, vmax=scale.high)
+    center = min(target, 1.0 - 1e-6)
+    low = min(float(known.min()) if len(known) else center, center - 0.1)
+    vmin = max(0.0, math.floor(low * 20) / 20)
+    vmin = min(vmin, center - 0.01)
+    norm = TwoSlopeNorm(vmin=vmin, vcenter=center, vmax=1.0)
     cmap = LinearSegmentedColormap.from_list("on_time", ON_TIME_COLORS)
 
     fig, ax, (sx, sy, sh) = map_figure(world)
@@ -364,7 +368,8 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
 
     cax = fig.add_axes((sx + 0.01, sy + sh * 0.42, 0.018, sh * 0.55))
     cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-    ticks = scale.ticks()
+    ticks = sorted({vmin, center, 1.0, *np.arange(math.ceil(vmin * 10) / 10, 1.0, 0.1).round(2)})
+    ticks = [t for t in ticks if abs(t - center) > 0.02 or t == center]
     cb.set_ticks(ticks)
     cb.set_ticklabels([f"{100 * t:g}%" + ("  target" if t == center else "") for t in ticks])
     cb.ax.axhline(center, color="black", lw=1.2)

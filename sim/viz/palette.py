@@ -1,84 +1,78 @@
-"""Colour rules shared by the PNG maps and the interactive report, free of matplotlib.
+"""The compliance colour scale of the interactive report, free of matplotlib.
 
-The compliance scale diverges around the target: red below it, pale at it, green above.
-Its span never shrinks to the data: the low end is at least ten points under the target
-(further only if a value is lower), the high end is 100%, so a spread of three points
-reads as three points, not as pass and fail.
+On-time shares diverge around the target on one *linear* scale: a percentage point is
+the same colour distance above and below the target. The scale runs from ``low`` (the
+lowest share shown, rounded down to 5 points, and at least ten points under the target)
+to 100%, with a half-width of the larger of ``target − low`` and ``1 − target``, so a
+3-point spread reads as three points, not as pass against fail.
+
+This is issue 20's rule 1 (``sim/viz/scales.py`` on its branch), with the same names;
+when that module lands on main the report imports it instead and this one goes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-# on-time share: red far below the target, pale at it, green above (the centre is index 3)
-ON_TIME_COLORS = ("#a50f15", "#ef6548", "#fdd49e", "#f7f7d0", "#d3ecae", "#9fd18c", "#52a96a")
+MIN_BELOW_TARGET = 0.10
+DIVERGING: tuple[str, ...] = (
+    "#a50f15", "#ef6548", "#fdd49e", "#f7f7d0", "#d3ecae", "#9fd18c", "#52a96a",
+)  # fmt: skip
+"""Red (worse) → pale (the centre) → green (better), evenly spaced over a scale."""
 NO_DATA = "#d9d9d9"
-MIN_SPAN = 0.10  # the scale reaches at least this far below the target
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    h = colour.lstrip("#")
+    return (int(h[0:2], 16) / 255, int(h[2:4], 16) / 255, int(h[4:6], 16) / 255)
+
+
+def palette_colour(position: float, palette: Sequence[str] = DIVERGING) -> str:
+    """The colour at ``position`` (0–1, clipped), linear in sRGB between the colours."""
+    p = min(max(position, 0.0), 1.0) * (len(palette) - 1)
+    i = min(int(p), len(palette) - 2)
+    a, b = _rgb(palette[i]), _rgb(palette[i + 1])
+    f = p - i
+    return "#" + "".join(f"{round(255 * (x + (y - x) * f)):02x}" for x, y in zip(a, b, strict=True))
 
 
 @dataclass(frozen=True)
-class ComplianceScale:
-    """A diverging scale from ``low`` through ``center`` (the target) to ``high``."""
+class Scale:
+    """A diverging scale: values ``low``..``high`` shown, centred on ``centre``."""
 
     low: float
-    center: float
-    high: float = 1.0
+    high: float
+    centre: float
+    half_width: float
+    ticks: tuple[float, ...]
 
     def position(self, value: float) -> float:
-        """Where ``value`` sits on the colour ramp, 0 (low) … 0.5 (target) … 1 (high)."""
-        v = min(max(value, self.low), self.high)
-        if v <= self.center:
-            return 0.5 * (v - self.low) / max(self.center - self.low, 1e-12)
-        return 0.5 + 0.5 * (v - self.center) / max(self.high - self.center, 1e-12)
+        """Where ``value`` sits on the palette (0–1; 0.5 at the centre)."""
+        return min(max(0.5 + (value - self.centre) / (2 * self.half_width), 0.0), 1.0)
 
-    def color(self, value: float | None) -> str:
-        """The colour of a share (grey when there is none)."""
+    def colour(self, value: float | None) -> str:
+        """``#rrggbb`` of ``value`` (clipped to the scale; grey when there is none)."""
         if value is None or not math.isfinite(value):
             return NO_DATA
-        return ramp(self.position(value))
+        return palette_colour(self.position(min(max(value, self.low), self.high)))
 
     def stops(self) -> list[tuple[float, str]]:
-        """The ramp as (position, colour) pairs, for a colour bar."""
-        n = len(ON_TIME_COLORS) - 1
-        return [(k / n, c) for k, c in enumerate(ON_TIME_COLORS)]
-
-    def value_stops(self) -> list[tuple[float, str]]:
-        """The ramp as (share, colour) pairs: the target at the middle colour."""
-        n = len(ON_TIME_COLORS) - 1
-        half = n // 2
-        lows = [self.low + (self.center - self.low) * k / half for k in range(half)]
-        highs = [
-            self.center + (self.high - self.center) * k / (n - half) for k in range(n - half + 1)
-        ]
-        return list(zip([*lows, *highs], ON_TIME_COLORS, strict=True))
-
-    def ticks(self) -> list[float]:
-        """Shares to label on a colour bar: the ends, the target, whole tens between."""
-        tens = [k / 10 for k in range(math.ceil(self.low * 10), 10)]
-        out = sorted({self.low, self.center, self.high, *tens})
-        return [t for t in out if abs(t - self.center) > 0.02 or t == self.center]
+        """``(value, colour)`` from ``low`` to ``high``, linear between them."""
+        n = len(DIVERGING) - 1
+        inner = [self.centre + (2 * k / n - 1) * self.half_width for k in range(n + 1)]
+        values = [self.low, *(v for v in inner if self.low < v < self.high), self.high]
+        return [(v, self.colour(v)) for v in values]
 
 
-def compliance_scale(values: Iterable[float | None], target: float) -> ComplianceScale:
-    """The scale for these shares around ``target`` (see the module docstring)."""
-    known = [v for v in values if v is not None and math.isfinite(v)]
-    center = min(target, 1.0 - 1e-6)
-    low = min(min(known, default=center), center - MIN_SPAN)
-    vmin = max(0.0, math.floor(low * 20) / 20)
-    return ComplianceScale(min(vmin, center - 0.01), center)
-
-
-def ramp(position: float) -> str:
-    """The colour at ``position`` (0…1) along :data:`ON_TIME_COLORS`, interpolated."""
-    n = len(ON_TIME_COLORS) - 1
-    x = min(max(position, 0.0), 1.0) * n
-    k = min(int(x), n - 1)
-    a, b = _rgb(ON_TIME_COLORS[k]), _rgb(ON_TIME_COLORS[k + 1])
-    f = x - k
-    return "#" + "".join(f"{round(p + (q - p) * f):02x}" for p, q in zip(a, b, strict=True))
-
-
-def _rgb(color: str) -> tuple[int, int, int]:
-    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+def compliance_scale(values: Iterable[float | None], target: float) -> Scale:
+    """On-time shares coloured around ``target`` (shares 0–1), linear both sides."""
+    known = [float(v) for v in values if v is not None and math.isfinite(v)]
+    centre = min(float(target), 1.0 - 1e-6)
+    low = min([*known, centre - MIN_BELOW_TARGET])
+    low = max(0.0, math.floor(low * 20 + 1e-9) / 20)
+    half = max(centre - low, 1.0 - centre)
+    tens = [k / 20 for k in range(math.ceil(low * 20 - 1e-9), 21)]
+    ticks = [t for t in tens if abs(t - centre) > 0.01]
+    return Scale(low, 1.0, centre, half, tuple(sorted({*ticks, centre})))

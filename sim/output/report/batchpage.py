@@ -185,7 +185,7 @@ def _office_heat(page: Page, path: Path, keys: Sequence[str], target: float) -> 
     order, means = _variant_means(path, keys, "office")
     scale = compliance_scale(means.to_numpy().ravel().tolist(), target)
     span = scale.high - scale.low
-    colors = [[(v - scale.low) / span, c] for v, c in scale.value_stops()]
+    colors = [[(v - scale.low) / span, c] for v, c in scale.stops()]
     fig = {
         "data": [{
             "type": "heatmap",

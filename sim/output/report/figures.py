@@ -14,7 +14,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from sim.viz.palette import ComplianceScale
+from sim.viz.palette import Scale
 
 ADVISOR, ENFORCER, DOUBLE_TEN, TARGET = "#1f77b4", "#d62728", "#2ca02c", "#555555"
 BARS, BARS_DARK = "#d0d0d0", "#9a9a9a"
@@ -56,9 +56,9 @@ def _map_layout(height: int = 560) -> dict[str, Any]:
     }
 
 
-def colorbar_trace(scale: ComplianceScale, title: str) -> dict[str, Any]:
-    """An invisible trace carrying the compliance colour bar (positions, labelled as shares)."""
-    ticks = scale.ticks()
+def colorbar_trace(scale: Scale, title: str) -> dict[str, Any]:
+    """An invisible trace carrying the compliance colour bar, in percent."""
+    span = scale.high - scale.low
     return {
         "type": "scatter",
         "x": [None],
@@ -66,16 +66,16 @@ def colorbar_trace(scale: ComplianceScale, title: str) -> dict[str, Any]:
         "mode": "markers",
         "hoverinfo": "skip",
         "marker": {
-            "colorscale": [[p, c] for p, c in scale.stops()],
-            "cmin": 0,
-            "cmax": 1,
-            "color": [0.5],
+            "colorscale": [[(v - scale.low) / span, c] for v, c in scale.stops()],
+            "cmin": 100 * scale.low,
+            "cmax": 100 * scale.high,
+            "color": [100 * scale.centre],
             "showscale": True,
             "colorbar": {
                 "title": {"text": title, "side": "right"},
-                "tickvals": [scale.position(t) for t in ticks],
+                "tickvals": [100 * t for t in scale.ticks],
                 "ticktext": [
-                    f"{100 * t:g}%" + (" target" if t == scale.center else "") for t in ticks
+                    f"{100 * t:g}%" + (" target" if t == scale.centre else "") for t in scale.ticks
                 ],
                 "thickness": 14,
                 "len": 0.8,
@@ -89,7 +89,7 @@ def area_map(
     names: Sequence[str],
     values: Sequence[float | None],
     hover: Sequence[str],
-    scale: ComplianceScale,
+    scale: Scale,
     *,
     title: str,
     outlines: Sequence[BaseGeometry] = (),
@@ -106,7 +106,7 @@ def area_map(
                 "x": x,
                 "y": y,
                 "fill": "toself",
-                "fillcolor": scale.color(value),
+                "fillcolor": scale.colour(value),
                 "line": {"color": "#ffffff", "width": 0.8},
                 "hoveron": "fills",
                 "hoverinfo": "text",
