@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.engine.records import IncidentTable
-from sim.errors import ArgumentError, OutputError
+from sim.errors import ArgumentError, ResultsError
 from sim.output.folders import owned_file, read_manifest
 from sim.output.report.inputs import read_run
 from sim.output.report.runpage import run_page
@@ -38,7 +38,7 @@ def folder_report(folder: Path, *, day: int | None = None) -> str:
     """The report of any results folder the tool wrote: a run's, a sweep's, an optimiser's."""
     manifest = read_manifest(folder)
     if manifest is None:
-        raise OutputError([f"{folder}: not a results folder of this tool (no manifest)"])
+        raise ResultsError([f"{folder}: not a results folder of this tool (no manifest)"])
     kind = manifest.get("kind", "run")
     if kind == "run":
         return run_report(folder, day=day)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis import measures as registry
-from sim.errors import OutputError
+from sim.errors import ResultsError
 from sim.output.report import figures
 from sim.output.report.page import Page, esc
 from sim.viz.palette import compliance_scale
@@ -34,14 +34,14 @@ def batch_report(folder: Path, kind: str) -> str:
         return plan_page(folder).render()
     if (folder / "shifts.json").is_file():
         return shift_page(folder).render()
-    raise OutputError([f"{folder}: no finished plan (plan.json or shifts.json) to report yet"])
+    raise ResultsError([f"{folder}: no finished plan (plan.json or shifts.json) to report yet"])
 
 
 def _json(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise OutputError([f"{path}: cannot be read ({exc})"]) from None
+        raise ResultsError([f"{path}: cannot be read ({exc})"]) from None
     return data
 
 

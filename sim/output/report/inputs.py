@@ -21,11 +21,13 @@ from shapely.geometry.base import BaseGeometry
 
 from sim.analysis.replay import Streets
 from sim.engine.records import IncidentTable
-from sim.errors import OutputError
+from sim.errors import ResultsError
 from sim.output.folders import read_manifest
 from sim.output.gis import GPKG, WGS84
 
 SUMMARY = "summary.json"
+
+
 INCIDENT_FILES = ("incidents.parquet", "incidents.csv")
 _EARTH_M = 6_371_008.8
 # the incident columns the replay and the day's double ten read
@@ -101,9 +103,9 @@ def read_summary(folder: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise OutputError([f"{folder}: no {SUMMARY}; is it a run's results folder?"]) from None
+        raise ResultsError([f"{folder}: no {SUMMARY}; is it a run's results folder?"]) from None
     except ValueError as exc:
-        raise OutputError([f"{folder / SUMMARY}: not readable JSON ({exc})"]) from None
+        raise ResultsError([f"{folder / SUMMARY}: not readable JSON ({exc})"]) from None
     return data
 
 
@@ -113,10 +115,10 @@ def read_run(folder: Path, table: IncidentTable | None = None) -> RunFolder:
     manifest = read_manifest(folder)
     if manifest is None or manifest.get("kind", "run") != "run":
         what = "not a results folder of this tool" if manifest is None else manifest.get("kind")
-        raise OutputError([f"{folder}: {what}; give a run's results folder"])
+        raise ResultsError([f"{folder}: {what}; give a run's results folder"])
     summary = read_summary(folder)
     if not (folder / GPKG).is_file():
-        raise OutputError(
+        raise ResultsError(
             [f"{folder}: no {GPKG} (written by runs since the report came); run it again"]
         )
     geometry = read_geometry(folder / GPKG)
@@ -134,7 +136,7 @@ def read_geometry(path: Path) -> Geometry:
     wanted = ("offices", "grids", "posts", "hotspots", "streets")  # not the incidents: large
     missing = [name for name in wanted if name not in present]
     if missing:
-        raise OutputError([f"{path}: no layer {', '.join(missing)}; was it written by a run?"])
+        raise ResultsError([f"{path}: no layer {', '.join(missing)}; was it written by a run?"])
     layers = {name: _read_layer(path, name) for name in wanted}
     crs = pyogrio.read_info(path, layer="offices").get("crs")
     geographic = bool(crs) and str(crs).upper() == WGS84
@@ -234,7 +236,7 @@ def read_incidents(folder: Path, summary: dict[str, Any], streets: Streets) -> I
 
     path = incident_file(folder)
     if path is None:
-        raise OutputError([f"{folder}: no incident table ({' or '.join(INCIDENT_FILES)})"])
+        raise ResultsError([f"{folder}: no incident table ({' or '.join(INCIDENT_FILES)})"])
     cols = list(_REPLAY_COLUMNS)
     if path.suffix == ".parquet":
         frame = pd.read_parquet(path, columns=cols)
