@@ -253,13 +253,18 @@ def funnel(steps: Sequence[tuple[str, float]]) -> Fig:
                 "y": labels,
                 "text": [f"{v:,.0f}" for v in values],
                 "textposition": "outside",
+                "cliponaxis": False,
                 "marker": {"color": "#4c72b0"},
                 "hovertemplate": "%{y}: %{text}<extra></extra>",
             }
         ],
         "layout": {
-            "xaxis": {"type": "log", "title": {"text": "count over the run (log scale)"}},
-            "margin": {"l": 230, "r": 30, "t": 20, "b": 50},
+            "xaxis": {
+                "type": "log",
+                "title": {"text": "count over the run (log scale)"},
+                "range": [math.log10(0.5), math.log10(max([*values, 1.0]) * 8)],
+            },
+            "margin": {"l": 230, "r": 40, "t": 20, "b": 50},
         },
     }
 

@@ -286,21 +286,25 @@ def enforcement(page: Page, s: Mapping[str, Any]) -> str:
     )
     names = [h["name"] for h in s["scenario_resolved"]["demand"]["hotspots"]]
     camp = s["scenario_resolved"]["enforcement"]["campaign"]
-    window = None
-    if camp["enabled"]:
+    window, past = None, ""
+    weeks = max((len(x) for x in e.get("weekly_by_hotspot", [])), default=0)
+    if camp["enabled"] and camp["start_day"] < s["days"]:
         a = camp["start_day"] / 7 + 0.5
-        window = (a, a + camp["days"] / 7)
+        b = a + camp["days"] / 7
+        window = (a, min(b, weeks + 0.5))  # the band stops where the run does
+        if b > weeks + 0.5:
+            past = " The campaign (shaded) goes on past the end of the run."
     parts = [
         "<div class='row'>",
         page.figure("funnel", figures.funnel(steps), "figure small"),
         "<div style='flex:1 1 300px'><table class='data'><thead><tr><th>measure</th>"
         f"<th>in the run</th></tr></thead><tbody>{rows}</tbody></table></div></div>",
     ]
-    weeks = max((len(x) for x in e.get("weekly_by_hotspot", [])), default=0)
     if weeks >= 2:
         parts += [
             "<h3>Weekly incidents at each hotspot</h3>",
             page.figure("weekly", figures.weekly(names, e["weekly_by_hotspot"], window)),
+            f"<p class='note'>Incidents per week of the run at each hotspot.{past}</p>",
         ]
     elif names:
         parts.append(
@@ -331,7 +335,7 @@ def evaluation(page: Page, run: RunFolder) -> str:
         ),
     ]
     ranks = _monthly_ranks(run)
-    if ranks:
+    if ranks and len(ranks[0]) >= 2:
         months, by_office = ranks
         parts.append(page.figure("ranking", figures.ranking(months, by_office, len(ev["offices"]))))
     parts.append("</div>")
