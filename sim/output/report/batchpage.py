@@ -247,6 +247,13 @@ def plan_page(folder: Path) -> Page:
     page.add(
         "plan", "Plan against the uniform plan", page.figure("plan-staff", staff_fig, "figure tall")
     )
+    if offices and "double_ten" in offices[0]:
+        fig = _plan_double_ten(names, offices, plan.get("targets", {}).get("double_ten"))
+        page.add(
+            "clocks",
+            "Double ten and its lower bound",
+            page.figure("plan-clock", fig, "figure tall"),
+        )
     page.add("table", "Office by office", _records_table(offices, "plan-table"))
     if plan.get("warnings"):
         page.add("warnings", "Warnings", "<ul class='warnings'>" + "".join(
@@ -255,30 +262,108 @@ def plan_page(folder: Path) -> Page:
     return page
 
 
+def _pct(v: Any) -> float | None:
+    return None if v is None else 100 * float(v)
+
+
+def _plan_double_ten(
+    names: Sequence[str], offices: Sequence[dict[str, Any]], target: float | None
+) -> dict[str, Any]:
+    """Each office's double ten under the plan, with a bar down to its 95% lower bound,
+    and under the uniform plan."""
+    plan = [_pct(o.get("double_ten")) for o in offices]
+    lower = [_pct(o.get("double_ten.lower")) for o in offices]
+    minus = [None if a is None or b is None else a - b for a, b in zip(plan, lower, strict=True)]
+    error = {"type": "data", "symmetric": False, "array": [0] * len(plan), "arrayminus": minus}
+    data = [
+        {"type": "scatter", "mode": "markers", "y": list(names), "x": plan, "name": "plan",
+         "marker": {"color": figures.ADVISOR, "size": 9}, "error_x": error},
+        {"type": "scatter", "mode": "markers", "y": list(names), "name": "uniform plan",
+         "x": [_pct(o.get("baseline_double_ten")) for o in offices],
+         "marker": {"color": figures.BARS_DARK, "size": 8, "symbol": "diamond"}},
+    ]  # fmt: skip
+    layout: dict[str, Any] = {
+        "xaxis": {"title": {"text": "double ten (%): mean, bar down to the 95% lower bound"}},
+        "yaxis": {"autorange": "reversed"},
+        "height": 160 + 30 * len(offices),
+        "margin": {"l": 200, "r": 20, "t": 20, "b": 50},
+    }
+    if target is not None:
+        layout["shapes"] = [_vertical(100 * target)]
+    return {"data": data, "layout": layout}
+
+
+def _vertical(x: float) -> dict[str, Any]:
+    line = {"color": figures.TARGET, "dash": "dot", "width": 1.2}
+    return {"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
+            "line": line}  # fmt: skip
+
+
 def shift_page(folder: Path) -> Page:
     """The shift plan hour by hour against the scenario's own shifts."""
     data = _json(folder / "shifts.json")
     hours = data.get("hours", [])
     page = Page(
         f"{data.get('scenario', folder.name)}: the shift plan hour by hour",
-        f"plan in {data.get('scenario_file', '')}",
+        f"the plan's scenario: {data.get('scenario_file', '')}",
     )
-    numeric = [
-        k
-        for k in (hours[0] if hours else {})
-        if k != "hour" and isinstance(hours[0][k], int | float)
-    ]
-    series = [
-        {"type": "scatter", "mode": "lines+markers", "x": [h["hour"] for h in hours],
-         "y": [h.get(k) for h in hours], "name": k}
-        for k in numeric
-    ]  # fmt: skip
-    fig = {"data": series, "layout": {"xaxis": {"title": {"text": "hour"}},
-                                      "legend": {"orientation": "h", "y": -0.25}}}  # fmt: skip
-    page.add("hours", "Hour by hour", page.figure("shift-hours", fig))
+    first = hours[0] if hours else {}
+    roles = [k.removesuffix(".on_duty_new") for k in first if k.endswith(".on_duty_new")]
+    clocks = [k.removesuffix(".new.lower") for k in first if k.endswith(".new.lower")]
+    page.add("duty", "Units on duty, hour by hour", page.figure("shift-duty", _duty(hours, roles)))
+    page.add(
+        "on-time", "On time, hour by hour", page.figure("shift-on-time", _on_time(hours, clocks))
+    )
     page.add("table", "The table", _records_table(hours, "shift-table"))
     page.footer = f"<p>Written by chengguan-sim from {esc(folder)}/shifts.json.</p>"
     return page
+
+
+def _hourly_layout(title: str) -> dict[str, Any]:
+    return {
+        "xaxis": {"title": {"text": "hour"}},
+        "yaxis": {"title": {"text": title}, "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.25},
+    }
+
+
+def _duty(hours: Sequence[dict[str, Any]], roles: Sequence[str]) -> dict[str, Any]:
+    """Units on duty per hour: the scenario's own shifts, the plan, and the need."""
+    x = [h["hour"] for h in hours]
+    data = []
+    for k, role in enumerate(roles):
+        color = _PALETTE[k % len(_PALETTE)]
+        for key, dash, name in (
+            ("on_duty_old", "dash", "own shifts"),
+            ("on_duty_new", "solid", "plan"),
+            ("need", "dot", "need"),
+        ):
+            data.append({"type": "scatter", "mode": "lines", "x": x, "name": f"{role}: {name}",
+                         "y": [h.get(f"{role}.{key}") for h in hours],
+                         "line": {"color": color, "dash": dash, "shape": "hv"}})  # fmt: skip
+    return {"data": data, "layout": _hourly_layout("units on duty")}
+
+
+def _on_time(hours: Sequence[dict[str, Any]], clocks: Sequence[str]) -> dict[str, Any]:
+    """Each clock's on-time share per hour: the plan (band down to its lower bound) and
+    the scenario's own shifts."""
+    x = [h["hour"] for h in hours]
+    data: list[dict[str, Any]] = []
+    for k, clock in enumerate(clocks):
+        color = _PALETTE[k % len(_PALETTE)]
+        new = [_pct(h.get(f"{clock}.new")) for h in hours]
+        low = [_pct(h.get(f"{clock}.new.lower")) for h in hours]
+        old = [_pct(h.get(f"{clock}.old")) for h in hours]
+        data += [
+            {"type": "scatter", "mode": "lines", "x": x + x[::-1], "y": new + low[::-1],
+             "fill": "toself", "fillcolor": _rgba(color, 0.18), "line": {"width": 0},
+             "hoverinfo": "skip", "showlegend": False},
+            {"type": "scatter", "mode": "lines+markers", "x": x, "y": new,
+             "name": f"{clock}: plan", "line": {"color": color}},
+            {"type": "scatter", "mode": "lines", "x": x, "y": old,
+             "name": f"{clock}: own shifts", "line": {"color": color, "dash": "dash"}},
+        ]  # fmt: skip
+    return {"data": data, "layout": _hourly_layout("on time (%); band: to the 95% lower bound")}
 
 
 def _records_table(records: Sequence[dict[str, Any]], id: str) -> str:
