@@ -264,3 +264,33 @@ def test_a_sweep_folder_has_its_report(tmp_path: Path) -> None:
     assert (read_manifest(out) or {})["files"]["report.html"] == "sweep"
     assert main(["report", str(out)]) == 0  # rebuilt from the folder
     assert main(["report", str(out), "--day", "1"]) == 2  # a sweep has no replay
+
+
+def test_a_shift_plan_s_report_shows_every_role_and_clock_by_hour(tmp_path: Path) -> None:
+    from sim.output.report.batchpage import shift_page
+
+    hours = [
+        {"hour": f"{h:02d}:00",
+         **{f"{r}.{k}": v for r in ("advisor", "enforcer")
+            for k, v in (("need", 3), ("on_duty_old", 4.0), ("on_duty_new", 3.0))},
+         **{f"{c}.{k}": v for c in ("advisor_on_time", "enforcer_on_time")
+            for k, v in (("old", 0.9), ("new", 0.97), ("new.lower", 0.95))}}
+        for h in range(24)
+    ]  # fmt: skip
+    (tmp_path / "shifts.json").write_text(
+        json.dumps({"scenario": "x", "scenario_file": "x_shifts.yaml", "hours": hours}), "utf-8"
+    )
+    page = shift_page(tmp_path)
+    duty = page.figures["shift-duty"]["data"]
+    assert [t["name"] for t in duty][:3] == [
+        "advisor: own shifts",
+        "advisor: plan",
+        "advisor: need",
+    ]
+    assert len(duty) == 6 and all(len(t["y"]) == 24 for t in duty)
+    on_time = [t for t in page.figures["shift-on-time"]["data"] if t.get("name")]
+    assert {t["name"] for t in on_time} == {
+        "advisor_on_time: plan", "advisor_on_time: own shifts",
+        "enforcer_on_time: plan", "enforcer_on_time: own shifts",
+    }  # fmt: skip
+    assert on_time[0]["y"][0] == pytest.approx(97.0)
