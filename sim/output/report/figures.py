@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sim.viz.palette import Scale
@@ -19,6 +20,7 @@ from sim.viz.palette import Scale
 ADVISOR, ENFORCER, DOUBLE_TEN, TARGET = "#1f77b4", "#d62728", "#2ca02c", "#555555"
 BARS, BARS_DARK = "#d0d0d0", "#9a9a9a"
 HOTSPOT = "#c51b7d"
+SIMPLIFY_M = 2.0  # boundary detail finer than this (metres) is not drawn
 Fig = dict[str, Any]
 
 
@@ -30,6 +32,7 @@ def _rings(geom: BaseGeometry) -> tuple[list[float | None], list[float | None]]:
     """Exterior rings of a (multi)polygon as x, y lists, parts separated by None."""
     xs: list[float | None] = []
     ys: list[float | None] = []
+    geom = shapely.simplify(geom, SIMPLIFY_M, preserve_topology=True)  # a map file's detail
     parts = getattr(geom, "geoms", [geom])
     for part in parts:
         if part.geom_type != "Polygon" or part.is_empty:
