@@ -388,6 +388,8 @@ def _write_layer(
         crs=crs,
         append=append,
         layer_options={"SPATIAL_INDEX": index},
+        # GeoPackage 1.2: what older GDAL and QGIS read without a warning (1.4 is newer)
+        dataset_options=None if append else {"VERSION": "1.2"},
     )
 
 
