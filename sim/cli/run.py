@@ -68,16 +68,18 @@ def register(sub: Any) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.engine import campaign
     from sim.world.build import build_world
 
     scenario = load(args)
     world = build_world(scenario, args.max_memory)
-    warn(world.warnings)
+    warn([*world.warnings, *campaign.warnings(scenario)])
     heads = world.roster.headcount()
     print(
         f"{args.scenario}: valid. {world.net.n:,} nodes, {world.net.road_length_km:,.0f} km of streets, "
         f"{len(world.areas.office_names)} street offices, {len(world.areas.grid_names)} grids, "
-        f"{sum(heads.values()):,} staff ({world.staff_per_km2:.1f} per km²)"
+        f"{sum(heads.values()):,} staff ({world.staff_per_km2:.1f} per km²); "
+        f"demand {world.volume.text()}"
     )
     return 0
 

@@ -14,15 +14,16 @@ happens on scene is drawn by the chain's stages (:mod:`sim.engine.outcomes`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.rng import stream
-from sim.scenario import Scenario
 from sim.world.areas import Areas
-from sim.world.hotspots import HotspotSite
-from sim.world.network import StreetNetwork
 from sim.world.staff import Units
+
+if TYPE_CHECKING:
+    from sim.world.build import World
 
 CHANNELS: tuple[str, ...] = ("patrol", "citizen", "camera")
 NOT_FOUND = -1
@@ -126,16 +127,19 @@ def _patrol_delays(
     return delay
 
 
-def generate_incidents(
-    scenario: Scenario,
-    net: StreetNetwork,
-    areas: Areas,
-    patrol: Units,
-    sites: list[HotspotSite],
-    cameras: np.ndarray,
-    replication: int,
-) -> Incidents:
-    """Draw every incident of one replication."""
+def generate_incidents(world: World, replication: int) -> Incidents:
+    """Draw every incident of one replication on ``world``.
+
+    The background count a day is the world's (``demand.density`` resolved on its map).
+    """
+    scenario, net, areas, sites, patrol, cameras = (
+        world.scenario,
+        world.net,
+        world.areas,
+        world.sites,
+        world.roster["grid"],
+        world.cameras,
+    )
     seed = scenario.seed
     d = scenario.demand
     horizon = scenario.horizon_min
@@ -146,7 +150,8 @@ def generate_incidents(
     rng = stream(seed, "arrivals", replication)
     profile = np.asarray(d.hourly_profile) / sum(d.hourly_profile)
     hours = [(h * 60.0, min((h + 1) * 60.0, horizon)) for h in range(int(np.ceil(horizon / 60.0)))]
-    rates = [d.incidents_per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
+    # the count a day on this map (a density resolved)
+    rates = [world.volume.incidents_per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
     t_bg = _poisson_times(rng, hours, rates)
     node_bg = stream(seed, "locations", replication).choice(
         net.n, size=len(t_bg), p=net.location_p()

@@ -93,7 +93,10 @@ def _figures(result: RunResult, tmp: Path) -> list[tuple[Callable[..., None], tu
     if "enforcement" in result.summary:
         figures += [
             (enforcementplot.plot_funnel, (result.summary, tmp / "penalty_funnel.png")),
-            (enforcementplot.plot_hotspots_weekly, (result.summary, tmp / "hotspots_weekly.png")),
+            (
+                enforcementplot.plot_hotspots_weekly,
+                (result.summary, result.table, tmp / "hotspots_weekly.png"),
+            ),
         ]
     if result.evaluation is not None:
         figures += [

@@ -20,6 +20,8 @@ from sim.roles import Mode as Mode
 ROLES: tuple[str, ...] = STAFF_ROLES
 Role = Literal["grid", "advisor", "enforcer"]  # = ROLES, spelled out for the type checker
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+# a shift written as one text: 07:00-15:00 (also with –, —, ~ or 至, and spaces)
+_WINDOW_RE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–—~至]\s*(\d{1,2}:\d{2})\s*$")
 # a label that is also a safe file name on every platform: letters (any script), digits,
 # "_", "-" and "." inside, not starting with "." (no "..", no hidden names, no separators)
 _NAME_RE = re.compile(r"^[^\W_][\w.-]{0,63}$")
@@ -49,6 +51,19 @@ def _check_clock(v: object) -> str:
         raise ValueError('write times as quoted "HH:MM" strings, e.g. "10:00"')
     clock_minutes(v)
     return v
+
+
+def window_minutes(text: str) -> tuple[float, float] | None:
+    """``"07:00-15:00"`` → ``(420.0, 900.0)``; ``None`` if ``text`` is not of that form.
+
+    ``ValueError`` if it is, but a time is out of range or the window is empty.
+    """
+    m = _WINDOW_RE.match(text)
+    if not m:
+        return None
+    start, end = m.group(1), m.group(2)
+    _check_window(start, end)  # also checks both times
+    return clock_minutes(start), clock_minutes(end)
 
 
 def _check_window(start: str, end: str) -> None:

@@ -101,17 +101,32 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _enforcement_refs(self) -> Scenario:
+        """Categories and hotspots the enforcement chain names must exist; a hotspot is
+        looked for where hotspots come from, the file of ``demand.hotspots_from`` too."""
         e = self.enforcement
-        cats = set(self.demand.categories)
-        spots = {h.name for h in self.demand.hotspots}
-        unknown = sorted(set(e.offenders.categories) - cats)
+        problems = []
+        unknown = sorted(set(e.offenders.categories) - set(self.demand.categories))
         if unknown:
-            raise ValueError(
+            problems.append(
                 f"enforcement.offenders.categories: unknown categories: {', '.join(unknown)}"
             )
-        unknown = sorted((set(e.offenders.hotspots) | set(e.campaign.hotspots)) - spots)
-        if unknown:
-            raise ValueError(f"enforcement: unknown hotspots: {', '.join(unknown)}")
+        spots = {h.name for h in self.demand.hotspots}
+        where = "demand.hotspots"
+        src = self.demand.hotspots_from
+        if src is not None:
+            empty = ", which has no features" if not src.hotspots else ""
+            where += f" or {src.geojson} (demand.hotspots_from{empty})"
+        for key, names in (
+            ("offenders.hotspots", e.offenders.hotspots),
+            ("campaign.hotspots", e.campaign.hotspots),
+        ):
+            unknown = sorted(set(names) - spots)
+            if unknown:
+                problems.append(
+                    f"enforcement.{key}: no hotspot named {', '.join(unknown)} in {where}"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property

@@ -113,6 +113,8 @@ class MapCut(_Model):
         for lon, lat in v or ():
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise ValueError(f"[{lon}, {lat}] is not a [longitude, latitude] point")
+        if v is not None:
+            _check_simple(v)
         return v
 
     @model_validator(mode="after")
@@ -123,6 +125,31 @@ class MapCut(_Model):
         if self.admin_level is not None and self.boundary is None:
             raise ValueError("admin_level goes with boundary")
         return self
+
+
+def _check_simple(corners: list[tuple[float, float]]) -> None:
+    """A cut polygon whose edges cross (a bow-tie) would lose part of the district without
+    a word; refuse it, and suggest the corners in order around their middle."""
+    import math
+
+    from shapely import Polygon
+    from shapely.validation import explain_validity
+
+    poly = Polygon(corners)
+    if poly.is_valid:
+        return
+    cx = sum(p[0] for p in corners) / len(corners)
+    cy = sum(p[1] for p in corners) / len(corners)
+    ordered = sorted(dict.fromkeys(corners), key=lambda p: math.atan2(p[1] - cy, p[0] - cx))
+    hint = ""
+    if len(ordered) >= 3 and Polygon(ordered).is_valid:
+        hint = "; in order around its middle the corners are " + ", ".join(
+            f"[{lon:g}, {lat:g}]" for lon, lat in ordered
+        )
+    raise ValueError(
+        f"the polygon is not simple ({explain_validity(poly)}): give its corners in order "
+        f"around its edge, with no edges crossing{hint}"
+    )
 
 
 def _offices_kind(v: Any) -> str:

@@ -20,8 +20,8 @@ from sim.analysis import measures as registry
 from sim.errors import ResultsError
 from sim.output.report import figures
 from sim.output.report.page import Page, esc
-from sim.viz.palette import compliance_scale
 from sim.viz.report import measure_text
+from sim.viz.scales import compliance_scale
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
 
@@ -65,7 +65,9 @@ def sweep_page(folder: Path) -> Page:
         f"{meta['replications']} replication(s) per variant, seed {meta['seed']}; "
         "± and bands: 95% confidence intervals over replications",
     )
-    page.add("variants", "Variants side by side", _variant_table(summary, keys))
+    page.add(
+        "variants", "Variants side by side", _variant_table(summary, keys, meta["replications"])
+    )
     page.add("bands", "Measures with their intervals", _bands(page, summary, keys))
     by_office = folder / "runs_by_office.csv"
     if by_office.is_file():
@@ -88,7 +90,7 @@ def _label(row: Any, keys: Sequence[str]) -> str:
     return ", ".join(f"{k}={row[k]}" for k in keys) or "base"
 
 
-def _variant_table(summary: Any, keys: Sequence[str]) -> str:
+def _variant_table(summary: Any, keys: Sequence[str], replications: int) -> str:
     shown = registry.tabled()
     heads = [*keys, *(m.header for m in shown)]
     rows = []
@@ -101,7 +103,7 @@ def _variant_table(summary: Any, keys: Sequence[str]) -> str:
             half = None if half is None or half != half else float(half)
             cells.append(
                 f"<td data-measure='{esc(m.name)}' data-value='{'' if value is None else value!r}'>"
-                f"{esc(measure_text(m, value, half).strip())}</td>"
+                f"{esc(measure_text(m, value, half, replications=replications).strip())}</td>"
             )
         rows.append(f"<tr>{''.join(cells)}</tr>")
     head = "".join(f"<th>{esc(h)}</th>" for h in heads)

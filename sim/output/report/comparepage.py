@@ -18,9 +18,9 @@ from sim.output.folders import owned_file
 from sim.output.report import figures
 from sim.output.report.inputs import RunFolder, read_run
 from sim.output.report.page import Page, esc
-from sim.output.report.runpage import num, place
-from sim.viz.palette import compliance_scale
+from sim.output.report.runpage import place, shown
 from sim.viz.report import lookup
+from sim.viz.scales import compliance_scale
 
 _COMPARED = (
     *(m.name for m in registry.summarized("clocks")),
@@ -76,13 +76,15 @@ def _table(runs: Sequence[RunFolder], names: Sequence[str]) -> str:
     for name in _COMPARED:
         m = registry.RUN[name]
         cells = "".join(
-            f"<td>{num(m, lookup(r.summary, name), r.summary.get('ci95', {}).get(name))}</td>"
+            f"<td>{shown(r.summary).span(m, lookup(r.summary, name), _ci(r.summary, name))}</td>"
             for r in runs
         )
         rows.append(f"<tr><td>{esc(m.label)}</td>{cells}</tr>")
     for key, name in _STAFF:
         m = registry.RUN[name]
-        cells = "".join(f"<td>{num(m, r.summary['staff'][key])}</td>" for r in runs)
+        cells = "".join(
+            f"<td>{shown(r.summary).span(m, r.summary['staff'][key])}</td>" for r in runs
+        )
         rows.append(f"<tr><td>{esc(m.label)}</td>{cells}</tr>")
     about = "".join(
         f"<td>{esc(r.summary['scenario'])}, {r.summary['days']:g} d, "
@@ -95,6 +97,11 @@ def _table(runs: Sequence[RunFolder], names: Sequence[str]) -> str:
         "<p class='note'>± are 95% confidence half-widths where a run has several "
         "replications; compare runs with common seeds, or replicate them.</p>"
     )
+
+
+def _ci(summary: dict[str, Any], name: str) -> float | None:
+    half: float | None = summary.get("ci95", {}).get(name)
+    return half
 
 
 def _hours(page: Page, runs: Sequence[RunFolder], names: Sequence[str], target: float) -> str:

@@ -3,7 +3,7 @@
 Each takes the numbers as ``summary.json`` (or a sweep's or optimiser's tables) holds
 them and only arranges them: nothing here computes a measure. Colours are those of the
 PNG figures (:data:`sim.viz.report.COLORS`-like constants below) and the compliance scale
-of :mod:`sim.viz.palette`.
+of :mod:`sim.viz.scales`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from sim.viz.palette import Scale
+from sim.viz.scales import Scale
 
 ADVISOR, ENFORCER, DOUBLE_TEN, TARGET = "#1f77b4", "#d62728", "#2ca02c", "#555555"
 BARS, BARS_DARK = "#d0d0d0", "#9a9a9a"
 HOTSPOT = "#c51b7d"
+NO_DATA = "#d9d9d9"  # an area with no incident measured
 SIMPLIFY_M = 2.0  # boundary detail finer than this (metres) is not drawn
 Fig = dict[str, Any]
 
@@ -109,7 +110,7 @@ def area_map(
                 "x": x,
                 "y": y,
                 "fill": "toself",
-                "fillcolor": scale.colour(value),
+                "fillcolor": NO_DATA if value is None else scale.colour(value),
                 "line": {"color": "#ffffff", "width": 0.8},
                 "hoveron": "fills",
                 "hoverinfo": "text",
@@ -338,8 +339,14 @@ def ranking(months: Sequence[int], ranks: Mapping[str, Sequence[float]], n: int)
     }
 
 
-def black_flag(names: Sequence[str], p: Sequence[float], mean_rank: Sequence[float]) -> Fig:
-    """Each office's chance of the black flag, with its mean rank."""
+def black_flag(
+    names: Sequence[str],
+    p: Sequence[float],
+    mean_rank: Sequence[float],
+    text: Sequence[str],
+    axis: str,
+) -> Fig:
+    """Each office's black flags (a count of months, or a share over replications)."""
     return {
         "data": [
             {
@@ -347,14 +354,14 @@ def black_flag(names: Sequence[str], p: Sequence[float], mean_rank: Sequence[flo
                 "x": [100 * v for v in p],
                 "y": list(names),
                 "orientation": "h",
-                "customdata": list(mean_rank),
+                "customdata": [[t, r] for t, r in zip(text, mean_rank, strict=True)],
                 "marker": {"color": "#333333"},
-                "hovertemplate": "%{y}: black flag in %{x:.0f}% of months, mean rank "
-                "%{customdata:.1f}<extra></extra>",
+                "hovertemplate": "%{y}: black flag %{customdata[0]}, mean rank "
+                "%{customdata[1]:.1f}<extra></extra>",
             }
         ],
         "layout": {
-            "xaxis": {"title": {"text": "chance of the black flag (% of evaluated months)"}},
+            "xaxis": {"title": {"text": f"black flag: {axis} (%)"}, "range": [0, 100]},
             "yaxis": {"autorange": "reversed"},
             "margin": {"l": 200, "r": 20, "t": 20, "b": 50},
         },

@@ -9,6 +9,7 @@ the registry (:mod:`sim.analysis.measures`), as the printed summary is.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,8 +22,9 @@ from sim.output.report.page import Page, esc
 from sim.output.report.replaydata import COLORS, replay_block
 from sim.roles import BY_NAME
 from sim.scenario import Rules
-from sim.viz.palette import compliance_scale
+from sim.viz import scales
 from sim.viz.report import load_text, lookup, measure_text
+from sim.viz.scales import compliance_scale
 
 FUNNEL = (
     ("escalations", "escalations (team on scene)"),
@@ -33,11 +35,31 @@ FUNNEL = (
 )
 
 
-def num(m: registry.Measure, value: Any, half: float | None = None) -> str:
-    """A measure's value as the page shows it, tagged with the raw value from the summary."""
+@dataclass(frozen=True)
+class Shown:
+    """Measures as the page shows them: the printed summary's format for a run of this
+    many replications (a count of one replication is a whole number), each number tagged
+    with its measure and its raw value from the summary (``data-measure``, ``data-value``)."""
+
+    replications: int
+
+    def text(self, m: registry.Measure, value: Any, half: float | None = None) -> str:
+        return measure_text(m, value, half, replications=self.replications).strip()
+
+    def span(self, m: registry.Measure, value: Any, half: float | None = None) -> str:
+        return f"<span {_tag(m, value)}>{esc(self.text(m, value, half))}</span>"
+
+    def cell(self, m: registry.Measure, value: Any) -> str:
+        return f"<td {_tag(m, value)}>{esc(self.text(m, value))}</td>"
+
+
+def _tag(m: registry.Measure, value: Any) -> str:
     raw = "" if value is None else repr(value)
-    text = measure_text(m, value, half).strip()
-    return f'<span data-measure="{esc(m.name)}" data-value="{esc(raw)}">{esc(text)}</span>'
+    return f'data-measure="{esc(m.name)}" data-value="{esc(raw)}"'
+
+
+def shown(s: Mapping[str, Any]) -> Shown:
+    return Shown(int(s["replications"]))
 
 
 def place(name: str, name_zh: str = "") -> str:
@@ -71,6 +93,7 @@ def run_page(run: RunFolder, day: int | None = None) -> Page:
 
 def headline(s: Mapping[str, Any]) -> str:
     rules = s["scenario_resolved"]["rules"]
+    show = shown(s)
     ci = s.get("ci95", {})
     deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
     cards = []
@@ -79,13 +102,13 @@ def headline(s: Mapping[str, Any]) -> str:
         below = value is not None and value < rules["target"]
         cells = m.summary.cells if m.summary else ()
         detail = ", ".join(
-            f"{word} {num(registry.RUN[c], lookup(s, c))}"
+            f"{word} {show.span(registry.RUN[c], lookup(s, c))}"
             for word, c in zip(("mean min", "p90 min", "n ="), cells, strict=False)
         )
         cards.append(
             f'<div class="card {"below" if below else "met"}">'
             f'<div class="label">{esc(m.words.format(**deadlines))}</div>'
-            f'<div class="value">{num(m, value, ci.get(m.name))}</div>'
+            f'<div class="value">{show.span(m, value, ci.get(m.name))}</div>'
             f'<div class="detail">{detail}</div></div>'
         )
     cards.append(staff_card(s))
@@ -117,8 +140,9 @@ def headline(s: Mapping[str, Any]) -> str:
 
 def staff_card(s: Mapping[str, Any]) -> str:
     staff = s["staff"]
+    show = shown(s)
     roles = ", ".join(
-        f"{num(m, staff[role])} {esc(m.words)} {esc(BY_NAME[role].name_zh)}"
+        f"{show.span(m, staff[role])} {esc(m.words)} {esc(BY_NAME[role].name_zh)}"
         for m in registry.summarized("staff")
         if (role := m.name.removeprefix("headcount.")) in staff
     )
@@ -127,19 +151,19 @@ def staff_card(s: Mapping[str, Any]) -> str:
     area = registry.RUN["area_km2"]
     return (
         '<div class="card"><div class="label">staff</div>'
-        f'<div class="value">{num(total, staff["total"])}</div>'
-        f'<div class="detail">{num(density, staff["per_km2"])} per km² over '
-        f"{num(area, staff['area_km2'])} km²: {roles}</div></div>"
+        f'<div class="value">{show.span(total, staff["total"])}</div>'
+        f'<div class="detail">{show.span(density, staff["per_km2"])} per km² over '
+        f"{show.span(area, staff['area_km2'])} km²: {roles}</div></div>"
     )
 
 
 # ----------------------------------------------------------------------------- maps
 
 
-def _office_hover(row: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
+def _office_hover(row: Mapping[str, Any], extra: Mapping[str, Any], show: Shown) -> str:
     lines = [f"<b>{esc(place(row['office'], row.get('name_zh', '')))}</b>"]
     for m in registry.summarized("offices"):
-        lines.append(f"{esc(m.label)}: {esc(measure_text(m, row.get(m.name)).strip())}")
+        lines.append(f"{esc(m.label)}: {esc(show.text(m, row.get(m.name)))}")
     staff = row.get("staff", {})
     if staff:
         lines.append("staff: " + ", ".join(f"{v} {BY_NAME[r].plural}" for r, v in staff.items()))
@@ -151,10 +175,10 @@ def _office_hover(row: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
     return "<br>".join(lines)
 
 
-def _grid_hover(row: Mapping[str, Any]) -> str:
+def _grid_hover(row: Mapping[str, Any], show: Shown) -> str:
     lines = [f"<b>grid {esc(row['grid'])}</b>"]
     for m in registry.summarized("offices"):
-        lines.append(f"{esc(m.label)}: {esc(measure_text(m, row.get(m.name)).strip())}")
+        lines.append(f"{esc(m.label)}: {esc(show.text(m, row.get(m.name)))}")
     return "<br>".join(lines)
 
 
@@ -175,7 +199,7 @@ def maps(page: Page, run: RunFolder) -> str:
         geo.offices.shapes,
         [place(r["office"], r.get("name_zh", "")) for r in offices],
         [r.get("double_ten") for r in offices],
-        [_office_hover(r, evaluated.get(r["office"], {})) for r in offices],
+        [_office_hover(r, evaluated.get(r["office"], {}), shown(s)) for r in offices],
         scale,
         title=f"Street offices: double ten (target {100 * target:g}%)",
         hotspots=hot,
@@ -184,7 +208,7 @@ def maps(page: Page, run: RunFolder) -> str:
         geo.grids.shapes,
         [r["grid"] for r in grids],
         [r.get("double_ten") for r in grids],
-        [_grid_hover(r) for r in grids],
+        [_grid_hover(r, shown(s)) for r in grids],
         scale,
         title="Grids: double ten",
         outlines=geo.offices.shapes,
@@ -224,6 +248,7 @@ def hours(page: Page, s: Mapping[str, Any]) -> str:
 
 def office_table(s: Mapping[str, Any]) -> str:
     target = s["scenario_resolved"]["rules"]["target"]
+    show = shown(s)
     columns = registry.summarized("offices")
     evaluated = {o["office"]: o for o in s.get("evaluation", {}).get("offices", [])}
     enf = {o["office"]: o for o in s.get("enforcement", {}).get("by_office", [])}
@@ -243,14 +268,14 @@ def office_table(s: Mapping[str, Any]) -> str:
             f"<td data-value='{esc(r['office'])}'>{esc(place(r['office'], r.get('name_zh', '')))}</td>",
             f"<td data-value='{r['area_km2']}'>{r['area_km2']:.2f}</td>",
             f"<td data-value='{staff}'>{staff:,}</td>",
-            *(_cell(m, r.get(m.name)) for m in columns),
+            *(show.cell(m, r.get(m.name)) for m in columns),
         ]
         e = evaluated.get(r["office"], {})
-        cells += [_cell(m, e.get(key)) for key, m, _ in extra]
+        cells += [show.cell(m, e.get(key)) for key, m, _ in extra]
         if enf:
             o = enf.get(r["office"], {})
-            cells += [_cell(registry.RUN["enforcement.cases"], o.get("cases"))]
-            cells += [_cell(registry.RUN["enforcement.fines_yuan"], o.get("fines_yuan"))]
+            cells += [show.cell(registry.RUN["enforcement.cases"], o.get("cases"))]
+            cells += [show.cell(registry.RUN["enforcement.fines_yuan"], o.get("fines_yuan"))]
         rows.append(
             f"<tr class='{'below' if below else ''}' data-office='{esc(r['office'])}'>{''.join(cells)}</tr>"
         )
@@ -262,14 +287,6 @@ def office_table(s: Mapping[str, Any]) -> str:
     )
 
 
-def _cell(m: registry.Measure, value: Any) -> str:
-    raw = "" if value is None else repr(value)
-    return (
-        f"<td data-measure='{esc(m.name)}' data-value='{esc(raw)}'>"
-        f"{esc(measure_text(m, value).strip())}</td>"
-    )
-
-
 # ----------------------------------------------------------------------------- enforcement
 
 
@@ -278,21 +295,22 @@ def enforcement(page: Page, s: Mapping[str, Any]) -> str:
 
     e = s["enforcement"]
     ci = e.get("ci95", {})
+    show = shown(s)
     steps = [(label, float(e[key] or 0)) for key, label in FUNNEL]
     rows = "".join(
         f"<tr><td>{esc(m.words)}</td><td>"
-        f"{num(m, lookup(s, m.name), ci.get(m.name.removeprefix('enforcement.')))}</td></tr>"
+        f"{show.span(m, lookup(s, m.name), ci.get(m.name.removeprefix('enforcement.')))}</td></tr>"
         for m in registry.summarized("enforcement")
     )
     names = [h["name"] for h in s["scenario_resolved"]["demand"]["hotspots"]]
     camp = s["scenario_resolved"]["enforcement"]["campaign"]
-    window, past = None, ""
     weeks = max((len(x) for x in e.get("weekly_by_hotspot", [])), default=0)
-    if camp["enabled"] and camp["start_day"] < s["days"]:
-        a = camp["start_day"] / 7 + 0.5
-        b = a + camp["days"] / 7
-        window = (a, min(b, weeks + 0.5))  # the band stops where the run does
-        if b > weeks + 0.5:
+    window, past = None, ""
+    if camp["enabled"]:
+        band = scales.clip_band(camp["start_day"], camp["start_day"] + camp["days"], s["days"])
+        if not band.starts_late:  # weeks of the run, 1 = days 0-7: the band in week units
+            window = (band.start / 7 + 0.5, band.end / 7 + 0.5)
+        if band.goes_on:
             past = " The campaign (shaded) goes on past the end of the run."
     parts = [
         "<div class='row'>",
@@ -300,7 +318,7 @@ def enforcement(page: Page, s: Mapping[str, Any]) -> str:
         "<div style='flex:1 1 300px'><table class='data'><thead><tr><th>measure</th>"
         f"<th>in the run</th></tr></thead><tbody>{rows}</tbody></table></div></div>",
     ]
-    if weeks >= 2:
+    if scales.time_bins(s["days"]).unit == "week" and weeks >= 2:
         parts += [
             "<h3>Weekly incidents at each hotspot</h3>",
             page.figure("weekly", figures.weekly(names, e["weekly_by_hotspot"], window)),
@@ -308,7 +326,8 @@ def enforcement(page: Page, s: Mapping[str, Any]) -> str:
         ]
     elif names:
         parts.append(
-            "<p class='note'>The weekly curve at each hotspot needs a run of two weeks or more.</p>"
+            f"<p class='note'>A weekly curve at each hotspot needs a run of at least "
+            f"{scales.MIN_WEEKS} whole weeks.</p>"
         )
     if "campaign" in e:
         parts.append(f"<p>{esc(campaign_text(e['campaign'], ci))}</p>")
@@ -330,7 +349,14 @@ def evaluation(page: Page, run: RunFolder) -> str:
         page.figure(
             "black-flag",
             figures.black_flag(
-                names, [o["p_black_flag"] for o in offices], [o["mean_rank"] for o in offices]
+                names,
+                [o["p_black_flag"] for o in offices],
+                [o["mean_rank"] for o in offices],
+                [
+                    _flag_text(o["p_black_flag"], run.summary["replications"], ev["months"])
+                    for o in offices
+                ],
+                scales.flag_legend(run.summary["replications"], ev["months"]),
             ),
         ),
     ]
@@ -340,6 +366,11 @@ def evaluation(page: Page, run: RunFolder) -> str:
         parts.append(page.figure("ranking", figures.ranking(months, by_office, len(ev["offices"]))))
     parts.append("</div>")
     return "".join(parts)
+
+
+def _flag_text(p: float, replications: int, months: int) -> str:
+    """A black-flag chance as a count of months (one replication) or a share (several)."""
+    return scales.flag_text(round(p * replications * months), replications, months)
 
 
 def _monthly_ranks(run: RunFolder) -> tuple[list[int], dict[str, list[float]]] | None:
