@@ -330,7 +330,7 @@ def enforcement(page: Page, s: Mapping[str, Any]) -> str:
             f"{scales.MIN_WEEKS} whole weeks.</p>"
         )
     if "campaign" in e:
-        parts.append(f"<p>{esc(campaign_text(e['campaign'], ci))}</p>")
+        parts.append(f"<p>{esc(campaign_text(e['campaign'], ci, s['replications']))}</p>")
     return "".join(parts)
 
 
