@@ -167,14 +167,16 @@ def _maps(page: Page, runs: Sequence[RunFolder], names: Sequence[str], target: f
         by_area = {o["office"]: o for o in r.summary["by_area"]}
         rows = [by_area.get(n, {"office": n}) for n in r.geometry.offices.column("office")]
         fig = figures.area_map(
-            r.geometry.offices.shapes,
-            [place(o["office"], o.get("name_zh", "")) for o in rows],
-            [o.get("double_ten") for o in rows],
-            [
-                f"<b>{esc(place(o['office'], o.get('name_zh', '')))}</b><br>{esc(name)}: "
-                f"double ten {figures.pct(o.get('double_ten'))}"
-                for o in rows
-            ],
+            figures.AreaLayer(
+                r.geometry.offices.shapes,
+                [place(o["office"], o.get("name_zh", "")) for o in rows],
+                [o.get("double_ten") for o in rows],
+                [
+                    f"<b>{esc(place(o['office'], o.get('name_zh', '')))}</b><br>{esc(name)}: "
+                    f"double ten {figures.pct(o.get('double_ten'))}"
+                    for o in rows
+                ],
+            ),
             scale,
             title=name,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import shapely
@@ -88,11 +89,18 @@ def colorbar_trace(scale: Scale, title: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class AreaLayer:
+    """Areas to fill on a map: a shape, name, value (a share) and hover text each."""
+
+    shapes: Sequence[BaseGeometry]
+    names: Sequence[str]
+    values: Sequence[float | None]
+    hover: Sequence[str]
+
+
 def area_map(
-    shapes: Sequence[BaseGeometry],
-    names: Sequence[str],
-    values: Sequence[float | None],
-    hover: Sequence[str],
+    areas: AreaLayer,
     scale: Scale,
     *,
     title: str,
@@ -101,7 +109,8 @@ def area_map(
 ) -> Fig:
     """One filled shape per area, coloured on ``scale``, its details on hover."""
     data: list[dict[str, Any]] = []
-    for geom, name, value, text in zip(shapes, names, values, hover, strict=True):
+    rows = zip(areas.shapes, areas.names, areas.values, areas.hover, strict=True)
+    for geom, name, value, text in rows:
         x, y = _rings(geom)
         data.append(
             {

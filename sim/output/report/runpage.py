@@ -196,19 +196,23 @@ def maps(page: Page, run: RunFolder) -> str:
         for vals in zip(*geo.hotspots.values(), strict=True)
     ]
     office_fig = figures.area_map(
-        geo.offices.shapes,
-        [place(r["office"], r.get("name_zh", "")) for r in offices],
-        [r.get("double_ten") for r in offices],
-        [_office_hover(r, evaluated.get(r["office"], {}), shown(s)) for r in offices],
+        figures.AreaLayer(
+            geo.offices.shapes,
+            [place(r["office"], r.get("name_zh", "")) for r in offices],
+            [r.get("double_ten") for r in offices],
+            [_office_hover(r, evaluated.get(r["office"], {}), shown(s)) for r in offices],
+        ),
         scale,
         title=f"Street offices: double ten (target {100 * target:g}%)",
         hotspots=hot,
     )
     grid_fig = figures.area_map(
-        geo.grids.shapes,
-        [r["grid"] for r in grids],
-        [r.get("double_ten") for r in grids],
-        [_grid_hover(r, shown(s)) for r in grids],
+        figures.AreaLayer(
+            geo.grids.shapes,
+            [r["grid"] for r in grids],
+            [r.get("double_ten") for r in grids],
+            [_grid_hover(r, shown(s)) for r in grids],
+        ),
         scale,
         title="Grids: double ten",
         outlines=geo.offices.shapes,
