@@ -14,6 +14,10 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
+
+from sim.world import cache
+
 FONT = Path(__file__).resolve().parents[2] / "fonts" / "NotoSansCJKsc-Subset.otf"
 FAMILY = "Report CJK"
 NOTICE = "Noto Sans CJK SC, © Adobe and Google, SIL Open Font License 1.1 (subset)"
@@ -48,7 +52,21 @@ def font_script(text: str) -> str:
 
 
 def subset_woff(chars: str) -> bytes:
+    """The shipped font cut to ``chars``, as WOFF, from the cache when it was cut before
+    (the same names give the same glyphs: a scenario's runs share one entry)."""
+    key = cache.digest([chars, cache.file_digest(FONT)])
+    hit = cache.load("webfont", key)
+    if hit is not None and "woff" in hit:
+        return bytes(hit["woff"].tobytes())
+    data = _subset(chars)
+    cache.store("webfont", key, {"woff": np.frombuffer(data, dtype=np.uint8)})
+    return data
+
+
+def _subset(chars: str) -> bytes:
     """The shipped font cut to ``chars``, as WOFF (zlib; no extra dependency)."""
+    # deferred: fontTools.subset takes a quarter of a second to import, and a cached
+    # subset does not need it
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
