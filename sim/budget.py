@@ -132,6 +132,30 @@ def _refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
     raise ResourceError(lines)
 
 
+# one row of a case log at its peak: its arrays, their copies while placed on the map and
+# fitted (measured: 2.1 GB for 10 million rows, benchmarks/fit.py --rows 10000000)
+LOG_ROW_BYTES = 250
+LOG_CHUNK_BYTES = 200_000 * 600  # one chunk of text rows while it is cleaned
+
+
+def check_log(rows: int, name: str, limit: int | None = None) -> None:
+    """Refuse, before reading it, a case log of about ``rows`` rows that would not fit."""
+    _refuse_if_over(
+        [
+            Part("log", rows * LOG_ROW_BYTES, f"about {rows:,} rows kept as arrays"),
+            Part("log", LOG_CHUNK_BYTES, "one chunk of rows being read"),
+        ],
+        limit,
+        f"reading {name} (about {rows:,} rows)",
+    )
+
+
+def refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
+    """Refuse ``stage`` (:class:`ResourceError`) when its ``parts`` would not fit in ``limit``
+    bytes (default: what the machine has free), naming the parts that drive it."""
+    _refuse_if_over(parts, limit, stage)
+
+
 # ----------------------------------------------------------------------- network
 
 
@@ -273,8 +297,12 @@ def expected_incidents(scenario: Scenario, background_per_day: float) -> float:
     return per_day * days + len(d.scheduled)
 
 
-def incident_part(scenario: Scenario, volume: DemandVolume, replications: int = 1) -> Part:
-    n = expected_incidents(scenario, volume.incidents_per_day) * replications
+def incident_part(
+    scenario: Scenario, volume: DemandVolume, replications: int = 1, traced: int | None = None
+) -> Part:
+    """The incident log's memory; ``traced``: the incidents of a replayed log, if any."""
+    per_rep = expected_incidents(scenario, volume.incidents_per_day) if traced is None else traced
+    n = per_rep * replications
     reps = f" over {replications} replications" if replications > 1 else ""
     given = volume.given
     return Part(
@@ -297,11 +325,16 @@ def check_world(
 
 
 def check_incidents(
-    scenario: Scenario, volume: DemandVolume, replications: int, limit: int | None = None
+    scenario: Scenario,
+    volume: DemandVolume,
+    replications: int,
+    limit: int | None = None,
+    traced: int | None = None,
 ) -> None:
     """Refuse a run whose incident log alone would not fit (checked before simulating);
-    ``volume`` is the background on the run's map (``World.volume``)."""
-    _refuse_if_over([incident_part(scenario, volume, replications)], limit, "this run")
+    ``volume`` is the background on the run's map (``World.volume``), ``traced`` the
+    incidents of a replayed log (``World.trace``), if any."""
+    _refuse_if_over([incident_part(scenario, volume, replications, traced)], limit, "this run")
 
 
 __all__ = [
@@ -311,8 +344,10 @@ __all__ = [
     "ScenarioError",
     "available_memory",
     "check_incidents",
+    "check_log",
     "check_map",
     "check_world",
     "gib",
     "parse_size",
+    "refuse_if_over",
 ]

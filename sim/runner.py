@@ -101,7 +101,10 @@ def simulate_chain(
     run: OffenderRun | None = None
     given: Given | None = None
     plan = campaign.plan(sc, [s.name for s in world.sites])
-    if sc.enforcement.enabled:
+    if sc.enforcement.enabled and world.trace is not None:
+        # a replayed log already holds the offenders' incidents (docs/model.md)
+        chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
+    elif sc.enforcement.enabled:
         run = simulate_offenders(world, replication, plan)
         inc, given = merge(inc, run, sc, replication)
         chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
@@ -280,7 +283,8 @@ def run(
     notes = [w for w in campaign.warnings(sc) if w not in world.warnings]
     if notes:
         world = replace(world, warnings=[*world.warnings, *notes])
-    budget.check_incidents(sc, world.volume, replications, memory_limit)
+    traced = world.trace.n if world.trace is not None else None
+    budget.check_incidents(sc, world.volume, replications, memory_limit, traced)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
     tables, per_rep, outcomes = [], [], []

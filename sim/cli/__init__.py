@@ -1,4 +1,4 @@
-"""Command line: ``python -m sim run|validate|map|sweep|optimize|report|replay|schema|cache``.
+"""Command line: ``python -m sim run|validate|map|sweep|optimize|fit|report|replay|schema|cache``.
 
 The CLI only wires things together: it parses arguments, loads the scenario, calls the
 Python API and prints. One module per command (:mod:`sim.cli.run` holds ``run`` and
@@ -22,7 +22,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from sim.cli import maps, optimize, report, run, sweep, tools
+from sim.cli import fit, maps, optimize, report, run, sweep, tools
 from sim.cli.common import EXIT_TARGET_NOT_MET, load
 from sim.errors import ArgumentError, ClusterError, InputError, OutputError, ResourceError
 from sim.scenario import map_override
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "of failed persuasion.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, sweep, optimize, report, maps, tools):  # the order of the help's list
+    for command in (run, sweep, optimize, fit, report, maps, tools):  # the order of the help's list
         command.register(sub)
     return parser
 

@@ -28,15 +28,17 @@ def api_default(fn: Callable[..., Any], name: str) -> Any:
     return default
 
 
+def add_overrides(p: argparse.ArgumentParser, help: str) -> None:
+    """``--set KEY=VALUE`` (repeatable), into ``overrides``."""
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help
+    )
+
+
 def add_scenario_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", type=Path, help="scenario YAML file, e.g. scenarios/jinshui.yaml")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario key by its dotted path (repeatable), e.g. --set staff.per_km2=25",
+    add_overrides(
+        p, "override a scenario key by its dotted path (repeatable), e.g. --set staff.per_km2=25"
     )
     p.add_argument(
         "--map",

@@ -258,23 +258,24 @@ def incident_layer(world: World, table: IncidentTable, rules: Rules) -> PointRow
     return PointRows("incidents", len(rows), chunk)
 
 
-def _nullable(values: np.ndarray, valid: np.ndarray) -> pa.Array:
+def _nullable(values: np.ndarray, valid: np.ndarray) -> pa.Array[Any]:
     """``values`` where ``valid``, null elsewhere (no enforcer clock without an escalation)."""
     import pyarrow as pa
 
-    return pa.array(values, mask=~valid)
+    out: pa.Array[Any] = pa.array(values, mask=~valid)
+    return out
 
 
-def _labels(labels: Sequence[str], codes: np.ndarray) -> pa.Array:
+def _labels(labels: Sequence[str], codes: np.ndarray) -> pa.Array[Any]:
     """Codes as an Arrow dictionary of their labels ("" for a negative code)."""
     import pyarrow as pa
 
     names = pa.array([*labels, ""], type=pa.string())
     idx = np.where(codes >= 0, codes, len(labels)).astype(np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(idx), names).cast(pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(idx, type=pa.int32()), names).cast(pa.string())
 
 
-def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array:
+def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array[Any]:
     """Points as little-endian WKB, built in bulk (a year of incidents is a million)."""
     import pyarrow as pa
 
@@ -283,7 +284,7 @@ def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array:
     rec["order"], rec["type"], rec["x"], rec["y"] = 1, 1, x, y
     offsets = np.arange(0, 21 * (n + 1), 21, dtype=np.int32)
     return pa.Array.from_buffers(
-        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rec.tobytes())]
+        pa.binary(), n, [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(rec.tobytes())]
     )
 
 
@@ -329,7 +330,7 @@ def _arrow_table(layer: Layer, project: Any) -> pa.Table:
     return pa.table({**cols, "geometry": wkb})
 
 
-def _column(values: Any) -> pa.Array:
+def _column(values: Any) -> pa.Array[Any]:
     """An Arrow column: text as strings even when there is none (an empty layer)."""
     import pyarrow as pa
 
@@ -337,7 +338,8 @@ def _column(values: Any) -> pa.Array:
         return values
     if isinstance(values, np.ndarray) and values.dtype == object:
         return pa.array(values.tolist(), type=pa.string())
-    return pa.array(values)
+    out: pa.Array[Any] = pa.array(values)
+    return out
 
 
 def _batches(layer: PointRows, project: Any, rows: int = CHUNK_ROWS) -> pa.RecordBatchReader:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from sim.atomic import atomic_dir, write_text_atomic
 from sim.lifetime import die_with_parent
 from sim.output import gis
@@ -23,7 +25,10 @@ from sim.output.strictjson import dumps, jsonable
 from sim.viz import enforcementplot, mapplot, rankplot, report
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.runner import RunResult
+    from sim.world.network import StreetNetwork
 
 __all__ = ["RunFiles", "atomic_dir", "dumps", "jsonable", "write_run", "write_text_atomic"]
 
@@ -108,7 +113,7 @@ def _figures(result: RunResult, tmp: Path) -> list[tuple[Callable[..., None], tu
 
 def _write_tables(result: RunResult, tmp: Path, incident_format: str) -> None:
     """The incident table (CSV or Parquet), and the case and evaluation tables when present."""
-    frame = result.table.to_frame()
+    frame = with_coordinates(result.table.to_frame(), result.table["node"], result.world.net)
     if incident_format == "parquet":
         frame.to_parquet(tmp / "incidents.parquet", index=False)
     else:
@@ -121,6 +126,26 @@ def _write_tables(result: RunResult, tmp: Path, incident_format: str) -> None:
         result.evaluation.frame().to_csv(
             tmp / "evaluation.csv", index=False, float_format="%.4f", lineterminator="\n"
         )
+
+
+# columns appended to incidents.csv after the record's own, so that the file is a case log
+# (``python -m sim fit`` and ``demand.trace`` read it with no options)
+PLACE_COLUMNS: tuple[str, ...] = ("x", "y", "lon", "lat")
+
+
+def with_coordinates(frame: pd.DataFrame, node: np.ndarray, net: StreetNetwork) -> pd.DataFrame:
+    """``frame`` with each incident's node in map metres (x, y) and in WGS84 (lon, lat;
+    empty when the map has no coordinate system) appended."""
+    frame = frame.copy()
+    frame["x"] = net.x[node]
+    frame["y"] = net.y[node]
+    lon, lat = net.lonlat()
+    if lon is None or lat is None:
+        frame["lon"] = frame["lat"] = ""
+    else:
+        frame["lon"] = np.char.mod("%.7f", lon[node]) if len(node) else []
+        frame["lat"] = np.char.mod("%.7f", lat[node]) if len(node) else []
+    return frame
 
 
 @contextlib.contextmanager

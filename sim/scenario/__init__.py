@@ -61,6 +61,7 @@ from sim.scenario.model import Dispatch as Dispatch
 from sim.scenario.model import Rules as Rules
 from sim.scenario.model import RunLength as RunLength
 from sim.scenario.model import Scenario as Scenario
+from sim.scenario.model import file_fields as file_fields
 from sim.scenario.model import json_schema as json_schema
 from sim.scenario.resolved import DemandVolume as DemandVolume
 from sim.scenario.resolved import MapFile as MapFile

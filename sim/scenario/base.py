@@ -11,7 +11,9 @@ from typing import Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
+    ValidationInfo,
 )
+from pydantic.config import JsonDict
 
 from sim.roles import STAFF_ROLES
 from sim.roles import Mode as Mode
@@ -79,7 +81,19 @@ def _check_shares(shares: Mapping[str, float], what: str) -> None:
         raise ValueError(f"{what} must sum to 1, they sum to {total:.6g}")
 
 
+# marks a field that names a file, read relative to the scenario's folder: tools that move a
+# scenario (``sim fit`` writing one into its own folder) rewrite exactly these
+FILE_FIELD: JsonDict = {"x-file": "relative to the scenario's folder"}
+
+
 def resolve_path(base_dir: Path, path: str) -> Path:
     """Absolute path of a file a scenario names: ``~`` expanded, relative to ``base_dir``."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else (base_dir / p)
+
+
+def base_dir_of(info: ValidationInfo) -> Path:
+    """Folder of the scenario being validated (``scenario_from_dict`` passes it)."""
+    context = info.context if isinstance(info.context, Mapping) else {}
+    base = context.get("base_dir")
+    return Path(base) if base is not None else Path.cwd()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
+    BaseModel,
     Field,
     PrivateAttr,
     field_validator,
@@ -149,6 +151,28 @@ class Scenario(_Model):
     @property
     def warmup_min(self) -> float:
         return self.duration.warmup_hours * 60.0
+
+
+def file_fields(model: type[BaseModel] = Scenario, prefix: str = "") -> list[str]:
+    """Dotted paths of every field that names a file (marked with ``FILE_FIELD``), such as
+    ``map.file`` and ``demand.trace.file``: what moving a scenario to another folder rewrites."""
+    out = []
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and "x-file" in extra:
+            out.append(prefix + name)
+        for sub in _nested_models(info.annotation):
+            out += file_fields(sub, f"{prefix}{name}.")
+    return out
+
+
+def _nested_models(tp: Any) -> list[type[BaseModel]]:
+    """Models a field holds directly or as an optional (not in lists or mappings)."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    if typing.get_origin(tp) in (list, dict):
+        return []
+    return [m for arg in typing.get_args(tp) for m in _nested_models(arg)]
 
 
 def json_schema() -> dict[str, Any]:

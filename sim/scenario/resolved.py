@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from sim.caselog.labels import read_label_map
 from sim.errors import ScenarioError
 from sim.scenario.demand import MAX_INCIDENTS_PER_DAY, Demand
 from sim.scenario.model import Scenario
 from sim.scenario.streetmap import GeneratedMap, InlineMap, MapCut, OsmOffices
+from sim.scenario.trace import Trace
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,17 @@ class MapFile:
 
 
 MapSource = InlineMap | GeneratedMap | MapFile
+
+
+@dataclass(frozen=True)
+class ResolvedTrace:
+    """``demand.trace`` with its files resolved and its label maps read."""
+
+    path: Path
+    spec: Trace
+    categories: dict[str, str | None]
+    channels: dict[str, str | None]
+    label_files: dict[str, Path]  # categories/channels given as files
 
 
 VolumeForm = Literal["incidents_per_day", "per_street_km", "per_km2"]
@@ -130,6 +143,7 @@ class ResolvedScenario:
     offices: Path | None  # GeoJSON of street-office polygons
     grids: Path | None  # GeoJSON of grid polygons
     roster: Path | None = None  # staff.roster.file: the district's posts
+    trace: ResolvedTrace | None = None  # demand.trace, its files resolved
 
     def files(self) -> dict[str, Path]:
         """Every file the world is built from, by the scenario field that names it."""
@@ -144,6 +158,9 @@ class ResolvedScenario:
             out["map.cut.geojson"] = self.source.cut_geojson
         if self.roster is not None:
             out["staff.roster.file"] = self.roster
+        if self.trace is not None:
+            out["demand.trace.file"] = self.trace.path
+            out |= {f"demand.trace.{k}": p for k, p in self.trace.label_files.items()}
         return out
 
     def saved(self) -> dict[str, Any]:
@@ -176,4 +193,28 @@ def resolve_scenario(scenario: Scenario) -> ResolvedScenario:
         offices=scenario.resolve(spec.offices) if isinstance(spec.offices, str) else None,
         grids=scenario.resolve(spec.grids) if spec.grids else None,
         roster=scenario.resolve(scenario.staff.roster.file) if scenario.staff.roster else None,
+        trace=_trace(scenario),
+    )
+
+
+def _trace(scenario: Scenario) -> ResolvedTrace | None:
+    """The trace's files as paths and its label maps read (a bad map: ScenarioError)."""
+    spec = scenario.demand.trace
+    if spec is None:
+        return None
+    maps: dict[str, dict[str, str | None]] = {}
+    files: dict[str, Path] = {}
+    problems = []
+    for key in ("categories", "channels"):
+        source = getattr(spec, key)
+        if isinstance(source, str):
+            files[key] = scenario.resolve(source)
+        try:
+            maps[key] = read_label_map(source, scenario.base_dir, f"demand.trace.{key}")
+        except ValueError as exc:
+            problems += str(exc).splitlines()
+    if problems:
+        raise ScenarioError(problems)
+    return ResolvedTrace(
+        scenario.resolve(spec.file), spec, maps["categories"], maps["channels"], files
     )

@@ -12,6 +12,7 @@ from pydantic import (
 
 from sim.roles import ALL_ROLES, BY_NAME
 from sim.scenario.base import (
+    FILE_FIELD,
     ROLES,
     _check_clock,
     _check_shares,
@@ -118,6 +119,7 @@ class RosterSpec(_Model):
         max_length=4096,
         description="CSV or GeoJSON of posts (lon/lat or x/y, role, office, optional shift "
         "and count), relative to the scenario file",
+        json_schema_extra=FILE_FIELD,
     )
     shifts: dict[str, str] = Field(
         default_factory=dict,

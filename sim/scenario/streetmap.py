@@ -18,6 +18,7 @@ from pydantic import (
 from sim.roles import BY_NAME
 from sim.scenario.base import (
     _COORD,
+    FILE_FIELD,
     Mode,
     _Model,
 )
@@ -103,7 +104,9 @@ class MapCut(_Model):
     polygon: list[tuple[float, float]] | None = Field(
         default=None, min_length=3, description="[lon, lat] corners"
     )
-    geojson: str | None = Field(default=None, description="GeoJSON polygon(s) in lon/lat")
+    geojson: str | None = Field(
+        default=None, description="GeoJSON polygon(s) in lon/lat", json_schema_extra=FILE_FIELD
+    )
     boundary: str | None = Field(default=None, min_length=1, description="administrative name")
     admin_level: int | None = Field(default=None, ge=1, le=12, description="level of the boundary")
 
@@ -160,7 +163,9 @@ class MapSpec(_Model):
     """Where the street network and its areas come from; exactly one of file/inline/generate."""
 
     file: str | None = Field(
-        default=None, description="GraphML, .osm.pbf, .osm, .osm.bz2 or .osm.gz"
+        default=None,
+        description="GraphML, .osm.pbf, .osm, .osm.bz2 or .osm.gz",
+        json_schema_extra=FILE_FIELD,
     )
     inline: InlineMap | None = None
     generate: GeneratedMap | None = None
@@ -170,9 +175,15 @@ class MapSpec(_Model):
             Discriminator(_offices_kind),
         ]
         | None
-    ) = Field(default=None, description="GeoJSON of street-office polygons, or boundaries")
+    ) = Field(
+        default=None,
+        description="GeoJSON of street-office polygons, or boundaries",
+        json_schema_extra=FILE_FIELD,
+    )
     cut: MapCut | None = Field(default=None, description="simulate only this part of map.file")
-    grids: str | None = Field(default=None, description="GeoJSON of grid polygons")
+    grids: str | None = Field(
+        default=None, description="GeoJSON of grid polygons", json_schema_extra=FILE_FIELD
+    )
     grid_size_m: float = Field(
         default=700.0, ge=50, le=50_000, description="square grids when no grid file"
     )

@@ -35,6 +35,7 @@ from sim.world.mapgen import generate_city
 from sim.world.network import StreetNetwork, from_inline, read_map_file
 from sim.world.rosterfile import RosterFile, place_roster, read_roster, units_by_role
 from sim.world.staff import Roster, coverage_gaps, place_staff
+from sim.world.trace import TraceDemand, load_trace
 from sim.world.travel import TravelTable
 
 DENSITY_FLOOR = 20.0  # staff per km² the 城管120 model asks for
@@ -51,6 +52,7 @@ class World:
     tables: dict[str, TravelTable]
     volume: DemandVolume  # background incidents a day on this map (demand.density resolved)
     warnings: list[str] = field(default_factory=list)
+    trace: TraceDemand | None = None  # demand.trace: the replayed log, on the map
 
     @property
     def scenario(self) -> Scenario:
@@ -94,15 +96,20 @@ def load_network(
     return net, offices, warnings
 
 
-def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None = None) -> World:
-    """Everything replication-independent, checked against the map.
+@dataclass(frozen=True, eq=False)
+class StreetMap:
+    """The map part of a world: the network and its street offices and grids."""
 
-    A bare scenario is resolved first (:func:`~sim.scenario.resolve_scenario`); from then
-    on only the resolved values are read. Each stage's memory is estimated before it is
-    built (:mod:`sim.budget`); a world that would not fit in ``memory_limit`` bytes
-    (default: what the machine has free) is refused with :class:`~sim.errors.ResourceError`.
-    """
-    resolved = scenario if isinstance(scenario, ResolvedScenario) else resolve_scenario(scenario)
+    net: StreetNetwork
+    areas: Areas
+    warnings: list[str]
+
+
+def build_map(
+    resolved: ResolvedScenario, memory_limit: int | None = None, posts: RosterFile | None = None
+) -> StreetMap:
+    """The street network with its offices and grids (what ``sim fit`` needs of a world);
+    ``posts`` (a roster file) counts in the memory estimate of the world to come."""
     sc = resolved.scenario
     spec = sc.map
     budget.check_map(resolved.source, memory_limit)
@@ -114,7 +121,6 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
             for k, (p, g) in enumerate(feats)
         ]
     area_km2 = sum(o[2].area for o in offices) / 1e6 if offices else None
-    posts = _roster_file(resolved)
     budget.check_world(sc, net, budget.Known(area_km2, units_by_role(posts)), limit=memory_limit)
     grids = None
     if resolved.grids is not None:
@@ -124,6 +130,22 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
             for k, (p, g) in enumerate(feats)
         ]
     areas = build_areas(net, offices, grids, spec.grid_size_m, spec.office_size_m)
+    return StreetMap(net, areas, warnings)
+
+
+def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None = None) -> World:
+    """Everything replication-independent, checked against the map.
+
+    A bare scenario is resolved first (:func:`~sim.scenario.resolve_scenario`); from then
+    on only the resolved values are read. Each stage's memory is estimated before it is
+    built (:mod:`sim.budget`); a world that would not fit in ``memory_limit`` bytes
+    (default: what the machine has free) is refused with :class:`~sim.errors.ResourceError`.
+    """
+    resolved = scenario if isinstance(scenario, ResolvedScenario) else resolve_scenario(scenario)
+    sc = resolved.scenario
+    posts = _roster_file(resolved)
+    street_map = build_map(resolved, memory_limit, posts)
+    net, areas, warnings = street_map.net, street_map.areas, list(street_map.warnings)
     volume = demand_volume(sc.demand, net.road_length_km, areas.total_km2)
     roster, staff_warnings = _place(sc, net, areas, posts)
     warnings += staff_warnings
@@ -132,6 +154,10 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
     _check_scheduled(sc, net)
     check_offices(sc, areas.office_names)
     warnings += plan_warnings(sc, areas, roster)
+    trace = None
+    if resolved.trace is not None:
+        trace = load_trace(resolved.trace, sc, net, sites, memory_limit)
+        warnings += list(trace.notes)
     tables = {
         role: TravelTable(
             net,
@@ -142,7 +168,7 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
         if BY_NAME[role].dispatched
     }
     cameras = camera_nodes(sc, net.n)
-    return World(resolved, net, areas, roster, sites, cameras, tables, volume, warnings)
+    return World(resolved, net, areas, roster, sites, cameras, tables, volume, warnings, trace)
 
 
 def _roster_file(resolved: ResolvedScenario) -> RosterFile | None:
@@ -202,12 +228,17 @@ def move_to_map(
 
 
 def check_offices(scenario: Scenario, office_names: Sequence[str]) -> None:
-    """Offices named in the evaluation's fixed scores must exist on the map."""
+    """Offices named in the evaluation's fixed scores and in the demand must exist on the map."""
     known = set(office_names)
     bad = [
         f"evaluation.{part}.by_office: no street office {name!r} on the map"
         for part in ("business_bureaus", "assessment_office")
         for name in getattr(scenario.evaluation, part).by_office
+        if name not in known
+    ]
+    bad += [
+        f"demand.offices: no street office {name!r} on the map"
+        for name in scenario.demand.offices
         if name not in known
     ]
     if bad:
