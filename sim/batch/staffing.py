@@ -425,7 +425,7 @@ def _f(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(float(x)) else round(float(x), 6)
 
 
-PLAN_FILES = ("runs", "plan.csv", "plan.json", "plan.txt", "plan.png")
+PLAN_FILES = ("runs", "plan.csv", "plan.json", "plan.txt", "plan.png", "report.html")
 """What the optimiser writes into its folder (and may overwrite when resumed)."""
 
 
@@ -434,6 +434,7 @@ def write_plan(plan: Plan, folder: Path) -> None:
     import pandas as pd
 
     from sim.atomic import atomic_path
+    from sim.output.report.batchpage import plan_page
     from sim.output.results import dumps, write_text_atomic
 
     tot = plan.totals
@@ -460,3 +461,4 @@ def write_plan(plan: Plan, folder: Path) -> None:
     write_text_atomic(folder / "plan.txt", plan_text(plan) + "\n")
     with atomic_path(folder / "plan.png") as tmp:
         plot_plan(plan, tmp)
+    write_text_atomic(folder / "report.html", plan_page(folder).render())

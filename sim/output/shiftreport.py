@@ -23,6 +23,7 @@ SHIFT_FILES = (
     "shifts.txt",
     "shift_staff.png",
     "shift_on_time.png",
+    "report.html",
 )
 """What the shift optimiser writes into its folder, besides the scenario it writes."""
 
@@ -237,3 +238,6 @@ def write_shifts(result: ShiftResult, folder: Path) -> None:
         plot_staff(result, tmp)
     with atomic_path(folder / "shift_on_time.png") as tmp:
         plot_on_time(result, tmp)
+    from sim.output.report.batchpage import shift_page
+
+    write_text_atomic(folder / "report.html", shift_page(folder).render())
