@@ -23,7 +23,7 @@ from sim.batch.sweeps import run_sweep
 from sim.batch.worker import run_replication
 from sim.cli import build_parser
 from sim.errors import ArgumentError
-from sim.output.results import write_run
+from sim.output.results import RunFiles, write_run
 from sim.output.runtext import summary_text
 from sim.output.sweeptext import sweep_table
 from sim.runner import run
@@ -67,7 +67,7 @@ def test_a_run_and_a_one_variant_sweep_agree_on_every_measure(
     measure of the registry is a path in summary.json (null where the run has no such
     part) with the value and type the sweep has; every office measure is in both."""
     sc = sim.scenario_from_dict(_enforced() if enforced else small_city)
-    run_dir = write_run(run(sc, seed=3), tmp_path / "run", plots=False)
+    run_dir = write_run(run(sc, seed=3), tmp_path / "run", files=RunFiles(plots=False, report=False))
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     swept = run_sweep(
         sc, {}, replications=1, seed=3, workers=1, out=tmp_path / "sweep", plots=False

@@ -101,6 +101,8 @@ def test_plan_meets_target_and_no_office_can_drop_a_step(plan_dir: Path, capsys:
     assert total["baseline_staff"] == 4 * math.ceil(20 * 0.64)
     assert total["staff_change"] == total["staff"] - total["baseline_staff"]
     assert (plan_dir / "plan.png").stat().st_size > 10_000
+    report = (plan_dir / "report.html").read_text(encoding="utf-8")
+    assert f"{int(total['staff']):,} staff against {int(total['baseline_staff']):,}" in report
 
 
 def test_api_returns_the_table_and_reuses_stored_runs(plan_dir: Path) -> None:

@@ -86,7 +86,7 @@ roles.use(tuple(police if r.name == "police" else r for r in roles.REGISTRY))
 import sim
 from sim.analysis.measures import OFFICE, RUN
 from sim.batch.worker import run_replication
-from sim.output.jsonfile import jsonable
+from sim.output.strictjson import jsonable
 from sim.output.runtext import summary_text
 from sim.scenario import Rules
 

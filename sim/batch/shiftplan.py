@@ -79,8 +79,8 @@ from sim.batch.shiftroster import (
 from sim.batch.sweeps import Executor, run_key
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
-from sim.output.jsonfile import dumps
 from sim.output.shiftreport import SHIFT_FILES, scenario_name, write_shifts
+from sim.output.strictjson import dumps
 from sim.runner import prepare, simulate
 from sim.scenario import Scenario, ScenarioError, with_overrides
 from sim.world.build import build_world

@@ -51,8 +51,9 @@ from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
 from sim.batch.plansearch import Evaluation, Log, Search
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
-from sim.output.jsonfile import dumps
 from sim.output.plantext import plan_text
+from sim.output.report.batchpage import plan_page
+from sim.output.strictjson import dumps
 from sim.overrides import split_assignment
 from sim.runner import prepare
 from sim.scenario import ROLES, Scenario, ScenarioError
@@ -493,7 +494,7 @@ def _f(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(float(x)) else round(float(x), 6)
 
 
-PLAN_FILES = ("runs", "plan.csv", "plan.json", "plan.txt", "plan.png")
+PLAN_FILES = ("runs", "plan.csv", "plan.json", "plan.txt", "plan.png", "report.html")
 """What the optimiser writes into its folder (and may overwrite when resumed)."""
 
 
@@ -525,3 +526,4 @@ def write_plan(plan: Plan, folder: Path) -> None:
     write_text_atomic(folder / "plan.txt", plan_text(plan) + "\n")
     with atomic_path(folder / "plan.png") as tmp:
         plot_plan(plan, tmp)
+    write_text_atomic(folder / "report.html", plan_page(folder).render())

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sim.analysis.measures import RUN
 from sim.atomic import write_text_atomic
 from sim.batch.runkeys import FORMAT, canonical
-from sim.output.jsonfile import dumps
+from sim.output.strictjson import dumps
 
 
 class _StoredRun(BaseModel):

@@ -59,7 +59,8 @@ from sim.batch.variants import Variant, parse_vary, variants
 from sim.batch.worker import run_replication
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
-from sim.output.jsonfile import dumps
+from sim.output.report.batchpage import sweep_page
+from sim.output.strictjson import dumps
 from sim.output.sweeptext import load_note, sweep_table
 from sim.runner import prepare
 from sim.scenario import Scenario
@@ -207,6 +208,7 @@ SWEEP_FILES = (
     "summary.csv",
     "plots",
     "sweep.json",
+    "report.html",
 )
 """What a sweep writes into its folder (and may overwrite when resumed)."""
 
@@ -267,6 +269,7 @@ def write_outputs(result: SweepResult, base: Scenario, folder: Path, *, plots: b
         "base_scenario": base.resolved(),
     }
     write_text_atomic(folder / "sweep.json", dumps(meta))
+    write_text_atomic(folder / "report.html", sweep_page(folder).render())
 
 
 def describe(base: Scenario, result: SweepResult) -> str:

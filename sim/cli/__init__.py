@@ -1,14 +1,15 @@
-"""Command line: ``python -m sim run|validate|map|sweep|optimize|fit|schema|cache ...``.
+"""Command line: ``python -m sim run|validate|map|sweep|optimize|fit|report|replay|schema|cache``.
 
 The CLI only wires things together: it parses arguments, loads the scenario, calls the
 Python API and prints. One module per command (:mod:`sim.cli.run` holds ``run`` and
-``validate``; :mod:`sim.cli.tools` ``schema`` and ``cache``); shared flags and the batch
-options, whose defaults come from the API, in :mod:`sim.cli.common`. Exit codes: 0 done;
-2 the planner's mistake (one line per problem, naming the field or flag); 1 the machine's
-(a full disk, memory, a bug), in one line; 3 an optimisation that did not reach its
-target (:data:`EXIT_TARGET_NOT_MET`); 130 interrupted. A traceback is shown only with
-``--debug``. A reader that closes the pipe early (``python -m sim cache | head -1``) ends
-any command quietly with 0: what it did not read was not wanted.
+``validate``; :mod:`sim.cli.report` ``report`` and ``replay``; :mod:`sim.cli.tools`
+``schema`` and ``cache``); shared flags and the batch options, whose defaults come from
+the API, in :mod:`sim.cli.common`. Exit codes: 0 done; 2 the planner's mistake (one line
+per problem, naming the field or flag); 1 the machine's (a full disk, memory, a bug), in
+one line; 3 an optimisation that did not reach its target (:data:`EXIT_TARGET_NOT_MET`);
+130 interrupted. A traceback is shown only with ``--debug``. A reader that closes the
+pipe early (``python -m sim cache | head -1``) ends any command quietly with 0: what it
+did not read was not wanted.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from sim.cli import fit, maps, optimize, run, sweep, tools
+from sim.cli import fit, maps, optimize, report, run, sweep, tools
 from sim.cli.common import EXIT_TARGET_NOT_MET, load
 from sim.errors import ArgumentError, ClusterError, InputError, OutputError, ResourceError
 from sim.scenario import map_override
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "of failed persuasion.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, sweep, optimize, fit, maps, tools):  # the order of the help's list
+    for command in (run, sweep, optimize, fit, report, maps, tools):  # the order of the help's list
         command.register(sub)
     return parser
 

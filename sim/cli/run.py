@@ -44,6 +44,19 @@ def register(sub: Any) -> None:
     )
     add_force(p, "--out")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip report.html (results.gpkg is still written; 'python -m sim report DIR' "
+        "builds the report later)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="file format of the incident table: incidents.csv or incidents.parquet "
+        "(default %(default)s)",
+    )
     p.add_argument("--quiet", action="store_true", help="print no tables")
     add_common_args(p)
     p.set_defaults(func=cmd_run)
@@ -74,7 +87,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     # deferred: writing a run loads matplotlib; validate, schema and --help need not
-    from sim.output.results import write_run
+    from sim.output.results import RunFiles, write_run
 
     if args.replications < 1:
         raise ScenarioError(["--replications: must be at least 1"])
@@ -90,7 +103,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         memory_limit=args.max_memory,
     )
     warn(result.warnings)
-    write_run(result, out, plots=not args.no_plots, force=args.force)
+    files = RunFiles(
+        plots=not args.no_plots,
+        report=not args.no_report,
+        incident_format=args.format,
+        scenario_file=args.scenario,
+    )
+    write_run(result, out, files=files, force=args.force)
     if not args.quiet:
         print(summary_text(result.summary))
     print(f"\nresults written to {out}/", file=sys.stderr)

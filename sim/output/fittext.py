@@ -14,7 +14,7 @@ from sim.atomic import write_text_atomic
 from sim.caselog.clean import top_values
 from sim.fit.summary import WEEKDAYS, hotspots_geojson, stamp
 from sim.output.folders import results_folder
-from sim.output.jsonfile import dumps
+from sim.output.strictjson import dumps
 from sim.output.text import format_table
 
 if TYPE_CHECKING:

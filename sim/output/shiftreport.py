@@ -13,7 +13,8 @@ import yaml
 
 from sim.analysis.hour_verdicts import CLOCKS, OPEN
 from sim.atomic import atomic_path, write_text_atomic
-from sim.output.jsonfile import dumps
+from sim.output.report.batchpage import shift_page
+from sim.output.strictjson import dumps
 from sim.output.text import DASH, format_table, missing, pct
 from sim.scenario import ROLES, Scenario, resolve_scenario, set_by_path
 
@@ -28,6 +29,7 @@ SHIFT_FILES = (
     "shifts.txt",
     "shift_staff.png",
     "shift_on_time.png",
+    "report.html",
 )
 """What the shift optimiser writes into its folder, besides the scenario it writes."""
 
@@ -234,3 +236,4 @@ def write_shifts(result: ShiftResult, folder: Path) -> None:
         plot_staff(result, tmp)
     with atomic_path(folder / "shift_on_time.png") as tmp:
         plot_on_time(result, tmp)
+    write_text_atomic(folder / "report.html", shift_page(folder).render())

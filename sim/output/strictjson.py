@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["dumps", "jsonable"]
+
 
 def dumps(data: Any) -> str:
     """JSON as written everywhere in results: stable, readable, UTF-8 and strict.
