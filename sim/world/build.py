@@ -107,7 +107,7 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
             for k, (p, g) in enumerate(feats)
         ]
     area_km2 = sum(o[2].area for o in offices) / 1e6 if offices else None
-    budget.check_world(sc, net, area_km2, limit=memory_limit)
+    estimate = budget.check_world(sc, net, area_km2, limit=memory_limit)
     grids = None
     if resolved.grids is not None:
         feats = read_geojson_polygons(resolved.grids, net.crs, "map.grids")
@@ -122,14 +122,18 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
     _check_scheduled(sc, net)
     check_offices(sc, areas.office_names)
     warnings += plan_warnings(sc, areas, roster)
+    dispatched = [r for r in roster.present() if BY_NAME[r].dispatched]
+    # the rows beyond the cutoff share the allowance in proportion to the posts
+    posts = {r: len(np.unique(roster[r].node)) for r in dispatched}
+    far = budget.far_rows_allowance(estimate, memory_limit) / max(sum(posts.values()), 1)
     tables = {
         role: TravelTable(
             net,
             roster[role].node,
             sc.travel.precompute_minutes * sc.travel.speed_m_per_min(role),
+            far_bytes=far * posts[role],
         )
-        for role in roster.present()
-        if BY_NAME[role].dispatched
+        for role in dispatched
     }
     return World(resolved, net, areas, roster, sites, camera_nodes(sc, net.n), tables, warnings)
 
