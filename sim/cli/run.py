@@ -86,8 +86,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         replications=args.replications,
         progress=True,
         memory_limit=args.max_memory,
+        warn=warn,  # at once, before the progress bar
     )
-    warn(result.warnings)
     write_run(result, out, plots=not args.no_plots, force=args.force)
     if not args.quiet:
         print(report.summary_text(result.summary))
