@@ -24,11 +24,12 @@ The load of every hour is the free-flow one where it exists, else the backlog on
 over the whole day that is at or above capacity, the backlog never clears, every hour
 rides as in a backlog, and that load is the estimate. The enforcers are asked only for
 what the advisors serve. On Jinshui it gives advisors 0.20 of capacity at the default
-demand (0.20 measured after a run), 0.40 at 4,600 a day (0.40), 2.2 at 8,100 a day
-(2.0) and 6.4 for the 100,000-a-day city of ``benchmarks/city_x10.yaml`` (5.0). It
+demand (0.20 measured after a run), 0.39 at 4,600 a day (0.40), 2.1 at 8,100 a day
+(2.0), and 6.9 for ``benchmarks/city_x10.yaml`` with 200 offices and 100,000 incidents
+a day (5.0). It
 errs low on the margin of a run-away (a backlog that builds at a shift change is taken
-to clear: at 5,400 a day it gives 0.57, and the run measured 1.33), so a run it does not
-warn about may still be found overloaded afterwards; one it warns about is hopeless.
+to clear: at 5,400 a day it gives 0.56, and the run measured 1.33), so a run it does not
+warn about may still be found overloaded afterwards.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 
 SAMPLE_DAYS = 2.0  # days of demand drawn for the estimate (after the warm-up)
 NODE_SAMPLE = 256  # request locations the rides are averaged over
-POST_SAMPLE = 24  # posts searched for the ride to a request anywhere
+POST_SAMPLE = 8  # posts searched for the ride to a request anywhere
 _Q = np.linspace(0.0, 0.999, 64)  # shares of a role's units not free, for the ride curve
 _RHO = np.linspace(0.0, 0.999, 400)  # shares of the units on shift busy, for the fixed point
 
@@ -78,13 +79,16 @@ class Rides:
         anywhere = float(far[np.isfinite(far)].mean()) if np.isfinite(far).any() else 0.0
         ptr, _, dist = table.forward
         a, b = ptr[nodes], ptr[nodes + 1]
-        k = np.concatenate([np.arange(n) for n in b - a]) if len(nodes) else np.zeros(0)
-        d = np.concatenate([dist[x:y] for x, y in zip(a, b, strict=True)]).astype(np.float64)
-        owner = np.repeat(np.arange(len(nodes)), b - a)
-        curve = np.empty(len(_Q))
-        for j, q in enumerate(_Q):  # the first free one is the k-th nearest: q^k (1 - q)
-            within = np.bincount(owner, weights=d * q**k * (1 - q), minlength=len(nodes))
-            curve[j] = float((within + q ** (b - a) * anywhere).mean())
+        count = b - a  # the units within the table's cutoff, nearest first
+        rank = np.arange(int(count.max()) if len(count) else 0)
+        near = np.zeros((len(nodes), len(rank)))
+        near[rank[None, :] < count[:, None]] = np.concatenate(
+            [dist[x:y] for x, y in zip(a, b, strict=True)]
+        )
+        # the k-th nearest is the first free one with probability q^k (1 - q); past the
+        # table's units the ride is one from anywhere
+        within = near @ (_Q[:, None] ** rank[None, :]).T * (1.0 - _Q)
+        curve = (within + _Q[None, :] ** count[:, None] * anywhere).mean(axis=0)
         return cls(curve, anywhere)
 
 
