@@ -238,3 +238,19 @@ def test_an_overloaded_run_searches_once_per_post_not_per_dispatch(
     old = sim.run(scenario, world=sim.build_world(scenario))
     for column in ("advisor", "advisor_dispatched", "advisor_arrived", "enforcer_team"):
         assert np.array_equal(result.table[column], old.table[column], equal_nan=True)
+
+
+def test_many_free_units_beyond_the_cutoff_cost_at_most_two_searches_per_post(
+    city: tuple[StreetNetwork, np.ndarray],
+) -> None:
+    """Every unit free and beyond the cutoff: the first requests search from the node;
+    once as many searches were made as rows are missing, the rows are searched and the
+    rest cost none."""
+    net, posts = city
+    table, old = TravelTable(net, posts, 50.0), TravelTable(net, posts, 50.0)
+    everyone = list(range(len(posts)))
+    n_posts = len(np.unique(posts))
+    for node in np.random.default_rng(4).integers(0, net.n, 300).tolist():
+        assert table.nearest(node, everyone) == old._nearest_searched(node, everyone)
+    assert table.far_out.searches == n_posts
+    assert table.searches <= 2 * n_posts + 1 + 300 // 100

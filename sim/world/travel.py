@@ -80,7 +80,7 @@ def _cached_tabulate(
 
 
 UNIT_ROUNDOFF = 2.0**-53  # float64
-BUILD_AT_ONCE = 2  # rows a request may search for; more missing: one search from the incident
+BUILD_AT_ONCE = 2  # rows a request may always search for (see TravelTable.nearest)
 
 
 def certified_float32(d: np.ndarray, n_nodes: int, shortest_edge_m: float) -> np.ndarray:
@@ -212,12 +212,15 @@ class TravelTable:
 
         The same answer as the least of :meth:`to_node` over ``units``, read from the
         posts' full rows (:class:`FarRows`) instead of a search from ``node`` per request.
-        A request with more rows missing than :data:`BUILD_AT_ONCE`, or a value the rows
-        cannot certify, is answered by that search.
+        A request missing more rows than :data:`BUILD_AT_ONCE` and than the searches
+        from nodes made so far is answered by one such search (rows pay only when their
+        posts are asked again: a run that rarely looks beyond the cutoff searches no more
+        than before, and one that often does searches each post's row at most once, after
+        at most as many searches from nodes); so is a value the rows cannot certify.
         """
         rows, post_of = self.far_out, self._post_of
         missing = list(dict.fromkeys(p for u in units if rows.get(p := post_of[u]) is None))
-        if len(missing) > BUILD_AT_ONCE or not rows.can_keep(len(missing)):
+        if len(missing) > max(BUILD_AT_ONCE, self.node_searches) or not rows.can_keep(len(missing)):
             return self._nearest_searched(node, units)
         rows.build(missing)
         best, best_d = -1, np.inf
