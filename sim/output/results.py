@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.atomic import atomic_dir, write_text_atomic
 from sim.lifetime import die_with_parent
+from sim.output.csvfile import write_csv
 from sim.output.folders import results_folder
 from sim.viz import enforcementplot, mapplot, rankplot, report
 
@@ -91,18 +92,11 @@ def write_run(
                 ]
         with _drawing(figures):
             (tmp / "summary.json").write_text(dumps(result.summary), encoding="utf-8")
-            frame = result.table.to_frame()
-            frame.to_csv(
-                tmp / "incidents.csv", index=False, float_format="%.3f", lineterminator="\n"
-            )
+            write_csv(result.table.to_frame(), tmp / "incidents.csv", "%.3f")
             if result.cases is not None:
-                result.cases.to_frame().to_csv(
-                    tmp / "cases.csv", index=False, float_format="%.3f", lineterminator="\n"
-                )
+                write_csv(result.cases.to_frame(), tmp / "cases.csv", "%.3f")
             if result.evaluation is not None:
-                result.evaluation.frame().to_csv(
-                    tmp / "evaluation.csv", index=False, float_format="%.4f", lineterminator="\n"
-                )
+                write_csv(result.evaluation.frame(), tmp / "evaluation.csv", "%.4f")
             (tmp / "summary.txt").write_text(
                 report.summary_text(result.summary) + "\n", encoding="utf-8"
             )
