@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,42 +21,30 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-_CHUNK = 100_000  # rows formatted and written at once: bounds the strings held
+_CHUNK = 16_384  # rows formatted and written at once: bounds the strings held (~25 MB)
+
+Cells = Callable[[int, int], list[str]]  # the cells of rows [lo, hi) of one column
 
 
-def _array(column: pd.Series) -> np.ndarray | None:
-    """The column as a numpy array of a kind :func:`_cells` knows, or ``None``."""
-    if isinstance(column.dtype, np.dtype):
-        a = column.to_numpy()
-        return a if a.dtype.kind in "fiubO" else None
-    if column.dtype.kind == "O":  # pandas' string dtype (missing ones become NaN)
-        return np.asarray(column.astype(object), dtype=object)
-    return None
-
-
-def _cells(a: np.ndarray, float_format: str, quoted: dict[str, str]) -> list[str] | None:
-    """The cells of a column as the text the csv writer would give (``None``: leave to
-    pandas); ``quoted`` remembers how the writer quotes each string."""
-    if a.dtype.kind == "f":
-        return [float_format % v if v == v else "" for v in a.tolist()]
-    if a.dtype.kind == "b":
-        return ["True" if v else "False" for v in a.tolist()]
-    if a.dtype.kind in "iu":
-        return list(map(str, a.tolist()))
+def _column(column: pd.Series, float_format: str) -> Cells | None:
+    """How to write one column's cells as the csv writer would (``None``: leave to pandas)."""
     import pandas as pd
 
-    codes, uniques = pd.factorize(a)  # strings repeat: quote each distinct one once
-    labels = []
-    for v in uniques.tolist():
-        if not isinstance(v, str):
-            return None  # other objects: as pandas formats them
-        q = quoted.get(v)
-        if q is None:
-            q = quoted[v] = _quote(v)
-        labels.append(q)
-    labels.append("")  # code -1: missing
-    out: list[str] = np.asarray(labels, dtype=object)[codes].tolist()
-    return out
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        a = column.to_numpy()
+        if a.dtype.kind == "f":
+            return lambda lo, hi: [float_format % v if v == v else "" for v in a[lo:hi].tolist()]
+        if a.dtype.kind == "b":
+            return lambda lo, hi: ["True" if v else "False" for v in a[lo:hi].tolist()]
+        return lambda lo, hi: list(map(str, a[lo:hi].tolist()))
+    if column.dtype.kind != "O":
+        return None
+    # strings repeat: quote each distinct one once (codes -1, missing, write nothing)
+    codes, uniques = pd.factorize(column)
+    if not all(isinstance(v, str) for v in uniques.tolist()):
+        return None  # other objects: as pandas formats them
+    labels = np.asarray([*map(_quote, uniques.tolist()), ""], dtype=object)
+    return lambda lo, hi: labels[codes[lo:hi]].tolist()
 
 
 def _quote(text: str) -> str:
@@ -67,19 +56,13 @@ def _quote(text: str) -> str:
 
 def write_csv(frame: pd.DataFrame, path: Path, float_format: str = "%.3f") -> None:
     """``frame.to_csv(path, index=False, float_format=..., lineterminator="\\n")``, faster."""
-    arrays = [_array(frame[c]) for c in frame.columns]
-    quoted: dict[str, str] = {}
+    columns = [_column(frame[c], float_format) for c in frame.columns]
     with path.open("w", encoding="utf-8", newline="") as fh:
+        if len(columns) < 2 or any(c is None for c in columns):  # not a case handled here
+            frame.to_csv(fh, index=False, float_format=float_format, lineterminator="\n")
+            return
         csv.writer(fh, lineterminator="\n").writerow([str(c) for c in frame.columns])
         for lo in range(0, len(frame), _CHUNK):
-            cells = [
-                None if a is None else _cells(a[lo : lo + _CHUNK], float_format, quoted)
-                for a in arrays
-            ]
-            if len(arrays) < 2 or any(c is None for c in cells):  # not a case handled here
-                fh.seek(0)
-                fh.truncate()
-                frame.to_csv(fh, index=False, float_format=float_format, lineterminator="\n")
-                return
+            cells = [c(lo, lo + _CHUNK) for c in columns if c is not None]
             fh.write("\n".join(map(",".join, zip(*cells, strict=True))))
             fh.write("\n")
