@@ -21,7 +21,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-_CHUNK = 16_384  # rows formatted and written at once: bounds the strings held (~25 MB)
+_CHUNK = 8_192  # rows formatted and written at once: bounds the strings held (~13 MB)
 
 Cells = Callable[[int, int], list[str]]  # the cells of rows [lo, hi) of one column
 
@@ -37,14 +37,19 @@ def _column(column: pd.Series, float_format: str) -> Cells | None:
         if a.dtype.kind == "b":
             return lambda lo, hi: ["True" if v else "False" for v in a[lo:hi].tolist()]
         return lambda lo, hi: list(map(str, a[lo:hi].tolist()))
-    if column.dtype.kind != "O":
-        return None
-    # strings repeat: quote each distinct one once (codes -1, missing, write nothing)
-    codes, uniques = pd.factorize(column)
-    if not all(isinstance(v, str) for v in uniques.tolist()):
-        return None  # other objects: as pandas formats them
-    labels = np.asarray([*map(_quote, uniques.tolist()), ""], dtype=object)
-    return lambda lo, hi: labels[codes[lo:hi]].tolist()
+    if column.dtype.kind != "O" or pd.api.types.infer_dtype(column, skipna=True) != "string":
+        return None  # not strings: as pandas formats them
+    values = column.array
+    quoted: dict[str, str] = {}
+
+    def cells(lo: int, hi: int) -> list[str]:
+        # strings repeat: quote each distinct one once (code -1, missing: nothing)
+        codes, uniques = pd.factorize(values[lo:hi])
+        labels = [quoted.get(v) or quoted.setdefault(v, _quote(v)) for v in uniques.tolist()]
+        out: list[str] = np.asarray([*labels, ""], dtype=object)[codes].tolist()
+        return out
+
+    return cells
 
 
 def _quote(text: str) -> str:
