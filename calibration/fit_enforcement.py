@@ -61,9 +61,7 @@ def year_figures(world: World, replications: int) -> dict[str, float]:
     sc = world.scenario
     rows = []
     for rep in range(replications):
-        run = simulate_offenders(
-            sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, rep
-        )
+        run = simulate_offenders(world, rep)
         plan = run.cases
         filed = run.occurred[plan.incident]
         m = (filed >= sc.warmup_min) & (filed < sc.horizon_min)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import ResourceError, ScenarioError
 from sim.roles import DISPATCHED_ROLES
-from sim.scenario import GeneratedMap, InlineMap, clock_minutes
+from sim.scenario import DemandVolume, GeneratedMap, InlineMap, clock_minutes, demand_volume
 
 if TYPE_CHECKING:
     from sim.scenario import MapSource, Scenario
@@ -134,6 +135,30 @@ def _refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
     raise ResourceError(lines)
 
 
+# one row of a case log at its peak: its arrays, their copies while placed on the map and
+# fitted (measured: 2.1 GB for 10 million rows, benchmarks/fit.py --rows 10000000)
+LOG_ROW_BYTES = 250
+LOG_CHUNK_BYTES = 200_000 * 600  # one chunk of text rows while it is cleaned
+
+
+def check_log(rows: int, name: str, limit: int | None = None) -> None:
+    """Refuse, before reading it, a case log of about ``rows`` rows that would not fit."""
+    _refuse_if_over(
+        [
+            Part("log", rows * LOG_ROW_BYTES, f"about {rows:,} rows kept as arrays"),
+            Part("log", LOG_CHUNK_BYTES, "one chunk of rows being read"),
+        ],
+        limit,
+        f"reading {name} (about {rows:,} rows)",
+    )
+
+
+def refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
+    """Refuse ``stage`` (:class:`ResourceError`) when its ``parts`` would not fit in ``limit``
+    bytes (default: what the machine has free), naming the parts that drive it."""
+    _refuse_if_over(parts, limit, stage)
+
+
 # ----------------------------------------------------------------------- network
 
 
@@ -183,20 +208,28 @@ def _area_m2(net: StreetNetwork) -> float:
     return max(float(net.x.max() - net.x.min()) * float(net.y.max() - net.y.min()), 1.0)
 
 
+@dataclass(frozen=True)
+class Known:
+    """What is known of a world before its areas and staff are built."""
+
+    area_km2: float | None = None  # the district's area, when its offices are known
+    rostered: Mapping[str, int] = field(default_factory=dict)  # units by role, staff.roster
+
+
 def world_parts(
     scenario: Scenario,
     net: StreetNetwork,
-    area_km2: float | None = None,
+    known: Known = Known(),
     replications: int = 1,
 ) -> list[Part]:
     """What the areas, staff, travel tables and incident log of ``net`` will take.
 
-    ``area_km2`` is the district's area when known; otherwise the network's bounding
+    ``known.area_km2`` is the district's area when known; otherwise the network's bounding
     box, which is larger, so the estimate errs on the side of refusing.
     """
     sc = scenario
     box_m2 = _area_m2(net)
-    km2 = area_km2 if area_km2 is not None else box_m2 / 1e6
+    km2 = known.area_km2 if known.area_km2 is not None else box_m2 / 1e6
     parts = [Part("map", net.n * NODE_BYTES, f"{net.n:,} street nodes")]
     if not sc.map.grids:
         grids = box_m2 / sc.map.grid_size_m**2
@@ -207,43 +240,58 @@ def world_parts(
                 f"about {grids:,.0f} square grids of {sc.map.grid_size_m:g} m",
             )
         )
-    staff = sc.staff
-    if staff.posts is not None:
-        units = {r: sum(p.count for p in getattr(staff.posts, r)) for r in DISPATCHED_ROLES}
-        field = "staff.posts"
-    else:
-        density = max([staff.per_km2, *staff.per_km2_by_office.values()])
-        people = density * km2
-        units = {
-            "advisor": people * staff.mix.advisor,
-            "enforcer": people * staff.mix.enforcer / staff.enforcer_team_size,
-            # offices of about map.office_size_m (the square offices used when none given)
-            "police": staff.police_per_office * max(1.0, km2 / (sc.map.office_size_m / 1000) ** 2),
-        }
-        field = "staff.per_km2" if not staff.per_km2_by_office else "staff.per_km2_by_office"
-        parts.append(Part(field, people * 200, f"{people:,.0f} staff"))
-    for role, n_units in units.items():
+    units, staff_parts = _units(sc, km2, known.rostered)
+    parts += staff_parts
+    for role, (n_units, field_name) in units.items():
         reach_m = sc.travel.precompute_minutes * sc.travel.speed_m_per_min(role)
         share = min(1.0, math.pi * reach_m**2 / box_m2)
         entries = n_units * net.n * share
         twice = 1 if net.is_symmetric else 2
         parts.append(
             Part(
-                field,
+                field_name,
                 entries * TABLE_ENTRY_BYTES * twice,
                 f"travel table of {n_units:,.0f} {role} units × {net.n * share:,.0f} nodes "
                 f"within travel.precompute_minutes",
             )
         )
-    parts.append(incident_part(sc, replications))
+    volume = demand_volume(sc.demand, net.road_length_km, km2)
+    parts.append(incident_part(sc, volume, replications))
     return parts
 
 
-def expected_incidents(scenario: Scenario) -> float:
-    """Incidents one replication generates on average (background, hotspots, scheduled)."""
+def _units(
+    sc: Scenario, km2: float, rostered: Mapping[str, int]
+) -> tuple[dict[str, tuple[float, str]], list[Part]]:
+    """Dispatched units by role, each with the field that sets it, and the staff's own part."""
+    staff = sc.staff
+    if staff.posts is not None:
+        return {
+            r: (float(sum(p.count for p in getattr(staff.posts, r))), "staff.posts")
+            for r in DISPATCHED_ROLES
+        }, []
+    density = max([staff.per_km2, *staff.per_km2_by_office.values()])
+    people = density * km2
+    by_density = {
+        "advisor": people * staff.mix.advisor,
+        "enforcer": people * staff.mix.enforcer / staff.enforcer_team_size,
+        # offices of about map.office_size_m (the square offices used when none given)
+        "police": staff.police_per_office * max(1.0, km2 / (sc.map.office_size_m / 1000) ** 2),
+    }
+    field_name = "staff.per_km2" if not staff.per_km2_by_office else "staff.per_km2_by_office"
+    units = {
+        r: (float(rostered[r]), "staff.roster.file") if r in rostered else (n, field_name)
+        for r, n in by_density.items()
+    }
+    return units, [Part(field_name, people * 200, f"{people:,.0f} staff")]
+
+
+def expected_incidents(scenario: Scenario, background_per_day: float) -> float:
+    """Incidents one replication generates on average (background, hotspots, scheduled),
+    with ``background_per_day`` the background count a day on the map."""
     d = scenario.demand
     days = scenario.horizon_min / 1440.0
-    per_day = d.incidents_per_day
+    per_day = background_per_day
     for h in d.hotspots:
         start = clock_minutes(h.start)
         end = clock_minutes(h.end)
@@ -252,11 +300,16 @@ def expected_incidents(scenario: Scenario) -> float:
     return per_day * days + len(d.scheduled)
 
 
-def incident_part(scenario: Scenario, replications: int = 1) -> Part:
-    n = expected_incidents(scenario) * replications
+def incident_part(
+    scenario: Scenario, volume: DemandVolume, replications: int = 1, traced: int | None = None
+) -> Part:
+    """The incident log's memory; ``traced``: the incidents of a replayed log, if any."""
+    per_rep = expected_incidents(scenario, volume.incidents_per_day) if traced is None else traced
+    n = per_rep * replications
     reps = f" over {replications} replications" if replications > 1 else ""
+    given = volume.given
     return Part(
-        "demand.incidents_per_day",
+        "demand.incidents_per_day" if given == "incidents_per_day" else f"demand.density.{given}",
         n * INCIDENT_BYTES,
         f"{n:,.0f} incidents in {scenario.duration.days:g} days "
         f"+ {scenario.duration.warmup_hours:g} h warm-up{reps}",
@@ -266,7 +319,7 @@ def incident_part(scenario: Scenario, replications: int = 1) -> Part:
 def check_world(
     scenario: Scenario,
     net: StreetNetwork,
-    area_km2: float | None = None,
+    known: Known = Known(),
     replications: int = 1,
     limit: int | None = None,
 ) -> float:
@@ -274,7 +327,7 @@ def check_world(
 
     Returns the estimate (bytes, the interpreter included) when they fit.
     """
-    parts = world_parts(scenario, net, area_km2, replications)
+    parts = world_parts(scenario, net, known, replications)
     _refuse_if_over(parts, limit, "this run")
     return BASE_BYTES + sum(p.nbytes for p in parts)
 
@@ -295,20 +348,31 @@ def far_rows_allowance(estimate: float, limit: int | None = None) -> float:
     return float(min(max(cap - estimate, 0.0) * FAR_ROWS_SHARE, FAR_ROWS_MAX))
 
 
-def check_incidents(scenario: Scenario, replications: int, limit: int | None = None) -> None:
-    """Refuse a run whose incident log alone would not fit (checked before simulating)."""
-    _refuse_if_over([incident_part(scenario, replications)], limit, "this run")
+def check_incidents(
+    scenario: Scenario,
+    volume: DemandVolume,
+    replications: int,
+    limit: int | None = None,
+    traced: int | None = None,
+) -> None:
+    """Refuse a run whose incident log alone would not fit (checked before simulating);
+    ``volume`` is the background on the run's map (``World.volume``), ``traced`` the
+    incidents of a replayed log (``World.trace``), if any."""
+    _refuse_if_over([incident_part(scenario, volume, replications, traced)], limit, "this run")
 
 
 __all__ = [
+    "Known",
     "Part",
     "ResourceError",
     "ScenarioError",
     "available_memory",
     "check_incidents",
+    "check_log",
     "check_map",
     "check_world",
     "far_rows_allowance",
     "gib",
     "parse_size",
+    "refuse_if_over",
 ]

@@ -24,6 +24,11 @@ class ScenarioError(InputError):
     """A scenario that cannot be run (schema, map, or references between them)."""
 
 
+class ResultsError(InputError):
+    """A folder given to ``report`` or ``replay`` that is not, or no longer, a readable
+    results folder of this tool."""
+
+
 class OutputError(InputError):
     """A results location the tool may not write: a file, or a folder it does not own.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -99,23 +99,15 @@ def simulate_chain(
     world = campaign.staffed(world)
     sc = world.scenario
     chain = chain if chain is not None else standard_chain()
-    inc = generate_incidents(
-        sc, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, replication
-    )
+    inc = generate_incidents(world, replication)
     run: OffenderRun | None = None
     given: Given | None = None
     plan = campaign.plan(sc, [s.name for s in world.sites])
-    if sc.enforcement.enabled:
-        run = simulate_offenders(
-            sc,
-            world.net,
-            world.areas,
-            world.roster["grid"],
-            world.sites,
-            world.cameras,
-            replication,
-            plan,
-        )
+    if sc.enforcement.enabled and world.trace is not None:
+        # a replayed log already holds the offenders' incidents (docs/model.md)
+        chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
+    elif sc.enforcement.enabled:
+        run = simulate_offenders(world, replication, plan)
         inc, given = merge(inc, run, sc, replication)
         chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
     drawn = draw_all(chain.draws, DrawContext(sc, inc, replication, given))
@@ -221,6 +213,12 @@ def summarize(
         "days": sc.duration.days,
         "warmup_hours": sc.duration.warmup_hours,
         "policy": sc.dispatch.policy,
+        # the background count a day on this map, and what the scenario gave for it
+        "demand": {
+            **world.volume.as_dict(),
+            "hotspots": len(world.sites),
+            "hotspot_incidents_per_day": sum(s.per_day for s in world.sites),
+        },
         "staff": {
             **heads,
             "total": sum(heads.values()),
@@ -292,7 +290,11 @@ def run(
     if world is None or world.scenario != sc:
         world = build_world(resolve_scenario(sc), memory_limit)
     world = campaign.staffed(world)
-    budget.check_incidents(sc, replications, memory_limit)
+    notes = [w for w in campaign.warnings(sc) if w not in world.warnings]
+    if notes:
+        world = replace(world, warnings=[*world.warnings, *notes])
+    traced = world.trace.n if world.trace is not None else None
+    budget.check_incidents(sc, world.volume, replications, memory_limit, traced)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
     load_warnings = overload_warnings(world)

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OSM_DIR = ROOT.parent / "shared" / "data" / "osm"
+# small real OpenStreetMap extracts shipped with the tests (ODbL; see its README.md), and
+# downtown Aguascalientes, which ships with the scenario that runs on it
+OSM_DIR = ROOT / "tests" / "data" / "osm"
+AGUASCALIENTES = ROOT / "maps" / "aguascalientes" / "aguascalientes.osm.bz2"
 
 FIXED0 = {"dist": "fixed", "value": 0}
 ALL_DAY = [{"start": "00:00", "end": "24:00", "share": 1.0}]
@@ -76,6 +79,36 @@ SMALL_CITY: dict[str, Any] = {
         ],
     },
 }
+
+
+def grid_graphml(path: Path, blocks: int) -> Path:
+    """A square street grid of ``blocks`` × ``blocks`` blocks of 100 m, two-way, in UTM zone
+    49N (from x 700000, y 3850000), written as GraphML; node ids are ``"i-j"``."""
+    import networkx as nx
+
+    g = nx.MultiDiGraph(crs="EPSG:32649")
+    for i in range(blocks + 1):
+        for j in range(blocks + 1):
+            g.add_node(f"{i}-{j}", x=700000.0 + 100 * i, y=3850000.0 + 100 * j)
+    for i in range(blocks + 1):
+        for j in range(blocks + 1):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di <= blocks and j + dj <= blocks:
+                    u, v = f"{i}-{j}", f"{i + di}-{j + dj}"
+                    g.add_edge(u, v, length=100.0)
+                    g.add_edge(v, u, length=100.0)
+    nx.write_graphml(g, path)
+    return path
+
+
+@pytest.fixture
+def keep_sigterm() -> Any:
+    """``sim.cli.main`` installs a SIGTERM handler; give pytest its own back."""
+    import signal
+
+    old = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, old)
 
 
 @pytest.fixture

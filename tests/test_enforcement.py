@@ -73,9 +73,7 @@ def _offenders(data: dict[str, Any], rep: int = 0) -> tuple[Scenario, OffenderRu
     sc = sim.scenario_from_dict(data)
     w = build_world(sc)
     names = [s.name for s in w.sites]
-    run = simulate_offenders(
-        sc, w.net, w.areas, w.roster["grid"], w.sites, w.cameras, rep, campaign_plan(sc, names)
-    )
+    run = simulate_offenders(w, rep, campaign_plan(sc, names))
     return sc, run
 
 
@@ -269,3 +267,75 @@ def test_police_support_and_joint_team_are_stages_of_the_chain() -> None:
     assert seen.any()
     assert np.array_equal(t["persuasion_ended"][seen], t["advisor_arrived"][seen])
     assert not t["persuaded"][joint].any()
+
+
+def _campaign(days: float, **campaign: Any) -> dict[str, Any]:
+    data = _street(track=0.1, days=days)
+    data["enforcement"]["campaign"].update({"enabled": True, "days": 90, **campaign})
+    return data
+
+
+def test_a_campaign_that_starts_after_the_run_is_a_warning_not_a_crash() -> None:
+    # issue 20: start_day 10 in a 7-day run ended in "internal error (ValueError: 'minlength'
+    # must not be negative)" after the whole simulation
+    assert len(weekly_counts(np.array([1.0, 2.0]), 10 * DAY, 7 * DAY)) == 0
+    result = sim.run(sim.scenario_from_dict(_campaign(7, start_day=10)))
+    c = result.summary["enforcement"]["campaign"]
+    assert c["in_run"] is False and c["days"] == 0 and c["joint_person_hours"] == 0
+    assert any("campaign.start_day" in w and "not in the run" in w for w in result.warnings)
+    assert result.summary["warnings"] == result.warnings
+    from sim.viz.report import summary_text
+
+    text = summary_text(result.summary)
+    assert "not in the run" in text and "Warnings" in text
+
+
+def test_campaign_costs_cover_only_the_days_simulated() -> None:
+    # issue 20: a 14-day run reported the 90 planned days' 5,760 hours of joint enforcement
+    result = sim.run(sim.scenario_from_dict(_campaign(10)))
+    c = result.summary["enforcement"]["campaign"]
+    assert (c["days"], c["planned_days"], c["in_run"]) == (10, 90, True)
+    # 8 people, 18:00-02:00 every evening; the last evening's 2 hours after midnight fall
+    # after the run's end
+    assert c["joint_person_hours"] == 8 * (9 * 8 + 6)
+    assert c["enforcer_hours"] == c["joint_person_hours"] + c["enforcer_team_hours"]
+    from sim.viz.enforcementplot import campaign_text
+
+    text = campaign_text(c, {}, 1)
+    assert "10 of its 90 days in the run" in text and "624 of joint" in text
+
+
+def test_a_campaign_that_is_off_prints_one_short_sentence() -> None:
+    data = _street(track=0.1, days=14)  # the campaign names its hotspot, but is off
+    c = sim.run(sim.scenario_from_dict(data)).summary["enforcement"]["campaign"]
+    from sim.viz.enforcementplot import campaign_text
+
+    text = campaign_text(c, {}, 1)
+    assert text.startswith("归零 campaign: off;") and "\n" not in text
+    assert "0 days" not in text and "not reached" not in text and "after" not in text
+
+
+def test_counts_of_one_replication_print_as_whole_numbers() -> None:
+    from sim.viz.report import summary_text
+
+    data = _street(track=0.5, days=7)
+    one = summary_text(sim.run(sim.scenario_from_dict(data)).summary)
+    rows = {line.split("  ")[0]: line for line in one.splitlines()}
+    for words in ("sent to court", "court rulings", "mediations", "police support"):
+        assert ".0 " not in rows[words] + " " and "." not in rows[words].split()[-2], rows[words]
+    # a mean over replications keeps its decimal
+    two = summary_text(sim.run(sim.scenario_from_dict(data), replications=2).summary)
+    assert any(line.startswith("mediations") and "." in line for line in two.splitlines())
+
+
+def test_validate_warns_of_a_campaign_after_the_run(tmp_path: Any, capsys: Any) -> None:
+    import yaml
+
+    from sim.cli import main
+
+    path = tmp_path / "late.yaml"
+    path.write_text(yaml.safe_dump(_campaign(7, start_day=10)), encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    assert "warning: enforcement.campaign.start_day: the campaign starts on day 10" in (
+        capsys.readouterr().err
+    )

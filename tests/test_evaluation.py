@@ -22,7 +22,7 @@ from sim.analysis.evaluation import (
 )
 from sim.analysis.inspection import Visits, problems_seen, visible_until
 from sim.engine.records import IncidentTable
-from sim.output.results import write_run
+from sim.output.results import RunFiles, write_run
 from sim.scenario import Escalation, Fund, Inspection, ScenarioError
 
 
@@ -88,7 +88,7 @@ def test_short_run_has_no_evaluation(tmp_path: Path) -> None:
     assert result.evaluation is None
     assert result.summary["evaluation"]["months"] == 0
     assert "shorter than one evaluation month" in result.summary["evaluation"]["note"]
-    write_run(result, tmp_path / "out", plots=False)
+    write_run(result, tmp_path / "out", files=RunFiles(plots=False))
     assert not (tmp_path / "out" / "evaluation.csv").exists()
 
 

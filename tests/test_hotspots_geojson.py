@@ -206,3 +206,37 @@ def test_overrides_reach_file_hotspots_by_their_place_in_the_list(
     assert with_overrides(sc, {"demand.hotspots.0.radius_m": 99}).demand.hotspots[0].radius_m == 99
     with pytest.raises(ScenarioError, match=r"demand\.hotspots_from\.geojson: the hotspots of"):
         load_scenario(path, ["demand.hotspots_from.geojson=other.geojson"])
+
+
+def test_a_file_with_no_features_is_a_warning_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 20: an empty FeatureCollection gave no hotspots and no word
+    write_geojson(tmp_path / "none.geojson", [])
+    path = scenario(tmp_path, {"hotspots_from": {"geojson": "none.geojson"}})
+    assert main(["validate", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: demand.hotspots_from: none.geojson has no features" in err
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--no-plots", "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert any("none.geojson has no features" in w for w in summary["warnings"])
+    assert "none.geojson has no features" in (out / "summary.txt").read_text(encoding="utf-8")
+
+
+def test_enforcement_naming_a_hotspot_of_an_empty_file_blames_the_file(tmp_path: Path) -> None:
+    # issue 20: the error blamed "enforcement:" instead of the file
+    write_geojson(tmp_path / "none.geojson", [])
+    data = copy.deepcopy(SMALL_CITY)
+    data["demand"] = {"hotspots_from": {"geojson": "none.geojson"}}
+    data["enforcement"] = {
+        "offenders": {"hotspots": {"market": {"share": 1.0}}},
+        "campaign": {"hotspots": ["market"]},
+    }
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data, base_dir=tmp_path)
+    assert err.value.problems == [
+        f"enforcement.{key}: no hotspot named market in demand.hotspots or none.geojson "
+        "(demand.hotspots_from, which has no features)"
+        for key in ("offenders.hotspots", "campaign.hotspots")
+    ]

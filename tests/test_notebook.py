@@ -31,6 +31,34 @@ def test_stored_without_outputs() -> None:
     assert "WHATIF_DAYS" in code[0].source and "WHATIF_REPS" in code[0].source
 
 
+def test_every_cell_has_an_id_and_reads_without_warnings() -> None:
+    # issue 20: nbformat warned "missing cell id" on opening the notebook
+    import json
+    import warnings
+
+    raw = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    ids = [c.get("id") for c in raw["cells"]]
+    assert all(ids) and len(set(ids)) == len(ids)
+    nbformat = pytest.importorskip("nbformat")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nbformat.validate(nbformat.reads(NOTEBOOK.read_text(encoding="utf-8"), as_version=4))
+
+
+def test_an_extra_brings_what_opens_and_runs_it() -> None:
+    # issue 20: the README invited planners to the notebook, but no extra installed jupyter
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extra = {r.split(">")[0].split("=")[0] for r in project["optional-dependencies"]["notebook"]}
+    assert {"notebook", "ipykernel", "nbclient"} <= extra
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert (
+        'pip install -e ".[notebook]"' in readme
+        and "jupyter notebook notebooks/what_if.ipynb" in readme
+    )
+
+
 def test_runs_top_to_bottom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

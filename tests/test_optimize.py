@@ -101,6 +101,8 @@ def test_plan_meets_target_and_no_office_can_drop_a_step(plan_dir: Path, capsys:
     assert total["baseline_staff"] == 4 * math.ceil(20 * 0.64)
     assert total["staff_change"] == total["staff"] - total["baseline_staff"]
     assert (plan_dir / "plan.png").stat().st_size > 10_000
+    report = (plan_dir / "report.html").read_text(encoding="utf-8")
+    assert f"{int(total['staff']):,} staff against {int(total['baseline_staff']):,}" in report
 
 
 def test_api_returns_the_table_and_reuses_stored_runs(plan_dir: Path) -> None:
@@ -216,3 +218,27 @@ def test_repeat_share_is_a_ceiling_target_that_needs_the_chain(tmp_path: Path, c
     args = ["optimize", str(scenario), "--target", "repeat_share=0.3", "--out", str(tmp_path / "o")]
     assert main(args) == 2
     assert "enforcement" in capsys.readouterr().err
+
+
+def test_an_unreachable_target_says_why_and_exits_with_its_own_code(
+    tmp_path: Path, capsys: Any
+) -> None:
+    # issue 20: `--target double_ten=1.0` stopped early, printed "target met in every
+    # office: NO" and exited 0 with no reason given
+    from sim.cli import EXIT_TARGET_NOT_MET
+
+    data = {**SMALL, "duration": {"days": 0.5, "warmup_hours": 2}, "rules": {"advisor_minutes": 2}}
+    scenario = tmp_path / "t.yaml"
+    scenario.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "o"
+    code = main(
+        ["optimize", str(scenario), "--target", "double_ten=1.0", "--replications", "2",
+         "--workers", "1", "--max-density", "30", "--out", str(out)]
+    )  # fmt: skip
+    assert code == EXIT_TARGET_NOT_MET == 3
+    err = capsys.readouterr().err
+    assert "target not met: 4 office(s) stay below the target even at the highest density " in err
+    assert "(30 per km², --max-density)" in err and "no staffing guarantees" in err
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert not plan["feasible"] and "max_density" in plan["not_met"]
+    assert "why not: 4 office(s)" in (out / "plan.txt").read_text(encoding="utf-8")

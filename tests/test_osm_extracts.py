@@ -1,9 +1,9 @@
 """OpenStreetMap extracts as planners get them: PBF and XML, clipped, with boundaries.
 
-The extracts are cut in the tests from the shared real data (downtown Aguascalientes)
-with pyosmium, at a box whose east edge runs through the middle of the town, the way
-an extract service or ``osmium extract`` cuts a file: nodes outside are left out, and
-ways that cross the edge keep references to them.
+The extracts are cut in the tests from real data shipped in the repository (downtown
+Aguascalientes, ``maps/aguascalientes/``) with pyosmium, at a box whose east edge runs
+through the middle of the town, the way an extract service or ``osmium extract`` cuts a
+file: nodes outside are left out, and ways that cross the edge keep references to them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import OSM_DIR, SMALL_CITY
+from conftest import AGUASCALIENTES, SMALL_CITY
 
 from sim.cli import main
 from sim.scenario import ResolvedScenario, ScenarioError, resolve_scenario, scenario_from_dict
@@ -24,11 +24,7 @@ from sim.world.build import load_network
 from sim.world.network import read_map_file
 from sim.world.osm import streets as osm_streets
 
-SRC = OSM_DIR / "aguascalientes.osm.bz2"
-pytestmark = pytest.mark.skipif(
-    not SRC.is_file(),
-    reason="the shared OSM test data (../shared/data/osm beside the repository) is not here",
-)
+SRC = AGUASCALIENTES
 
 
 def _bounds() -> tuple[float, float, float, float]:

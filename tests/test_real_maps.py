@@ -56,11 +56,7 @@ def test_one_way_streets_are_kept_when_staff_obey_them() -> None:
     assert not np.allclose(d[:, :3], d[:, :3].T)
 
 
-@pytest.mark.skipif(
-    not (OSM_DIR / "west-oakland.osm.bz2").is_file(),
-    reason="the shared OSM test data (../shared/data/osm beside the repository) is not here",
-)
-def test_west_oakland_from_shared_data_and_graphml_roundtrip(tmp_path: Path) -> None:
+def test_west_oakland_from_shipped_data_and_graphml_roundtrip(tmp_path: Path) -> None:
     net = read_map_file(OSM_DIR / "west-oakland.osm.bz2", two_way=True)
     assert net.n > 20 and net.crs == "EPSG:32610"
     # an OSMnx-style GraphML in lon/lat loads to the same metres
@@ -122,3 +118,13 @@ def test_default_jinshui_scenario_meets_the_model_s_staffing() -> None:
     assert sum(world.roster.headcount().values()) >= 1100
     assert world.staff_per_km2 >= 20
     assert len(world.sites) == 4 and not world.warnings  # every hotspot on the map
+
+
+def test_shipped_extracts_carry_their_attribution() -> None:
+    # issue 20: tests read ../shared/data/osm and skipped on a fresh clone; they now read
+    # these copies, which must keep the ODbL attribution beside them
+    readme = (OSM_DIR / "README.md").read_text(encoding="utf-8")
+    assert "OpenStreetMap contributors" in readme and "ODbL" in readme
+    shipped = sorted(p.name for p in OSM_DIR.glob("*.osm.bz2"))
+    assert shipped == ["sf-mission.osm.bz2", "west-oakland.osm.bz2"]
+    assert all(f"`{name}`" in readme for name in shipped)

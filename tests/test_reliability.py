@@ -923,3 +923,68 @@ def test_drawing_children_are_stopped_when_interrupted_while_waiting_for_them(
         for p in started:
             if p.is_alive():
                 p.kill()
+
+
+@linux_only
+@pytest.mark.parametrize("command", ["cache", "schema", "validate", "run"])
+def test_a_pipe_closed_by_its_reader_ends_the_command_quietly(
+    tiny: Path, tmp_path: Path, command: str
+) -> None:
+    # issue 20: `python -m sim cache | head -1` said "error: cannot access: Broken pipe", exit 1.
+    # The test closes the pipe itself, before the command writes a byte: no race.
+    args = {
+        "cache": ["cache"],
+        "schema": ["schema"],
+        "validate": ["validate", tiny],
+        "run": ["run", tiny, "--out", tmp_path / "out", "--no-plots"],
+    }[command]
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sim", *map(str, args)],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 0, proc.stderr
+    assert "error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "Exception ignored" not in proc.stderr
+    if command == "run":  # the results were written before the table was printed
+        assert_complete_run(tmp_path / "out")
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_the_machines_problem(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sim.cli.tools
+
+    def broken(args: object) -> int:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(sim.cli.tools, "cmd_cache", broken)
+    assert main(["cache"]) == 1
+    assert "Broken pipe" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers", ["0", "-2"])
+def test_workers_below_one_are_refused_naming_the_flag(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: str
+) -> None:
+    # issue 20: --workers 0 was accepted, and nothing said what 0 means
+    code, _, err = cli(
+        capsys, "sweep", tiny, "--vary", "staff.per_km2=90,100", "--workers", workers,
+        "--out", tmp_path / "sweep",
+    )  # fmt: skip
+    assert code == 2
+    assert f"--workers {workers}: the number of local worker processes is at least 1" in err
+    assert "leave it out to use all cores" in err and not (tmp_path / "sweep").exists()
+    from sim.batch.options import SWEEP
+    from sim.errors import ArgumentError
+
+    with pytest.raises(ArgumentError):
+        SWEEP.but(workers=0)

@@ -63,6 +63,8 @@ def _map_folder(folder: Path) -> dict[str, Any]:
 def test_paths_resolve_against_the_scenario_folder(tmp_path: Path) -> None:
     data = _map_folder(tmp_path / "maps")
     data["map"]["cut"] = {"geojson": "cut.geojson"}
+    # files the scenario names must exist when it is loaded (issue 20: all problems at once)
+    (tmp_path / "maps" / "cut.geojson").write_text('{"type": "FeatureCollection", "features": []}')
     sc = scenario_from_dict(data, base_dir=tmp_path / "maps")
     resolved = resolve_scenario(sc)
     assert isinstance(resolved.source, MapFile)

@@ -10,12 +10,13 @@ import pytest
 
 import sim
 from sim.output.folders import MANIFEST
-from sim.output.results import write_run
+from sim.output.results import RunFiles, write_run
 from sim.viz import report
 
 FILES = {
     "summary.json", "summary.txt", "incidents.csv", "response_times.png",
-    "on_time_by_hour.png", "on_time_by_office.png", "on_time_map.png",
+    "on_time_by_hour.png", "on_time_by_office.png", "on_time_map.png", "results.gpkg",
+    "report.html",
 }  # fmt: skip
 
 
@@ -48,7 +49,7 @@ def test_write_run_writes_every_file(tmp_path: Path, result: sim.RunResult) -> N
 def test_a_failed_write_leaves_the_old_results_and_no_debris(
     tmp_path: Path, result: sim.RunResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = write_run(result, tmp_path / "out", plots=False)
+    out = write_run(result, tmp_path / "out", files=RunFiles(plots=False))
     before = (out / "summary.json").read_bytes()
 
     def broken(*args: Any) -> None:

@@ -15,6 +15,11 @@ import sim
 from sim.cli import main
 from sim.scenario import ScenarioError, load_scenario
 
+RUNG_CITY = {"name": "fine_city", "fine_mean": 300, "fine_cap": 500}
+RUNG_ROAD = {"name": "fine_road", "fine_mean": 3000, "fine_cap": 20000}
+AGUAS = ROOT / "maps" / "aguascalientes" / "aguascalientes.osm.bz2"
+BOW_TIE = [[-102.30, 21.87], [-102.28, 21.89], [-102.28, 21.87], [-102.30, 21.89]]
+
 
 def write(tmp_path: Path, data: Any, name: str = "s.yaml") -> Path:
     p = tmp_path / name
@@ -106,6 +111,28 @@ BAD_CASES = [
         with_change("map", {"file": "no/such/map.graphml"}),
         "map.file: no such map file",
     ),
+    # issue 20: contradictions that were accepted silently
+    (
+        "penalty rungs out of order",
+        with_change(
+            "enforcement",
+            {"rungs": [RUNG_ROAD, {"name": "order", "case": False}, RUNG_CITY]},
+        ),
+        "enforcement.rungs: rungs[1] (order) has fine_cap 0, below the 20,000 of rungs[0]",
+    ),
+    (
+        "a rung's cap above the next rung's",
+        with_change(
+            "enforcement",
+            {"rungs": [RUNG_CITY, {**RUNG_ROAD, "fine_mean": 300, "fine_cap": 400}]},
+        ),
+        "enforcement.rungs: rungs[1] (fine_road) has fine_cap 400, below the 500 of rungs[0]",
+    ),
+    (
+        "a bow-tie cut",
+        with_change("map", {"file": str(AGUAS), "cut": {"polygon": BOW_TIE}}),
+        "map.cut.polygon: the polygon is not simple (Self-intersection",
+    ),
 ]
 
 
@@ -142,6 +169,35 @@ def test_all_problems_reported_at_once(tmp_path: Path, capsys: pytest.CaptureFix
         "rules.colour",
         "demand.incidents_per_day",
     }
+
+
+def test_a_bow_tie_cut_suggests_its_corners_in_order() -> None:
+    data = with_change("map", {"file": str(AGUAS), "cut": {"polygon": BOW_TIE}})
+    with pytest.raises(ScenarioError) as err:
+        sim.scenario_from_dict(data)
+    (line,) = err.value.problems
+    assert line.endswith(
+        "in order around its middle the corners are [-102.3, 21.87], [-102.28, 21.87], "
+        "[-102.28, 21.89], [-102.3, 21.89]"
+    )
+
+
+def test_every_problem_at_once_missing_files_included(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 20: a copy of jinshui.yaml elsewhere reported its hotspots file, and the missing
+    # map only once that was fixed
+    copy = tmp_path / "elsewhere" / "jinshui.yaml"
+    copy.parent.mkdir()
+    copy.write_bytes((ROOT / "scenarios" / "jinshui.yaml").read_bytes())
+    for command in ("validate", "run"):
+        code, _, err = run_cli([command, str(copy)], capsys)
+        assert code == 2 and "4 problems" in err
+        fields = [ln.split(":")[0].strip() for ln in err.splitlines() if ln.startswith("  ")]
+        assert fields == ["demand.hotspots_from.geojson", "map.file", "map.offices", "map.grids"]
+    # with a schema problem as well, all five at once
+    code, _, err = run_cli(["validate", str(copy), "--set", "staff.per_km2=-1"], capsys)
+    assert code == 2 and "5 problems" in err and "staff.per_km2:" in err and "map.file:" in err
 
 
 def test_set_overrides_are_validated_like_the_file(

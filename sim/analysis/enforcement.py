@@ -245,21 +245,31 @@ def campaign_measures(
     horizon_min: float,
     team_size: int,
 ) -> dict[str, Any]:
-    """Weeks to bring each campaign hotspot below 5% of its first week, and the effort."""
-    lo, hi = campaign.first_day * DAY_MIN, min(campaign.end_day * DAY_MIN, horizon_min)
+    """Weeks to bring each campaign hotspot below 5% of its first week, and the effort.
+
+    Everything counts the campaign's days inside the measured run only: ``days`` of its
+    ``planned_days``; ``in_run`` is False when it starts after the run ends.
+    """
+    lo = max(campaign.first_day * DAY_MIN, warmup_min)
+    hi = min(campaign.end_day * DAY_MIN, horizon_min)
     at = np.isin(table["hotspot"], campaign.sites)
     during = at & (table["occurred"] >= lo) & (table["occurred"] < hi)
-    counts = weekly_counts(table["occurred"][at], max(lo, warmup_min), hi)
+    counts = weekly_counts(table["occurred"][at], lo, hi)
     busy = table["enforcer_released"] - table["enforcer_dispatched"]
     team_hours = float(np.nansum(busy[during])) / 60.0 * team_size
     in_case = (
         np.isin(cases["hotspot"], campaign.sites) & (cases["filed"] >= lo) & (cases["filed"] < hi)
     )
-    eff = effort(campaign, site_windows)
+    eff = effort(campaign, site_windows, warmup_min, horizon_min)
     return {
+        "enabled": campaign.enabled,
+        "in_run": bool(hi > lo),
+        "planned_days": float(campaign.end_day - campaign.first_day),
+        "first_day": campaign.first_day - warmup_min / DAY_MIN,
         "weeks_to_5pct": weeks_to_fraction(counts, 0.05),
         "first_week": int(counts[0]) if len(counts) else 0,
         "last_week": int(counts[-1]) if len(counts) else 0,
+        "weeks": len(counts),
         "fines_yuan": float(cases["fine_yuan"][in_case].sum()),
         "cases": int(in_case.sum()),
         "enforcer_team_hours": round(team_hours, 1),
@@ -292,6 +302,8 @@ def _mean(values: list[Any]) -> Any:
     vals = [v for v in values if v is not None]
     if not vals:
         return None
+    if isinstance(vals[0], bool):  # a fact of the plan, the same in every replication
+        return all(vals)
     if isinstance(vals[0], dict):
         return {k: _mean([v[k] for v in vals if v is not None]) for k in vals[0]}
     if isinstance(vals[0], list):

@@ -325,19 +325,19 @@ def not_evaluated(scenario: Scenario) -> dict[str, Any]:
 
 def difficulty(world: World) -> dict[str, np.ndarray]:
     """What makes an office hard, as the model sees it, per office."""
-    areas, net, sc = world.areas, world.net, world.scenario
+    areas, net = world.areas, world.net
     k = len(areas.office_names)
     staff = world.roster.people_by_office(k)
     people = np.sum([np.asarray(v, float) for v in staff.values()], axis=0)
     p = net.location_p()
-    background = sc.demand.incidents_per_day * np.bincount(
+    background = world.volume.incidents_per_day * np.bincount(
         areas.node_office, weights=p, minlength=k
     )
     hot = np.zeros(k)
     for site in world.sites:
-        a, b = site.window
-        daily = site.per_min * ((b - a) % 1440.0 or 1440.0)
-        hot += daily * np.bincount(areas.node_office[site.nodes], weights=site.weights, minlength=k)
+        hot += site.per_day * np.bincount(
+            areas.node_office[site.nodes], weights=site.weights, minlength=k
+        )
     return {
         "street_km": office_street_km(areas),
         "area_km2": np.asarray(areas.office_km2, float),

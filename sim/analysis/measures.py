@@ -24,6 +24,8 @@ from sim.analysis.metrics import ROLE_PLURAL
 Part = Literal["staff", "clocks", "lines", "offices", "enforcement"]
 Unit = Literal["share", "minutes", "count", "people", "ratio", "hours", "yuan", "weeks", "number"]
 Better = Literal["higher", "lower"]
+WHOLE_UNITS: tuple[Unit, ...] = ("count", "people")
+"""Units of whole numbers: one replication's value of such a measure is whole."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class Summary:
     order: int  # its place within the part
     words: str | None = None  # its words there (default: the short header or the label);
     # a clock's may name the deadlines: {adv} and {enf} minutes (rules)
-    digits: int | None = None  # decimals of a number (default: 0 for counts and people, else 1)
+    digits: int | None = None  # decimals of a mean over replications (default: 0 for counts
+    # and people, else 1); a count of one replication is a whole number and prints without
     cells: tuple[str, ...] = ()  # clocks: the measures of its mean, p90 and count columns
     nonzero: bool = False  # lines: leave a role out while its value is 0
 
@@ -88,7 +91,12 @@ class Measure:
         """Decimals of its value as a number (a share prints as a percentage)."""
         if self.summary is not None and self.summary.digits is not None:
             return self.summary.digits
-        return 0 if self.unit in ("count", "people") else 1
+        return 0 if self.unit in WHOLE_UNITS else 1
+
+    def digits_for(self, replications: int) -> int:
+        """Decimals as printed: a count of one replication is a whole number; a mean over
+        several keeps :attr:`digits`."""
+        return 0 if replications <= 1 and self.unit in WHOLE_UNITS else self.digits
 
     @property
     def ceiling(self) -> bool:

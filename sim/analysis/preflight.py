@@ -34,7 +34,7 @@ warn about may still be found overloaded afterwards.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -170,10 +170,11 @@ class _Sample:
 def _sample(world: World, days: float) -> tuple[_Sample, np.ndarray]:
     """The demand of ``days`` days (and the warm-up) and the location of each request."""
     sc = world.scenario
-    sample = sc if days == sc.duration.days else with_overrides(sc, {"duration.days": days})
-    inc = generate_incidents(
-        sample, world.net, world.areas, world.roster["grid"], world.sites, world.cameras, 0
-    )
+    if days != sc.duration.days:
+        sample = with_overrides(sc, {"duration.days": days})
+        world = replace(world, resolved=replace(world.resolved, scenario=sample))
+    sample = world.scenario
+    inc = generate_incidents(world, 0)
     drawn = draw_all(standard_chain().draws, DrawContext(sample, inc, 0))
     asked = np.isfinite(inc.instructed)
     instructed = inc.instructed[asked]

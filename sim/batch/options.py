@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypedDict, Unpack
 
+from sim.errors import ArgumentError
+
 
 @dataclass(frozen=True, kw_only=True)
 class BatchOptions:
@@ -27,6 +29,16 @@ class BatchOptions:
     scheduler: str | None = None  # tcp://host:port of a Dask scheduler, instead of workers
     progress: bool = False  # show progress bars
     force: bool = False  # write into ``out`` even if it holds files this tool did not write
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and self.workers < 1:
+            raise ArgumentError(
+                [
+                    f"workers {self.workers}: the number of local worker processes is at "
+                    "least 1 (1: in this process); leave it out to use all cores"
+                ],
+                ["workers"],
+            )
 
     def but(self, **changes: Unpack[BatchFields]) -> BatchOptions:
         """These options with some fields replaced."""

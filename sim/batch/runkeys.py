@@ -39,7 +39,7 @@ def _file_stamps(sc: Scenario) -> dict[str, Any]:
 # The code that determines a run's numbers: whole packages (a module added to one is
 # covered without anyone listing it) and the top-level modules they build on. Editing
 # anything else (plots, tables, the CLI, the optimiser's search) keeps stored runs valid.
-SIMULATION_PACKAGES: tuple[str, ...] = ("scenario", "engine", "world", "analysis")
+SIMULATION_PACKAGES: tuple[str, ...] = ("caselog", "scenario", "engine", "world", "analysis")
 SIMULATION_TOP_MODULES: tuple[str, ...] = (
     "overrides",
     "distributions",

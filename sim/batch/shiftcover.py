@@ -13,6 +13,14 @@ allows (start hours × lengths), choose how many units work each shift::
 solved exactly by HiGHS through :func:`scipy.optimize.milp` (Dantzig 1954, "A comment
 on Edie's 'Traffic delays at toll booths'"). A shift starting at hour ``s`` of length
 ``L`` covers hours ``s, s+1, ..., s+L−1`` (mod 24), so night shifts wrap past midnight.
+
+With a limit on the kinds of shift the programme over every allowed shift is hard (HiGHS
+rarely proves it within its time limit). It is therefore solved in two steps: without the
+limit (fast, exact); if that plan uses more kinds than allowed, the limited programme over
+only the shifts it uses (a few dozen, seconds). That choice of shifts is a heuristic: a
+cheaper plan with other starts may exist. On Jinshui's hourly need it found plans as
+cheap as or cheaper than HiGHS's best over all 96 shifts after 10 s (docs/shifts.md); the
+programme over every shift is the fallback when the two steps find no plan.
 """
 
 from __future__ import annotations
@@ -24,6 +32,15 @@ import numpy as np
 
 TIE_BREAK = 1e-3  # per unit, far below one staff-hour: among equal staff-hours, fewer people
 TIME_LIMIT_S = 10.0  # HiGHS stops here with the best plan found (reported as not proven)
+FEW_KINDS = 6
+"""Kinds of shift per role a district can run (the optimiser's default ``max_kinds``).
+
+Each kind is a team with its own roll call, briefing and handover (交接班) and its own
+weekly roster to fill. Three shifts cover the day; staggered and extended hours (错时/延时)
+add a mid-day and a late-evening one for the peaks and a sixth for an early or night
+peak: Jinshui's own plan runs 4 advisor and 3 enforcer shifts, the night-market campaign 4.
+Beyond about six a shift starts more often than every four hours, and a role of a hundred
+people splits into teams of one or two; without a limit the optimiser uses twenty-odd."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +110,41 @@ def cover(
 ) -> Cover:
     """The least unit-hours of ``shifts`` that put ``need[h]`` units on duty every hour.
 
-    ``max_kinds`` bounds how many different shifts are used (a roster planners can run);
-    that makes the programme much harder, and HiGHS may stop at its time limit with a
-    good plan not proven optimal (``Cover.optimal``).
+    ``max_kinds`` bounds how many different shifts are used (a roster planners can run):
+    the programme without it first; over the shifts that plan uses when it uses too many
+    (see the module doc); over every shift, HiGHS's best within its time limit
+    (``Cover.optimal`` False when not proven), when that finds no plan.
     """
+    shifts = tuple(shifts)
+
+    def solve(among: Sequence[ShiftType], kinds: int | None) -> Cover:
+        return _solve(need, among, night_hours, night_cover, max_units, kinds)
+
+    free = solve(shifts, None)
+    if max_kinds is None or max_kinds >= len(shifts):
+        return free
+    used = [s for s, _ in free.used()]
+    if not free.feasible or len(used) <= max_kinds:
+        return free  # no plan at all, or one that already has few enough kinds
+    few = solve(used, max_kinds)
+    if few.feasible:
+        at = {s: j for j, s in enumerate(shifts)}
+        units = np.zeros(len(shifts), np.int64)
+        for s, n in few.used():
+            units[at[s]] = n
+        return Cover(shifts, units, True, "", optimal=few.optimal)
+    return solve(shifts, max_kinds)
+
+
+def _solve(
+    need: Sequence[int],
+    shifts: Sequence[ShiftType],
+    night_hours: Sequence[int],
+    night_cover: int,
+    max_units: int | None,
+    max_kinds: int | None,
+) -> Cover:
+    """The covering programme itself, solved by HiGHS."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     shifts = tuple(shifts)

@@ -55,7 +55,7 @@ from sim.analysis.hour_verdicts import (
 )
 from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
 from sim.batch.shiftcorrect import best_round, correct, round_rank
-from sim.batch.shiftcover import Cover, ShiftType, cover, shift_types
+from sim.batch.shiftcover import FEW_KINDS, Cover, ShiftType, cover, shift_types
 from sim.batch.shiftneed import (
     METHODS,
     SHIFT_ROLES,
@@ -211,7 +211,7 @@ def optimize_shifts(
     longest: int | None = None,
     night_cover: int | None = None,
     headcount: str = "fewer",
-    max_kinds: int | None = None,
+    max_kinds: int | None = FEW_KINDS,
     method: str = "lagged",
     target: float | None = None,
     confidence: float = 0.95,
@@ -229,10 +229,13 @@ def optimize_shifts(
     (default 8, 10, 11, 12), at most ``longest``. ``night_cover``: units of each role on
     duty in every hour from 22:00 to 06:00 at least (default: one per street office).
     ``headcount``: ``"fewer"`` (default; at most today's) or ``"same"`` (today's, spread
-    like the plan). ``method``: ``lagged`` or ``sipp`` offered load. ``target``: on-time
-    share per hour on each clock (default ``rules.target``), met when the one-sided
-    ``confidence`` lower bound reaches it (:func:`~sim.analysis.hour_verdicts.share_bound`),
-    from ``replications`` doubling up to ``max_replications`` while some hour is undecided.
+    like the plan). ``max_kinds``: different shifts per role (per office with
+    :func:`optimize_shifts_by_office`; default :data:`~sim.batch.shiftcover.FEW_KINDS`,
+    what a district can run; None: no limit). ``method``: ``lagged`` or ``sipp`` offered
+    load. ``target``: on-time share per hour on each clock (default ``rules.target``), met
+    when the one-sided ``confidence`` lower bound reaches it
+    (:func:`~sim.analysis.hour_verdicts.share_bound`), from ``replications`` doubling up to
+    ``max_replications`` while some hour is undecided.
     The scenario as written is simulated with the same seeds for the comparison. ``batch``
     (default :data:`sim.batch.options.OPTIMIZE`; its fields may be given as keywords):
     replications, days, seed, and ``out`` (a folder, resumed when run again),
@@ -329,6 +332,9 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
     if problems:
         named = dict.fromkeys(a for names, _ in problems for a in names)
         raise ArgumentError([p for _, p in problems], list(named))
+    if scenario.staff.roster is not None:
+        why = "the shift optimiser deals density-placed staff to shifts; a roster's posts"
+        raise ScenarioError([f"staff.roster: {why} keep their own (optimise without it)"])
     start_hours = sorted({int(h) for h in (range(24) if starts is None else starts)})
     lens = sorted({int(h) for h in lengths if longest is None or h <= longest})
     say: Log = log or (print if progress else (lambda _line: None))
@@ -455,13 +461,15 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
                 "(not proven optimal); fewer --starts or no --max-kinds make it exact"
             )
     feasible = chosen.ok(roles)
+    not_met = None
     if not feasible:
         n_short, n_open, *_ = round_rank(history[chosen.number - 1])
-        warnings.append(
+        not_met = (
             f"no round met the target in every hour; the plan written is round {chosen.number} "
             f"of {len(history)}, the best one ({n_short} hour(s) shown short, {n_open} "
-            "undecided; see shifts.txt); more --max-rounds or --max-replications may settle them"
+            "undecided; see shifts.txt); more max_rounds or max_replications may settle them"
         )
+        warnings.append(not_met)
     written = with_overrides(scenario, over)
     hours, role_rows = compare(world, roster, roles, needs, chosen.want, old, new, by_office)
     meta = {
@@ -490,6 +498,7 @@ def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> Shif
             "max_kinds": max_kinds,
         },
         "feasible": feasible,
+        "not_met": not_met,
         "rounds": len(history),
         "chosen_round": chosen.number,
         "runs_simulated": computed,

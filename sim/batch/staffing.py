@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
+import numpy as np
+
 from sim.analysis.evaluation import month_count
 from sim.analysis.measures import DISCOVERY, TARGETS, unknown_target
 from sim.batch.executor import Executor
@@ -179,6 +181,12 @@ def optimize_plan(
         raise ScenarioError(
             ["staff.posts: explicit posts replace densities; the optimiser needs density placement"]
         )
+    if scenario.staff.roster is not None:
+        raise ScenarioError(
+            [
+                "staff.roster: a roster's posts replace densities; the optimiser needs density placement"
+            ]
+        )
     if problems:
         raise ArgumentError(problems, OPTIMIZE_ARGUMENTS)
     base = prepare(scenario, seed, days)
@@ -245,6 +253,7 @@ def optimize_plan(
         "warmup_hours": base.duration.warmup_hours,
         "seed": base.seed,
         "feasible": final.feasible,
+        "not_met": why_not_met(s, final, max_density),
         "locally_minimal": minimal,
         "evaluations": s.evaluations,
         "max_evaluations": max_evaluations,
@@ -265,6 +274,50 @@ def optimize_plan(
     if folder is not None:
         write_plan(plan, folder)
     return plan
+
+
+def why_not_met(s: Search, final: Evaluation, max_density: float) -> str | None:
+    """Why the plan found leaves offices below target, in one line (None: it does not).
+
+    An office below target even at the highest density allowed cannot be brought there by
+    more staff of this mix; otherwise the evaluation budget ran out first.
+    """
+    failing = [int(o) for o in np.flatnonzero(~final.passes)]
+    if not failing:
+        return None
+    cap = s.people_at(max_density)
+    evaluated = list(s.memo.values())
+
+    def best(o: int) -> str:
+        parts = []
+        for m, goal in s.targets.items():
+            bounds = [float(e.lower[m][o]) for e in evaluated if math.isfinite(e.lower[m][o])]
+            if bounds:
+                b = min(bounds) if TARGETS[m].ceiling else max(bounds)
+                parts.append(f"{TARGETS[m].label} {100 * b:.1f}% at best, target {100 * goal:g}%")
+        return f"{s.offices[o]} ({'; '.join(parts) or 'too few incidents to judge'})"
+
+    at_cap = [o for o in failing if any(e.people[o] >= cap[o] for e in evaluated)]
+    named = ", ".join(best(o) for o in (at_cap or failing)[:3])
+    more = f" and {len(at_cap or failing) - 3} more" if len(at_cap or failing) > 3 else ""
+    if at_cap:
+        why = (
+            f"{len(at_cap)} office(s) stay below the target even at the highest density "
+            f"allowed ({max_density:g} per km², max_density): {named}{more}"
+        )
+    elif s.remaining <= 0:
+        why = (
+            f"the evaluation budget ({s.max_evaluations}, max_evaluations) ran out with "
+            f"{len(failing)} office(s) below target: {named}{more}"
+        )
+    else:
+        why = f"no plan evaluated has every office on target: {named}{more}"
+    if any(goal >= 1 and not TARGETS[m].ceiling for m, goal in s.targets.items()):
+        why += (
+            "; a target of 100% asks every instruction in every replication to be on time, "
+            "which no staffing guarantees"
+        )
+    return why
 
 
 class OptimizeOptions(BatchFields, total=False):
@@ -372,7 +425,7 @@ def _f(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(float(x)) else round(float(x), 6)
 
 
-PLAN_FILES = ("runs", "plan.csv", "plan.json", "plan.txt", "plan.png")
+PLAN_FILES = ("runs", "plan.csv", "plan.json", "plan.txt", "plan.png", "report.html")
 """What the optimiser writes into its folder (and may overwrite when resumed)."""
 
 
@@ -381,6 +434,7 @@ def write_plan(plan: Plan, folder: Path) -> None:
     import pandas as pd
 
     from sim.atomic import atomic_path
+    from sim.output.report.batchpage import plan_page
     from sim.output.results import dumps, write_text_atomic
 
     tot = plan.totals
@@ -407,3 +461,4 @@ def write_plan(plan: Plan, folder: Path) -> None:
     write_text_atomic(folder / "plan.txt", plan_text(plan) + "\n")
     with atomic_path(folder / "plan.png") as tmp:
         plot_plan(plan, tmp)
+    write_text_atomic(folder / "report.html", plan_page(folder).render())

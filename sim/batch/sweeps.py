@@ -205,6 +205,7 @@ SWEEP_FILES = (
     "summary.csv",
     "plots",
     "sweep.json",
+    "report.html",
 )
 """What a sweep writes into its folder (and may overwrite when resumed)."""
 
@@ -235,6 +236,7 @@ def _csv(df: pd.DataFrame) -> str:
 
 def write_outputs(result: SweepResult, base: Scenario, folder: Path, *, plots: bool = True) -> None:
     """Tables, plots and ``sweep.json`` next to the stored runs, each written atomically."""
+    from sim.output.report.batchpage import sweep_page
     from sim.output.results import atomic_dir, dumps, write_text_atomic
 
     write_text_atomic(folder / "runs.csv", _csv(result.runs))
@@ -267,6 +269,7 @@ def write_outputs(result: SweepResult, base: Scenario, folder: Path, *, plots: b
         "base_scenario": base.resolved(),
     }
     write_text_atomic(folder / "sweep.json", dumps(meta))
+    write_text_atomic(folder / "report.html", sweep_page(folder).render())
 
 
 def describe(base: Scenario, result: SweepResult) -> str:

@@ -1,29 +1,34 @@
-"""Command line: ``python -m sim run|validate|map|sweep|optimize|schema|cache ...``.
+"""Command line: ``python -m sim run|validate|map|sweep|optimize|fit|report|replay|schema|cache``.
 
 The CLI only wires things together: it parses arguments, loads the scenario, calls the
 Python API and prints. One module per command (:mod:`sim.cli.run` holds ``run`` and
-``validate``; :mod:`sim.cli.tools` ``schema`` and ``cache``); shared flags and the batch
-options, whose defaults come from the API, in :mod:`sim.cli.common`. Exit codes: 0 done;
-2 the planner's mistake (one line per problem, naming the field or flag); 1 the machine's
-(a full disk, memory, a bug), in one line; 130 interrupted. A traceback is shown only
-with ``--debug``.
+``validate``; :mod:`sim.cli.report` ``report`` and ``replay``; :mod:`sim.cli.tools`
+``schema`` and ``cache``); shared flags and the batch options, whose defaults come from
+the API, in :mod:`sim.cli.common`. Exit codes: 0 done; 2 the planner's mistake (one line
+per problem, naming the field or flag); 1 the machine's (a full disk, memory, a bug), in
+one line; 3 an optimisation that did not reach its target (:data:`EXIT_TARGET_NOT_MET`);
+130 interrupted. A traceback is shown only with ``--debug``. A reader that closes the
+pipe early (``python -m sim cache | head -1``) ends any command quietly with 0: what it
+did not read was not wanted.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import traceback
 from collections.abc import Sequence
 
-from sim.cli import maps, optimize, run, sweep, tools
-from sim.cli.common import load, map_override
+from sim.cli import fit, maps, optimize, report, run, sweep, tools
+from sim.cli.common import EXIT_TARGET_NOT_MET, load
 from sim.errors import ArgumentError, ClusterError, InputError, OutputError, ResourceError
+from sim.scenario import map_override
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERRUPTED", "EXIT_MACHINE", "build_parser", "load",
-           "main", "map_override"]  # fmt: skip
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERRUPTED", "EXIT_MACHINE", "EXIT_TARGET_NOT_MET",
+           "build_parser", "load", "main", "map_override"]  # fmt: skip
 
 EXIT_BAD_INPUT = 2
 EXIT_MACHINE = 1
@@ -38,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "of failed persuasion.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, sweep, optimize, maps, tools):  # the order of the help's list
+    for command in (run, sweep, optimize, fit, report, maps, tools):  # the order of the help's list
         command.register(sub)
     return parser
 
@@ -92,6 +97,30 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe its reader has closed (``| head -1``): the
+    write end of such a pipe polls as an error (where ``poll`` exists, else assumed)."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return True
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's last flush of
+    what the reader did not take raises nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -99,7 +128,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(ValueError):  # only the main thread may set handlers
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, so that a closed pipe is met inside the try
+        return code
+    except BrokenPipeError as exc:
+        if _stdout_closed():
+            _silence_stdout()
+            return 0
+        if debug:  # another pipe (a worker's): the machine's problem
+            raise
+        print(_machine_error(exc), file=sys.stderr)
+        return EXIT_MACHINE
     except InputError as exc:
         if debug:
             traceback.print_exc()

@@ -16,6 +16,9 @@ from sim.scenario import Scenario, ScenarioError, load_scenario
 
 T = TypeVar("T")
 
+EXIT_TARGET_NOT_MET = 3
+"""Exit code of an optimisation that ran but did not reach its target (docs/reliability.md)."""
+
 
 def api_default(fn: Callable[..., Any], name: str) -> Any:
     """The default of ``fn``'s argument ``name``: flags take their defaults from the API."""
@@ -25,15 +28,17 @@ def api_default(fn: Callable[..., Any], name: str) -> Any:
     return default
 
 
+def add_overrides(p: argparse.ArgumentParser, help: str) -> None:
+    """``--set KEY=VALUE`` (repeatable), into ``overrides``."""
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help
+    )
+
+
 def add_scenario_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", type=Path, help="scenario YAML file, e.g. scenarios/jinshui.yaml")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario key by its dotted path (repeatable), e.g. --set staff.per_km2=25",
+    add_overrides(
+        p, "override a scenario key by its dotted path (repeatable), e.g. --set staff.per_km2=25"
     )
     p.add_argument(
         "--map",
@@ -99,7 +104,10 @@ def add_batch_args(
     )
     p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
     p.add_argument(
-        "--workers", type=int, metavar="N", help="local worker processes (default: all cores)"
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local worker processes, at least 1 (1: in this process; default: all cores)",
     )
     p.add_argument(
         "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler"
@@ -122,13 +130,16 @@ def batch_options(args: argparse.Namespace, out: Path) -> BatchOptions:
 
 
 def load(args: argparse.Namespace) -> Scenario:
-    """The scenario named on the command line with its overrides and map replacement."""
+    """The scenario named on the command line with its overrides and map replacement
+    (a count of demand rescaled to the new map, in one line on stderr)."""
     overrides = dict(flag_parse("--set", parse_override, text) for text in args.overrides)
     scenario = load_scenario(args.scenario, overrides)
     if getattr(args, "map", None) is not None:
-        from sim.scenario import with_overrides
+        from sim.world.build import move_to_map
 
-        scenario = with_overrides(scenario, map_override(args.map))
+        scenario, note = move_to_map(scenario, args.map, getattr(args, "max_memory", None))
+        if note:
+            print(f"--map: {note}", file=sys.stderr)
     return scenario
 
 
@@ -138,18 +149,6 @@ def flag_parse(flag: str, parse: Callable[[str], T], text: str) -> T:
         return parse(text)
     except ScenarioError as exc:
         raise ScenarioError([f"{flag} {line}" for line in exc.problems]) from None
-
-
-def map_override(path: Path) -> dict[str, Any]:
-    """Overrides that replace a scenario's map by a file; areas fall back to square cells."""
-    return {
-        "map.file": str(path.resolve()),
-        "map.inline": None,
-        "map.generate": None,
-        "map.offices": None,
-        "map.grids": None,
-        "map.cut": None,
-    }
 
 
 def warn(lines: Sequence[str]) -> None:

@@ -14,6 +14,7 @@ from sim.batch.options import OPTIMIZE
 from sim.batch.shiftplan import optimize_shifts
 from sim.batch.staffing import optimize_plan
 from sim.cli.common import (
+    EXIT_TARGET_NOT_MET,
     add_batch_args,
     add_common_args,
     add_scenario_args,
@@ -113,6 +114,18 @@ def _hour_list(text: str) -> list[int]:
     return out
 
 
+def _kinds(text: str) -> int | None:
+    """``--max-kinds``: a whole number, or ``none`` for no limit."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number or 'none', got {text!r}"
+        ) from None
+
+
 def _add_shift_args(p: argparse.ArgumentParser) -> None:
     """The shift-plan optimiser's options (``optimize --shifts``; docs/shifts.md)."""
     g = p.add_argument_group(
@@ -157,8 +170,14 @@ def _add_shift_args(p: argparse.ArgumentParser) -> None:
         default=_shift_default("headcount"),
         help="'fewer': at most today's staff per role; 'same': today's staff (default %(default)s)",
     )
+    kinds = _shift_default("max_kinds")
     g.add_argument(
-        "--max-kinds", type=int, metavar="K", help="use at most K different shifts per role"
+        "--max-kinds",
+        type=_kinds,
+        default=kinds,
+        metavar="K",
+        help=f"use at most K different shifts per role (default {kinds}, what a district can "
+        "run: docs/shifts.md; 'none' for no limit)",
     )
     g.add_argument(
         "--shift-target",
@@ -232,6 +251,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     warn(plan.warnings)
     if not args.quiet:
         print(plan_text(plan))
+    if not plan.meta["feasible"]:
+        return _not_met(plan.meta["not_met"], out)
     if args.shifts:
         from sim.scenario import with_overrides
 
@@ -239,6 +260,20 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         return _optimize_shifts(args, with_overrides(scenario, plan.meta["overrides"]), out)
     print(f"\nresults written to {out}/", file=sys.stderr)
     return 0
+
+
+def _not_met(why: str, out: Path) -> int:
+    """Say why the target was not reached, where the best plan is, and exit with its code."""
+    from sim.errors import ArgumentError
+
+    names = ["max_density", "max_evaluations", "max_rounds", "max_replications"]
+    reason = ArgumentError([why], names).spelled({a: "--" + a.replace("_", "-") for a in names})[0]
+    print(
+        f"\ntarget not met: {reason}\nthe best plan found is written to {out}/ "
+        f"(exit code {EXIT_TARGET_NOT_MET})",
+        file=sys.stderr,
+    )
+    return EXIT_TARGET_NOT_MET
 
 
 SHIFT_FLAGS = {"target": "shift_target", "method": "need_method"}
@@ -278,9 +313,11 @@ def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) ->
             batch=batch_options(args, out),
             log=lambda line: print(line, file=sys.stderr),
         )
-    warn(result.warnings)
+    warn([w for w in result.warnings if w != result.meta.get("not_met")])
     if not args.quiet:
         print(shifts_text(result))
+    if not result.meta["feasible"]:
+        return _not_met(result.meta["not_met"], out)
     where = result.scenario_file.name if result.scenario_file is not None else "-"
     print(
         f"\nresults written to {out}/; run the plan with: python -m sim run {out / where}",

@@ -40,6 +40,19 @@ def register(sub: Any) -> None:
     )
     add_force(p, "--out")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip report.html (results.gpkg is still written; 'python -m sim report DIR' "
+        "builds the report later)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="file format of the incident table: incidents.csv or incidents.parquet "
+        "(default %(default)s)",
+    )
     p.add_argument("--quiet", action="store_true", help="print no tables")
     add_common_args(p)
     p.set_defaults(func=cmd_run)
@@ -55,23 +68,25 @@ def register(sub: Any) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.engine import campaign
     from sim.world.build import build_world
 
     scenario = load(args)
     world = build_world(scenario, args.max_memory)
-    warn(world.warnings)
+    warn([*world.warnings, *campaign.warnings(scenario)])
     heads = world.roster.headcount()
     print(
         f"{args.scenario}: valid. {world.net.n:,} nodes, {world.net.road_length_km:,.0f} km of streets, "
         f"{len(world.areas.office_names)} street offices, {len(world.areas.grid_names)} grids, "
-        f"{sum(heads.values()):,} staff ({world.staff_per_km2:.1f} per km²)"
+        f"{sum(heads.values()):,} staff ({world.staff_per_km2:.1f} per km²); "
+        f"demand {world.volume.text()}"
     )
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.output.folders import claim
-    from sim.output.results import write_run
+    from sim.output.results import RunFiles, write_run
     from sim.viz import report
 
     if args.replications < 1:
@@ -88,7 +103,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         memory_limit=args.max_memory,
         warn=warn,  # at once, before the progress bar
     )
-    write_run(result, out, plots=not args.no_plots, force=args.force)
+    files = RunFiles(
+        plots=not args.no_plots,
+        report=not args.no_report,
+        incident_format=args.format,
+        scenario_file=args.scenario,
+    )
+    write_run(result, out, files=files, force=args.force)
     if not args.quiet:
         print(report.summary_text(result.summary))
     print(f"\nresults written to {out}/", file=sys.stderr)

@@ -66,6 +66,21 @@ def days(scenario: Scenario) -> tuple[int, int]:
     return first, first + math.ceil(c.days)
 
 
+def warnings(scenario: Scenario) -> list[str]:
+    """A campaign switched on whose days all fall after the run ends: valid, but it does
+    nothing (the summary's campaign block says it was not in the run)."""
+    c = scenario.enforcement.campaign
+    if not (scenario.enforcement.enabled and c.enabled):
+        return []
+    first, _ = days(scenario)
+    if first * DAY_MIN < scenario.horizon_min:
+        return []
+    return [
+        f"enforcement.campaign.start_day: the campaign starts on day {c.start_day:g}, after "
+        f"the run's {scenario.duration.days:g} days: it is not in the run"
+    ]
+
+
 def campaign_shifts(scenario: Scenario) -> list[Shift] | None:
     """The enforcer shifts of the campaign's days, when a running campaign has its own."""
     c = scenario.enforcement.campaign
@@ -84,16 +99,27 @@ def staffed(world: World) -> World:
     units = world.roster["enforcer"]
     if shifts is None or units.periods:
         return world
-    roster = Roster({**world.roster.units, "enforcer": units.with_period(*days(sc), shifts)})
+    roster = Roster(
+        {**world.roster.units, "enforcer": units.with_period(*days(sc), shifts)},
+        world.roster.rostered,
+    )
     return replace(world, roster=roster)
 
 
 def weekly_counts(occurred: np.ndarray, start_min: float, horizon_min: float) -> np.ndarray:
-    """Incidents per whole week from ``start_min`` (a trailing partial week is left out)."""
-    weeks = int((horizon_min - start_min) // WEEK_MIN)
-    k = ((occurred - start_min) // WEEK_MIN).astype(np.int64)
-    ok = (k >= 0) & (k < weeks)
-    counts: np.ndarray = np.bincount(k[ok], minlength=weeks)
+    """Incidents per whole week from ``start_min`` (a trailing partial week is left out;
+    none when the period is shorter than a week or empty)."""
+    return binned_counts(occurred, start_min, horizon_min, WEEK_MIN)
+
+
+def binned_counts(
+    occurred: np.ndarray, start_min: float, horizon_min: float, width_min: float
+) -> np.ndarray:
+    """Incidents per whole bin of ``width_min`` minutes from ``start_min``."""
+    bins = max(0, int((horizon_min - start_min) // width_min))
+    k = ((occurred - start_min) // width_min).astype(np.int64)
+    ok = (k >= 0) & (k < bins)
+    counts: np.ndarray = np.bincount(k[ok], minlength=bins)
     return counts
 
 
@@ -105,11 +131,28 @@ def weeks_to_fraction(counts: np.ndarray, fraction: float = 0.05) -> float | Non
     return float(below[0] + 1) if len(below) else None
 
 
-def effort(plan_: CampaignPlan, windows: list[tuple[float, float]]) -> dict[str, Any]:
-    """Person-hours of the joint enforcement on site over the campaign's days."""
-    days = plan_.end_day - plan_.first_day if plan_.enabled else 0
-    hours = 0.0
-    for k in plan_.sites:
-        start, end = windows[k]
-        hours += ((end - start) % DAY_MIN or DAY_MIN) / 60.0
-    return {"days": days, "joint_person_hours": round(plan_.joint_staff * hours * days, 1)}
+def effort(
+    plan_: CampaignPlan, windows: list[tuple[float, float]], start_min: float, end_min: float
+) -> dict[str, Any]:
+    """The campaign's days and person-hours of joint enforcement on site that fall in the
+    minutes ``[start_min, end_min)`` of the run (the part simulated and measured).
+
+    A campaign's planned days past the run's end cost nothing here: they were not run.
+    """
+    if not plan_.enabled:
+        return {"days": 0.0, "joint_person_hours": 0.0}
+    lo = max(start_min, plan_.first_day * DAY_MIN)
+    hi = min(end_min, plan_.end_day * DAY_MIN)
+    minutes = 0.0
+    for day in range(plan_.first_day, plan_.end_day):
+        if day * DAY_MIN >= hi:
+            break
+        for k in plan_.sites:
+            start, end = windows[k]
+            a = day * DAY_MIN + start
+            b = a + ((end - start) % DAY_MIN or DAY_MIN)
+            minutes += max(0.0, min(b, hi) - max(a, lo))
+    return {
+        "days": round(max(0.0, hi - lo) / DAY_MIN, 3),
+        "joint_person_hours": round(plan_.joint_staff * minutes / 60.0, 1),
+    }

@@ -1,10 +1,13 @@
 """Demand: when and where problems occur, and how they become instructions.
 
-Incidents arrive as a Poisson process whose rate follows a 24-hour profile, spread over
-the streets by road length, plus hotspots (a point, a radius, a rate and active hours,
-e.g. a night market) and any scheduled incidents. Each becomes known through the first
-of three channels: a grid member's patrol, a citizen report or a camera. The command
-centre then issues the instruction after a processing delay.
+Incidents arrive as a Poisson process whose rate follows a 24-hour profile (and, when
+given, a weekday profile and a day-level random effect), spread over the streets by road
+length (times an office's fitted intensity), plus hotspots (a point, a radius, a rate
+and active hours, e.g. a night market) and any scheduled incidents; or a replayed case
+log (``demand.trace``, read and placed by :mod:`sim.world.trace`) gives every incident's
+time and node. Each becomes known through the first of three channels: a grid member's
+patrol, a citizen report or a camera. The command centre then issues the instruction
+after a processing delay.
 
 Everything random about where, when and how an incident becomes known is drawn here, in
 vectors, from named streams: two variants that share demand share every incident. What
@@ -14,15 +17,18 @@ happens on scene is drawn by the chain's stages (:mod:`sim.engine.outcomes`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.rng import stream
-from sim.scenario import Scenario
 from sim.world.areas import Areas
-from sim.world.hotspots import HotspotSite
-from sim.world.network import StreetNetwork
 from sim.world.staff import Units
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+    from sim.world.build import World
+    from sim.world.network import StreetNetwork
 
 CHANNELS: tuple[str, ...] = ("patrol", "citizen", "camera")
 NOT_FOUND = -1
@@ -126,38 +132,100 @@ def _patrol_delays(
     return delay
 
 
-def generate_incidents(
-    scenario: Scenario,
-    net: StreetNetwork,
-    areas: Areas,
-    patrol: Units,
-    sites: list[HotspotSite],
-    cameras: np.ndarray,
-    replication: int,
-) -> Incidents:
-    """Draw every incident of one replication."""
+def day_factors(scenario: Scenario, replication: int) -> np.ndarray | None:
+    """Each day's multiplier of the demand rates (weekday profile, day effect), or None.
+
+    Minute 0 of a run is a Monday. The day effect draws one gamma multiplier of mean 1 per
+    day from its own stream (``day_effect``), so it changes no other draw.
+    """
+    d = scenario.demand
+    if d.weekday_profile is None and d.day_effect is None:
+        return None
+    days = int(np.ceil(scenario.horizon_min / 1440.0)) + 1
+    factor = np.ones(days)
+    if d.weekday_profile is not None:
+        week = np.asarray(d.weekday_profile, dtype=float)
+        factor *= (7.0 * week / week.sum())[np.arange(days) % 7]
+    if d.day_effect is not None:
+        shape = 1.0 / d.day_effect.cv**2
+        factor *= stream(scenario.seed, "day_effect", replication).gamma(shape, 1.0 / shape, days)
+    return factor
+
+
+def location_p(scenario: Scenario, net: StreetNetwork, areas: Areas) -> np.ndarray:
+    """Chance of each node for a background incident: its street length, times its
+    office's ``intensity`` when ``demand.offices`` gives one."""
+    p = net.location_p()
+    offices = scenario.demand.offices
+    if not offices:
+        return p
+    scale = np.array([offices[n].intensity if n in offices else 1.0 for n in areas.office_names])
+    w = p * scale[areas.node_office]
+    if w.sum() <= 0:
+        raise ValueError("demand.offices: every office's intensity is zero")
+    out: np.ndarray = w / w.sum()
+    return out
+
+
+def _background_categories(
+    scenario: Scenario, areas: Areas, node: np.ndarray, replication: int
+) -> np.ndarray:
+    """Categories of background incidents: the overall shares, or the office's own mix."""
+    d = scenario.demand
+    cats = list(d.categories)
+    cat_p = np.array([c.share for c in d.categories.values()])
+    rng = stream(scenario.seed, "categories", replication)
+    own = {k: o.categories for k, o in d.offices.items() if o.categories is not None}
+    if not own:
+        out: np.ndarray = rng.choice(len(cats), size=len(node), p=cat_p)
+        return out
+    mixes = np.tile(cat_p, (len(areas.office_names), 1))
+    for k, name in enumerate(areas.office_names):
+        if name in own:
+            mixes[k] = [own[name].get(c, 0.0) for c in cats]
+    cdf = np.cumsum(mixes / mixes.sum(axis=1, keepdims=True), axis=1)
+    u = rng.random(len(node))
+    row = cdf[areas.node_office[node]]
+    drawn: np.ndarray = np.minimum((u[:, None] >= row).sum(axis=1), len(cats) - 1)
+    return drawn
+
+
+def _drawn(
+    world: World, replication: int
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Background, hotspot and scheduled incidents: times, nodes, categories, hotspots.
+
+    The background count a day is the world's (``demand.density`` resolved on its map).
+    """
+    scenario, net, areas, sites = world.scenario, world.net, world.areas, world.sites
     seed = scenario.seed
     d = scenario.demand
     horizon = scenario.horizon_min
     cats = list(d.categories)
-    cat_p = np.array([c.share for c in d.categories.values()])
+    factor = day_factors(scenario, replication)
 
     # background: piecewise-constant hourly rates
     rng = stream(seed, "arrivals", replication)
     profile = np.asarray(d.hourly_profile) / sum(d.hourly_profile)
     hours = [(h * 60.0, min((h + 1) * 60.0, horizon)) for h in range(int(np.ceil(horizon / 60.0)))]
-    rates = [d.incidents_per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
+    # the count a day on this map (a density resolved)
+    rates = [world.volume.incidents_per_day * profile[h % 24] / 60.0 for h in range(len(hours))]
+    if factor is not None:
+        rates = [r * factor[h // 24] for h, r in enumerate(rates)]
     t_bg = _poisson_times(rng, hours, rates)
     node_bg = stream(seed, "locations", replication).choice(
-        net.n, size=len(t_bg), p=net.location_p()
+        net.n, size=len(t_bg), p=location_p(scenario, net, areas)
     )
-    cat_bg = stream(seed, "categories", replication).choice(len(cats), size=len(t_bg), p=cat_p)
+    cat_bg = _background_categories(scenario, areas, node_bg, replication)
 
     times, nodes, categories, spots = [t_bg], [node_bg], [cat_bg], [np.full(len(t_bg), -1)]
     rng_h = stream(seed, "hotspots", replication)
     for k, site in enumerate(sites):
         win = _windows(*site.window, horizon)
-        th = _poisson_times(rng_h, win, [site.per_min] * len(win)) if win else np.zeros(0)
+        site_rates = [site.per_min] * len(win)
+        if factor is not None:
+            site_rates = [site.per_min * factor[int(a // 1440.0)] for a, _ in win]
+        th = _poisson_times(rng_h, win, site_rates) if win else np.zeros(0)
         times.append(th)
         nodes.append(rng_h.choice(site.nodes, size=len(th), p=site.weights))
         categories.append(rng_h.choice(len(cats), size=len(th), p=site.category_p))
@@ -167,6 +235,29 @@ def generate_incidents(
         nodes.append(np.array([net.index_of(s.node) for s in d.scheduled]))
         categories.append(np.array([cats.index(s.category) for s in d.scheduled]))
         spots.append(np.full(len(d.scheduled), -1))
+    return times, nodes, categories, spots
+
+
+def generate_incidents(world: World, replication: int) -> Incidents:
+    """Every incident of one replication on ``world``: drawn, or a replayed log's
+    (``world.trace``) at their minutes and nodes; either way discovery is drawn here."""
+    scenario, areas, patrol, cameras = (
+        world.scenario,
+        world.areas,
+        world.roster["grid"],
+        world.cameras,
+    )
+    seed = scenario.seed
+    trace = world.trace
+    if trace is None:
+        times, nodes, categories, spots = _drawn(world, replication)
+    else:
+        times, nodes, categories, spots = (
+            [trace.occurred],
+            [trace.node],
+            [trace.category],
+            [trace.hotspot],
+        )
 
     occurred = np.concatenate(times)
     order = np.argsort(occurred, kind="stable")

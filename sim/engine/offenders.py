@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -37,10 +38,11 @@ from sim.engine.outcomes import Given
 from sim.engine.penalties import CasePlan, draw_cases, rung_of
 from sim.rng import stream
 from sim.scenario import Scenario
-from sim.world.areas import Areas
 from sim.world.hotspots import HotspotSite
 from sim.world.network import StreetNetwork
-from sim.world.staff import Units
+
+if TYPE_CHECKING:
+    from sim.world.build import World
 
 DAY_MIN = 1440.0
 NOMINAL_RESPONSE_MIN = 10.0  # the double-ten target: used to estimate an outcome's time
@@ -118,29 +120,27 @@ def _severity(scenario: Scenario) -> np.ndarray:
 
 
 def _groups(
-    scenario: Scenario, sites: list[HotspotSite]
+    scenario: Scenario, sites: list[HotspotSite], per_day: float
 ) -> list[tuple[int, int, float, float, int]]:
-    """(category or -1, hotspot or -1, share, incidents per day, first rung) per group."""
+    """(category or -1, hotspot or -1, share, incidents per day, first rung) per group;
+    ``per_day`` is the background count a day on the map."""
     e = scenario.enforcement.offenders
     d = scenario.demand
     cats = list(d.categories)
     out = []
     for name, g in e.categories.items():
-        rate = d.incidents_per_day * d.categories[name].share
+        rate = per_day * d.categories[name].share
         out.append((cats.index(name), BACKGROUND, g.share, rate, g.first_rung))
     for k, site in enumerate(sites):
         g2 = e.hotspots.get(site.name)
         if g2 is not None:
-            start, end = site.window
-            per_day = site.per_min * ((end - start) % DAY_MIN or DAY_MIN)
-            out.append((BACKGROUND, k, g2.share, per_day, g2.first_rung))
+            out.append((BACKGROUND, k, g2.share, site.per_day, g2.first_rung))
     return out
 
 
-def draw_population(
-    scenario: Scenario, net: StreetNetwork, sites: list[HotspotSite], replication: int
-) -> Population:
+def draw_population(world: World, replication: int) -> Population:
     """Offenders at the start, sized so they cause their share of incidents, and newcomers."""
+    scenario, net, sites = world.scenario, world.net, world.sites
     e = scenario.enforcement
     o = e.offenders
     rng = stream(scenario.seed, "offenders/population", replication)
@@ -149,7 +149,9 @@ def draw_population(
     prior = e.deterrence.prior_certainty
     cats = list(scenario.demand.categories)
     parts: list[tuple[np.ndarray, ...]] = []
-    for cat, spot, share, per_day, first in _groups(scenario, sites):
+    for cat, spot, share, per_day, first in _groups(
+        scenario, sites, world.volume.incidents_per_day
+    ):
         site = sites[spot] if spot >= 0 else None
         p_mean = (
             o.hotspots[site.name].daily_p if site is not None else o.categories[cats[cat]].daily_p
@@ -272,14 +274,7 @@ _OFFEND, _TIME, _TRACK, _QUIT, _LEAVE, _RESIST, _CITIZEN, _PERSUADE = range(8)
 
 
 def simulate_offenders(
-    scenario: Scenario,
-    net: StreetNetwork,
-    areas: Areas,
-    patrol: Units,
-    sites: list[HotspotSite],
-    cameras: np.ndarray,
-    replication: int,
-    campaign: CampaignPlan | None = None,
+    world: World, replication: int, campaign: CampaignPlan | None = None
 ) -> OffenderRun:
     """Run the offender process over the horizon, one day at a time.
 
@@ -287,10 +282,11 @@ def simulate_offenders(
     at all, persuaded, put on the penalty track); how long discovery and the work on
     scene take is drawn afterwards for all offender incidents at once.
     """
-    sc = scenario
+    sc, net, areas = world.scenario, world.net, world.areas
+    patrol, sites, cameras = world.roster["grid"], world.sites, world.cameras
     e = sc.enforcement
     det = e.deterrence
-    pop = draw_population(sc, net, sites, replication)
+    pop = draw_population(world, replication)
     n = pop.n
     horizon = sc.horizon_min
     days = math.ceil(horizon / DAY_MIN)

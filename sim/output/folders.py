@@ -56,8 +56,24 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return data
 
 
-def _write_manifest(folder: Path, kind: str, files: dict[str, str], *, work: bool = False) -> None:
-    data: dict[str, Any] = {"tool": TOOL, "kind": kind, "files": dict(sorted(files.items()))}
+_OWN_KEYS = ("tool", "kind", "files", "work")
+
+
+def _meta(manifest: dict[str, Any] | None) -> dict[str, Any]:
+    """What else a manifest records (a run's ``sources``), kept when it is rewritten."""
+    return {k: v for k, v in (manifest or {}).items() if k not in _OWN_KEYS}
+
+
+def _write_manifest(
+    folder: Path,
+    kind: str,
+    files: dict[str, str],
+    *,
+    work: bool = False,
+    meta: dict[str, Any] | None = None,
+) -> None:
+    data: dict[str, Any] = {"tool": TOOL, "kind": kind, **(meta or {})}
+    data["files"] = dict(sorted(files.items()))
     if work:
         data["work"] = True  # a work folder: everything in it is the tool's, being written
     write_text_atomic(folder / MANIFEST, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -275,12 +291,18 @@ def _temp_pid(name: str) -> int | None:
 
 @contextlib.contextmanager
 def results_folder(
-    out: Path, kind: str = "run", *, command: str = "run", force: bool = False
+    out: Path,
+    kind: str = "run",
+    *,
+    command: str = "run",
+    force: bool = False,
+    meta: dict[str, Any] | None = None,
 ) -> Iterator[Path]:
     """Yield a fresh folder to fill; on success it becomes ``out``, atomically.
 
     Every file the block leaves in the folder is recorded in the manifest as written
     by ``command``; files other commands wrote into the old folder are carried over.
+    ``meta`` is recorded in the manifest beside them (a run's ``sources``).
     On failure or interruption the work folder is removed and ``out`` is untouched.
     """
     out = claim(out, kind, force=force)
@@ -293,14 +315,21 @@ def results_folder(
         yield tmp
         files = {p.name: command for p in tmp.iterdir() if p.name != MANIFEST}
         with _locked(out.parent):
-            _install(tmp, out, kind, command, files, force=force)
+            _install(tmp, out, kind, command, files, force=force, meta=meta)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _install(
-    tmp: Path, out: Path, kind: str, command: str, files: dict[str, str], *, force: bool
+    tmp: Path,
+    out: Path,
+    kind: str,
+    command: str,
+    files: dict[str, str],
+    *,
+    force: bool,
+    meta: dict[str, Any] | None = None,
 ) -> None:
     """Move the finished work folder into place (the caller holds the parent's lock)."""
     if out.exists() or out.is_symlink():
@@ -308,14 +337,14 @@ def _install(
         claim(out, kind, force=force)
     manifest = read_manifest(out) if out.is_dir() else None
     if out.is_dir() and _foreign(out, manifest):  # only with force: claim refuses otherwise
-        _merge_into(tmp, out, kind, files, manifest)
+        _merge_into(tmp, out, kind, files, manifest, meta)
         return
     if manifest is not None:  # what other commands wrote there comes along
         for name, cmd in manifest["files"].items():
             if cmd != command and name not in files and (out / name).exists():
                 _link_or_copy(out / name, tmp / name)
                 files[name] = cmd
-    _write_manifest(tmp, kind, files)
+    _write_manifest(tmp, kind, files, meta=meta)
     if out.is_dir() and manifest is None:
         out.rmdir()  # an empty folder: nothing in it to keep
     if not out.exists():
@@ -328,7 +357,12 @@ def _install(
 
 
 def _merge_into(
-    tmp: Path, out: Path, kind: str, files: dict[str, str], manifest: dict[str, Any] | None
+    tmp: Path,
+    out: Path,
+    kind: str,
+    files: dict[str, str],
+    manifest: dict[str, Any] | None,
+    meta: dict[str, Any] | None,
 ) -> None:
     """``force`` into a folder with foreign files: replace our names only, delete none."""
     for name in files:
@@ -340,7 +374,7 @@ def _merge_into(
         (tmp / name).replace(target)
     recorded = dict((manifest or {}).get("files", {}))
     recorded.update(files)
-    _write_manifest(out, kind, recorded)
+    _write_manifest(out, kind, recorded, meta={**_meta(manifest), **(meta or {})})
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -398,7 +432,7 @@ def owned_file(path: Path, *, command: str, force: bool = False) -> Iterator[Pat
                 files = dict(manifest["files"]) if manifest is not None else {}
                 files[path.name] = command
                 kind = str(manifest.get("kind", "run")) if manifest is not None else "run"
-                _write_manifest(folder, kind, files)
+                _write_manifest(folder, kind, files, meta=_meta(manifest))
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -429,5 +463,5 @@ def open_batch(out: Path, kind: str, names: tuple[str, ...], *, force: bool = Fa
         manifest = read_manifest(out)
         files = dict(manifest["files"]) if manifest is not None else {}
         files.update({n: files.get(n, kind) for n in names})
-        _write_manifest(out, kind, files)
+        _write_manifest(out, kind, files, meta=_meta(manifest))
     return out

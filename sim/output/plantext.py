@@ -87,6 +87,7 @@ def plan_text(plan: PlanLike) -> str:
         f"{tot['baseline_offices_meeting_target']} of {tot['offices']} offices on target",
         f"target met in every office: {'yes' if meta['feasible'] else 'NO'}; locally minimal (no single "
         f"office can drop a step): {'yes' if meta['locally_minimal'] else 'not confirmed'}",
+        *([f"why not: {meta['not_met']}"] if meta.get("not_met") else []),
         f"{meta['evaluations']} plan evaluations (budget {meta['max_evaluations']}), "
         f"{meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused",
     ]

@@ -1,4 +1,4 @@
-"""The results folder: summary.json, incidents.csv and plots, written atomically.
+"""The results folder: summary.json, incidents, results.gpkg, report.html and plots, atomically.
 
 Everything is first written into a sibling temporary folder and then moved into place,
 so an interrupted run never leaves a half-written results folder or file.
@@ -7,55 +7,49 @@ so an interrupted run never leaves a half-written results folder or file.
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from sim.atomic import atomic_dir, write_text_atomic
 from sim.lifetime import die_with_parent
+from sim.output import gis
 from sim.output.csvfile import write_csv
 from sim.output.folders import results_folder
+from sim.output.report import REPORT, run_report
+from sim.output.strictjson import dumps, jsonable
 from sim.viz import enforcementplot, mapplot, rankplot, report
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.runner import RunResult
+    from sim.world.network import StreetNetwork
 
-__all__ = ["atomic_dir", "dumps", "write_run", "write_text_atomic"]
-
-
-def dumps(data: Any) -> str:
-    """JSON as written everywhere in results: stable, readable, UTF-8 and strict.
-
-    Strict means what every JSON reader accepts: a measure that is undefined (NaN) or
-    unbounded is written as ``null``, never as ``NaN`` or ``Infinity``.
-    """
-    return json.dumps(jsonable(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+__all__ = ["RunFiles", "atomic_dir", "dumps", "jsonable", "write_run", "write_text_atomic"]
 
 
-def jsonable(x: Any) -> Any:
-    """Plain JSON data: numpy scalars as Python numbers, non-finite floats as ``None``."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
+@dataclass(frozen=True)
+class RunFiles:
+    """What a run's results folder holds besides ``summary.json``, ``summary.txt`` and the
+    incident, case and evaluation tables (which every run writes)."""
+
+    plots: bool = True  # the PNG figures
+    report: bool = True  # report.html (results.gpkg is always written: the report reads it)
+    incident_format: Literal["csv", "parquet"] = "csv"  # incidents.csv or incidents.parquet
+    scenario_file: Path | None = None  # recorded, absolute, in the manifest's sources
 
 
 def write_run(
     result: RunResult,
     out: Path,
     *,
-    plots: bool = True,
+    files: RunFiles = RunFiles(),
     force: bool = False,
     extra: Callable[[Path], None] | None = None,
 ) -> Path:
@@ -63,46 +57,92 @@ def write_run(
 
     ``out`` must be new, empty, or a results folder this tool wrote (see
     :mod:`sim.output.folders`); with ``force`` the files go beside foreign ones, deleting none.
+    The manifest records the absolute paths of the scenario and map files as ``sources``.
     """
-    with results_folder(out, "run", command="run", force=force) as tmp:
-        figures: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
-        if plots:
-            rules = result.scenario.rules
-            figures = [
-                (mapplot.draw_on_time_map, (result.world, result.summary, tmp / "on_time_map.png")),
-                (report.plot_response_times, (result.table, rules, tmp / "response_times.png")),
-                (report.plot_by_office, (result.summary, tmp / "on_time_by_office.png")),
-                (report.plot_by_hour, (result.summary, tmp / "on_time_by_hour.png")),
-            ]
-            if "enforcement" in result.summary:
-                figures += [
-                    (enforcementplot.plot_funnel, (result.summary, tmp / "penalty_funnel.png")),
-                    (
-                        enforcementplot.plot_hotspots_weekly,
-                        (result.summary, tmp / "hotspots_weekly.png"),
-                    ),
-                ]
-            if result.evaluation is not None:
-                figures += [
-                    (rankplot.plot_bump, (result.evaluation, tmp / "ranking.png")),
-                    (
-                        rankplot.draw_score_map,
-                        (result.world, result.evaluation, tmp / "score_map.png"),
-                    ),
-                ]
-        with _drawing(figures):
+    meta = {"sources": sources(result, files.scenario_file)}
+    with results_folder(out, "run", command="run", force=force, meta=meta) as tmp:
+        with _drawing(_figures(result, tmp) if files.plots else []):
             (tmp / "summary.json").write_text(dumps(result.summary), encoding="utf-8")
-            write_csv(result.table.to_frame(), tmp / "incidents.csv", "%.3f")
-            if result.cases is not None:
-                write_csv(result.cases.to_frame(), tmp / "cases.csv", "%.3f")
-            if result.evaluation is not None:
-                write_csv(result.evaluation.frame(), tmp / "evaluation.csv", "%.4f")
+            _write_tables(result, tmp, files.incident_format)
+            gis.write_gpkg(
+                gis.run_layers(result.world, result.summary, result.table),
+                result.world.net.crs,
+                tmp / gis.GPKG,
+            )
             (tmp / "summary.txt").write_text(
                 report.summary_text(result.summary) + "\n", encoding="utf-8"
             )
+            if files.report:
+                html = run_report(tmp, table=result.table)
+                (tmp / REPORT).write_text(html, encoding="utf-8")
         if extra is not None:
             extra(tmp)
     return out
+
+
+def sources(result: RunResult, scenario_file: Path | None) -> dict[str, str]:
+    """The files a run was built from, as absolute paths, by the scenario field naming each."""
+    out = {"scenario": str(Path(scenario_file).resolve())} if scenario_file is not None else {}
+    out["scenario folder"] = str(result.scenario.base_dir.resolve())
+    out.update({k: str(v.resolve()) for k, v in result.world.resolved.files().items()})
+    return out
+
+
+def _figures(result: RunResult, tmp: Path) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
+    rules = result.scenario.rules
+    figures: list[tuple[Callable[..., None], tuple[Any, ...]]] = [
+        (mapplot.draw_on_time_map, (result.world, result.summary, tmp / "on_time_map.png")),
+        (report.plot_response_times, (result.table, rules, tmp / "response_times.png")),
+        (report.plot_by_office, (result.summary, tmp / "on_time_by_office.png")),
+        (report.plot_by_hour, (result.summary, tmp / "on_time_by_hour.png")),
+    ]
+    if "enforcement" in result.summary:
+        figures += [
+            (enforcementplot.plot_funnel, (result.summary, tmp / "penalty_funnel.png")),
+            (
+                enforcementplot.plot_hotspots_weekly,
+                (result.summary, result.table, tmp / "hotspots_weekly.png"),
+            ),
+        ]
+    if result.evaluation is not None:
+        figures += [
+            (rankplot.plot_bump, (result.evaluation, tmp / "ranking.png")),
+            (rankplot.draw_score_map, (result.world, result.evaluation, tmp / "score_map.png")),
+        ]
+    return figures
+
+
+def _write_tables(result: RunResult, tmp: Path, incident_format: str) -> None:
+    """The incident table (CSV or Parquet), and the case and evaluation tables when present."""
+    frame = with_coordinates(result.table.to_frame(), result.table["node"], result.world.net)
+    if incident_format == "parquet":
+        frame.to_parquet(tmp / "incidents.parquet", index=False)
+    else:
+        write_csv(frame, tmp / "incidents.csv", "%.3f")
+    if result.cases is not None:
+        write_csv(result.cases.to_frame(), tmp / "cases.csv", "%.3f")
+    if result.evaluation is not None:
+        write_csv(result.evaluation.frame(), tmp / "evaluation.csv", "%.4f")
+
+
+# columns appended to incidents.csv after the record's own, so that the file is a case log
+# (``python -m sim fit`` and ``demand.trace`` read it with no options)
+PLACE_COLUMNS: tuple[str, ...] = ("x", "y", "lon", "lat")
+
+
+def with_coordinates(frame: pd.DataFrame, node: np.ndarray, net: StreetNetwork) -> pd.DataFrame:
+    """``frame`` with each incident's node in map metres (x, y) and in WGS84 (lon, lat;
+    empty when the map has no coordinate system) appended."""
+    frame = frame.copy()
+    frame["x"] = net.x[node]
+    frame["y"] = net.y[node]
+    lon, lat = net.lonlat()
+    if lon is None or lat is None:
+        frame["lon"] = frame["lat"] = ""
+    else:
+        frame["lon"] = np.char.mod("%.7f", lon[node]) if len(node) else []
+        frame["lat"] = np.char.mod("%.7f", lat[node]) if len(node) else []
+    return frame
 
 
 @contextlib.contextmanager

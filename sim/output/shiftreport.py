@@ -23,6 +23,7 @@ SHIFT_FILES = (
     "shifts.txt",
     "shift_staff.png",
     "shift_on_time.png",
+    "report.html",
 )
 """What the shift optimiser writes into its folder, besides the scenario it writes."""
 
@@ -99,6 +100,14 @@ def chosen_text(meta: dict[str, Any]) -> str:
         f"hour; this one had the fewest hours shown short ({short}), then undecided "
         f"({undecided}), then staff-hours"
     )
+
+
+def bound_pct(v: Any) -> str:
+    """A lower confidence bound as a percentage rounded *down* to 0.1, so that a bound
+    just under the target never prints as the target."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{math.floor(1000 * float(v) + 1e-9) / 10:.1f}%"
 
 
 def shifts_text(result: ShiftResult) -> str:
@@ -178,13 +187,17 @@ def shifts_text(result: ShiftResult) -> str:
                       f"{row[f'{r}.on_duty_new']:.0f}"]  # fmt: skip
         for clock in ("advisor_on_time", "enforcer_on_time"):
             st = row[f"{clock}.new.status"]
-            flag = "" if row[f"{clock}.new.meets"] else " ?" if st == OPEN else " ✗"
+            flag = " ✓" if row[f"{clock}.new.meets"] else " ?" if st == OPEN else " ✗"
             cells += [pct(row[f"{clock}.old"]), pct(row[f"{clock}.new"]),
-                      pct(row[f"{clock}.new.lower"]) + flag]  # fmt: skip
+                      bound_pct(row[f"{clock}.new.lower"]) + flag]  # fmt: skip
         hr.append(cells)
     lines.append(format_table(head, hr))
     lines.append("")
-    lines.append("✗: below target or not shown to reach it; ?: mean on target, bound undecided")
+    lines.append(
+        "lower: the hour's one-sided lower bound, rounded down (a bound of 94.97% reads 94.9%, "
+        "never 95.0%); ✓ the bound reaches the target; ? undecided: the mean is on target but "
+        "the bound is not; ✗ below target, or not shown to reach it"
+    )
     ov = meta["overall"]
     lines.append(
         "whole day: advisor clock "
@@ -225,3 +238,6 @@ def write_shifts(result: ShiftResult, folder: Path) -> None:
         plot_staff(result, tmp)
     with atomic_path(folder / "shift_on_time.png") as tmp:
         plot_on_time(result, tmp)
+    from sim.output.report.batchpage import shift_page
+
+    write_text_atomic(folder / "report.html", shift_page(folder).render())

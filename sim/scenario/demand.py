@@ -21,12 +21,15 @@ from sim.distributions import Duration, Exponential, Lognormal, Uniform
 from sim.errors import ScenarioError, require_file
 from sim.scenario.base import (
     _COORD,
+    FILE_FIELD,
     _check_clock,
     _check_shares,
     _check_window,
     _Model,
+    base_dir_of,
     resolve_path,
 )
+from sim.scenario.trace import Trace
 
 
 class Category(_Model):
@@ -136,6 +139,7 @@ class HotspotsFrom(_Model):
         description="FeatureCollection of Point features (lon, lat) whose properties give "
         "name, radius_m, incidents_per_hour and optionally start, end, categories; "
         "relative to the scenario file",
+        json_schema_extra=FILE_FIELD,
     )
     overrides: dict[str, HotspotChange] = Field(
         default_factory=dict, max_length=_MAX_FEATURES, description="changes by hotspot name"
@@ -172,11 +176,7 @@ class HotspotsFrom(_Model):
         return self._hotspots
 
 
-def _base_dir(info: ValidationInfo) -> Path:
-    """Folder of the scenario being validated (``scenario_from_dict`` passes it)."""
-    context = info.context if isinstance(info.context, Mapping) else {}
-    base = context.get("base_dir")
-    return Path(base) if base is not None else Path.cwd()
+_base_dir = base_dir_of
 
 
 def _strict_constant(name: str) -> Any:
@@ -254,9 +254,111 @@ class ScheduledIncident(_Model):
     category: str
 
 
+MAX_INCIDENTS_PER_DAY = 10_000_000.0
+# The default volume, as a density: 2.38 a day per km of street is the Jinshui default's
+# 2,700 a day over its 1,136 km of streets (2,704 a day there), and follows any other map.
+DEFAULT_PER_STREET_KM = 2.38
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+class Density(_Model):
+    """Background incidents a day per unit of the map, so a scenario keeps its load on
+    another map; exactly one of the two keys. The count is worked out once the map is
+    read (:func:`background_per_day`)."""
+
+    per_street_km: float | None = Field(
+        default=None,
+        ge=0,
+        le=10_000,
+        description="incidents a day per km of street in the map (or its cut)",
+        exclude_if=_is_none,
+    )
+    per_km2: float | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="incidents a day per km² of the map's street offices",
+        exclude_if=_is_none,
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Density:
+        if (self.per_street_km is None) == (self.per_km2 is None):
+            raise ValueError("give exactly one of per_street_km and per_km2")
+        return self
+
+
+def _unset(value: object) -> bool:
+    """Keys added to the demand after results were first saved are left out of a saved
+    scenario while unset, so a scenario without them saves exactly as before."""
+    return value is None or value == {}
+
+
+class DayEffect(_Model):
+    """A day-level random effect: each day's rate times a gamma draw of mean 1."""
+
+    cv: float = Field(gt=0, le=5, description="coefficient of variation of the daily multiplier")
+
+
+class OfficeDemand(_Model):
+    """One street office's share of the background and its own category mix (fitted)."""
+
+    intensity: float = Field(
+        default=1.0,
+        ge=0,
+        le=1000,
+        description="background incidents per km of street, relative to the map's mean",
+    )
+    categories: dict[str, float] | None = Field(
+        default=None, max_length=200, description="category shares in this office"
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> OfficeDemand:
+        if self.categories is not None:
+            _check_shares(self.categories, "office category shares")
+        return self
+
+
 class Demand(_Model):
-    incidents_per_day: float = Field(default=2700.0, ge=0, le=10_000_000)
+    # the form not given is left out of a saved scenario, so one given as a count saves
+    # exactly as it did before densities existed
+    incidents_per_day: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_INCIDENTS_PER_DAY,
+        description="background incidents a day over the whole map (or give density)",
+        exclude_if=_is_none,
+    )
+    density: Density | None = Field(
+        default=None,
+        description="background incidents a day per km of street or per km², in place of "
+        f"incidents_per_day; neither given: per_street_km {DEFAULT_PER_STREET_KM:g}",
+        exclude_if=_is_none,
+    )
     hourly_profile: list[float] = Field(default=DEFAULT_PROFILE, min_length=24, max_length=24)
+    weekday_profile: list[float] | None = Field(
+        default=None,
+        min_length=7,
+        max_length=7,
+        description="relative volume Monday … Sunday; minute 0 of a run is a Monday",
+        exclude_if=_unset,
+    )
+    day_effect: DayEffect | None = Field(default=None, exclude_if=_unset)
+    offices: dict[str, OfficeDemand] = Field(
+        default_factory=dict,
+        max_length=10_000,
+        description="per street office, by name",
+        exclude_if=_unset,
+    )
+    trace: Trace | None = Field(
+        default=None,
+        description="replay a case log as the whole demand instead of drawing it",
+        exclude_if=_unset,
+    )
     categories: dict[str, Category] = Field(
         default=DEFAULT_CATEGORIES, min_length=1, max_length=200
     )
@@ -269,16 +371,32 @@ class Demand(_Model):
     hotspots: list[Hotspot] = Field(default=[], max_length=10_000, validate_default=True)
     scheduled: list[ScheduledIncident] = Field(default=[], max_length=1_000_000)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _volume(cls, data: Any) -> Any:
+        """A count or a density, not both; neither: the default density."""
+        if not isinstance(data, Mapping):
+            return data
+        count, density = data.get("incidents_per_day"), data.get("density")
+        if count is not None and density is not None:
+            raise ValueError(
+                "give demand.incidents_per_day (a count for the whole map) or demand.density "
+                "(per km of street or per km²), not both"
+            )
+        if count is None and density is None:
+            return {**data, "density": {"per_street_km": DEFAULT_PER_STREET_KM}}
+        return data
+
     @field_validator("hotspots")
     @classmethod
     def _with_file(cls, v: list[Hotspot], info: ValidationInfo) -> list[Hotspot]:
         source = info.data.get("hotspots_from")
         return [*source.hotspots, *v] if isinstance(source, HotspotsFrom) else v
 
-    @field_validator("hourly_profile")
+    @field_validator("hourly_profile", "weekday_profile")
     @classmethod
-    def _profile(cls, v: list[float]) -> list[float]:
-        if any(not 0 <= w <= 1e6 for w in v) or sum(v) <= 0:
+    def _profile(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and (any(not 0 <= w <= 1e6 for w in v) or sum(v) <= 0):
             raise ValueError("weights must be between 0 and 1e6 with a positive sum")
         return v
 
@@ -288,12 +406,16 @@ class Demand(_Model):
         unknown = sorted(
             {c for h in self.hotspots for c in (h.categories or {}) if c not in self.categories}
             | {s.category for s in self.scheduled if s.category not in self.categories}
+            | {c for o in self.offices.values() for c in (o.categories or {})}
+            - set(self.categories)
         )
         if unknown:
             raise ValueError(f"unknown categories: {', '.join(unknown)}")
         twice = sorted(n for n, k in Counter(h.name for h in self.hotspots).items() if k > 1)
         if twice:
             raise ValueError(f"hotspot names given twice: {', '.join(twice)}")
+        if self.trace is not None and self.scheduled:
+            raise ValueError("trace is the whole demand: leave scheduled incidents out")
         return self
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import (
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -209,6 +210,20 @@ class Enforcement(_Model):
     cases: Cases = Cases()
     court: Court = Court()
     campaign: Campaign = Campaign()
+
+    @field_validator("rungs")
+    @classmethod
+    def _progressive(cls, v: list[Rung]) -> list[Rung]:
+        """The ladder goes up: a rung's legal maximum is never below the one before it."""
+        for i in range(1, len(v)):
+            before, rung = v[i - 1], v[i]
+            if rung.fine_cap < before.fine_cap:
+                raise ValueError(
+                    f"rungs[{i}] ({rung.name}) has fine_cap {rung.fine_cap:,.0f}, below the "
+                    f"{before.fine_cap:,.0f} of rungs[{i - 1}] ({before.name}) before it: a "
+                    "progressive penalty goes up, so list the rungs from the mildest"
+                )
+        return v
 
     @model_validator(mode="after")
     def _skips(self) -> Enforcement:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from pydantic import (
     ValidationError,
 )
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, require_file
 from sim.overrides import parse_override, read_yaml, set_by_path
+from sim.scenario.base import resolve_path
 from sim.scenario.model import (
     Scenario,
 )
@@ -55,14 +57,64 @@ def _key_path(loc: Sequence[int | str]) -> list[int | str]:
     ]
 
 
+# a check of the whole scenario names the field it is about at the start of its message
+_NAMES_ITS_FIELD = re.compile(r"^[a-z_]+(\.[\w\[\]]+)+: ")
+
+
 def problems_from(exc: ValidationError) -> list[str]:
     """One ``path: message`` line per pydantic error."""
     lines = []
     for err in exc.errors():
         loc = _key_path(err["loc"])
         # a check may find several problems at one place (a file's features): a line each
-        lines += [f"{_loc(loc)}: {msg}" for msg in _describe(err).split("\n")]
+        lines += [
+            msg if not loc and _NAMES_ITS_FIELD.match(msg) else f"{_loc(loc)}: {msg}"
+            for msg in _describe(err).split("\n")
+        ]
     return lines
+
+
+_MAP_FILES = (("file", "map file"), ("offices", "GeoJSON file"), ("grids", "GeoJSON file"))
+
+
+def unreadable_map_files(raw: Mapping[str, Any], base: Path) -> list[str]:
+    """The files the map section names that cannot be read, one line each (as the world
+    builder says it), so they are reported with the schema's problems, not after them."""
+    spec = raw.get("map")
+    if not isinstance(spec, Mapping):
+        return []
+    named = [(f"map.{key}", spec.get(key), what) for key, what in _MAP_FILES]
+    cut = spec.get("cut")
+    if isinstance(cut, Mapping):
+        named.append(("map.cut.geojson", cut.get("geojson"), "GeoJSON file"))
+    problems: list[str] = []
+    for where, value, what in named:
+        if isinstance(value, str) and value:
+            try:
+                require_file(resolve_path(base, value), where, what)
+            except ScenarioError as exc:
+                problems += exc.problems
+    return problems
+
+
+# keys that say one thing in alternative ways: an override of one (to a value) clears the
+# others, so ``--set demand.incidents_per_day=8100`` works on a scenario given as a density
+_ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "demand.incidents_per_day": ("demand.density",),
+    "demand.density": ("demand.incidents_per_day",),
+    "demand.density.per_street_km": ("demand.incidents_per_day", "demand.density.per_km2"),
+    "demand.density.per_km2": ("demand.incidents_per_day", "demand.density.per_street_km"),
+}
+
+
+def _clear(data: dict[str, Any], dotted: str) -> None:
+    """Remove ``a.b.c`` from nested plain data if it is there."""
+    *parents, last = dotted.split(".")
+    node: Any = data
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(last, None)
 
 
 def scenario_from_dict(
@@ -74,7 +126,8 @@ def scenario_from_dict(
 
     Overrides apply to the scenario with its defaults filled in, so that
     ``demand.categories.noise.success=0.5`` changes one value of the default table
-    rather than replacing the table.
+    rather than replacing the table. Setting one of two alternative keys (a count or a
+    density of demand) clears the other.
     """
     raw: dict[str, Any] = copy.deepcopy(dict(data))
     pairs = list(
@@ -92,16 +145,34 @@ def scenario_from_dict(
                 for k in from_file
             ]
         )
+    given = {k for k, v in pairs if v is not None}
+    both = sorted(
+        {
+            " and ".join(sorted((k, o)))
+            for k in given
+            for o in _ALTERNATIVES.get(k, ())
+            if o in given
+        }
+    )
+    if both:
+        raise ScenarioError(
+            [f"{b}: both give the background demand; set one of them" for b in both]
+        )
     if pairs:
         # a file with problems of its own gets them reported with the overrides applied
         with contextlib.suppress(ValidationError):
             raw = Scenario.model_validate(raw, context=context).model_dump(mode="json")
         for key, value in pairs:
+            for other in _ALTERNATIVES.get(key, ()) if value is not None else ():
+                _clear(raw, other)
             set_by_path(raw, key, value)
+    files = unreadable_map_files(raw, base)
     try:
         scenario = Scenario.model_validate(raw, context=context)
     except ValidationError as exc:
-        raise ScenarioError(problems_from(exc)) from None
+        raise ScenarioError(problems_from(exc) + files) from None
+    if files:
+        raise ScenarioError(files)
     scenario._base_dir = base
     return scenario
 
@@ -134,3 +205,15 @@ def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any]
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any] | Sequence[str]) -> Scenario:
     """A copy of ``scenario`` with dotted-path overrides applied and re-validated."""
     return scenario_from_dict(scenario.resolved(), base_dir=scenario.base_dir, overrides=overrides)
+
+
+def map_override(path: Path) -> dict[str, Any]:
+    """Overrides that replace a scenario's map by a file; areas fall back to square cells."""
+    return {
+        "map.file": str(path.resolve()),
+        "map.inline": None,
+        "map.generate": None,
+        "map.offices": None,
+        "map.grids": None,
+        "map.cut": None,
+    }

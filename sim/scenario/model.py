@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
+    BaseModel,
     Field,
     PrivateAttr,
     field_validator,
@@ -101,17 +103,32 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _enforcement_refs(self) -> Scenario:
+        """Categories and hotspots the enforcement chain names must exist; a hotspot is
+        looked for where hotspots come from, the file of ``demand.hotspots_from`` too."""
         e = self.enforcement
-        cats = set(self.demand.categories)
-        spots = {h.name for h in self.demand.hotspots}
-        unknown = sorted(set(e.offenders.categories) - cats)
+        problems = []
+        unknown = sorted(set(e.offenders.categories) - set(self.demand.categories))
         if unknown:
-            raise ValueError(
+            problems.append(
                 f"enforcement.offenders.categories: unknown categories: {', '.join(unknown)}"
             )
-        unknown = sorted((set(e.offenders.hotspots) | set(e.campaign.hotspots)) - spots)
-        if unknown:
-            raise ValueError(f"enforcement: unknown hotspots: {', '.join(unknown)}")
+        spots = {h.name for h in self.demand.hotspots}
+        where = "demand.hotspots"
+        src = self.demand.hotspots_from
+        if src is not None:
+            empty = ", which has no features" if not src.hotspots else ""
+            where += f" or {src.geojson} (demand.hotspots_from{empty})"
+        for key, names in (
+            ("offenders.hotspots", e.offenders.hotspots),
+            ("campaign.hotspots", e.campaign.hotspots),
+        ):
+            unknown = sorted(set(names) - spots)
+            if unknown:
+                problems.append(
+                    f"enforcement.{key}: no hotspot named {', '.join(unknown)} in {where}"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property
@@ -134,6 +151,28 @@ class Scenario(_Model):
     @property
     def warmup_min(self) -> float:
         return self.duration.warmup_hours * 60.0
+
+
+def file_fields(model: type[BaseModel] = Scenario, prefix: str = "") -> list[str]:
+    """Dotted paths of every field that names a file (marked with ``FILE_FIELD``), such as
+    ``map.file`` and ``demand.trace.file``: what moving a scenario to another folder rewrites."""
+    out = []
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and "x-file" in extra:
+            out.append(prefix + name)
+        for sub in _nested_models(info.annotation):
+            out += file_fields(sub, f"{prefix}{name}.")
+    return out
+
+
+def _nested_models(tp: Any) -> list[type[BaseModel]]:
+    """Models a field holds directly or as an optional (not in lists or mappings)."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    if typing.get_origin(tp) in (list, dict):
+        return []
+    return [m for arg in typing.get_args(tp) for m in _nested_models(arg)]
 
 
 def json_schema() -> dict[str, Any]:

@@ -12,11 +12,13 @@ from pydantic import (
 
 from sim.roles import ALL_ROLES, BY_NAME
 from sim.scenario.base import (
+    FILE_FIELD,
     ROLES,
     _check_clock,
     _check_shares,
     _check_window,
     _Model,
+    window_minutes,
 )
 
 
@@ -105,6 +107,52 @@ class ExplicitPosts(_Model):
     police: list[Post] = Field(default=[], max_length=100_000, description="police units")
 
 
+class RosterSpec(_Model):
+    """The district's own posts from a file, one row per post (``sim.world.rosterfile``).
+
+    The file is read when the world is built, with the map: its posts are snapped to the
+    streets and replace density placement for the roles it lists.
+    """
+
+    file: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="CSV or GeoJSON of posts (lon/lat or x/y, role, office, optional shift "
+        "and count), relative to the scenario file",
+        json_schema_extra=FILE_FIELD,
+    )
+    shifts: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=200,
+        description='shift names the file may use, each "HH:MM-HH:MM"',
+    )
+    snap_warn_m: float = Field(
+        default=100.0,
+        gt=0,
+        le=10_000,
+        description="metres: warn of each post farther than this from the nearest street",
+    )
+
+    @field_validator("shifts")
+    @classmethod
+    def _windows(cls, v: dict[str, str]) -> dict[str, str]:
+        problems = []
+        for name, text in v.items():
+            if not name.strip() or len(name) > 64 or window_minutes(name) is not None:
+                problems.append(
+                    f"{name[:64]!r}: a shift name must be a name of 1 to 64 characters, not a time"
+                )
+                continue
+            try:
+                if window_minutes(text) is None:
+                    problems.append(f'{name}: write the shift as "HH:MM-HH:MM", got {text!r}')
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return v
+
+
 class Staff(_Model):
     per_km2: float = Field(default=20.0, ge=0, le=1000, description="all roles, per km² of area")
     per_km2_by_office: dict[str, float] = Field(default_factory=dict, max_length=10_000)
@@ -121,12 +169,21 @@ class Staff(_Model):
     # checked against the map when staff are placed (sim.world.staff)
     shifts_by_office: dict[str, OfficeShifts] = Field(default_factory=dict, max_length=10_000)
     posts: ExplicitPosts | None = None
+    roster: RosterSpec | None = Field(
+        default=None,
+        description="posts from a file, replacing density placement for the roles it lists",
+        exclude_if=lambda v: v is None,  # a scenario without one saves as it did before
+    )
 
     @model_validator(mode="after")
     def _police_posts(self) -> Staff:
         if self.posts is not None and self.police_per_office:
             raise ValueError(
                 "staff.posts replaces placement per office: give police as staff.posts.police"
+            )
+        if self.posts is not None and self.roster is not None:
+            raise ValueError(
+                "give staff.posts (posts at nodes) or staff.roster (posts from a file), not both"
             )
         return self
 

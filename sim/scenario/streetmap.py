@@ -18,6 +18,7 @@ from pydantic import (
 from sim.roles import BY_NAME
 from sim.scenario.base import (
     _COORD,
+    FILE_FIELD,
     Mode,
     _Model,
 )
@@ -103,7 +104,9 @@ class MapCut(_Model):
     polygon: list[tuple[float, float]] | None = Field(
         default=None, min_length=3, description="[lon, lat] corners"
     )
-    geojson: str | None = Field(default=None, description="GeoJSON polygon(s) in lon/lat")
+    geojson: str | None = Field(
+        default=None, description="GeoJSON polygon(s) in lon/lat", json_schema_extra=FILE_FIELD
+    )
     boundary: str | None = Field(default=None, min_length=1, description="administrative name")
     admin_level: int | None = Field(default=None, ge=1, le=12, description="level of the boundary")
 
@@ -113,6 +116,8 @@ class MapCut(_Model):
         for lon, lat in v or ():
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise ValueError(f"[{lon}, {lat}] is not a [longitude, latitude] point")
+        if v is not None:
+            _check_simple(v)
         return v
 
     @model_validator(mode="after")
@@ -125,6 +130,31 @@ class MapCut(_Model):
         return self
 
 
+def _check_simple(corners: list[tuple[float, float]]) -> None:
+    """A cut polygon whose edges cross (a bow-tie) would lose part of the district without
+    a word; refuse it, and suggest the corners in order around their middle."""
+    import math
+
+    from shapely import Polygon
+    from shapely.validation import explain_validity
+
+    poly = Polygon(corners)
+    if poly.is_valid:
+        return
+    cx = sum(p[0] for p in corners) / len(corners)
+    cy = sum(p[1] for p in corners) / len(corners)
+    ordered = sorted(dict.fromkeys(corners), key=lambda p: math.atan2(p[1] - cy, p[0] - cx))
+    hint = ""
+    if len(ordered) >= 3 and Polygon(ordered).is_valid:
+        hint = "; in order around its middle the corners are " + ", ".join(
+            f"[{lon:g}, {lat:g}]" for lon, lat in ordered
+        )
+    raise ValueError(
+        f"the polygon is not simple ({explain_validity(poly)}): give its corners in order "
+        f"around its edge, with no edges crossing{hint}"
+    )
+
+
 def _offices_kind(v: Any) -> str:
     return "extract" if isinstance(v, Mapping | BaseModel) else "geojson"
 
@@ -133,7 +163,9 @@ class MapSpec(_Model):
     """Where the street network and its areas come from; exactly one of file/inline/generate."""
 
     file: str | None = Field(
-        default=None, description="GraphML, .osm.pbf, .osm, .osm.bz2 or .osm.gz"
+        default=None,
+        description="GraphML, .osm.pbf, .osm, .osm.bz2 or .osm.gz",
+        json_schema_extra=FILE_FIELD,
     )
     inline: InlineMap | None = None
     generate: GeneratedMap | None = None
@@ -143,9 +175,15 @@ class MapSpec(_Model):
             Discriminator(_offices_kind),
         ]
         | None
-    ) = Field(default=None, description="GeoJSON of street-office polygons, or boundaries")
+    ) = Field(
+        default=None,
+        description="GeoJSON of street-office polygons, or boundaries",
+        json_schema_extra=FILE_FIELD,
+    )
     cut: MapCut | None = Field(default=None, description="simulate only this part of map.file")
-    grids: str | None = Field(default=None, description="GeoJSON of grid polygons")
+    grids: str | None = Field(
+        default=None, description="GeoJSON of grid polygons", json_schema_extra=FILE_FIELD
+    )
     grid_size_m: float = Field(
         default=700.0, ge=50, le=50_000, description="square grids when no grid file"
     )

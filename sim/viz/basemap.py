@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from sim.world.build import World
+    from sim.world.areas import Areas
     from sim.world.network import StreetNetwork
 
 DPI = 150
@@ -156,7 +156,17 @@ def draw_boundaries(
         ax.add_collection(LineCollection(lines, colors=color, linewidths=lw, zorder=zorder, **kw))
 
 
-def map_extent(world: World) -> tuple[float, float, float, float]:
+class MapLike(Protocol):
+    """What a map picture needs of a world: the streets and the areas (a World, a StreetMap)."""
+
+    @property
+    def net(self) -> StreetNetwork: ...
+
+    @property
+    def areas(self) -> Areas: ...
+
+
+def map_extent(world: MapLike) -> tuple[float, float, float, float]:
     shapes = list(world.areas.office_shapes)
     x0, y0 = float(world.net.x.min()), float(world.net.y.min())
     x1, y1 = float(world.net.x.max()), float(world.net.y.max())
@@ -172,7 +182,7 @@ def map_extent(world: World) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-def map_figure(world: World) -> tuple[Figure, Axes, tuple[float, float, float]]:
+def map_figure(world: MapLike) -> tuple[Figure, Axes, tuple[float, float, float]]:
     """A figure with an equal-aspect map panel and a side column; (fig, ax, side rect)."""
     x0, y0, x1, y1 = map_extent(world)
     pad = 0.035 * max(x1 - x0, y1 - y0)

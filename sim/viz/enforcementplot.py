@@ -7,14 +7,27 @@ weekly incidents at each hotspot, with the "归零" campaign's days shaded.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from sim.analysis import measures as registry
 from sim.analysis.measures import Measure
-from sim.viz.report import format_table, lookup, measure_text, place_label, save, style
+from sim.viz import scales
+from sim.viz.report import (
+    days_text,
+    format_table,
+    lookup,
+    measure_text,
+    place_label,
+    save,
+    style,
+)
+
+if TYPE_CHECKING:
+    from sim.engine.records import IncidentTable
 
 FUNNEL = (
     ("escalations", "escalations\n(team on scene)"),
@@ -25,13 +38,13 @@ FUNNEL = (
 )
 
 
-def _police_rows(p: dict[str, Any] | None) -> list[list[str]]:
+def _police_rows(p: dict[str, Any] | None, whole: int) -> list[list[str]]:
     """Rows for the police units, when the scenario posts police."""
     if p is None:
         return []
     within = p["on_scene_within_target"]
     return [
-        ["  police calls answered", f"{_n(p['answered'], 1)} of {_n(p['calls'], 1)}", ""],
+        ["  police calls answered", f"{_n(p['answered'], whole)} of {_n(p['calls'], whole)}", ""],
         ["  mean wait for police (min)", _n(p["wait_min"], 1), ""],
         ["  police on scene in time", f"{_n(None if within is None else 100 * within, 1)}%", ""],
     ]
@@ -41,24 +54,32 @@ def _n(x: float | None, digits: int = 0) -> str:
     return "–" if x is None else f"{x:,.{digits}f}"
 
 
-def _total_row(m: Measure, e: dict[str, Any], ci: dict[str, float], days: float) -> list[str]:
+def _total_row(
+    m: Measure, e: dict[str, Any], ci: dict[str, float], days: float, replications: int
+) -> list[str]:
     """A registry measure of the enforcement block: in the run, and a year at its rate."""
     name = m.name.removeprefix("enforcement.")
     value = lookup(e, name)
     yearly = m.unit in ("count", "yuan", "hours") and value is not None
-    return [m.words, measure_text(m, value, ci.get(name)), _n(value * 365 / days) if yearly else ""]
+    return [
+        m.words,
+        measure_text(m, value, ci.get(name), replications=replications),
+        _n(value * 365 / days) if yearly else "",
+    ]
 
 
-def summary_text(e: dict[str, Any], days: float) -> str:
-    """The enforcement table ``python -m sim run`` prints."""
+def summary_text(e: dict[str, Any], days: float, replications: int) -> str:
+    """The enforcement table ``python -m sim run`` prints: counts of one replication as
+    whole numbers, means over several with a decimal."""
     ci = e.get("ci95", {})
     r = e["ratios"]
     act = e["offenders_active"]
+    whole = 0 if replications <= 1 else 1  # decimals of a small count
     totals = format_table(
         ["measure", "in the run", "a year at this rate"],
         [
-            *(_total_row(m, e, ci, days) for m in registry.summarized("enforcement")),
-            *_police_rows(e.get("police")),
+            *(_total_row(m, e, ci, days, replications) for m in registry.summarized("enforcement")),
+            *_police_rows(e.get("police"), whole),
         ],
         align="lrr",
     )
@@ -87,7 +108,7 @@ def summary_text(e: dict[str, Any], days: float) -> str:
                 _n(o["cases"]),
                 _n(o["decisions"]),
                 _n(o["fines_yuan"]),
-                _n(o["court_referrals"], 1),
+                _n(o["court_referrals"], whole),
                 _n(o["offenders_active"]["start"]),
                 _n(o["offenders_active"]["end"]),
             ]
@@ -95,66 +116,181 @@ def summary_text(e: dict[str, Any], days: float) -> str:
         ],
         align="lrrrrrr",
     )
-    parts = ["Enforcement chain (cases counted by the day they were filed)", totals, per, offices]
+    head = "Enforcement chain (cases counted by the day they were filed"
+    head += ")" if replications <= 1 else f"; means over {replications} replications)"
+    parts = [head, totals, per, offices]
     if "campaign" in e:
-        parts.append(campaign_text(e["campaign"], ci))
+        parts.append(campaign_text(e["campaign"], ci, replications))
     return "\n\n".join(parts)
 
 
-def campaign_text(c: dict[str, Any], ci: dict[str, float]) -> str:
-    """Weeks until the campaign's hotspots fall below 5% of their first week, and its cost."""
-    weeks = c["weeks_to_5pct"]
-    half = ci.get("campaign.weeks_to_5pct")
-    reached = (
-        f"{weeks:.1f} weeks" + (f" (95% CI ± {half:.1f})" if half is not None else "")
-        if weeks is not None
-        else "not reached in every replication"
+def campaign_text(c: dict[str, Any], ci: dict[str, float], replications: int = 1) -> str:
+    """The campaign in a few words: off, not in the run, or what it did in the run's days
+    (weeks until its hotspots fall below 5% of their first week, and its cost)."""
+    if not c.get("enabled", bool(c["days"])):
+        return (
+            f"归零 campaign: off; at its hotspots {_n(c['first_week'])} incidents in the first "
+            f"week, {_n(c['last_week'])} in the last."
+        )
+    planned = c.get("planned_days", c["days"])
+    if not c.get("in_run", True):
+        return (
+            f"归零 campaign: planned from day {c['first_day']:g} for {planned:g} days, after "
+            "the run ends: not in the run, nothing of it simulated."
+        )
+    span = (
+        f"{c['days']:g} of its {planned:g} days in the run"
+        if c["days"] < planned
+        else f"its {planned:g} days"
     )
+    if c.get("weeks", 2) < 2:
+        trend = "under two whole weeks of it in the run, too short for a weekly trend"
+    else:
+        weeks, half = c["weeks_to_5pct"], ci.get("campaign.weeks_to_5pct")
+        reached = c.get("reached_in", 1 if weeks is not None else 0)
+        first = f"5% of the first week ({_n(c['first_week'])})"
+        if weeks is not None:
+            ci_text = f" (95% CI ± {half:.1f})" if half is not None else ""
+            trend = f"weekly incidents at its hotspots fall below {first} after {weeks:.1f} weeks"
+            trend += ci_text
+        elif reached:
+            trend = (
+                f"weekly incidents at its hotspots fell below {first} in {reached} of "
+                f"{replications} replications only"
+            )
+        else:
+            trend = (
+                f"weekly incidents at its hotspots had not fallen below {first} by the run's end"
+            )
+        trend += f"; last week {_n(c['last_week'])}"
     return (
-        f"归零 campaign over {c['days']:g} days: weekly incidents at its hotspots fall below 5% "
-        f"of the first week ({_n(c['first_week'])}) after {reached}; last week {_n(c['last_week'])}.\n"
-        f"It took {_n(c['cases'])} cases, {_n(c['fines_yuan'])} yuan of fines and "
+        f"归零 campaign, {span}: {trend}.\n"
+        f"In the run it took {_n(c['cases'])} cases, {_n(c['fines_yuan'])} yuan of fines and "
         f"{_n(c['enforcer_hours'])} enforcer-hours ({_n(c['joint_person_hours'])} of joint "
         f"enforcement on site, {_n(c['enforcer_team_hours'])} of teams on its incidents)."
     )
 
 
 def plot_funnel(summary: dict[str, Any], path: Path) -> None:
-    """Escalations → cases → decisions → referrals → rulings, on a log scale."""
+    """Escalations → cases → decisions → referrals → rulings: points on a log scale (a bar
+    on a log axis has no zero to start from), each with its count and its share of the
+    step before."""
     style()
     e = summary["enforcement"]
     values = [max(float(e[k]), 0.0) for k, _ in FUNNEL]
     fig, ax = plt.subplots(figsize=(9, 4.2))
     y = np.arange(len(FUNNEL))[::-1]
-    ax.barh(y, np.maximum(values, 0.1), color="#4c72b0")
-    for yi, v in zip(y, values, strict=True):
-        ax.text(max(v, 0.1) * 1.15, yi, f"{v:,.0f}", va="center")
+    shown = np.maximum(values, 0.5)  # a zero sits at the left edge, labelled 0
+    ax.scatter(shown, y, s=60, color="#4c72b0", zorder=3)
+    whole = summary["replications"] <= 1
+    for i, (yi, v) in enumerate(zip(y, values, strict=True)):
+        text = f"{v:,.0f}" if whole or v >= 100 else f"{v:,.1f}"
+        if i and values[i - 1]:
+            text += f"  ({100 * v / values[i - 1]:.1f}% of the step before)"
+        ax.annotate(text, (max(v, 0.5), yi), xytext=(8, 0), textcoords="offset points",
+                    va="center", fontsize=9)  # fmt: skip
     ax.set_yticks(y, [label for _, label in FUNNEL])
     ax.set_xscale("log")
-    ax.set_xlim(0.5, max([*values, 1.0]) * 8)
-    ax.set_xlabel("count over the run (log scale; mean over replications)")
+    ax.set_xlim(0.5, max([*values, 1.0]) * 30)
+    mean = "; mean over replications" if not whole else ""
+    ax.set_xlabel(f"count over the run (log scale{mean})")
+    ax.grid(axis="y", visible=False)
     ax.set_title(f"{summary['scenario']}: the penalty funnel")
     save(fig, path)
 
 
-def plot_hotspots_weekly(summary: dict[str, Any], path: Path) -> None:
-    """Weekly incidents at each hotspot, with the campaign's weeks shaded."""
-    style()
-    e = summary["enforcement"]
-    names = [h["name"] for h in summary["scenario_resolved"]["demand"]["hotspots"]]
-    series = e["weekly_by_hotspot"]
-    fig, ax = plt.subplots(figsize=(10, 4.2))
-    for name, counts in zip(names, series, strict=False):
-        if counts:
-            ax.plot(np.arange(1, len(counts) + 1), counts, marker="o", ms=3, label=name)
+def hotspot_counts(
+    table: IncidentTable, n_sites: int, bins: scales.Bins, warmup_min: float
+) -> np.ndarray:
+    """Incidents at each hotspot per bin of ``bins`` from the end of the warm-up, the mean
+    over replications (``n_sites × bins.count``)."""
+    from sim.engine.campaign import binned_counts
+
+    reps = int(table["replication"].max()) + 1 if len(table) else 1
+    width = bins.days * 1440.0
+    end = warmup_min + bins.count * width
+    out = np.zeros((n_sites, bins.count))
+    for k in range(n_sites):
+        at = table["hotspot"] == k
+        for r in range(reps):
+            occurred = table["occurred"][at & (table["replication"] == r)]
+            out[k] += binned_counts(occurred, warmup_min, end, width)
+    return out / reps
+
+
+def _campaign_days(summary: dict[str, Any]) -> tuple[float, float] | None:
+    """The campaign's first day (after the warm-up) and its planned days, when it is on."""
     camp = summary["scenario_resolved"]["enforcement"]["campaign"]
-    if camp["enabled"]:
-        a = camp["start_day"] / 7 + 0.5
-        ax.axvspan(a, a + camp["days"] / 7, color="#f2c14e", alpha=0.25, label="归零 campaign")
-    ax.set_xlabel("week of the run")
-    ax.set_ylabel("incidents per week")
-    ax.set_ylim(bottom=0)
-    ax.set_title(f"{summary['scenario']}: weekly incidents at each hotspot")
-    if series:
+    if not (camp["enabled"] and summary["scenario_resolved"]["enforcement"]["enabled"]):
+        return None
+    block = summary.get("enforcement", {}).get("campaign", {})
+    return float(block.get("first_day", camp["start_day"])), float(
+        block.get("planned_days", camp["days"])
+    )
+
+
+def plot_hotspots_weekly(summary: dict[str, Any], table: IncidentTable, path: Path) -> None:
+    """Incidents at each hotspot over the run, with the campaign's days shaded.
+
+    Per week when the run has three whole weeks, per day when it has two whole days, else
+    one total per hotspot (:func:`sim.viz.scales.time_bins`); the campaign band covers only
+    the days simulated and says when the campaign goes on past them.
+    """
+    style()
+    names = [h["name"] for h in summary["scenario_resolved"]["demand"]["hotspots"]]
+    names = names[: int(table["hotspot"].max()) + 1] if len(table) else []
+    days = float(summary["days"])
+    bins = scales.time_bins(days)
+    counts = hotspot_counts(table, len(names), bins, summary["warmup_hours"] * 60.0)
+    fig, ax = plt.subplots(figsize=(10, 4.4))
+    reps = summary["replications"]
+    mean = " (mean over replications)" if reps > 1 else ""
+    if not names:
+        ax.text(0.5, 0.5, "no hotspots in this scenario", transform=ax.transAxes, ha="center")
+        ax.set_axis_off()
+    elif bins.unit == "run":
+        y = np.arange(len(names))[::-1]
+        ax.barh(y, counts[:, 0], color="#4c72b0")
+        for yi, v in zip(y, counts[:, 0], strict=True):
+            ax.annotate(f"{v:,.0f}", (v, yi), xytext=(4, 0), textcoords="offset points",
+                        va="center", fontsize=9)  # fmt: skip
+        ax.set_yticks(y, names)
+        ax.set_xlabel(f"incidents in the run's {days_text(days)}{mean}")
+        ax.grid(axis="y", visible=False)
+        ax.set_title(
+            f"{summary['scenario']}: incidents at each hotspot (a run of {days_text(days)}: "
+            "too short for a trend over days)",
+            fontsize=11,
+        )
+    else:
+        x = np.arange(1, bins.count + 1)
+        for name, row in zip(names, counts, strict=True):
+            ax.plot(x, row, marker="o", ms=3.5, label=name)
+        _campaign_band(ax, summary, bins, days)
+        ax.set_xlim(0.5, bins.count + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(f"{bins.unit} of the run (after the warm-up)")
+        ax.set_ylabel(f"incidents per {bins.unit}{mean}")
+        ax.set_ylim(0, max(float(counts.max()), 1.0) * 1.15)
+        ax.set_title(f"{summary['scenario']}: incidents per {bins.unit} at each hotspot")
         ax.legend(fontsize=8, loc="upper right")
     save(fig, path)
+
+
+def _campaign_band(ax: Any, summary: dict[str, Any], bins: scales.Bins, days: float) -> None:
+    """Shade the campaign's days that were simulated; say what lies outside the run."""
+    camp = _campaign_days(summary)
+    if camp is None:
+        return
+    first, planned = camp
+    band = scales.clip_band(first, first + planned, days)
+    if band.starts_late:
+        ax.text(0.01, 0.97, f"归零 campaign from day {first:g}: after the run's end, not in it",
+                transform=ax.transAxes, va="top", fontsize=8.5, color="#8a6d00")  # fmt: skip
+        return
+    lo, hi = band.start / bins.days + 0.5, band.end / bins.days + 0.5
+    label = "归零 campaign" + (f" (days {first:g}–{first + planned:g})" if band.goes_on else "")
+    ax.axvspan(lo, hi, color="#f2c14e", alpha=0.25, label=label, lw=0)
+    if band.goes_on:
+        ax.annotate(f"goes on to day {first + planned:g} →", (hi, 0.02), xycoords=("data", "axes fraction"),
+                    ha="right", va="bottom", fontsize=8.5, color="#8a6d00")  # fmt: skip

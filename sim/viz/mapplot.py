@@ -7,7 +7,8 @@ Two pictures are drawn here:
   hotspots, and the advisor coverage: the share of the streets an advisor reaches within
   the first clock.
 * :func:`draw_on_time_map` (``on_time_map.png`` of a run): the double-ten on-time share
-  per grid as a choropleth diverging around the target.
+  per grid as a choropleth diverging around the target on one linear scale, grids with
+  few instructions dotted (the rules of :mod:`sim.viz.scales`).
 
 The coverage maths is :mod:`sim.analysis.coverage`, the figure, streets and boundaries
 :mod:`sim.viz.basemap`, label placement :mod:`sim.viz.maplabels`.
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from sim.analysis.coverage import BAND_LIMITS, Coverage, advisor_coverage, band_of
-from sim.viz import report
+from sim.viz import report, scales
 from sim.viz.basemap import (
     GRID_EDGE,
     OFFICE_EDGE,
@@ -76,8 +77,6 @@ ROLE_STYLE = {
 }
 HOTSPOT_COLOR = "#c51b7d"
 NO_DATA = "#d9d9d9"
-# on-time share: red far below the target, pale at it, green above
-ON_TIME_COLORS = ("#a50f15", "#ef6548", "#fdd49e", "#f7f7d0", "#d3ecae", "#9fd18c", "#52a96a")
 
 
 def _hotspot_circles(world: World) -> list[tuple[str, float, float, float]]:
@@ -197,6 +196,7 @@ def _draw_map(world: World, path: Path, hour: float | None) -> Coverage:
         on, total = counts[role]
         num = f"{on:,} of {total:,} on duty" if hour is not None else f"{total:,}"
         extra = f" (×{world.roster[role].people_per_unit})" if role == "enforcer" else ""
+        extra += ", from the roster" if role in world.roster.rostered else ""
         return f"{label}: {num}{extra}"
 
     d = cov.deadline
@@ -312,29 +312,30 @@ def draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None:
 
 def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None:
     from matplotlib import cm
-    from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
     from matplotlib.patches import Patch
 
     areas, sc = world.areas, world.scenario
     target = float(sc.rules.target)
     rows = {str(r["grid"]): r for r in summary.get("by_grid", [])}
     share = np.full(len(areas.grid_names), np.nan)
+    count = np.zeros(len(areas.grid_names))
+    reps = int(summary.get("replications", 1))
     for k, name in enumerate(areas.grid_names):
         r = rows.get(name)
         if r is not None and r.get("incidents") and r.get("double_ten") is not None:
             share[k] = float(r["double_ten"])
+            count[k] = report.pooled_count(r, "incidents", reps)
     known = share[np.isfinite(share)]
-    center = min(target, 1.0 - 1e-6)
-    low = min(float(known.min()) if len(known) else center, center - 0.1)
-    vmin = max(0.0, math.floor(low * 20) / 20)
-    vmin = min(vmin, center - 0.01)
-    norm = TwoSlopeNorm(vmin=vmin, vcenter=center, vmax=1.0)
-    cmap = LinearSegmentedColormap.from_list("on_time", ON_TIME_COLORS)
+    scale = scales.compliance_scale(known.tolist(), target)
+    cmap, norm = report.scale_colormap(scale)
+    thin = np.isfinite(share) & (count < scales.THIN_SAMPLE)
 
     fig, ax, (sx, sy, sh) = map_figure(world)
     for k, geom in enumerate(areas.grid_shapes):
         if np.isfinite(share[k]):
-            p = patch(geom, fc=cmap(norm(share[k])), ec="none", zorder=1)
+            p = patch(geom, fc=scale.colour(share[k]), ec="none", zorder=1)
+            if thin[k]:  # a share of a few instructions: dotted over its colour
+                ax.add_patch(patch(geom, fc="none", ec="#555555", hatch="..", lw=0, zorder=1.5))
         else:
             p = patch(geom, fc=NO_DATA, ec="#9a9a9a", hatch="////", lw=0, zorder=1)
         if p is not None:
@@ -368,24 +369,28 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
 
     cax = fig.add_axes((sx + 0.01, sy + sh * 0.42, 0.018, sh * 0.55))
     cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-    ticks = sorted({vmin, center, 1.0, *np.arange(math.ceil(vmin * 10) / 10, 1.0, 0.1).round(2)})
-    ticks = [t for t in ticks if abs(t - center) > 0.02 or t == center]
-    cb.set_ticks(ticks)
-    cb.set_ticklabels([f"{100 * t:g}%" + ("  target" if t == center else "") for t in ticks])
+    center = scale.centre
+    cb.set_ticks(list(scale.ticks))
+    cb.set_ticklabels([f"{100 * t:g}%" + ("  target" if t == center else "") for t in scale.ticks])
     cb.ax.axhline(center, color="black", lw=1.2)
     cb.ax.tick_params(labelsize=8.5)
-    cb.set_label("incidents meeting both clocks (double ten)", fontsize=9)
+    cb.set_label("incidents meeting both clocks (double ten); one scale both sides", fontsize=9)
     cb.outline.set_linewidth(0.5)
 
     below = int((known < target).sum())
     empty = int((~np.isfinite(share)).sum())
     handles = [
         Patch(
-            fc=cmap(norm(vmin)),
+            fc=scale.colour(scale.low),
             ec="none",
             label=f"below target: {below} of {len(known)} grids (share shown)",
         )
     ]
+    if thin.any():
+        handles.append(
+            Patch(fc="white", ec="#555555", hatch="..", lw=0.5,
+                  label=f"fewer than {scales.THIN_SAMPLE} instructions: {int(thin.sum())} grids")
+        )  # fmt: skip
     if empty:
         handles.append(
             Patch(fc=NO_DATA, ec="#9a9a9a", hatch="////", label=f"no incidents: {empty} grids")
@@ -396,7 +401,8 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
             Patch(
                 fc="none",
                 ec="none",
-                label=f"worst grid: {areas.grid_names[worst]} {100 * share[worst]:.1f}%",
+                label=f"worst grid: {areas.grid_names[worst]} {100 * share[worst]:.1f}%"
+                f" of {count[worst]:,.0f}",
             )
         )
     fig.legend(
@@ -414,5 +420,12 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
         f" over {n:,.0f} instructions" if n else ""
     )
     sub += f"; target {100 * target:g}%; {below} of {len(known)} grids below it"
+    if len(known):
+        sizes = count[np.isfinite(share)]
+        sub += (
+            f"\ninstructions per grid {sizes.min():,.0f}–{sizes.max():,.0f} "
+            f"(median {float(np.median(sizes)):,.0f})"
+            + (f" over {reps} replications" if reps > 1 else "")
+        )
     ax.set_title(f"{head}\n{sub}", loc="left", fontsize=11.5, pad=10)
     save_map(fig, path)

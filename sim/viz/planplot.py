@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.analysis.measures import TARGETS
+from sim.viz.scales import share_axis
 
 if TYPE_CHECKING:
     from sim.output.plantext import PlanLike
@@ -45,22 +46,28 @@ def plot_plan(plan: PlanLike, path: Path) -> None:
     base_vals = np.array(
         [np.nan if v is None else 100 * float(v) for v in t[f"baseline_{m}.lower"]], float
     )
-    a2.barh(y - 0.17, plan_vals, height=0.34, color=colors, alpha=0.85)
-    a2.barh(y + 0.17, base_vals, height=0.34, color="#aaaaaa", alpha=0.85)
+    # points, not bars cut off at 92%: the axis spans at least 20 points (sim.viz.scales)
+    a2.hlines(y, np.fmin(plan_vals, base_vals), np.fmax(plan_vals, base_vals), color="#dddddd")
+    a2.scatter(base_vals, y, s=45, color="#aaaaaa", zorder=3)
+    a2.scatter(plan_vals, y, s=60, c=colors, edgecolors="#333333", lw=0.6, zorder=4)
     a2.axvline(100 * target, color=COLORS["target"], ls=":", lw=1.3)
-    lows = [float(v) for v in (*plan_vals, *base_vals) if np.isfinite(v)]
+    shares = [v / 100 for v in (*plan_vals, *base_vals) if np.isfinite(v)]
     if TARGETS[m].ceiling:
         a2.set_xlim(0, 100.5)
     else:
-        a2.set_xlim(max(0.0, min([*lows, 100 * target]) - 3), 100.5)
+        low, high = share_axis(shares, target)
+        a2.set_xlim(100 * low, 100 * high + 0.5)
     bound = "upper" if TARGETS[m].ceiling else "lower"
     a2.set_xlabel(f"{TARGETS[m].label}: {conf} {bound} confidence bound (%)")
     a2.set_title(f"Achieved {TARGETS[m].label} per street office", fontsize=11)
     a2.grid(axis="y", visible=False)
     handles = [
-        Patch(color=COLORS["double_ten"], alpha=0.85, label="plan: office meets the target"),
-        Patch(color=COLORS["enforcer"], alpha=0.85, label="plan: office below the target"),
-        Patch(color="#aaaaaa", alpha=0.85, label=f"uniform {meta['baseline_density']:g} per km²"),
+        *([Patch(color=COLORS["double_ten"], alpha=0.85, label="plan: office meets the target")]
+          if any(ok) else []),
+        *([Patch(color=COLORS["enforcer"], alpha=0.85, label="plan: office below the target")]
+          if not all(ok) else []),
+        Line2D([], [], color="#aaaaaa", marker="o", ls="",
+               label=f"uniform {meta['baseline_density']:g} per km² (bound)"),
         Line2D([], [], color="black", marker="|", ls="", ms=12, mew=2,
                label=f"uniform {meta['baseline_density']:g} per km² (density)"),
         Line2D([], [], color=COLORS["target"], ls=":", label=f"target {100 * target:g}%"),

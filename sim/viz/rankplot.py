@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.viz import basemap, maplabels, report
+from sim.viz import basemap, maplabels, report, scales
 
 if TYPE_CHECKING:
     from sim.analysis.evaluation import EvaluationResult
@@ -17,19 +17,50 @@ if TYPE_CHECKING:
 FLAG_COLORS = {"red": "#d62728", "black": "#111111"}
 
 
-def summary_text(block: Mapping[str, Any], replications: int) -> str:
-    """The ranking ``python -m sim run`` prints: last month (replication 0) with its flags."""
-    from sim.viz.report import format_table, place_label
+def _difficulty_cells(d: Mapping[str, Any]) -> list[str]:
+    m_per = d["street_m_per_staff"]
+    return [
+        f"{d['street_km']:.0f}",
+        f"{d['hotspot_incidents_per_day']:.0f}",
+        f"{m_per:,.0f}" if m_per is not None else "–",
+    ]
 
+
+DIFFICULTY = ["street km", "hotspot/day", "street m/staff"]
+
+
+def summary_text(block: Mapping[str, Any], replications: int) -> str:
+    """The ranking ``python -m sim run`` prints, each column over one stated thing.
+
+    One replication: the last month's ranking, scores, flag, fund and escalation, beside
+    the months each office got a flag over the run. Several: only what is pooled over
+    replications × months (mean rank, chance of each flag, mean scores and fund), sorted by
+    mean rank, so that no one run's rank stands beside a pooled chance.
+    """
     if not block.get("months"):
         return f"Monthly evaluation: {block.get('note', 'none')}"
+    m = block["months"]
+    part = (
+        f"; the last {block['days_not_evaluated']:g} day"
+        f"{' is' if block['days_not_evaluated'] == 1 else 's are'} not a whole month"
+        if block["days_not_evaluated"]
+        else ""
+    )
+    head = f"Monthly evaluation: {m} month{'s' if m != 1 else ''} of {block['month_days']:g} days{part}"
+    table = _pooled_table(block, replications) if replications > 1 else _last_month_table(block)
+    return f"{head}\n{table}"
+
+
+def _last_month_table(block: Mapping[str, Any]) -> str:
+    """One run: the last month's ranking, and the flags over all its months."""
+    from sim.viz.report import format_table, place_label
+
+    m = block["months"]
     per = {o["office"]: o for o in block["offices"]}
-    many = replications > 1
+    escalate = any(r["escalation"] for r in block["last_month"])
     rows = []
     for r in block["last_month"]:
         o = per[r["office"]]
-        d = o["difficulty"]
-        mark = {"red": "RED", "black": "BLACK"}.get(r["flag"], "")
         rows.append(
             [
                 r["rank"],
@@ -37,32 +68,60 @@ def summary_text(block: Mapping[str, Any], replications: int) -> str:
                 f"{r['total']:.1f}",
                 f"{r['third_party']:.1f}",
                 f"{r['digital']:.1f}",
-                mark,
+                {"red": "RED", "black": "BLACK"}.get(r["flag"], ""),
                 f"{r['fund_yuan']:+,.0f}" if r["fund_yuan"] else "",
-                r["escalation"],
-                *([f"{100 * o['p_black_flag']:.0f}%", f"{o['mean_rank']:.1f}"] if many else []),
-                f"{d['street_km']:.0f}",
-                f"{d['hotspot_incidents_per_day']:.0f}",
-                f"{d['street_m_per_staff']:,.0f}" if d["street_m_per_staff"] is not None else "–",
+                *([r["escalation"]] if escalate else []),
+                _months(o["p_red_flag"] * m),
+                _months(o["p_black_flag"] * m),
+                *_difficulty_cells(o["difficulty"]),
             ]
         )
     headers = [
-        "rank", "street office", "total", "3rd party", "digital", "flag", "fund ¥", "escalation",
-        *(["P(black)", "mean rank"] if many else []), "street km", "hotspot/day", "street m/staff",
+        "rank", "street office", "total", "3rd party", "digital", "flag", "fund ¥",
+        *(["escalation"] if escalate else []), "red", "black", *DIFFICULTY,
     ]  # fmt: skip
-    table = format_table(headers, rows, align="rlrrrllr" + ("rr" if many else "") + "rrr")
+    table = format_table(headers, rows, align="rlrrrll" + ("l" if escalate else "") + "rrrrr")
+    return (
+        f"rank to fund{' and escalation' if escalate else ''}: month {m}, the last; "
+        f"red, black: months with that flag, of the {m}; street km to street m/staff: the "
+        f"office's streets and staff\n{table}"
+    )
+
+
+def _months(x: float) -> str:
+    return str(round(x)) if round(x) else ""
+
+
+def _pooled_table(block: Mapping[str, Any], replications: int) -> str:
+    """Several replications: every column pooled over replications × months."""
+    from sim.viz.report import format_table, place_label
+
     m = block["months"]
-    head = (
-        f"Monthly evaluation: month {m} of {m} ({block['month_days']:g} days each"
-        + (
-            f"; the last {block['days_not_evaluated']:g} days are not a whole month"
-            if block["days_not_evaluated"]
-            else ""
-        )
-        + "), replication 0"
-        + (f"; P(black) and mean rank over {replications} replications × {m} months" if many else "")
-    )  # fmt: skip
-    return f"{head}\n{table}"
+    offices = sorted(block["offices"], key=lambda o: (o["mean_rank"], o["office"]))
+    rows = [
+        [
+            f"{o['mean_rank']:.1f}",
+            place_label(o["office"], o["name_zh"]),
+            f"{o['score']:.1f}",
+            f"{o['third_party']:.1f}",
+            f"{o['digital']:.1f}",
+            f"{100 * o['p_red_flag']:.0f}%",
+            f"{100 * o['p_black_flag']:.0f}%",
+            f"{o['fund_yuan_per_month']:+,.0f}" if o["fund_yuan_per_month"] else "",
+            *_difficulty_cells(o["difficulty"]),
+        ]
+        for o in offices
+    ]
+    headers = [
+        "mean rank", "street office", "total", "3rd party", "digital", "P(red)", "P(black)",
+        "fund ¥/month", *DIFFICULTY,
+    ]  # fmt: skip
+    table = format_table(headers, rows, align="rlrrrrrrrrr")
+    return (
+        f"mean rank to fund: over {replications} replications × {m} months (scores are "
+        f"means, P(...) the share of the office's months with that flag); street km to street "
+        f"m/staff: the office's streets and staff\n{table}"
+    )
 
 
 def plot_bump(result: EvaluationResult, path: Path) -> None:
@@ -114,22 +173,22 @@ def plot_bump(result: EvaluationResult, path: Path) -> None:
 
 
 def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
-    """Street offices coloured by mean total score, with the flags each collected."""
-    import matplotlib
+    """Street offices coloured by mean total score around the district's mean (at least
+    ±10 points: :func:`sim.viz.scales.score_scale`), with how often each got a flag, as a
+    count of months (one replication) or a share of its months (several)."""
     from matplotlib import cm
-    from matplotlib.colors import Normalize
 
     with basemap.map_style():
         areas = world.areas
         score = result.total.mean(axis=(0, 1))
-        n_red = (result.flag == "red").sum(axis=(0, 1)) / result.replications
-        n_black = (result.flag == "black").sum(axis=(0, 1)) / result.replications
-        lo, hi = float(score.min()), float(score.max())
-        norm = Normalize(vmin=lo - 0.5, vmax=hi + 0.5)
-        cmap = matplotlib.colormaps["RdYlGn"]
+        reps, months = result.replications, result.months
+        n_red = (result.flag == "red").sum(axis=(0, 1))
+        n_black = (result.flag == "black").sum(axis=(0, 1))
+        scale = scales.score_scale(score.tolist())
+        cmap, norm = report.scale_colormap(scale)
         fig, ax, (sx, sy, sh) = basemap.map_figure(world)
         for o, geom in enumerate(areas.office_shapes):
-            p = basemap.patch(geom, fc=cmap(norm(score[o])), ec="none", alpha=0.8, zorder=1)
+            p = basemap.patch(geom, fc=scale.colour(score[o]), ec="none", alpha=0.8, zorder=1)
             if p is not None:
                 ax.add_patch(p)
         basemap.draw_streets(
@@ -140,42 +199,36 @@ def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
         )
         labels = maplabels.office_labels(world, 9.5)
         by_text = {lab.text: lab for lab in labels}
-        anchors = {}
         for o in range(len(areas.office_names)):
             zh, name = areas.office_names_zh[o], areas.office_names[o]
             text = report.place_label(name, zh)
             lab = by_text.get(f"{zh}\n{name}" if text != name else text)
-            if lab is not None:
-                lab.text = f"{lab.text}\n{score[o]:.1f}"
-                anchors[o] = lab.candidates[0]
+            if lab is None:
+                continue
+            # the flags in the office's own label, so they are placed with it, never astray
+            flags = "  ".join(
+                f"{which} ⚑ {scales.flag_text(int(c), reps, months, short=True)}"
+                for c, which in ((n_red[o], "red"), (n_black[o], "black"))
+                if c
+            )
+            lab.text = f"{lab.text}\n{score[o]:.1f}" + (f"\n{flags}" if flags else "")
         maplabels.place_labels(ax, labels)
-        for o, (x, y) in anchors.items():
-            marks = [(n_red[o], "red"), (n_black[o], "black")]
-            marks = [(c, w) for c, w in marks if c]
-            for j, (count, which) in enumerate(marks):
-                ax.annotate(
-                    f"⚑{count:g}",
-                    (x, y),
-                    xytext=((j - (len(marks) - 1) / 2) * 30, -36),
-                    textcoords="offset points",
-                    color=FLAG_COLORS[which],
-                    fontsize=12,
-                    fontweight="bold",
-                    ha="center",
-                    va="center",
-                    zorder=8,
-                )
         basemap.scale_bar_and_north(fig, ax)
         cax = fig.add_axes((sx + 0.01, sy + sh * 0.42, 0.018, sh * 0.55))
         cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-        cb.set_label("mean monthly total score", fontsize=9)
+        cb.set_ticks(list(scale.ticks))
+        cb.ax.axhline(scale.centre, color="black", lw=1.2)
+        cb.set_label(
+            f"mean monthly total score (points); line: district mean {scale.centre:.1f}",
+            fontsize=9,
+        )
         cb.ax.tick_params(labelsize=8.5)
         sc = result.scenario
-        many = f"mean over {result.replications} replications; " if result.replications > 1 else ""
+        many = f"mean over {reps} replications; " if reps > 1 else ""
         ax.set_title(
             f"{sc.name}: street-office evaluation, mean total score over "
-            f"{result.months} month(s)\n{many}⚑ red flags (top {sc.evaluation.red_flags}) and "
-            f"black flags (last {sc.evaluation.black_flags}) per run",
+            f"{months} month(s)\n{many}⚑ red flags (top {sc.evaluation.red_flags}) and "
+            f"black flags (last {sc.evaluation.black_flags}): {scales.flag_legend(reps, months)}",
             loc="left",
             fontsize=11.5,
             pad=10,

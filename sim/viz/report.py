@@ -25,7 +25,8 @@ from matplotlib.figure import Figure
 from sim.analysis import measures as registry
 from sim.analysis.metrics import ROLE_PLURAL, clocks, load_note
 from sim.engine.records import IncidentTable
-from sim.scenario import Rules
+from sim.scenario import DemandVolume, Rules
+from sim.viz import scales
 
 _CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -131,6 +132,7 @@ def summary_text(s: dict[str, Any]) -> str:
     """
     rules = s["scenario_resolved"]["rules"]
     ci = s.get("ci95", {})
+    reps = int(s["replications"])
     staff = s["staff"]
     roles = ", ".join(
         f"{staff[role]} {m.words}"
@@ -144,6 +146,8 @@ def summary_text(s: dict[str, Any]) -> str:
         f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {staff['area_km2']:.1f} km²): "
         f"{roles}"
     )
+    if "demand" in s:  # runs stored before the density form have no demand block
+        head += "\n" + demand_text(s["demand"])
     overall = clocks_table(s, rules, ci)
     util_line = load_text(s)
     target = rules["target"]
@@ -153,7 +157,7 @@ def summary_text(s: dict[str, Any]) -> str:
         [
             [
                 place_label(a["office"], a.get("name_zh", "")),
-                *(measure_text(m, a.get(m.name)) for m in columns),
+                *(measure_text(m, a.get(m.name), replications=reps) for m in columns),
                 "below target" if a["double_ten"] is not None and a["double_ten"] < target else "",
             ]
             for a in s["by_area"]
@@ -181,8 +185,21 @@ def summary_text(s: dict[str, Any]) -> str:
     if "enforcement" in s:
         from sim.viz.enforcementplot import summary_text as enforcement_text
 
-        parts.append(enforcement_text(s["enforcement"], s["days"]))
+        parts.append(enforcement_text(s["enforcement"], s["days"], reps))
+    if s.get("warnings"):  # a plan that is valid but does less than it seems to
+        parts.append("\n".join(["Warnings", *(f"  {w}" for w in s["warnings"])]))
     return "\n\n".join(parts)
+
+
+def demand_text(demand: dict[str, Any]) -> str:
+    """``demand 2,704 incidents a day = 2.38 per km of street over 1,136 km, plus 290 a day
+    at 4 hotspots``: the background on the run's map, and the hotspots kept on it."""
+    text = f"demand {DemandVolume.from_dict(demand).text()}"
+    spots = demand["hotspots"]
+    if spots:
+        text += f", plus {demand['hotspot_incidents_per_day']:,.0f} a day at {spots} hotspot"
+        text += "s" if spots > 1 else ""
+    return text
 
 
 def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float]) -> str:
@@ -190,14 +207,15 @@ def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float])
     clocks = registry.summarized("clocks")
     width = max((len(m.summary.cells) for m in clocks if m.summary), default=0)
     deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
+    reps = int(s["replications"])
     rows = []
     for m in clocks:
         cells = m.summary.cells if m.summary else ()
         rows.append(
             [
                 m.words.format(**deadlines),
-                measure_text(m, lookup(s, m.name), ci.get(m.name)),
-                *(measure_text(registry.RUN[c], lookup(s, c)) for c in cells),
+                measure_text(m, lookup(s, m.name), ci.get(m.name), replications=reps),
+                *(measure_text(registry.RUN[c], lookup(s, c), replications=reps) for c in cells),
                 *[""] * (width - len(cells)),
             ]
         )
@@ -217,19 +235,25 @@ def lookup(tree: Mapping[str, Any], name: str, default: Any = None) -> Any:
     return node
 
 
-def measure_text(m: registry.Measure, value: float | None, half: float | None = None) -> str:
+def measure_text(
+    m: registry.Measure, value: float | None, half: float | None = None, *, replications: int
+) -> str:
     """A measure's value as the summary prints it: a share as a percentage, a number with
-    the measure's decimals, each with its 95% CI half-width when there is one."""
+    the measure's decimals (a count of one replication as a whole number,
+    :meth:`~sim.analysis.measures.Measure.digits_for`), each with its 95% CI half-width
+    when there is one."""
     if m.unit == "share":
         return _ci(value, half)
-    text = _num(value, m.digits)
-    return text if half is None or value is None else f"{text} ± {half:,.{m.digits}f}"
+    digits = m.digits_for(replications)
+    text = _num(value, digits)
+    return text if half is None or value is None else f"{text} ± {half:,.{digits}f}"
 
 
 def load_text(s: dict[str, Any]) -> str:
     """The lines under the clocks table (the registry's ``lines``: utilisation, offered load
     against capacity, ...) and, when a role is over capacity, why."""
     ci = s.get("ci95", {})
+    reps = int(s["replications"])
     lines = []
     shown = registry.summarized("lines")
     for _, same in itertools.groupby(shown, key=lambda m: (m.summary and m.summary.order, m.words)):
@@ -241,9 +265,9 @@ def load_text(s: dict[str, Any]) -> str:
                 continue
             role = next((p for p in m.name.split(".") if p in ROLE_PLURAL), None)
             if role is None:
-                items.append(measure_text(m, value, ci.get(m.name)).strip())
+                items.append(measure_text(m, value, ci.get(m.name), replications=reps).strip())
             else:  # one value per role, in one line
-                items.append(f"{role} {measure_text(m, value).strip()}")
+                items.append(f"{role} {measure_text(m, value, replications=reps).strip()}")
         if items:
             lines.append(f"{group[0].words}: " + ", ".join(items))
     load = s.get("overload", {})
@@ -252,6 +276,11 @@ def load_text(s: dict[str, Any]) -> str:
         if note:
             lines.append(("warning: " if load[r]["status"] == "unstable" else "note: ") + note)
     return "\n".join(lines)
+
+
+def days_text(days: float) -> str:
+    """``1 day``, ``7 days``, ``0.5 days``."""
+    return f"{days:g} day{'' if days == 1 else 's'}"
 
 
 def _num(x: float | None, digits: int = 1) -> str:
@@ -306,72 +335,137 @@ def plot_response_times(table: IncidentTable, rules: Rules, path: Path) -> None:
     save(fig, path)
 
 
+def scale_colormap(scale: scales.Scale) -> tuple[Any, Any]:
+    """A matplotlib colour map and norm drawing ``scale`` (:mod:`sim.viz.scales`) from
+    its low to its high end, colours as its stops say."""
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
+
+    span = scale.high - scale.low
+    stops = [((v - scale.low) / span, c) for v, c in scale.stops()]
+    return LinearSegmentedColormap.from_list("scale", stops), Normalize(scale.low, scale.high)
+
+
+def _thin_faces(color: str, counts: Sequence[float]) -> list[str]:
+    """Marker faces: the colour, or hollow where a share rests on a thin sample."""
+    return [scales.THIN_COLOUR if scales.is_thin(n) else color for n in counts]
+
+
+def pooled_count(row: Mapping[str, Any], key: str, replications: int) -> int:
+    """The cases a pooled share of a breakdown row rests on: its count is a mean per
+    replication (:func:`sim.analysis.metrics.breakdown`), its share pools them all."""
+    return round(float(row.get(key) or 0) * replications)
+
+
 def plot_by_hour(summary: dict[str, Any], path: Path) -> None:
-    """On-time shares by hour of day over the incident volume."""
+    """On-time shares by hour of day over the incident volume, with each line's sample:
+    instructions for the advisor clock and double ten, escalations for the enforcer clock."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     style()
     rows = summary["by_hour"]
     target = summary["scenario_resolved"]["rules"]["target"]
     hours = np.arange(24)
-    fig, ax = plt.subplots(figsize=(11, 4.2))
+    fig, ax = plt.subplots(figsize=(11, 4.6))
     vol = ax.twinx()
-    vol.bar(hours, [r["incidents"] for r in rows], color="#cccccc", width=0.8, zorder=0)
-    vol.set_ylabel("instructions (bars)", color="#777777")
+    reps = int(summary["replications"])
+    n_inst = [r["incidents"] for r in rows]
+    n_esc = [r.get("escalated", 0) for r in rows]
+    vol.bar(hours, n_inst, color="#dddddd", width=0.8, zorder=0)
+    vol.bar(hours, n_esc, color="#e8a3a3", width=0.8, zorder=0)
+    per = " per replication" if reps > 1 else ""
+    vol.set_ylabel(f"instructions and escalations{per} (bars)", color="#777777")
+    vol.set_ylim(0, max([*n_inst, 1]) * 1.05)
     vol.grid(False)
     vol.spines["right"].set_visible(True)
     ax.set_zorder(vol.get_zorder() + 1)
     ax.patch.set_visible(False)
-    for key, label in (
-        ("advisor_on_time", "advisor ≤ deadline"),
-        ("enforcer_on_time", "enforcers ≤ deadline"),
-        ("double_ten", "double ten"),
+    values: list[float | None] = []
+    handles: list[Any] = []
+    pooled = {k: [pooled_count(r, k, reps) for r in rows] for k in ("incidents", "escalated")}
+    for key, label, counts in (
+        ("advisor_on_time", "advisor ≤ deadline", pooled["incidents"]),
+        ("enforcer_on_time", "enforcers ≤ deadline (of the escalations)", pooled["escalated"]),
+        ("double_ten", "double ten", pooled["incidents"]),
     ):
+        color = COLORS[key.split("_on")[0]]
         y = [np.nan if r[key] is None else 100 * r[key] for r in rows]
-        ax.plot(
-            hours, y, marker="o", ms=3.5, lw=1.8, label=label, color=COLORS[key.split("_on")[0]]
-        )
-    ax.axhline(
-        100 * target, color=COLORS["target"], ls=":", lw=1.2, label=f"target {100 * target:g}%"
-    )
+        values += [r[key] for r in rows]
+        ax.plot(hours, y, lw=1.6, color=color, zorder=2)
+        ax.scatter(hours, y, s=22, color=_thin_faces(color, counts), edgecolors=color, zorder=3)
+        handles.append(Line2D([], [], color=color, marker="o", ms=4.5, label=label))
+    ax.axhline(100 * target, color=COLORS["target"], ls=":", lw=1.2)
+    handles += [
+        Line2D([], [], color=COLORS["target"], ls=":", label=f"target {100 * target:g}%"),
+        Patch(color="#dddddd", label=f"instructions{per} ({sum(n_inst):,.0f})"),
+        Patch(
+            color="#e8a3a3",
+            label=f"escalations{per}: the enforcer line's sample ({sum(n_esc):,.0f})",
+        ),
+    ]
+    if any(scales.is_thin(n) for n in pooled["escalated"]):
+        handles.append(
+            Line2D([], [], color="black", marker="o", mfc="white", ls="",
+                   label=f"hollow: fewer than {scales.THIN_SAMPLE} cases in the hour")
+        )  # fmt: skip
+    low, high = scales.share_axis(values, target)
+    ax.set_ylim(100 * low, 100 * high + 1)
     ax.set_xticks(hours, [f"{h:02d}" for h in hours])
     ax.set_xlabel("hour of day (instruction issued)")
     ax.set_ylabel("on time (%)")
-    ax.set_ylim(0, 102)
-    ax.set_title("On-time share by hour of day")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9, ncols=4, frameon=False)
+    over = days_text(summary["days"]) + (f" × {reps} replications" if reps > 1 else "")
+    ax.set_title(f"On-time share by hour of day ({over})")
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize=8.5,
+              ncols=3, frameon=False)  # fmt: skip
     save(fig, path)
 
 
 def plot_by_office(summary: dict[str, Any], path: Path) -> None:
-    """Double-ten share per street office, worst first, against the target."""
+    """Double-ten share per street office, worst first, against the target: points on an
+    axis of at least 20 points, coloured by the compliance scale, each with its sample."""
+    from matplotlib.lines import Line2D
+
     style()
     rows = [r for r in summary["by_area"] if r["double_ten"] is not None]
     rows.sort(key=lambda r: r["double_ten"])
     target = summary["scenario_resolved"]["rules"]["target"]
-    fig, ax = plt.subplots(figsize=(9, 0.38 * len(rows) + 1.6))
+    fig, ax = plt.subplots(figsize=(9, 0.38 * len(rows) + 1.8))
     y = np.arange(len(rows))
-    vals = [100 * r["double_ten"] for r in rows]
-    colors = [COLORS["enforcer"] if v < 100 * target else COLORS["double_ten"] for v in vals]
-    ax.barh(y, vals, color=colors, alpha=0.85)
-    adv = [np.nan if r["advisor_on_time"] is None else 100 * r["advisor_on_time"] for r in rows]
-    ax.plot(adv, y, "|", color="black", ms=12, mew=2, label="advisor clock alone")
-    ax.axvline(
-        100 * target, color=COLORS["target"], ls=":", lw=1.2, label=f"target {100 * target:g}%"
-    )
+    vals = [r["double_ten"] for r in rows]
+    adv = [r["advisor_on_time"] for r in rows]
+    scale = scales.compliance_scale(vals, target)
+    low, high = scales.share_axis([*vals, *adv], target)
+    ax.hlines(y, 100 * low, [100 * v for v in vals], color="#e6e6e6", lw=1, zorder=1)
+    reps = int(summary["replications"])
+    n = [pooled_count(r, "incidents", reps) for r in rows]
+    faces = [
+        scales.THIN_COLOUR if scales.is_thin(k) else scale.colour(v)
+        for k, v in zip(n, vals, strict=True)
+    ]
+    ax.scatter([100 * v for v in vals], y, s=70, c=faces, edgecolors="#333333", lw=0.8, zorder=3)
+    ax.plot([np.nan if a is None else 100 * a for a in adv], y, "|", color="black", ms=11, mew=1.6)
+    ax.axvline(100 * target, color=COLORS["target"], ls=":", lw=1.2)
     ax.set_yticks(y, [place_label(r["office"], r.get("name_zh", "")) for r in rows])
-    low = min([*vals, *[a for a in adv if a == a], 100 * target])
-    left = max(0.0, 10 * np.floor((low - 5) / 10))
-    ax.set_xlim(left, 100)
-    for yi, v, r in zip(y.tolist(), vals, rows, strict=True):
-        label = f"{v:.1f}%  (n={r['incidents']:,})"
-        ax.text(left + 0.01 * (100 - left), yi, label, va="center", fontsize=8, color="white")
+    ax.set_xlim(100 * low, 100 * high + 0.5)
+    for yi, v, k in zip(y.tolist(), vals, n, strict=True):
+        ax.annotate(f"{100 * v:.1f}%  n={k:,}", (100 * high + 0.5, yi),
+                    xytext=(6, 0), textcoords="offset points", va="center", fontsize=8,
+                    annotation_clip=False)  # fmt: skip
     ax.set_xlabel("incidents meeting every clock (%)")
-    ax.set_title("Double-ten compliance by street office")
-    ax.legend(
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.08 - 0.5 / len(rows)),
-        ncols=2,
-        fontsize=8,
-        frameon=False,
-    )
+    ax.set_title("Double-ten compliance by street office", loc="left")
+    handles = [
+        Line2D([], [], marker="o", ls="", mfc=scale.colour(target), mec="#333333",
+               label="double ten (colour: distance from the target)"),
+        Line2D([], [], marker="|", ls="", color="black", ms=11, mew=1.6,
+               label="advisor clock alone"),
+        Line2D([], [], color=COLORS["target"], ls=":", label=f"target {100 * target:g}%"),
+    ]  # fmt: skip
+    if any(scales.is_thin(k) for k in n):
+        handles.append(
+            Line2D([], [], marker="o", ls="", mfc="white", mec="#333333",
+                   label=f"hollow: fewer than {scales.THIN_SAMPLE} instructions")
+        )  # fmt: skip
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.6 / len(rows) - 0.08),
+              ncols=2, fontsize=8, frameon=False)  # fmt: skip
     ax.grid(axis="y", visible=False)
     save(fig, path)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.viz.scales import share_axis
+
 if TYPE_CHECKING:
     from sim.batch.shiftplan import ShiftResult
 
@@ -95,7 +97,8 @@ def plot_on_time(result: ShiftResult, path: Path) -> None:
         ax.set_title(title, fontsize=11)
         ax.legend(fontsize=8, loc="lower right")
     axes[0].set_ylabel(f"on time (%); band: mean to {meta['confidence']:.0%} lower bound")
-    axes[0].set_ylim(max(0.0, min(lows) - 3), 100.5)
+    bottom, top = share_axis([v / 100 for v in lows], meta["target"])  # at least 20 points
+    axes[0].set_ylim(100 * bottom, 100 * top + 0.5)
     fig.suptitle(
         f"{meta['scenario']}: on-time share by hour · {meta['replications']} replications × "
         f"{meta['days']:g} day(s)",

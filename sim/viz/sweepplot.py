@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 AXIS_LABELS = {
     "staff.per_km2": "staff density (staff per km², all roles)",
     "demand.incidents_per_day": "instructions per day (district)",
+    "demand.density.per_street_km": "instructions per day per km of street",
+    "demand.density.per_km2": "instructions per day per km²",
     "dispatch.policy": "dispatch policy",
     "discovery.citizen.probability": "chance a citizen reports a problem",
     "travel.speed_kmh.ebike": "e-bike speed (km/h)",
@@ -49,6 +51,7 @@ def plot_measure(
 ) -> None:
     """One measure against the x key with 95% CI bands, one line per other combination."""
     from sim.viz.report import COLORS
+    from sim.viz.scales import share_axis
 
     xk = x_key(summary, keys)
     if xk is None:
@@ -116,8 +119,9 @@ def plot_measure(
             100 * target, color=COLORS["target"], ls=":", lw=1.3, label=f"target {100 * target:g}%"
         )
         ax.set_ylabel("instructions on time (%)")
-        lo, hi = ax.get_ylim()
-        ax.set_ylim(max(lo, -2.0), min(max(hi, 100 * target + 1), 101.0))
+        lo, _ = ax.get_ylim()  # autoscaled below every band drawn
+        bottom, top = share_axis([max(lo, 0.0) / 100], target)  # at least 20 points
+        ax.set_ylim(100 * bottom - (1.0 if bottom == 0 else 0.0), 100 * top + 1)
     else:
         deadline = known.deadline if known is not None else None
         deadline = deadline or (

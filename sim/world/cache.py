@@ -34,7 +34,7 @@ MAX_MB_ENV = "SIM_CACHE_MAX_MB"
 MIB = 1 << 20
 
 # the cache's folders; a new kind of entry is added here
-KINDS = ("network", "travel", "boundaries")
+KINDS = ("network", "travel", "boundaries", "webfont")  # webfont: the report's CJK subsets
 _ENTRY = re.compile(r"[0-9a-f]{32}\.npz")
 # a store's temporary file (and those of older versions: tempfile's "tmpXXXXXXXX.tmp")
 _TEMP = re.compile(r"\.[0-9a-f]{32}-[a-z0-9_]{8}\.npz\.tmp|tmp[a-z0-9_]{8}\.tmp")

@@ -31,6 +31,12 @@ class HotspotSite:
     y: float
     radius_m: float
 
+    @property
+    def per_day(self) -> float:
+        """Mean incidents a day: the rate over the daily window."""
+        start, end = self.window
+        return self.per_min * ((end - start) % 1440.0 or 1440.0)
+
 
 def hotspot_points(
     hotspots: Sequence[Hotspot], crs: str | None

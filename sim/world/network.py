@@ -110,6 +110,16 @@ class StreetNetwork:
         total = w.sum()
         return w / total if total > 0 else np.full(self.n, 1.0 / self.n)
 
+    def lonlat(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Every node in WGS84 longitude and latitude (None, None when the map has no CRS)."""
+        if not self.crs:
+            return None, None
+        from pyproj import Transformer
+
+        t = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+        lon, lat = t.transform(self.x, self.y)
+        return np.asarray(lon, float), np.asarray(lat, float)
+
     @property
     def is_symmetric(self) -> bool:
         diff = self.lengths - self.lengths.T

@@ -4,7 +4,9 @@ Staff are placed per street office at a density per km², split into the three r
 the scenario's mix, and posted on their own road sections: posts are spread evenly
 along the office's streets (by road length, in space-filling-curve order), so every
 part of the office has someone nearby. Enforcers form teams, and a team is one unit.
-Police (optional) are a count per office, posted the same way. Every role of the
+Police (optional) are a count per office, posted the same way. A roster file
+(:mod:`sim.world.rosterfile`) posts the roles it lists instead, at the district's own
+posts, each on its own shift or dealt to the role's shift lists. Every role of the
 registry (:mod:`sim.roles`) gets a :class:`Units`, with no units when none are posted.
 """
 
@@ -20,6 +22,7 @@ from sim.roles import ALL_ROLES, BY_NAME, OPTIONAL_ROLES
 from sim.scenario import ROLES, ExplicitPosts, Post, ScenarioError, Shift, Staff, clock_minutes
 from sim.world.areas import Areas
 from sim.world.network import StreetNetwork
+from sim.world.rosterfile import RosterPosts
 
 GOLDEN = (math.sqrt(5) - 1) / 2
 DAY = 1440.0
@@ -106,6 +109,7 @@ class Units:
 @dataclass(frozen=True, eq=False)
 class Roster:
     units: dict[str, Units]
+    rostered: tuple[str, ...] = ()  # roles posted from the roster file (staff.roster)
 
     def __getitem__(self, role: str) -> Units:
         return self.units[role]
@@ -204,8 +208,11 @@ def shares_for_counts(counts: list[int]) -> list[float]:
     return [round(b - a, 6) for a, b in zip([0.0, *bounds[:-1]], bounds, strict=True)]
 
 
-def place_staff(net: StreetNetwork, areas: Areas, staff: Staff) -> Roster:
-    """Post staff over the network as the scenario asks."""
+def place_staff(
+    net: StreetNetwork, areas: Areas, staff: Staff, rostered: RosterPosts | None = None
+) -> Roster:
+    """Post staff over the network as the scenario asks; the roles ``rostered`` lists (from
+    ``staff.roster``) are posted as the roster says, the others by density."""
     fields = ["shifts_by_office"] + (["per_km2_by_office"] if staff.posts is None else [])
     unknown = [
         f"staff.{field}.{name}: no street office of that name on the map"
@@ -216,6 +223,14 @@ def place_staff(net: StreetNetwork, areas: Areas, staff: Staff) -> Roster:
         raise ScenarioError(unknown)
     if staff.posts is not None:
         return _explicit(net, areas, staff, staff.posts)
+    skip = rostered.roles if rostered is not None else ()
+    return _roster(areas, staff, _by_density(net, areas, staff, skip), rostered)
+
+
+def _by_density(
+    net: StreetNetwork, areas: Areas, staff: Staff, skip: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """Post nodes of each role but ``skip``, spread along each office's streets by density."""
     weights = net.node_weights()
     order = hilbert_order(net.x, net.y)
     office_sorted = order[np.argsort(areas.node_office[order], kind="stable")]
@@ -235,15 +250,11 @@ def place_staff(net: StreetNetwork, areas: Areas, staff: Staff) -> Roster:
         total = cum[-1] if len(cum) else 0.0
         for role in ALL_ROLES:
             n = counts[role]
-            if n == 0 or total <= 0:
+            if n == 0 or total <= 0 or role in skip:
                 continue
             at = (np.arange(n) + BY_NAME[role].post_offset) / n * total
             nodes[role].append(members[np.minimum(np.searchsorted(cum, at), len(members) - 1)])
-    return _roster(
-        areas,
-        staff,
-        {r: np.concatenate(nodes[r]) if nodes[r] else np.zeros(0, np.int64) for r in ALL_ROLES},
-    )
+    return {r: np.concatenate(nodes[r]) if nodes[r] else np.zeros(0, np.int64) for r in ALL_ROLES}
 
 
 def _explicit(net: StreetNetwork, areas: Areas, staff: Staff, posts: ExplicitPosts) -> Roster:
@@ -263,12 +274,18 @@ def _explicit(net: StreetNetwork, areas: Areas, staff: Staff, posts: ExplicitPos
     return _roster(areas, staff, nodes)
 
 
-def _roster(areas: Areas, staff: Staff, nodes: dict[str, np.ndarray]) -> Roster:
+def _roster(
+    areas: Areas,
+    staff: Staff,
+    nodes: dict[str, np.ndarray],
+    rostered: RosterPosts | None = None,
+) -> Roster:
     units = {}
     for role in ALL_ROLES:
-        node = nodes[role]
-        office = areas.node_office[node]
-        shift, windows = _office_shifts(areas, staff, role, office)
+        node, office, fixed = nodes[role], areas.node_office[nodes[role]], None
+        if rostered is not None and role in rostered.roles:
+            node, office, fixed = rostered.node[role], rostered.office[role], rostered.window[role]
+        shift, windows = _role_shifts(areas, staff, role, office, fixed)
         units[role] = Units(
             role=role,
             node=node,
@@ -280,7 +297,26 @@ def _roster(areas: Areas, staff: Staff, nodes: dict[str, np.ndarray]) -> Roster:
                 staff.enforcer_team_size if role == "enforcer" else BY_NAME[role].team_size
             ),
         )
-    return Roster(units)
+    return Roster(units, rostered.roles if rostered is not None else ())
+
+
+def _role_shifts(
+    areas: Areas,
+    staff: Staff,
+    role: str,
+    office: np.ndarray,
+    fixed: list[tuple[float, float] | None] | None,
+) -> tuple[np.ndarray, Windows]:
+    """Shift index per unit and the role's windows. Units with a ``fixed`` window (a
+    roster's own shift) work it; the others are dealt to the role's shift lists."""
+    free = np.array([w is None for w in fixed], dtype=bool) if fixed else np.ones(len(office), bool)
+    shift = np.zeros(len(office), dtype=np.int64)
+    shift[free], windows = _office_shifts(areas, staff, role, office[free])
+    own = sorted({w for w in fixed or () if w is not None})
+    for k, w in enumerate(fixed or ()):
+        if w is not None:
+            shift[k] = len(windows) + own.index(w)
+    return shift, windows + tuple(own)
 
 
 def _office_shifts(

@@ -44,6 +44,16 @@ def cut_region(spec: MapCut, map_path: Path, geojson: Path | None) -> BaseGeomet
 
         assert geojson is not None
         feats = read_geojson_polygons(geojson, None, f"{where}.geojson")
+        from shapely.validation import explain_validity
+
+        crossed = [
+            f"{where}.geojson: feature {k + 1}: the polygon is not simple "
+            f"({explain_validity(g)}): no edges may cross"
+            for k, (_, g) in enumerate(feats)
+            if not g.is_valid
+        ]
+        if crossed:
+            raise ScenarioError(crossed)
         shape = shapely.union_all([g for _, g in feats])
         minx, miny, maxx, maxy = shape.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):

@@ -1,0 +1,202 @@
+"""The replay of a day as a video for slides: MP4 (ffmpeg) or GIF (Pillow).
+
+The same picture as the report's player (:mod:`sim.analysis.replay`): incidents in their
+states, advisors (triangles) and enforcer teams (squares) riding along the streets, the
+clock and running counts. matplotlib's animation writes the frames; MP4 goes through the
+ffmpeg that the ``imageio-ffmpeg`` wheel ships (or one on the PATH), GIF through Pillow.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from shapely.geometry.base import BaseGeometry
+
+from sim.analysis import replay as rp
+from sim.errors import ArgumentError
+from sim.scenario import Rules
+from sim.viz import report
+from sim.viz.basemap import polygons
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+STATE_COLORS = {
+    rp.UNREPORTED: "#9a9a9a",
+    rp.WAITING: "#f08c1e",
+    rp.LATE: "#d7191c",
+    rp.ADVISOR: "#0b4f9c",
+    rp.ESCALATED: "#8e44ad",
+    rp.TEAM: "#111111",
+    rp.CLOSED: "#1a9850",
+    rp.CLOSED_LATE: "#d7191c",
+}
+FORMATS = (".mp4", ".gif")
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """The part of the day, the frame rate and the simulated minutes per frame."""
+
+    start_min: float = 0.0  # minutes since the day's start
+    end_min: float = rp.DAY_MIN
+    fps: int = 10
+    minutes_per_frame: float = 2.0
+    dpi: int = 100
+
+
+def ffmpeg() -> str | None:
+    """An ffmpeg executable: the imageio-ffmpeg wheel's, else one on the PATH."""
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError):
+        return shutil.which("ffmpeg")
+
+
+def render(
+    replay: rp.Replay,
+    rules: Rules,
+    offices: Sequence[BaseGeometry],
+    out: Path,
+    options: VideoOptions = VideoOptions(),
+    title: str = "",
+) -> int:
+    """Write the replay between ``options.start_min`` and ``end_min`` to ``out`` (.mp4 or
+    .gif, by its suffix); return the number of frames."""
+    import matplotlib.pyplot as plt
+    from matplotlib import animation
+
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        raise ArgumentError([f"out: {out.name}: give a .mp4 or .gif file"], ["out"])
+    frames = np.arange(options.start_min, options.end_min + 1e-9, options.minutes_per_frame)
+    report.style()
+    fig = plt.figure(figsize=(12.0, 7.2))
+    ax = fig.add_axes((0.0, 0.0, 0.72, 1.0))
+    _background(ax, replay, offices)
+    artists = _artists(fig, ax, title or f"Day {replay.day}")
+    update = _updater(replay, rules, artists)
+    anim = animation.FuncAnimation(fig, update, frames=frames, blit=False)
+    if suffix == ".gif":
+        writer: Any = animation.PillowWriter(fps=options.fps)
+    else:
+        exe = ffmpeg()
+        if exe is None:
+            raise ArgumentError(
+                ["out: no ffmpeg for MP4 (pip install imageio-ffmpeg); or write a .gif"], ["out"]
+            )
+        plt.rcParams["animation.ffmpeg_path"] = exe
+        writer = animation.FFMpegWriter(
+            fps=options.fps, codec="libx264", extra_args=["-pix_fmt", "yuv420p"]
+        )
+    anim.save(str(out), writer=writer, dpi=options.dpi)
+    plt.close(fig)
+    return len(frames)
+
+
+def _background(ax: Axes, replay: rp.Replay, offices: Sequence[BaseGeometry]) -> None:
+    from matplotlib.collections import LineCollection
+
+    st = replay.streets
+    segs = np.stack(
+        [np.column_stack([st.x[st.u], st.y[st.u]]), np.column_stack([st.x[st.v], st.y[st.v]])], 1
+    )
+    main = (st.road_class >= 0) & (st.road_class <= 3)
+    ax.add_collection(LineCollection(list(segs[~main]), colors="#dadada", linewidths=0.4))
+    ax.add_collection(LineCollection(list(segs[main]), colors="#b5b5b5", linewidths=0.9))
+    for geom in offices:
+        for poly in polygons(geom):
+            x, y = poly.exterior.xy
+            ax.plot(x, y, color="#555555", lw=1.0)
+    for role, marker, color in (("advisor", "^", "#0b4f9c"), ("enforcer", "s", "#111111")):
+        nodes = replay.posts.get(role, np.zeros(0, dtype=np.int64))
+        ax.scatter(st.x[nodes], st.y[nodes], s=3, marker=marker, c=color, alpha=0.18, lw=0)
+    ax.set_aspect("equal")
+    ax.set_xlim(st.x.min() - 100, st.x.max() + 100)
+    ax.set_ylim(st.y.min() - 100, st.y.max() + 100)
+    ax.set_axis_off()
+
+
+def _artists(fig: Any, ax: Axes, title: str) -> dict[str, Any]:
+    from matplotlib.lines import Line2D
+
+    empty = np.zeros((0, 2))
+    legend = [
+        Line2D(
+            [],
+            [],
+            ls="none",
+            marker="o",
+            mfc=STATE_COLORS[s],
+            mec=STATE_COLORS[s],
+            label=rp.STATE_NAMES[s],
+        )
+        for s in (rp.WAITING, rp.LATE, rp.ADVISOR, rp.ESCALATED, rp.TEAM)
+    ] + [
+        Line2D(
+            [],
+            [],
+            ls="none",
+            marker="o",
+            mfc="none",
+            mec=STATE_COLORS[rp.CLOSED],
+            label="closed (30 min)",
+        ),
+        Line2D([], [], ls="none", marker="^", mfc="#0b4f9c", mec="none", label="advisor riding"),
+        Line2D(
+            [], [], ls="none", marker="s", mfc="#111111", mec="none", label="enforcer team riding"
+        ),
+    ]
+    fig.legend(
+        handles=legend, loc="lower left", bbox_to_anchor=(0.73, 0.06), frameon=False, fontsize=9
+    )
+    return {
+        "incidents": ax.scatter(empty[:, 0], empty[:, 1], s=18, zorder=5, linewidths=1.0),
+        "advisor": ax.scatter([], [], s=26, marker="^", c="#0b4f9c", zorder=6, lw=0),
+        "enforcer": ax.scatter([], [], s=22, marker="s", c="#111111", zorder=6, lw=0),
+        "clock": fig.text(0.74, 0.93, "", va="top", fontsize=17),
+        "counts": fig.text(0.74, 0.80, "", va="top", fontsize=9.5, family="monospace"),
+        "title": title,
+    }  # fmt: skip
+
+
+def _updater(replay: rp.Replay, rules: Rules, artists: Mapping[str, Any]) -> Any:
+    inc, st = replay.incidents, replay.streets
+    xy = np.column_stack([st.x[inc["node"]], st.y[inc["node"]]])
+
+    def update(t: float) -> list[Any]:
+        state = rp.states_at(inc, float(t), rules)
+        shown = state != rp.HIDDEN
+        artists["incidents"].set_offsets(xy[shown])
+        colors = [STATE_COLORS[int(s)] for s in state[shown]]
+        ring = np.isin(state[shown], (rp.UNREPORTED, rp.CLOSED, rp.CLOSED_LATE))
+        artists["incidents"].set_edgecolor(colors)
+        artists["incidents"].set_facecolor(
+            [("none" if r else c) for c, r in zip(colors, ring, strict=True)]
+        )
+        for role in ("advisor", "enforcer"):
+            if role in replay.trips:
+                pts = rp.positions_at(replay.trips[role], st, float(t))
+                artists[role].set_offsets(pts)
+        m = int(t) % 1440
+        artists["clock"].set_text(f"{artists['title']}\n{m // 60:02d}:{m % 60:02d}")
+        artists["counts"].set_text(_counts(state))
+        return [artists[k] for k in ("incidents", "advisor", "enforcer", "clock", "counts")]
+
+    return update
+
+
+def _counts(state: np.ndarray) -> str:
+    n = np.bincount(state, minlength=len(rp.STATE_NAMES))
+    rows = [
+        (rp.STATE_NAMES[s], int(n[s]))
+        for s in (rp.WAITING, rp.LATE, rp.ADVISOR, rp.ESCALATED, rp.TEAM)
+    ]
+    return "\n".join(f"{name:<32}{count:5d}" for name, count in rows)

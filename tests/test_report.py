@@ -1,0 +1,296 @@
+"""report.html, results.gpkg and the replay: built from the results folder, true to it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import sim
+from sim.analysis import measures as registry
+from sim.analysis import replay as rp
+from sim.cli import main
+from sim.output.folders import read_manifest
+from sim.output.results import RunFiles, write_run
+from sim.viz.report import lookup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Tagged(HTMLParser):
+    """Every element carrying ``data-measure`` and ``data-value``, with its row's office."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str, str | None]] = []
+        self.office: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "tr":
+            self.office = a.get("data-office")
+        if a.get("data-measure") is not None:
+            self.found.append((str(a["data-measure"]), str(a.get("data-value") or ""), self.office))
+
+
+def tagged(html: str) -> list[tuple[str, str, str | None]]:
+    parser = _Tagged()
+    parser.feed(html)
+    return parser.found
+
+
+@pytest.fixture(scope="module")
+def jinshui(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two days of the default scenario (a map with a geographic origin), written as a user would."""
+    out = tmp_path_factory.mktemp("run") / "jinshui"
+    code = main(["run", str(ROOT / "scenarios" / "jinshui.yaml"), "--days", "2", "--out", str(out),
+                 "--quiet", "--no-plots"])  # fmt: skip
+    assert code == 0
+    return out
+
+
+def summary_of(folder: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    return data
+
+
+def test_every_number_in_the_report_is_the_summary_s(jinshui: Path) -> None:
+    s = summary_of(jinshui)
+    html = (jinshui / "report.html").read_text(encoding="utf-8")
+    found = tagged(html)
+    offices = {r["office"]: r for r in s["by_area"]}
+    run_level = [(m, v) for m, v, office in found if office is None]
+    in_rows = [(m, v, office) for m, v, office in found if office is not None]
+    assert {m for m, _ in run_level} >= {"double_ten", "advisor_on_time", "enforcer_on_time",
+                                         "headcount.total", "enforcement.cases"}  # fmt: skip
+    for name, value in run_level:
+        expected = s["staff"][name.split(".")[1]] if name.startswith("headcount.") else None
+        if name == "headcount.per_km2":
+            expected = s["staff"]["per_km2"]
+        elif name == "area_km2":
+            expected = s["staff"]["area_km2"]
+        elif not name.startswith("headcount."):
+            expected = lookup(s, name)
+        assert value == ("" if expected is None else repr(expected)), name
+    assert len({office for _, _, office in in_rows}) == len(offices)
+    for name, value, office in in_rows:
+        row = offices[str(office)]
+        key = name.removeprefix("enforcement.")
+        if name in registry.OFFICE:
+            expected = row.get(name)
+        elif key in ("cases", "fines_yuan"):
+            expected = next(o[key] for o in s["enforcement"]["by_office"] if o["office"] == office)
+        else:
+            continue
+        assert value == ("" if expected is None else repr(expected)), (office, name)
+
+
+def test_the_report_is_one_file_with_nothing_to_fetch(jinshui: Path) -> None:
+    from sim.output.report.page import plotly_js
+
+    html = (jinshui / "report.html").read_text(encoding="utf-8")
+    assert plotly_js() in html  # the library, inlined whole (its own links are in strings)
+    ours = html.replace(plotly_js(), "")
+    assert not re.search(r"""(src|href|url)[=(]["']?(https?:)?//""", ours)
+    assert "<script src" not in ours and "<link" not in ours
+    size = (jinshui / "report.html").stat().st_size
+    assert size < 8e6, size
+    # the Chinese glyphs come with the page, cut to the ones it uses: kilobytes
+    font = re.search(r"atob\('([A-Za-z0-9+/=]+)'\)", html)
+    assert font is not None and len(font.group(1)) < 200_000
+    for name in ("北林路街道", "劝导员"):
+        assert name in html
+
+
+def test_the_geopackage_has_every_layer_with_the_summary_s_measures(jinshui: Path) -> None:
+    import pyogrio
+
+    path = jinshui / "results.gpkg"
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert layers == {"offices", "grids", "posts", "hotspots", "incidents", "streets"}
+    s = summary_of(jinshui)
+    assert pyogrio.read_info(path, layer="offices")["crs"] == "EPSG:4326"
+    _, offices = pyogrio.read_arrow(path, layer="offices")
+    got = dict(zip(offices["office"].to_pylist(), offices["double_ten"].to_pylist(), strict=True))
+    assert got == {r["office"]: r["double_ten"] for r in s["by_area"]}
+    lon = pyogrio.read_info(path, layer="offices")["total_bounds"]
+    assert 113 < lon[0] < lon[2] < 114 and 34 < lon[1] < lon[3] < 35  # Zhengzhou, in lon/lat
+    _, incidents = pyogrio.read_arrow(path, layer="incidents")
+    assert incidents.num_rows == pytest.approx(s["incidents"], abs=0.5)  # measured ones only
+    instructed = np.asarray(incidents["instructed"])
+    assert instructed.min() >= 0 and instructed.max() < s["days"] * 1440  # minutes in the window
+    _, posts = pyogrio.read_arrow(path, layer="posts")
+    roles = posts["role"].to_pylist()
+    assert roles.count("advisor") == s["staff"]["advisor"]
+    assert roles.count("enforcer") * 2 == s["staff"]["enforcer"]  # teams of two
+
+
+def test_an_old_folder_rebuilds_its_report_without_the_scenario(
+    jinshui: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(jinshui, old)
+    (old / "report.html").unlink()
+    manifest = read_manifest(old)
+    assert manifest is not None and Path(manifest["sources"]["map.file"]).is_absolute()
+    assert main(["report", str(old), "--day", "2"]) == 0
+    html = (old / "report.html").read_text(encoding="utf-8")
+    assert "Replaying day 2 of 2" in html
+    assert sorted(tagged(html)) == sorted(tagged((jinshui / "report.html").read_text("utf-8")))
+    assert main(["report", str(old), "--day", "3"]) == 2  # there is no day 3
+
+
+def test_parquet_instead_of_csv(tmp_path: Path) -> None:
+    from conftest import SMALL_CITY
+
+    result = sim.run(sim.scenario_from_dict(SMALL_CITY), seed=2)
+    out = write_run(
+        result, tmp_path / "out", files=RunFiles(plots=False, incident_format="parquet")
+    )
+    assert (out / "incidents.parquet").is_file() and not (out / "incidents.csv").exists()
+    import pandas as pd
+
+    frame = pd.read_parquet(out / "incidents.parquet")
+    assert len(frame) == len(result.table)
+    (out / "report.html").unlink()
+    assert main(["report", str(out)]) == 0  # the rebuild reads the Parquet table
+    assert (out / "report.html").stat().st_size > 1e6
+
+
+def test_the_replay_rides_along_the_streets_at_the_role_s_speed(jinshui: Path) -> None:
+    from sim.output.report.inputs import read_run
+    from sim.output.report.runpage import replay_of
+
+    run = read_run(jinshui)
+    rep = replay_of(run, None)
+    daily = [d["double_ten"] for d in rep.daily]
+    assert rep.double_ten == min(daily)  # the worst day by default
+    st = rep.streets
+    graph = st.graph().tocsr()
+    speed = 15 * 1000 / 60  # e-bike, km/h → m/min
+    trips = rep.trips["advisor"]
+    assert len(trips) > 1000
+    for k in range(0, len(trips), 97):
+        path = trips.path[trips.path_start[k] : trips.path_start[k + 1]]
+        if len(path) < 2:
+            continue
+        length = sum(graph[a, b] for a, b in itertools.pairwise(path))  # streets
+        ride = float(trips.at_scene[k] - trips.leave_post[k])
+        assert ride == pytest.approx(length / speed, rel=1e-4, abs=1e-3)
+        assert trips.leave_post[k] <= trips.at_scene[k] <= trips.leave_scene[k] <= trips.at_post[k]
+        back = trips.back[trips.back_start[k] : trips.back_start[k + 1]]
+        assert list(back) == list(path[::-1])  # the way back on two-way streets
+
+
+def test_states_follow_the_record() -> None:
+    rules = sim.scenario.Rules()
+    inc = {
+        "occurred": np.array([0.0, 0.0, 0.0]),
+        "instructed": np.array([5.0, 5.0, 5.0]),
+        "advisor_arrived": np.array([9.0, 30.0, 9.0]),
+        "persuasion_ended": np.array([15.0, 40.0, 15.0]),
+        "enforcer_arrived": np.array([np.nan, np.nan, 20.0]),
+        "closed": np.array([15.0, 40.0, 50.0]),
+        "escalated": np.array([False, False, True]),
+        "advisor_late": np.array([False, True, False]),
+        "enforcer_late": np.array([False, False, False]),
+    }
+    at = [list(rp.states_at(inc, t, rules)) for t in (1.0, 7.0, 17.0, 18.0, 25.0, 60.0, 100.0)]
+    assert at[0] == [rp.UNREPORTED] * 3
+    assert at[1] == [rp.WAITING] * 3
+    assert at[2] == [rp.CLOSED, rp.LATE, rp.ESCALATED]  # 12 min without an advisor: late
+    assert at[4] == [rp.CLOSED, rp.LATE, rp.TEAM]
+    assert at[5] == [rp.HIDDEN, rp.CLOSED_LATE, rp.CLOSED]
+    assert at[6] == [rp.HIDDEN] * 3
+
+
+def test_replay_video_gif(jinshui: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    out = tmp_path / "evening.gif"
+    code = main(["replay", str(jinshui), "--day", "1", "--from", "18:00", "--to", "18:20",
+                 "--step", "5", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    with Image.open(out) as im:
+        assert im.n_frames == 5
+    assert main(["replay", str(jinshui), "--from", "20:00", "--to", "19:00",
+                 "--out", str(tmp_path / "x.gif")]) == 2  # fmt: skip
+    assert main(["replay", str(jinshui), "--out", str(tmp_path / "x.avi")]) == 2
+
+
+def test_replay_video_mp4(jinshui: Path, tmp_path: Path) -> None:
+    out = tmp_path / "evening.mp4"
+    code = main(["replay", str(jinshui), "--from", "18:00", "--to", "18:10",
+                 "--step", "5", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    assert out.read_bytes()[4:8] == b"ftyp"  # an MP4 container
+
+
+def test_two_runs_side_by_side(jinshui: Path, tmp_path: Path) -> None:
+    from conftest import SMALL_CITY
+
+    other = write_run(
+        sim.run(sim.scenario_from_dict(SMALL_CITY), seed=2), tmp_path / "small",
+        files=RunFiles(plots=False, report=False),
+    )  # fmt: skip
+    out = tmp_path / "cmp.html"
+    assert main(["report", str(jinshui), str(other), "--out", str(out)]) == 0
+    found = tagged(out.read_text(encoding="utf-8"))
+    for folder in (jinshui, other):
+        value = repr(summary_of(folder)["double_ten"])
+        assert ("double_ten", value, None) in found
+
+
+def test_a_sweep_folder_has_its_report(tmp_path: Path) -> None:
+    import pandas as pd
+    from conftest import SMALL_CITY
+
+    from sim.batch.sweeps import run_sweep
+
+    out = tmp_path / "sweep"
+    run_sweep(sim.scenario_from_dict(SMALL_CITY), {"staff.per_km2": [15, 25]},
+              replications=2, workers=1, out=out, plots=False)  # fmt: skip
+    html = (out / "report.html").read_text(encoding="utf-8")
+    summary = pd.read_csv(out / "summary.csv")
+    found = [(m, v) for m, v, _ in tagged(html) if m == "double_ten"]
+    assert [float(v) for _, v in found] == pytest.approx(list(summary["double_ten"]))
+    assert (read_manifest(out) or {})["files"]["report.html"] == "sweep"
+    assert main(["report", str(out)]) == 0  # rebuilt from the folder
+    assert main(["report", str(out), "--day", "1"]) == 2  # a sweep has no replay
+
+
+def test_a_shift_plan_s_report_shows_every_role_and_clock_by_hour(tmp_path: Path) -> None:
+    from sim.output.report.batchpage import shift_page
+
+    hours = [
+        {"hour": f"{h:02d}:00",
+         **{f"{r}.{k}": v for r in ("advisor", "enforcer")
+            for k, v in (("need", 3), ("on_duty_old", 4.0), ("on_duty_new", 3.0))},
+         **{f"{c}.{k}": v for c in ("advisor_on_time", "enforcer_on_time")
+            for k, v in (("old", 0.9), ("new", 0.97), ("new.lower", 0.95))}}
+        for h in range(24)
+    ]  # fmt: skip
+    (tmp_path / "shifts.json").write_text(
+        json.dumps({"scenario": "x", "scenario_file": "x_shifts.yaml", "hours": hours}), "utf-8"
+    )
+    page = shift_page(tmp_path)
+    duty = page.figures["shift-duty"]["data"]
+    assert [t["name"] for t in duty][:3] == [
+        "advisor: own shifts",
+        "advisor: plan",
+        "advisor: need",
+    ]
+    assert len(duty) == 6 and all(len(t["y"]) == 24 for t in duty)
+    on_time = [t for t in page.figures["shift-on-time"]["data"] if t.get("name")]
+    assert {t["name"] for t in on_time} == {
+        "advisor_on_time: plan", "advisor_on_time: own shifts",
+        "enforcer_on_time: plan", "enforcer_on_time: own shifts",
+    }  # fmt: skip
+    assert on_time[0]["y"][0] == pytest.approx(97.0)
