@@ -10,7 +10,7 @@ This is the Python API behind ``python -m sim run``::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +22,7 @@ from sim.analysis.enforcement import measures as enforcement_measures
 from sim.analysis.enforcement import summary_block as enforcement_block
 from sim.analysis.evaluation import EvaluationResult, evaluate, summary_block
 from sim.analysis.metrics import breakdown, combine, load, replication_measures
+from sim.analysis.preflight import overload_warnings
 from sim.engine import campaign
 from sim.engine.chain import Chain, standard_chain
 from sim.engine.crews import CrewSpec
@@ -51,10 +52,11 @@ class RunResult:
     stats: dict[str, float] = field(default_factory=dict)  # timings and event counts
     evaluation: EvaluationResult | None = None  # None: shorter than an evaluation month
     cases: CaseTable | None = None  # None: the enforcement chain is off
+    load_warnings: list[str] = field(default_factory=list)  # said before simulating
 
     @property
     def warnings(self) -> list[str]:
-        return self.world.warnings
+        return [*self.world.warnings, *self.load_warnings]
 
 
 def prepare(scenario: Scenario, seed: int | None = None, days: float | None = None) -> Scenario:
@@ -190,8 +192,13 @@ def hour_rows(table: IncidentTable, rules: Rules) -> list[dict[str, Any]]:
     return breakdown(table, rules, hours, [f"{h:02d}" for h in range(24)], "hour")
 
 
-def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]]) -> dict[str, Any]:
-    """The summary written to ``summary.json``."""
+def summarize(
+    world: World,
+    table: IncidentTable,
+    per_rep: list[dict[str, Any]],
+    warnings: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The summary written to ``summary.json`` (``warnings`` besides the world's)."""
     sc = world.scenario
     means, ci = combine(per_rep)
     heads = world.roster.headcount()
@@ -238,7 +245,7 @@ def summarize(world: World, table: IncidentTable, per_rep: list[dict[str, Any]])
             table, sc.rules, table["category"].astype(int), list(table.categories), "category"
         ),
         "by_grid": breakdown(table, sc.rules, table["grid"], list(areas.grid_names), "grid"),
-        "warnings": list(world.warnings),
+        "warnings": [*world.warnings, *warnings],
         "scenario_resolved": world.resolved.saved(),
     }
     rounded: dict[str, Any] = _rounded(summary)
@@ -265,13 +272,16 @@ def run(
     world: World | None = None,
     memory_limit: int | None = None,
     chain: Chain | None = None,
+    warn: Callable[[list[str]], None] | None = None,
 ) -> RunResult:
     """Simulate ``replications`` independent replications and summarise them.
 
     ``memory_limit`` (bytes; default what the machine has free) bounds the estimated
     memory of the world and the incident log; a run over it is refused before it starts.
     ``chain`` replaces the standard incident chain (:mod:`sim.engine.chain`), e.g. with
-    an added stage.
+    an added stage. Before simulating, a role whose expected load is over capacity over
+    the whole day is found (:func:`sim.analysis.preflight.overload_warnings`); ``warn``
+    gets the world's warnings and these at once, and the summary keeps them.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
@@ -286,6 +296,11 @@ def run(
     traced = world.trace.n if world.trace is not None else None
     budget.check_incidents(sc, world.volume, replications, memory_limit, traced)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
+    clock = time.perf_counter()
+    load_warnings = overload_warnings(world)
+    if warn is not None:
+        warn([*world.warnings, *load_warnings])
+    stats["preflight_seconds"] = time.perf_counter() - clock
     clock = time.perf_counter()
     tables, per_rep, outcomes = [], [], []
     bar = _progress_bar(sc, replications) if progress is True else None
@@ -309,7 +324,7 @@ def run(
         bar.close()
     stats["simulate_seconds"] = time.perf_counter() - clock
     table = IncidentTable.concat(tables)
-    summary = summarize(world, table, per_rep)
+    summary = summarize(world, table, per_rep, load_warnings)
     evaluation = evaluate(world, table)
     summary["evaluation"] = summary_block(evaluation, sc)
     cases = None
@@ -317,7 +332,7 @@ def run(
         cases = CaseTable.concat([c.cases for c in outcomes])
         block = enforcement_block([c.measures for c in outcomes], world.areas.office_names)
         summary["enforcement"] = _rounded(block)
-    return RunResult(sc, world, table, summary, per_rep, stats, evaluation, cases)
+    return RunResult(sc, world, table, summary, per_rep, stats, evaluation, cases, load_warnings)
 
 
 def _progress_bar(sc: Scenario, replications: int) -> Any:
