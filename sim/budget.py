@@ -38,6 +38,9 @@ TABLE_ENTRY_BYTES = 20  # travel-table entry (unit, node), at its peak while bei
 GRID_BYTES = 4000  # one grid polygon with its intersection work
 INCIDENT_BYTES = 700  # one incident: demand arrays, event log, record table
 BASE_BYTES = 300 * 2**20  # the interpreter with numpy, scipy, pandas, shapely loaded
+FAR_ROW_NODE_BYTES = 4  # a full row of distances from a post: float32 per street node
+FAR_ROWS_SHARE = 0.25  # of the memory left after the estimate, for such rows (lazily, if needed)
+FAR_ROWS_MAX = 4 * 2**30  # and never more than this per world
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 
@@ -321,9 +324,30 @@ def check_world(
     known: Known = Known(),
     replications: int = 1,
     limit: int | None = None,
-) -> None:
-    """Refuse, before building them, areas, staff and tables that would not fit."""
-    _refuse_if_over(world_parts(scenario, net, known, replications), limit, "this run")
+) -> float:
+    """Refuse, before building them, areas, staff and tables that would not fit.
+
+    Returns the estimate (bytes, the interpreter included) when they fit.
+    """
+    parts = world_parts(scenario, net, known, replications)
+    _refuse_if_over(parts, limit, "this run")
+    return BASE_BYTES + sum(p.nbytes for p in parts)
+
+
+def far_rows_allowance(estimate: float, limit: int | None = None) -> float:
+    """Bytes the travel tables may keep in full rows of distances beyond their cutoff.
+
+    When every unit near an incident is busy, the nearest free unit is found from full
+    rows of distances from the free units' posts (``sim.world.travel.FarRows``): one row
+    of :data:`FAR_ROW_NODE_BYTES` per street node for each post that needs one, so at
+    most posts × nodes × 4 bytes (35 MB for Jinshui, 2 GB for a 200-office city of
+    72,700 nodes and 7,000 posts), searched and kept only as an overloaded run needs
+    them. They get :data:`FAR_ROWS_SHARE` of the memory ``estimate`` leaves free, at
+    most :data:`FAR_ROWS_MAX`; past that, rows are dropped and searched again (slower,
+    the same answers), so they never make a run refused.
+    """
+    cap = available_memory() if limit is None else limit
+    return float(min(max(cap - estimate, 0.0) * FAR_ROWS_SHARE, FAR_ROWS_MAX))
 
 
 def check_incidents(
@@ -349,6 +373,7 @@ __all__ = [
     "check_log",
     "check_map",
     "check_world",
+    "far_rows_allowance",
     "gib",
     "parse_size",
     "refuse_if_over",

@@ -17,6 +17,7 @@ from typing import Any
 from sim import budget
 from sim.analysis.enforcement import CaseTable, EnforcementOutcome, case_table
 from sim.analysis.evaluation import EvaluationResult
+from sim.analysis.preflight import overload_warnings
 from sim.analysis.record import Measures, cases_of, measure_replication, measure_run, summary
 from sim.engine import campaign
 from sim.engine.chain import Chain, standard_chain
@@ -51,10 +52,11 @@ class RunResult:
     evaluation: EvaluationResult | None = None  # None: shorter than an evaluation month
     cases: CaseTable | None = None  # None: the enforcement chain is off
     measures: Measures | None = None
+    load_warnings: list[str] = field(default_factory=list)  # said before simulating
 
     @property
     def warnings(self) -> list[str]:
-        return self.world.warnings
+        return [*self.world.warnings, *self.load_warnings]
 
 
 def prepare(scenario: Scenario, seed: int | None = None, days: float | None = None) -> Scenario:
@@ -151,7 +153,7 @@ def _labels(world: World) -> dict[str, tuple[str, ...]]:
     }
 
 
-def run(
+def run(  # noqa: PLR0913 - sim.run is the API: each option one keyword, like the CLI's flags
     scenario: Scenario,
     *,
     seed: int | None = None,
@@ -161,13 +163,16 @@ def run(
     world: World | None = None,
     memory_limit: int | None = None,
     chain: Chain | None = None,
+    warn: Callable[[list[str]], None] | None = None,
 ) -> RunResult:
     """Simulate ``replications`` independent replications and summarise them.
 
     ``memory_limit`` (bytes; default what the machine has free) bounds the estimated
     memory of the world and the incident log; a run over it is refused before it starts.
     ``chain`` replaces the standard incident chain (:mod:`sim.engine.chain`), e.g. with
-    an added stage.
+    an added stage. Before simulating, a role whose expected load is over capacity over
+    the whole day is found (:func:`sim.analysis.preflight.overload_warnings`); ``warn``
+    gets the world's warnings and these at once, and the summary keeps them.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
@@ -181,6 +186,11 @@ def run(
     traced = world.trace.n if world.trace is not None else None
     budget.check_incidents(sc, world.volume, replications, memory_limit, traced)
     stats: dict[str, float] = {"build_seconds": time.perf_counter() - clock}
+    clock = time.perf_counter()
+    load_warnings = overload_warnings(world)
+    if warn is not None:
+        warn([*world.warnings, *load_warnings])
+    stats["preflight_seconds"] = time.perf_counter() - clock
     clock = time.perf_counter()
     tables, reps, outcomes = [], [], []
     bar = _progress_bar(sc, replications) if progress is True else None
@@ -207,12 +217,13 @@ def run(
         sc,
         world,
         table,
-        summary(world, table, measures),
+        summary(world, table, measures, load_warnings),
         [r.replication for r in reps],
         stats,
         measures.evaluation_result,
         cases_of(outcomes),
         measures,
+        load_warnings,
     )
 
 

@@ -67,7 +67,9 @@ def test_a_run_and_a_one_variant_sweep_agree_on_every_measure(
     measure of the registry is a path in summary.json (null where the run has no such
     part) with the value and type the sweep has; every office measure is in both."""
     sc = sim.scenario_from_dict(_enforced() if enforced else small_city)
-    run_dir = write_run(run(sc, seed=3), tmp_path / "run", files=RunFiles(plots=False, report=False))
+    run_dir = write_run(
+        run(sc, seed=3), tmp_path / "run", files=RunFiles(plots=False, report=False)
+    )
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     swept = run_sweep(
         sc, {}, replications=1, seed=3, workers=1, out=tmp_path / "sweep", plots=False

@@ -140,3 +140,117 @@ def test_the_crews_fast_picker_sends_whom_pick_sends(
             else:
                 seen.add("none")
     assert seen == {"scan", "array", "beyond", "none"}
+
+
+def test_rows_from_posts_give_what_a_search_from_the_incident_gives(
+    city: tuple[StreetNetwork, np.ndarray],
+) -> None:
+    """nearest(): the least of to_node() over the units, ties to the lower index, read
+    from rows searched once per post; every row value agrees with the table's."""
+    net, posts = city
+    table = TravelTable(net, posts, 300.0)
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        node = int(rng.integers(net.n))
+        units = np.flatnonzero(rng.random(len(posts)) < rng.choice([0.02, 0.2, 1.0])).tolist()
+        full = table.to_node(node)[units]
+        want = (units[int(full.argmin())], float(full.min())) if units else None
+        assert table.nearest(node, units) == want
+    assert table.far_out.searches <= len(np.unique(posts))
+    ptr, cand, dist = table.forward
+    for node in range(0, net.n, 7):
+        for u, d in zip(
+            cand[ptr[node] : ptr[node + 1]], dist[ptr[node] : ptr[node + 1]], strict=True
+        ):
+            row = table.far_out.get(int(posts[u]))
+            assert row is None or np.isnan(row[node]) or row[node] == d
+
+
+def test_uncertain_roundings_are_marked_and_answered_by_a_search() -> None:
+    from sim.world.travel import certified_float32
+
+    # 1/3 lies between float32 values; a value a float64 hair from a float32 rounding
+    # boundary could round either way when summed in another order
+    f = np.float32(1000.0)
+    boundary = (float(f) + float(np.nextafter(f, np.float32(2000.0)))) / 2
+    d = np.array([0.0, 1000.0 / 3, boundary, np.nextafter(boundary, 0.0), np.inf])
+    out = certified_float32(d, n_nodes=10_000, shortest_edge_m=1.0)
+    assert out[0] == 0 and out[1] == np.float32(1000.0 / 3) and out[4] == np.inf
+    assert np.isnan(out[2]) and np.isnan(out[3])
+
+
+@pytest.mark.parametrize("cap_rows", [0, 1, 3])
+def test_a_memory_cap_on_rows_changes_the_cost_not_the_answer(
+    city: tuple[StreetNetwork, np.ndarray], cap_rows: int
+) -> None:
+    net, posts = city
+    free = TravelTable(net, posts, 300.0)
+    capped = TravelTable(net, posts, 300.0, far_bytes=cap_rows * 4 * net.n)
+    rng = np.random.default_rng(2)
+    for _ in range(100):
+        node = int(rng.integers(net.n))
+        units = np.flatnonzero(rng.random(len(posts)) < 0.05).tolist()
+        assert capped.nearest(node, units) == free.nearest(node, units)
+    assert len(capped.far_out._rows) <= cap_rows
+    if cap_rows == 0:
+        assert capped.far_out.searches == 0 and capped.node_searches > 0
+
+
+def _overloaded_city() -> dict[str, object]:
+    from conftest import SMALL_CITY
+
+    return {
+        **SMALL_CITY,
+        "name": "overloaded",
+        "duration": {"days": 1, "warmup_hours": 2},
+        "travel": {"precompute_minutes": 1.0},  # 250 m at ebike speed: most rides go beyond
+        "demand": {"incidents_per_day": 6000},
+    }
+
+
+def test_an_overloaded_run_searches_once_per_post_not_per_dispatch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With every unit near the incident busy, the nearest free unit beyond the cutoff is
+    read from rows searched once per post, and the run sends the same units at the same
+    times as when every such request searches from the incident (the old way)."""
+    import sim
+
+    scenario = sim.scenario_from_dict(_overloaded_city())
+    world = sim.build_world(scenario)
+    asked = {"n": 0}
+    real = TravelTable.nearest
+
+    def counted(self: TravelTable, node: int, units: list[int]) -> tuple[int, float] | None:
+        asked["n"] += 1
+        return real(self, node, units)
+
+    monkeypatch.setattr(TravelTable, "nearest", counted)
+    result = sim.run(scenario, world=world)
+    tables = world.tables.values()
+    searches = sum(t.searches for t in tables)
+    posts = sum(len(np.unique(t.posts)) for t in tables)
+    assert result.summary["overload"]["advisor"]["offered_load_ratio"] > 1
+    assert asked["n"] > 20 * posts  # requests beyond the cutoff: many per post
+    assert searches <= posts + asked["n"] // 100  # one per post (and a rare uncertain value)
+
+    monkeypatch.setattr(TravelTable, "nearest", TravelTable._nearest_searched)
+    old = sim.run(scenario, world=sim.build_world(scenario))
+    for column in ("advisor", "advisor_dispatched", "advisor_arrived", "enforcer_team"):
+        assert np.array_equal(result.table[column], old.table[column], equal_nan=True)
+
+
+def test_many_free_units_beyond_the_cutoff_cost_at_most_two_searches_per_post(
+    city: tuple[StreetNetwork, np.ndarray],
+) -> None:
+    """Every unit free and beyond the cutoff: the first requests search from the node;
+    once as many searches were made as rows are missing, the rows are searched and the
+    rest cost none."""
+    net, posts = city
+    table, old = TravelTable(net, posts, 50.0), TravelTable(net, posts, 50.0)
+    everyone = list(range(len(posts)))
+    n_posts = len(np.unique(posts))
+    for node in np.random.default_rng(4).integers(0, net.n, 300).tolist():
+        assert table.nearest(node, everyone) == old._nearest_searched(node, everyone)
+    assert table.far_out.searches == n_posts
+    assert table.searches <= 2 * n_posts + 1 + 300 // 100

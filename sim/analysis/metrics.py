@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from scipy.special import stdtrit
 
-from sim.analysis.duty import DAY, duty_unit_minutes, hourly_capacity
+from sim.analysis.capacity import hourly_load
+from sim.analysis.duty import DAY, duty_unit_minutes
 from sim.analysis.duty import on_shift_minutes as on_shift_minutes
 from sim.analysis.duty import window_minutes_before as window_minutes_before
 from sim.engine.records import IncidentTable
@@ -176,16 +177,12 @@ def role_load(
 ) -> dict[str, Any]:
     """Offered load of one role against the capacity on shift, by hour and over the day.
 
-    Offered load is the time-varying load of the infinite-server queue (Eick, Massey and
-    Whitt 1993): how many units would be busy if every request got one at once and held
-    it as long as it did (dispatch until back at the post; a request never served counts
-    at the mean). Each request occupies [request, request + holding time); this is
-    clipped to the measured window and summed by hour of day. Capacity is the mean number
-    of units on shift. Their ratio ρ ≥ 1 over the day means the queue grows without bound;
-    ρ ≥ 1 only at some hours means a backlog builds there and must clear later. Queue
-    growth is also measured directly (with 2 days or more measured): the queue is growing
-    when it never empties on the last measured day and its low point is higher than on
-    the first (:func:`least_queue`; over replications, when it does so in most).
+    Each request holds a unit from dispatch until it is back at the post (a request never
+    served holds it for the mean); :func:`~sim.analysis.capacity.hourly_load` compares
+    that with the units on shift, as the early warning does before a run. Queue growth
+    is also measured directly (with 2 days or more measured): the queue is growing when
+    it never empties on the last measured day and its low point is higher than on the
+    first (:func:`least_queue`; over replications, when it does so in most).
     """
     reps = max(len(np.unique(t["replication"])), 1)
     lo, hi = warmup, horizon
@@ -196,41 +193,27 @@ def role_load(
     hold = t[b] - t[a]
     known = inw & np.isfinite(hold)
     mean_hold = float(hold[known].mean()) if known.any() else None
-    occupied_h, exposure_h = _occupied_by_hour(req, hold, mean_hold, lo, hi, reps)
-    offered_h = np.divide(occupied_h, exposure_h, out=np.zeros(24), where=exposure_h > 0)
-    capacity_h = hourly_capacity(units, lo, hi) if units.n else np.zeros(24)
-    seen = exposure_h > 0
-    over_h = seen & (offered_h > 0) & (offered_h >= capacity_h)
-    ratio_h: list[float | None] = [
-        float(offered_h[h] / capacity_h[h]) if seen[h] and capacity_h[h] > 0 else None
-        for h in range(24)
-    ]
-    total_work = float(occupied_h.sum())
-    duty = reps * duty_unit_minutes(units, lo, hi)
-    ratio = total_work / duty if duty else (None if total_work else 0.0)
+    fill = mean_hold if mean_hold is not None else 0.0
+    holding = np.where(np.isfinite(hold[asked]), hold[asked], fill)
+    offered = hourly_load(req[asked], holding, units, lo, hi, reps)
     trend = _queue_trend(t, a, b, req, inw, lo, hi)
     _, overtime = busy_on_and_off_duty(t, role, units, lo, hi)
     window_days = (hi - lo) / DAY
-    peaks = [h for h in range(24) if ratio_h[h] is not None]
-    peak = max(peaks, key=lambda h: ratio_h[h] or 0.0) if peaks else None
-    status = (
-        "unstable"
-        if ratio is None or ratio >= 1 or trend["queue_growing"]
-        else ("peak" if over_h.any() else "ok")
-    )
+    status = offered.status(trend["queue_growing"])
+    hours_over = offered.hours_over
     out: dict[str, Any] = {
         "status": status,
         "unstable": int(status == "unstable"),
-        "offered_load_ratio": ratio,
-        "offered_load": total_work / (reps * (hi - lo)) if hi > lo else None,
-        "capacity": duty / (reps * (hi - lo)) if hi > lo else None,
+        "offered_load_ratio": offered.ratio,
+        "offered_load": offered.offered_load,
+        "capacity": offered.capacity,
         "hold_min": mean_hold,
-        "hours_over": [int(h) for h in np.flatnonzero(over_h)],
-        "hours_over_count": int(over_h.sum()),
-        "hours_unstaffed": [int(h) for h in np.flatnonzero(over_h & (capacity_h == 0))],
-        "peak_hour": peak,
-        "peak_ratio": ratio_h[peak] if peak is not None else None,
-        "ratio_by_hour": ratio_h,
+        "hours_over": hours_over,
+        "hours_over_count": len(hours_over),
+        "hours_unstaffed": offered.hours_unstaffed,
+        "peak_hour": offered.peak_hour,
+        "peak_ratio": offered.peak_ratio,
+        "ratio_by_hour": offered.ratio_by_hour,
         **trend,
         "overtime_unit_hours_per_day": overtime / 60.0 / reps / window_days
         if window_days
@@ -244,28 +227,6 @@ def role_load(
         held = float(hold[known].sum())
         out["waiting_for_team_share"] = float(np.nansum(waited)) / held if held > 0 else None
     return out
-
-
-def _occupied_by_hour(
-    req: np.ndarray, hold: np.ndarray, mean_hold: float | None, lo: float, hi: float, reps: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Unit-minutes the requests occupy in each hour of day within [lo, hi) (a request
-    never served holds the mean), and the minutes of each hour in that window, times the
-    replications."""
-    asked = np.isfinite(req)
-    fill = mean_hold if mean_hold is not None else 0.0
-    r = req[asked]
-    start = np.clip(r, lo, hi)
-    stop = np.clip(r + np.where(np.isfinite(hold[asked]), hold[asked], fill), lo, hi)
-    occupied_h = np.zeros(24)
-    exposure_h = np.zeros(24)
-    for h in range(24):
-        w = (60.0 * h, 60.0 * h + 60.0)
-        occupied_h[h] = float(
-            (window_minutes_before(stop, *w) - window_minutes_before(start, *w)).sum()
-        )
-        exposure_h[h] = reps * float(window_minutes_before(hi, *w) - window_minutes_before(lo, *w))
-    return occupied_h, exposure_h
 
 
 def _queue_trend(

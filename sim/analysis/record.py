@@ -242,9 +242,12 @@ def _enforcement_block(raw: Sequence[dict[str, Any]], world: World) -> dict[str,
 # ------------------------------------------------------------------ summary.json
 
 
-def summary(world: World, table: IncidentTable, measures: Measures) -> dict[str, Any]:
+def summary(
+    world: World, table: IncidentTable, measures: Measures, warnings: Sequence[str] = ()
+) -> dict[str, Any]:
     """The summary written to ``summary.json``: the run, its measures (:meth:`Measures.tree`),
-    the breakdowns by area, hour, category and grid, warnings and the resolved scenario."""
+    the breakdowns by area, hour, category and grid, warnings (the world's and
+    ``warnings``, e.g. the early load check's) and the resolved scenario."""
     sc = world.scenario
     tree = measures.tree()
     evaluation = tree.pop("evaluation")
@@ -269,7 +272,7 @@ def summary(world: World, table: IncidentTable, measures: Measures) -> dict[str,
             table, sc.rules, table["category"].astype(int), list(table.categories), "category"
         ),
         "by_grid": breakdown(table, sc.rules, table["grid"], list(world.areas.grid_names), "grid"),
-        "warnings": list(world.warnings),
+        "warnings": [*world.warnings, *warnings],
         "scenario_resolved": world.resolved.saved(),
         "evaluation": evaluation,
         "enforcement": enforcement,

@@ -101,8 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         replications=args.replications,
         progress=True,
         memory_limit=args.max_memory,
+        warn=warn,  # at once, before the progress bar
     )
-    warn(result.warnings)
     files = RunFiles(
         plots=not args.no_plots,
         report=not args.no_report,

@@ -100,12 +100,8 @@ class Dispatcher:
                 return int(units[k]), float(dist[k])
         if not eligible.any():
             return None
-        # every eligible unit is beyond the tabulated cutoff: compute exactly
-        full = np.where(eligible, self.table.to_node(node), np.inf)
-        best = int(full.argmin())
-        if not np.isfinite(full[best]):
-            return None
-        return best, float(full[best])
+        # every eligible unit is beyond the tabulated cutoff: exact distances from their posts
+        return self.table.nearest(node, np.flatnonzero(eligible).tolist())
 
 
 def dispatcher_for(world: World, role: str) -> Dispatcher:

@@ -19,6 +19,7 @@ import numpy as np
 from sim.atomic import atomic_dir, write_text_atomic
 from sim.lifetime import die_with_parent
 from sim.output import gis
+from sim.output.csvfile import write_csv
 from sim.output.folders import results_folder
 from sim.output.report import REPORT, run_report
 from sim.output.runtext import summary_text
@@ -116,15 +117,11 @@ def _write_tables(result: RunResult, tmp: Path, incident_format: str) -> None:
     if incident_format == "parquet":
         frame.to_parquet(tmp / "incidents.parquet", index=False)
     else:
-        frame.to_csv(tmp / "incidents.csv", index=False, float_format="%.3f", lineterminator="\n")
+        write_csv(frame, tmp / "incidents.csv", "%.3f")
     if result.cases is not None:
-        result.cases.to_frame().to_csv(
-            tmp / "cases.csv", index=False, float_format="%.3f", lineterminator="\n"
-        )
+        write_csv(result.cases.to_frame(), tmp / "cases.csv", "%.3f")
     if result.evaluation is not None:
-        result.evaluation.frame().to_csv(
-            tmp / "evaluation.csv", index=False, float_format="%.4f", lineterminator="\n"
-        )
+        write_csv(result.evaluation.frame(), tmp / "evaluation.csv", "%.4f")
 
 
 # columns appended to incidents.csv after the record's own, so that the file is a case log

@@ -108,6 +108,7 @@ class StreetMap:
     net: StreetNetwork
     areas: Areas
     warnings: list[str]
+    estimate: float = 0.0  # bytes the world is estimated to take (sim.budget.check_world)
 
 
 def build_map(
@@ -126,7 +127,9 @@ def build_map(
             for k, (p, g) in enumerate(feats)
         ]
     area_km2 = sum(o[2].area for o in offices) / 1e6 if offices else None
-    budget.check_world(sc, net, budget.Known(area_km2, units_by_role(posts)), limit=memory_limit)
+    estimate = budget.check_world(
+        sc, net, budget.Known(area_km2, units_by_role(posts)), limit=memory_limit
+    )
     grids = None
     if resolved.grids is not None:
         feats = read_geojson_polygons(resolved.grids, net.crs, "map.grids")
@@ -135,7 +138,7 @@ def build_map(
             for k, (p, g) in enumerate(feats)
         ]
     areas = build_areas(net, offices, grids, spec.grid_size_m, spec.office_size_m)
-    return StreetMap(net, areas, warnings)
+    return StreetMap(net, areas, warnings, estimate)
 
 
 def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None = None) -> World:
@@ -165,14 +168,18 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
     if resolved.trace is not None:
         trace = load_trace(resolved.trace, sc, net, sites, memory_limit)
         warnings += list(trace.notes)
+    dispatched = [r for r in roster.present() if BY_NAME[r].dispatched]
+    # the rows beyond the cutoff share the allowance in proportion to the posts
+    per_post = budget.far_rows_allowance(street_map.estimate, memory_limit)
+    per_post /= max(sum(len(np.unique(roster[r].node)) for r in dispatched), 1)
     tables = {
         role: TravelTable(
             net,
             roster[role].node,
             sc.travel.precompute_minutes * sc.travel.speed_m_per_min(role),
+            far_bytes=per_post * len(np.unique(roster[role].node)),
         )
-        for role in roster.present()
-        if BY_NAME[role].dispatched
+        for role in dispatched
     }
     cameras = camera_nodes(sc, net.n)
     return World(resolved, net, areas, roster, sites, cameras, tables, volume, warnings, trace)
