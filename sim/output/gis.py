@@ -31,9 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyogrio
 import shapely
-from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from sim.analysis.metrics import clock_of, clocks
@@ -327,6 +325,8 @@ def _to_wgs84(crs: str | None) -> Any:
     """A function projecting map-metre coordinate arrays to lon/lat, or None to keep them."""
     if not crs:
         return None
+    from pyproj import CRS, Transformer  # deferred: pyproj (~30 ms), for a map with a CRS
+
     if CRS.from_user_input(crs).is_geographic:
         return None
     t = Transformer.from_crs(crs, WGS84, always_xy=True)
@@ -392,6 +392,8 @@ def write_gpkg(layers: Sequence[Layer | PointRows], crs: str | None, path: Path)
 def _write_layer(
     layer: Layer | PointRows, data: Any, path: Path, crs: str | None, *, append: bool, index: str
 ) -> None:
+    import pyogrio  # deferred: pyogrio brings geopandas and pyproj (~70 ms); only the GeoPackage needs it
+
     pyogrio.write_arrow(
         data,
         path,
@@ -408,4 +410,6 @@ def _write_layer(
 
 
 def _is_geographic(crs: str) -> bool:
+    from pyproj import CRS  # deferred: pyproj (~30 ms), for a map with a CRS
+
     return bool(CRS.from_user_input(crs).is_geographic)

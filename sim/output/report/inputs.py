@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -132,6 +131,8 @@ def read_run(folder: Path, table: IncidentTable | None = None) -> RunFolder:
 
 def read_geometry(path: Path) -> Geometry:
     """The layers of ``results.gpkg`` the report draws, in local metres."""
+    import pyogrio  # deferred: pyogrio brings geopandas and pyproj (~70 ms); only the GeoPackage needs it
+
     present = {name for name, _ in pyogrio.list_layers(path)}
     wanted = ("offices", "grids", "posts", "hotspots", "streets")  # not the incidents: large
     missing = [name for name in wanted if name not in present]
@@ -159,6 +160,8 @@ Layer = tuple[np.ndarray, dict[str, list[Any]]]
 
 
 def _read_layer(path: Path, name: str) -> Layer:
+    import pyogrio  # deferred: pyogrio brings geopandas and pyproj (~70 ms); only the GeoPackage needs it
+
     meta, table = pyogrio.read_arrow(path, layer=name)
     geom_name = meta.get("geometry_name") or "geometry"
     geoms = shapely.from_wkb(np.asarray(table[geom_name].to_numpy(zero_copy_only=False)))
