@@ -439,12 +439,14 @@ def test_run_key_covers_simulating_code_and_library_versions(
     assert run_key(sc, 0) == key
 
 
-def test_world_errors_name_the_variant(capsys: pytest.CaptureFixture[str]) -> None:
+def test_world_errors_name_the_variant(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """An unknown office shows only when the variant's world is built; say which variant."""
     code = main(
         [
             "sweep",
             str(ROOT / "scenarios" / "jinshui.yaml"),
+            "--out",
+            str(tmp_path / "sw"),  # not results/ in the working folder
             "--vary",
             "staff.per_km2_by_office={Nope: 5},{Office-01: 5}",
             "--days",
