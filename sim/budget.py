@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import ResourceError, ScenarioError
-from sim.roles import DISPATCHED_ROLES
+from sim.roles import BY_NAME, DISPATCHED_ROLES
 from sim.scenario import DemandVolume, GeneratedMap, InlineMap, clock_minutes, demand_volume
+from sim.world import osm
 
 if TYPE_CHECKING:
     from sim.scenario import MapSource, Scenario
@@ -92,7 +93,7 @@ def available_memory() -> int:
 def _address_space_left() -> float:
     """What an address-space limit (``ulimit -v``) still allows this process, if one is set."""
     try:
-        import resource
+        import resource  # Unix only: imported where it is used, so the rest runs anywhere
 
         soft, _ = resource.getrlimit(resource.RLIMIT_AS)
         if soft == resource.RLIM_INFINITY:
@@ -187,8 +188,6 @@ def map_parts(source: MapSource) -> list[Part]:
     packed = path.suffix.lower() in (".gz", ".bz2", ".pbf")
     raw = size * (COMPRESSION if packed else 1)
     parse = raw * PARSE_BYTES_PER_FILE_BYTE
-    from sim.world import osm
-
     if osm.is_osm(path):  # streamed: what is held is bounded by the streets kept
         parse = min(parse, osm.MAX_STREET_REFS * NODE_BYTES)
     return [Part("map.file", parse, f"parsing {path.name} ({gib(size)} on disk)")]
@@ -267,16 +266,19 @@ def _units(
     staff = sc.staff
     if staff.posts is not None:
         return {
-            r: (float(sum(p.count for p in getattr(staff.posts, r))), "staff.posts")
+            r: (float(sum(p.count for p in staff.posts.of(r))), "staff.posts")
             for r in DISPATCHED_ROLES
         }, []
     density = max([staff.per_km2, *staff.per_km2_by_office.values()])
     people = density * km2
+    # a role posted on its own: in offices of about map.office_size_m (the square offices
+    # used when none given)
+    offices = max(1.0, km2 / (sc.map.office_size_m / 1000) ** 2)
     by_density = {
-        "advisor": people * staff.mix.advisor,
-        "enforcer": people * staff.mix.enforcer / staff.enforcer_team_size,
-        # offices of about map.office_size_m (the square offices used when none given)
-        "police": staff.police_per_office * max(1.0, km2 / (sc.map.office_size_m / 1000) ** 2),
+        r: people * staff.mix.of(r) / staff.team_size(r)
+        if BY_NAME[r].mix is not None
+        else staff.per_office(r) * offices
+        for r in DISPATCHED_ROLES
     }
     field_name = "staff.per_km2" if not staff.per_km2_by_office else "staff.per_km2_by_office"
     units = {

@@ -7,15 +7,14 @@ is killed (even with ``kill -9``) they must stop too rather than run on unattend
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import signal
+import sys
 
 
 def die_with_parent(parent: int) -> None:
     """Ask the kernel to kill this process when ``parent`` ends (Linux); else do nothing."""
-    import ctypes
-    import signal
-    import sys
-
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             pr_set_pdeathsig = 1

@@ -16,8 +16,8 @@ from conftest import SMALL_CITY, grid_graphml
 import sim
 from sim.cli import main
 from sim.engine.demand import generate_incidents
+from sim.output import runtext
 from sim.scenario import ScenarioError, scenario_from_dict
-from sim.viz import report
 from sim.world.build import move_to_map
 
 
@@ -162,7 +162,7 @@ def test_the_summary_keeps_the_count_and_prints_it() -> None:
     assert demand["hotspots"] == 0
     # the saved scenario keeps the density as written, so it still follows its map
     assert result.summary["scenario_resolved"]["demand"]["density"]["per_street_km"] == 2
-    text = report.summary_text(result.summary)
+    text = runtext.summary_text(result.summary)
     assert f"demand {2 * km:,.0f} incidents a day = 2 per km of street over {km:,.0f} km" in text
 
 

@@ -284,7 +284,7 @@ def test_a_campaign_that_starts_after_the_run_is_a_warning_not_a_crash() -> None
     assert c["in_run"] is False and c["days"] == 0 and c["joint_person_hours"] == 0
     assert any("campaign.start_day" in w and "not in the run" in w for w in result.warnings)
     assert result.summary["warnings"] == result.warnings
-    from sim.viz.report import summary_text
+    from sim.output.runtext import summary_text
 
     text = summary_text(result.summary)
     assert "not in the run" in text and "Warnings" in text
@@ -299,7 +299,7 @@ def test_campaign_costs_cover_only_the_days_simulated() -> None:
     # after the run's end
     assert c["joint_person_hours"] == 8 * (9 * 8 + 6)
     assert c["enforcer_hours"] == c["joint_person_hours"] + c["enforcer_team_hours"]
-    from sim.viz.enforcementplot import campaign_text
+    from sim.output.runtext import campaign_text
 
     text = campaign_text(c, {}, 1)
     assert "10 of its 90 days in the run" in text and "624 of joint" in text
@@ -308,7 +308,7 @@ def test_campaign_costs_cover_only_the_days_simulated() -> None:
 def test_a_campaign_that_is_off_prints_one_short_sentence() -> None:
     data = _street(track=0.1, days=14)  # the campaign names its hotspot, but is off
     c = sim.run(sim.scenario_from_dict(data)).summary["enforcement"]["campaign"]
-    from sim.viz.enforcementplot import campaign_text
+    from sim.output.runtext import campaign_text
 
     text = campaign_text(c, {}, 1)
     assert text.startswith("归零 campaign: off;") and "\n" not in text
@@ -316,7 +316,7 @@ def test_a_campaign_that_is_off_prints_one_short_sentence() -> None:
 
 
 def test_counts_of_one_replication_print_as_whole_numbers() -> None:
-    from sim.viz.report import summary_text
+    from sim.output.runtext import summary_text
 
     data = _street(track=0.5, days=7)
     one = summary_text(sim.run(sim.scenario_from_dict(data)).summary)

@@ -22,6 +22,7 @@ from sim.analysis.evaluation import (
 )
 from sim.analysis.inspection import Visits, problems_seen, visible_until
 from sim.engine.records import IncidentTable
+from sim.output import runtext
 from sim.output.results import RunFiles, write_run
 from sim.scenario import Escalation, Fund, Inspection, ScenarioError
 
@@ -75,7 +76,7 @@ def test_summary_block_and_csv(small_run: sim.RunResult, tmp_path: Path) -> None
     for o in block["offices"]:
         assert sum(o["p_rank"]) == pytest.approx(1.0)
     assert sum(o["p_black_flag"] for o in block["offices"]) == pytest.approx(1.0)
-    assert "Monthly evaluation" in sim.viz.report.summary_text(small_run.summary)
+    assert "Monthly evaluation" in runtext.summary_text(small_run.summary)
     out = write_run(small_run, tmp_path / "out")
     assert (out / "evaluation.csv").read_text().startswith("replication,month,office")
     assert (out / "ranking.png").stat().st_size > 10_000

@@ -16,11 +16,11 @@ import sim
 from sim.analysis.metrics import (
     busy_on_and_off_duty,
     duty_unit_minutes,
-    hour_ranges,
     least_queue,
     window_minutes_before,
 )
-from sim.viz.report import summary_text
+from sim.output.runtext import summary_text
+from sim.scenario import hour_ranges
 from sim.world.staff import in_window
 
 

@@ -5,24 +5,28 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from test_roles import _police_case
 
 import sim
 from sim.analysis import measures as registry
-from sim.analysis.measures import OFFICE, RUN, TARGETS, Measure, Plot, Summary
+from sim.analysis.measures import OFFICE, RUN, TARGETS, Measure, Plot, Summary, lookup
 from sim.batch import staffing
 from sim.batch.options import OPTIMIZE, SWEEP
-from sim.batch.shiftplan import optimize_shifts
+from sim.batch.shiftplan import SHIFTS
+from sim.batch.sweeps import run_sweep
 from sim.batch.worker import run_replication
 from sim.cli import build_parser
 from sim.errors import ArgumentError
+from sim.output.results import RunFiles, write_run
+from sim.output.runtext import summary_text
 from sim.output.sweeptext import sweep_table
 from sim.runner import run
-from sim.viz.report import lookup, summary_text
 from sim.viz.sweepplot import write_plots
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +37,64 @@ def test_a_run_stores_exactly_the_registered_measures(small_city: dict[str, Any]
     assert list(record["measures"]) and set(record["measures"]) == set(RUN)
     for row in record["by_office"]:
         assert set(TARGETS) <= set(row)  # every target is a column of every office
+
+
+_ABSENT = object()
+
+
+def _same(name: str, a: Any, b: Any) -> None:
+    """One value in two places: of one type (a whole number stays one) and equal."""
+    assert type(a) is type(b), f"{name}: {a!r} in summary.json, {b!r} in the sweep"
+    if isinstance(a, float):
+        assert a == pytest.approx(b, rel=1e-6, abs=1e-6), name
+    else:
+        assert a == b, name
+
+
+def _enforced() -> dict[str, Any]:
+    """Police posted and called, a campaign, whole evaluation months: every part there."""
+    data = _police_case(True)
+    data["evaluation"] = {"month_days": 2}
+    data["enforcement"]["campaign"] = {"enabled": True, "days": 2}
+    return data
+
+
+@pytest.mark.parametrize("enforced", [True, False], ids=["enforced", "plain"])
+def test_a_run_and_a_one_variant_sweep_agree_on_every_measure(
+    enforced: bool, small_city: dict[str, Any], tmp_path: Path
+) -> None:
+    """summary.json and a sweep's stored run are laid out from one measures record: every
+    measure of the registry is a path in summary.json (null where the run has no such
+    part) with the value and type the sweep has; every office measure is in both."""
+    sc = sim.scenario_from_dict(_enforced() if enforced else small_city)
+    run_dir = write_run(
+        run(sc, seed=3), tmp_path / "run", files=RunFiles(plots=False, report=False)
+    )
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    swept = run_sweep(
+        sc, {}, replications=1, seed=3, workers=1, out=tmp_path / "sweep", plots=False
+    )
+    [stored] = [json.loads(p.read_text()) for p in (tmp_path / "sweep" / "runs").glob("*.json")]
+    assert set(stored["measures"]) == set(RUN)
+    absent = []
+    for name in RUN:
+        value = lookup(summary, name, _ABSENT)
+        assert value is not _ABSENT, f"{name} is not a path in summary.json"
+        _same(name, value, stored["measures"][name])
+        row = swept.runs.iloc[0][name]  # the sweep's table reads the same value
+        assert (value is None and pd.isna(row)) or row == pytest.approx(value, abs=1e-6), name
+        absent += [name] if value is None else []
+    for area, office in zip(summary["by_area"], stored["by_office"], strict=True):
+        assert area["office"] == office["office"]
+        for name in OFFICE:
+            _same(f"{area['office']}: {name}", area[name], office[name])
+    if enforced:  # every part there: all but the weeks to zero, never reached here
+        assert absent == ["enforcement.campaign.weeks_to_5pct"]
+    else:  # no enforcement chain: its measures are there, as null
+        assert {n for n in absent if n.startswith("enforcement.")} == {
+            m.name for m in registry.group("enforcement")
+        }
+        assert summary["enforcement"]["note"].startswith("no enforcement chain")
 
 
 def test_registry_entries_are_consistent() -> None:
@@ -99,16 +161,15 @@ def test_command_line_defaults_are_the_api_defaults() -> None:
     )
     opt = _defaults("optimize")
     assert opt["replications"] == OPTIMIZE.replications
-    for fn, flags in (
-        (staffing.optimize_plan, {"confidence", "start", "step", "min_density", "max_density",
-                                  "baseline", "max_evaluations"}),
-        (optimize_shifts, {"pilot_replications", "max_rounds", "max_replications", "headcount"}),
+    for defaults, flags in (
+        (staffing.PLAN, {"confidence", "start", "step", "min_density", "max_density",
+                         "baseline", "max_evaluations"}),
+        (SHIFTS, {"pilot_replications", "max_rounds", "max_replications", "headcount"}),
     ):  # fmt: skip
-        params = inspect.signature(fn).parameters
         for name in flags:
-            assert opt[name] == params[name].default, name
-    assert opt["need_method"] == inspect.signature(optimize_shifts).parameters["method"].default
-    assert opt["lengths"] == list(inspect.signature(optimize_shifts).parameters["lengths"].default)
+            assert opt[name] == getattr(defaults, name), name
+    assert opt["need_method"] == SHIFTS.method
+    assert opt["lengths"] == list(SHIFTS.lengths)
     # nothing of a batch is set by the command line but what the flags say
     for name in ("days", "seed", "out", "workers", "scheduler"):
         assert opt[name] is None
@@ -128,8 +189,7 @@ def test_every_measure_flagged_for_the_summary_is_in_a_runs_summary(
 ) -> None:
     for part in ("staff", "clocks", "lines", "enforcement"):
         for m in registry.summarized(part):
-            name = "staff." + m.name.removeprefix("headcount.") if part == "staff" else m.name
-            assert lookup(enforced_run, name, KeyError) is not KeyError, m.name
+            assert lookup(enforced_run, m.name, KeyError) is not KeyError, m.name
             for cell in m.summary.cells if m.summary else ():
                 assert lookup(enforced_run, cell, KeyError) is not KeyError, cell
     for m in registry.summarized("offices"):

@@ -19,7 +19,7 @@ from conftest import AGUASCALIENTES, SMALL_CITY
 
 from sim.cli import main
 from sim.scenario import ResolvedScenario, ScenarioError, resolve_scenario, scenario_from_dict
-from sim.world import osm
+from sim.world import districts, osm
 from sim.world.build import load_network
 from sim.world.network import read_map_file
 from sim.world.osm import streets as osm_streets
@@ -356,4 +356,4 @@ def test_boundaries_need_an_osm_file() -> None:
     from sim.scenario import OsmOffices
 
     with pytest.raises(ScenarioError, match=r"map\.offices: boundaries from the map need"):
-        osm.offices_from_extract(OsmOffices(admin_level=8), Path("streets.graphml"), None)
+        districts.offices_from_extract(OsmOffices(admin_level=8), Path("streets.graphml"), None)

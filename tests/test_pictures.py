@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 import sim
+from sim.output import runtext
 from sim.runner import RunResult
 from sim.viz import basemap, enforcementplot, mapplot, rankplot, report, scales
 
@@ -102,7 +103,7 @@ def test_evaluation_table_says_what_each_column_is_over(evaluated: RunResult) ->
     # issue 20: replication 0's last-month rank stood beside the pooled mean rank (rank 1
     # beside mean rank 6.0), and an empty escalation column was printed
     block = evaluated.summary["evaluation"]
-    pooled = rankplot.summary_text(block, 2)
+    pooled = runtext.evaluation_text(block, 2)
     head, table = pooled.split("\n", 2)[1], pooled.split("\n", 2)[2]
     assert "over 2 replications × 4 months" in head
     columns = table.splitlines()[0]
@@ -110,7 +111,7 @@ def test_evaluation_table_says_what_each_column_is_over(evaluated: RunResult) ->
     assert "flag" not in columns and "escalation" not in columns
     ranks = [float(line.split()[0]) for line in table.splitlines()[2:]]
     assert ranks == sorted(ranks)  # sorted by what is shown
-    one = rankplot.summary_text(block, 1)
+    one = runtext.evaluation_text(block, 1)
     assert "month 4, the last" in one and "months with that flag, of the 4" in one
     assert "P(black)" not in one and "mean rank" not in one
     assert ("escalation" in one) == any(r["escalation"] for r in block["last_month"])

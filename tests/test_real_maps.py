@@ -31,7 +31,7 @@ def test_aguascalientes_scenario_runs_sanely() -> None:
     for role in ("grid", "advisor", "enforcer"):
         nodes = w.roster[role].node
         assert len(nodes) and nodes.min() >= 0 and nodes.max() < w.net.n
-    assert s["staff"]["per_km2"] >= 20
+    assert s["headcount"]["per_km2"] >= 20
     assert not [m for m in res.warnings if "hotspot" in m]  # the market lies on the map
 
 

@@ -29,8 +29,8 @@ from conftest import ROOT
 import sim.lifetime
 import sim.world.build
 from sim.cli import main
+from sim.output import runtext
 from sim.output.folders import MANIFEST
-from sim.viz import report
 
 TINY: dict[str, Any] = {
     "name": "tiny",
@@ -97,7 +97,7 @@ def assert_complete_run(out: Path) -> dict[str, Any]:
     assert len(measured) == summary["incidents"]
     assert sum(r["escalated"] == "True" for r in measured) == summary["escalated"]
     text = (out / "summary.txt").read_text(encoding="utf-8")
-    assert text == report.summary_text(summary) + "\n"
+    assert text == runtext.summary_text(summary) + "\n"
     return summary
 
 

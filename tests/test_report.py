@@ -16,10 +16,10 @@ import pytest
 import sim
 from sim.analysis import measures as registry
 from sim.analysis import replay as rp
+from sim.analysis.measures import lookup
 from sim.cli import main
 from sim.output.folders import read_manifest
 from sim.output.results import RunFiles, write_run
-from sim.viz.report import lookup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,13 +71,7 @@ def test_every_number_in_the_report_is_the_summary_s(jinshui: Path) -> None:
     assert {m for m, _ in run_level} >= {"double_ten", "advisor_on_time", "enforcer_on_time",
                                          "headcount.total", "enforcement.cases"}  # fmt: skip
     for name, value in run_level:
-        expected = s["staff"][name.split(".")[1]] if name.startswith("headcount.") else None
-        if name == "headcount.per_km2":
-            expected = s["staff"]["per_km2"]
-        elif name == "area_km2":
-            expected = s["staff"]["area_km2"]
-        elif not name.startswith("headcount."):
-            expected = lookup(s, name)
+        expected = lookup(s, name)  # every registry name is a path in summary.json
         assert value == ("" if expected is None else repr(expected)), name
     assert len({office for _, _, office in in_rows}) == len(offices)
     for name, value, office in in_rows:
@@ -128,8 +122,8 @@ def test_the_geopackage_has_every_layer_with_the_summary_s_measures(jinshui: Pat
     assert instructed.min() >= 0 and instructed.max() < s["days"] * 1440  # minutes in the window
     _, posts = pyogrio.read_arrow(path, layer="posts")
     roles = posts["role"].to_pylist()
-    assert roles.count("advisor") == s["staff"]["advisor"]
-    assert roles.count("enforcer") * 2 == s["staff"]["enforcer"]  # teams of two
+    assert roles.count("advisor") == s["headcount"]["advisor"]
+    assert roles.count("enforcer") * 2 == s["headcount"]["enforcer"]  # teams of two
 
 
 def test_an_old_folder_rebuilds_its_report_without_the_scenario(

@@ -94,7 +94,7 @@ def test_one_shape_per_office_and_grid(page: Any, folder: Path) -> None:
 def test_hovering_an_office_shows_its_figures(page: Any, folder: Path) -> None:
     from sim.analysis.measures import OFFICE
     from sim.output.report.inputs import read_run
-    from sim.viz.report import measure_text
+    from sim.output.runtext import measure_text
 
     run = read_run(folder)
     names = run.geometry.offices.column("office")

@@ -33,12 +33,12 @@ def test_write_run_writes_every_file(tmp_path: Path, result: sim.RunResult) -> N
     for name in FILES - {"summary.txt"}:
         assert (out / name).stat().st_size > 1000, name
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    keys = {"scenario", "seed", "replications", "days", "staff", "incidents", "escalated",
+    keys = {"scenario", "seed", "replications", "days", "headcount", "incidents", "escalated",
             "advisor_on_time", "enforcer_on_time", "double_ten", "advisor_response_min",
             "enforcer_response_min", "utilization", "by_area", "by_hour", "ci95",
             "scenario_resolved"}  # fmt: skip
     assert keys <= set(summary)
-    assert set(summary["staff"]) >= {"grid", "advisor", "enforcer", "per_km2"}
+    assert set(summary["headcount"]) >= {"grid", "advisor", "enforcer", "per_km2"}
     header = (out / "incidents.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert {"category", "office", "grid", "node", "occurred", "reported", "instructed",
             "advisor_arrived", "persuasion_ended", "persuaded", "escalated", "enforcer_arrived",

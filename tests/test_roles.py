@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
-import typing
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,22 +15,23 @@ from test_enforcement import lone_offender
 
 import sim
 from sim.analysis.duty import duty_unit_minutes, on_shift_minutes
+from sim.analysis.measures import RUN, lookup
 from sim.analysis.metrics import ROLE_COLUMNS, ROLE_PLURAL
-from sim.engine import campaign
 from sim.engine.crews import ROLES as CHAIN_ROLES
 from sim.engine.records import COLUMNS
 from sim.roles import ALL_ROLES, BY_NAME, CLOCKED_ROLES, REGISTRY, STAFF_ROLES
 from sim.scenario import (
     ROLES,
     ExplicitPosts,
-    Role,
     RoleMix,
     RoleModes,
     RoleShifts,
+    Rules,
     ScenarioError,
     Shift,
     Staff,
 )
+from sim.scenario.staff import OfficeShifts
 from sim.world.build import build_world
 from sim.world.staff import Units, shift_windows
 
@@ -38,10 +42,13 @@ DAY = 1440.0
 
 
 def test_the_schema_has_one_field_per_role_of_the_registry() -> None:
-    for model in (RoleShifts, RoleModes, ExplicitPosts):
+    for model in (RoleShifts, OfficeShifts, RoleModes, ExplicitPosts):
         assert tuple(model.model_fields) == ALL_ROLES, model.__name__
     assert tuple(RoleMix.model_fields) == STAFF_ROLES == ROLES
-    assert typing.get_args(Role) == STAFF_ROLES
+    assert tuple(Rules.model_fields) == (*(f"{r}_minutes" for r in CLOCKED_ROLES), "target")
+    assert {r: Rules().minutes(r) for r in CLOCKED_ROLES} == {
+        r: BY_NAME[r].clock.minutes for r in CLOCKED_ROLES if BY_NAME[r].clock
+    }
     # defaults come from the registry
     assert {r: getattr(RoleMix(), r) for r in STAFF_ROLES} == {
         r: BY_NAME[r].mix for r in STAFF_ROLES
@@ -60,6 +67,74 @@ def test_engine_and_measures_read_the_registry() -> None:
         assert {role.unit_column, role.dispatched, role.arrived, role.released} <= set(COLUMNS)
         assert set(ROLE_COLUMNS[role.name]) <= set(COLUMNS)
     assert "police" not in COLUMNS  # an optional role's columns come with its stages
+
+
+# ------------------------------------------------------------------ a clock for police
+
+# Gives the police role a response clock through the registry alone (sim.roles.use, before
+# the rest of sim is imported), then runs a scenario and one replication as a sweep does.
+POLICE_CLOCK = r"""
+import dataclasses, json, sys
+import sim.roles as roles
+
+police = dataclasses.replace(
+    roles.BY_NAME["police"],
+    clock=roles.Clock("police_called", 15.0, asks="police_called", short="police"),
+)
+roles.use(tuple(police if r.name == "police" else r for r in roles.REGISTRY))
+
+import sim
+from sim.analysis.measures import OFFICE, RUN
+from sim.batch.worker import run_replication
+from sim.output.strictjson import jsonable
+from sim.output.runtext import summary_text
+from sim.scenario import Rules
+
+sc = sim.scenario_from_dict(json.loads(sys.argv[1]))
+result = sim.run(sc)
+record = run_replication(sc.resolved(), sys.argv[2], 0)
+print(json.dumps(jsonable({
+    "summary": result.summary, "text": summary_text(result.summary), "row": record["measures"],
+    "office": record["by_office"][0], "run": list(RUN), "office_measures": list(OFFICE),
+    "rules": list(Rules.model_fields),
+})))
+"""
+
+
+def test_a_police_clock_is_one_registry_entry(tmp_path: Path) -> None:
+    data = _police_case(True)
+    data["rules"] = {"police_minutes": 15}  # the deadline the new clock brings to the schema
+    with pytest.raises(ScenarioError, match=r"rules\.police_minutes: unknown key"):
+        sim.scenario_from_dict(data)  # not a key of the registry as it is
+    out = subprocess.run(
+        [sys.executable, "-c", POLICE_CLOCK, json.dumps(data), str(tmp_path)],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    got = json.loads(out.stdout)
+    s, row = got["summary"], got["row"]
+    assert got["rules"] == ["advisor_minutes", "enforcer_minutes", "police_minutes", "target"]
+    # its clock: every call answered within 15 minutes (3 minutes by car at most)
+    calls = s["enforcement"]["police"]["calls"]
+    assert calls >= 5 and s["police_requests"] == calls
+    assert s["police_on_time"] == 1.0
+    wait = s["enforcement"]["police"]["wait_min"]  # the enforcement chain's own measure
+    assert s["police_response_min"]["mean"] == pytest.approx(wait) and 0 < wait <= 3
+    # its utilisation and load
+    assert 0 < s["utilization"]["police"] < 1
+    assert s["overload"]["police"]["offered_load_ratio"] > 0
+    # its summary lines: a row of the clocks table, and its part of the role lines
+    lines = got["text"].splitlines()
+    assert any(line.startswith("police within 15 min") for line in lines)
+    util = next(line for line in lines if line.startswith("utilization"))
+    assert "advisor" in util and "enforcer" in util and "police" in util
+    # its sweep columns, with the values of the run, and its office measure
+    new = {"police_on_time", "police_requests", "utilization.police"}
+    new |= {f"police_response_min.{q}" for q in ("mean", "p50", "p90", "p95")}
+    new |= {f"overload.police.{k}" for k in ("offered_load_ratio", "unstable")}
+    assert new <= set(got["run"]) and not new & set(RUN)
+    for name in new:
+        assert row[name] == pytest.approx(lookup(s, name), abs=1e-6), name
+    assert "police_on_time" in got["office_measures"] and "police_on_time" in got["office"]
 
 
 # ------------------------------------------------------------------ police
@@ -100,7 +175,7 @@ def test_police_unit_comes_from_its_post_and_the_team_waits_for_it() -> None:
     assert np.allclose(t["police_released"][called], t["closed"][called] + ride)
     assert (t["police"][called] == 0).all()
     summary = sim.run(sim.scenario_from_dict(_police_case(True))).summary
-    assert summary["staff"]["police"] == 2 and summary["staff"]["total"] == 3  # 1 + 1 team
+    assert summary["headcount"]["police"] == 2 and summary["headcount"]["total"] == 3  # 1 + team
     s = summary["enforcement"]["police"]
     assert s["calls"] == s["answered"] == int(called.sum())
     assert s["wait_min"] == pytest.approx(float(ride.mean()), abs=1e-6)
@@ -186,8 +261,7 @@ def test_campaign_enforcer_shifts_only_on_its_days() -> None:
         "days": 2,
         "enforcer_shifts": [{"start": "16:00", "end": "02:00", "share": 1.0}],
     }
-    w = campaign.staffed(build_world(sim.scenario_from_dict(data)))
-    assert campaign.staffed(w) is w  # once
+    w = build_world(sim.scenario_from_dict(data))  # a whole world: the campaign's days too
     u = w.roster["enforcer"]
     per_day = [sum(bool(u.on_duty(d * DAY + h * 60 + 1)[0]) for h in range(24)) for d in range(6)]
     assert per_day == [8, 8, 8, 2 + 8, 2 + 8, 8]  # campaign: days 2 and 3

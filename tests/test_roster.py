@@ -354,7 +354,7 @@ def test_run_and_map_with_a_roster_and_a_bad_one_exits_2(
     out = tmp_path / "out"
     assert main(["run", str(path), "--out", str(out), "--no-plots", "--quiet"]) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["staff"]["advisor"] == 3 and summary["staff"]["enforcer"] == 2
+    assert summary["headcount"]["advisor"] == 3 and summary["headcount"]["enforcer"] == 2
     assert main(["map", str(path), "--out", str(tmp_path / "map.png")]) == 0
     assert "from all 3 advisor posts" in capsys.readouterr().out
     bad = [HEADER, row("a", "advisr", "", "", 100, 100), row("b", "advisor", "", "", 9000, 0)]

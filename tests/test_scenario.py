@@ -223,7 +223,7 @@ def test_suspicious_plans_run_with_warnings(
     code, _out, err = run_cli(["validate", str(write(tmp_path, data))], capsys)
     assert code == 0
     assert "warning: staff: density under 20 per km²" in err
-    assert "warning: staff.shifts.enforcer: nobody on duty in hour(s) 20:00-08:00" in err
+    assert "warning: staff.shifts.enforcer: nobody on duty 20:00–08:00" in err
 
 
 def test_resolved_scenario_has_every_default(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ import yaml
 import sim
 import sim.batch.sweeps
 from sim.analysis.metrics import ci95_halfwidth
-from sim.batch import staffing, sweeps
+from sim.batch import shiftplan, staffing, sweeps
 from sim.batch.options import BatchFields, BatchOptions
 from sim.batch.sweeps import Executor, parse_vary, run_key, summarize
 from sim.cli import main
@@ -362,12 +362,16 @@ def test_short_api_takes_exactly_the_full_functions_options() -> None:
     # list the names
     fields = {f.name for f in dataclasses.fields(BatchOptions)}
     assert set(BatchFields.__annotations__) == fields
-    for short, full, options in (
-        (sweeps.sweep, sweeps.run_sweep, sweeps.SweepOptions),
-        (staffing.optimize, staffing.optimize_plan, staffing.OptimizeOptions),
+    plan = {f.name for f in dataclasses.fields(staffing.PlanOptions)}
+    assert set(staffing.PlanFields.__annotations__) == plan
+    for short, full, options, own in (
+        (sweeps.sweep, sweeps.run_sweep, sweeps.SweepOptions, set()),
+        (staffing.optimize, staffing.optimize_plan, staffing.OptimizeOptions, plan),
     ):
-        assert set(options.__annotations__) == _keyword_options(full) | fields
+        assert set(options.__annotations__) == _keyword_options(full) | fields | own
         assert not _keyword_options(short)  # nothing of its own to drift
+    shifts = {f.name for f in dataclasses.fields(shiftplan.ShiftOptions)}
+    assert set(shiftplan.ShiftFields.__annotations__) == shifts | fields
 
 
 def test_batch_options_as_an_object_or_as_keywords_give_the_same_sweep() -> None:
@@ -435,12 +439,14 @@ def test_run_key_covers_simulating_code_and_library_versions(
     assert run_key(sc, 0) == key
 
 
-def test_world_errors_name_the_variant(capsys: pytest.CaptureFixture[str]) -> None:
+def test_world_errors_name_the_variant(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """An unknown office shows only when the variant's world is built; say which variant."""
     code = main(
         [
             "sweep",
             str(ROOT / "scenarios" / "jinshui.yaml"),
+            "--out",
+            str(tmp_path / "sw"),  # not results/ in the working folder
             "--vary",
             "staff.per_km2_by_office={Nope: 5},{Office-01: 5}",
             "--days",

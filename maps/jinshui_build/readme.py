@@ -26,6 +26,7 @@ class MapStats:
 
 def readme_text(st: MapStats, seed: int) -> str:
     """README.md of a map built with ``seed``."""
+    # long: one template of the README, read as the file it writes
     hw_rows = "\n".join(f"| {hw} | {km:.1f} |" for hw, km in st.km_by_class)
     off_rows = "\n".join(
         f"| {n} | {zh} | {a:.3f} | {KNOWN_KM2.get(n, '')} | {g} |" for n, zh, a, g in st.offices

@@ -68,7 +68,7 @@ def advisor_coverage(world: World, hour: float | None = None) -> Coverage:
     speed = sc.travel.speed_m_per_min("advisor")
     turnout = float(sc.dispatch.advisor_turnout.mean_value)
     minutes = turnout + dist / speed
-    deadline = float(sc.rules.advisor_minutes)
+    deadline = sc.rules.minutes("advisor")
     weights = net.node_weights()
     total = float(weights.sum())
     share = float(weights[minutes <= deadline].sum()) / total if total > 0 else 0.0

@@ -11,21 +11,22 @@ source's totals likewise count each filed case's fate.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.analysis.measures import group
+from sim.analysis.metrics import ci95_halfwidth
 from sim.engine.campaign import CampaignPlan, effort, weekly_counts, weeks_to_fraction
-from sim.engine.demand import Incidents
 from sim.engine.offenders import OffenderRun
-from sim.engine.records import IncidentLog
+from sim.engine.records import RowSources
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from sim.engine.records import IncidentTable
+    from sim.world.build import World
 
 DAY_MIN = 1440.0
 CASE_COLUMNS: tuple[str, ...] = (
@@ -76,7 +77,7 @@ class CaseTable:
         return replace(tables[0], columns=cols)
 
     def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
+        import pandas as pd  # deferred: pandas loads only when a table is made
 
         c = self.columns
         df = pd.DataFrame({k: c[k] for k in CASE_COLUMNS})
@@ -89,26 +90,28 @@ class CaseTable:
 
 
 @dataclass(frozen=True, eq=False)
-class EnforcementRep:
-    """The enforcement outcome of one replication."""
+class EnforcementOutcome:
+    """What the enforcement chain did in one replication: the filed cases, the offender
+    process and the campaign's plan (its measures: :func:`measures`)."""
 
     cases: CaseTable
-    measures: dict[str, Any]
+    run: OffenderRun
+    plan: CampaignPlan | None
 
 
 def case_table(
-    replication: int,
-    run: OffenderRun,
-    rows: np.ndarray,
-    inc: Incidents,
-    log: IncidentLog,
-    *,
-    node_office: np.ndarray,
-    warmup_min: float,
-    horizon_min: float,
-    labels: dict[str, tuple[str, ...]],
+    sources: RowSources, run: OffenderRun, rows: np.ndarray, labels: dict[str, tuple[str, ...]]
 ) -> CaseTable:
-    """The filed cases of one replication, timed from their incidents' real close."""
+    """The filed cases of one replication, timed from their incidents' real close.
+
+    ``sources`` are those of the replication's incident table; ``rows`` the rows of the
+    offender incidents in it."""
+    replication, inc, log = sources.replication, sources.incidents, sources.log
+    node_office, warmup_min, horizon_min = (
+        sources.node_office,
+        sources.warmup_min,
+        sources.horizon_min,
+    )
     plan = run.cases
     incident = rows[plan.incident]
     filed = log["closed"][incident]
@@ -161,22 +164,14 @@ def _counts(cases: CaseTable, mask: np.ndarray) -> dict[str, float]:
     }
 
 
-def measures(
-    table: IncidentTable,
-    cases: CaseTable,
-    run: OffenderRun,
-    *,
-    node_office: np.ndarray,
-    n_offices: int,
-    warmup_min: float,
-    horizon_min: float,
-    campaign: CampaignPlan | None,
-    site_windows: list[tuple[float, float]],
-    team_size: int,
-    police_target_min: float = 15.0,
-) -> dict[str, Any]:
+def measures(world: World, table: IncidentTable, outcome: EnforcementOutcome) -> dict[str, Any]:
     """The enforcement measures of one replication (totals, by office, campaign, and the
     police units' when the scenario posts police)."""
+    sc = world.scenario
+    cases, run, campaign = outcome.cases, outcome.run, outcome.plan
+    node_office, n_offices = world.areas.node_office, len(world.areas.office_names)
+    warmup_min, horizon_min = sc.warmup_min, sc.horizon_min
+    site_windows = [s.window for s in world.sites]
     m = table["measured"]
     esc = table["escalated"] & m
     offender = table["offender"]
@@ -192,7 +187,7 @@ def measures(
     office_of = node_office[run.population.node]
     out["offenders_active"] = {"start": int(a0.sum()), "end": int(a1.sum())}
     if "police_called" in table.columns:
-        out["police"] = police_measures(table, police_target_min)
+        out["police"] = police_measures(table, sc.enforcement.cases.police_target_minutes)
     rows = []
     for k in range(n_offices):
         here = office_of == k
@@ -213,8 +208,9 @@ def measures(
     ]
     if campaign is not None:
         out["campaign"] = campaign_measures(
-            table, cases, campaign, site_windows, warmup_min, horizon_min, team_size
-        )
+            table, cases, campaign, site_windows, warmup_min, horizon_min,
+            sc.staff.team_size("enforcer"),
+        )  # fmt: skip
     return out
 
 
@@ -278,18 +274,6 @@ def campaign_measures(
     }
 
 
-def sweep_measures(found: dict[str, Any] | None) -> dict[str, Any]:
-    """The registry's ``enforcement.*`` measures (:mod:`sim.analysis.measures`) of one
-    replication's measures, flat; a dotted name reaches into nested blocks (None: not measured)."""
-    out: dict[str, Any] = {}
-    for measure in group("enforcement"):
-        value: Any = found
-        for part in measure.name.split(".")[1:]:
-            value = value.get(part) if isinstance(value, dict) else None
-        out[measure.name] = value
-    return out
-
-
 def repeat_share_by(table: IncidentTable, group: np.ndarray, n: int) -> list[float | None]:
     """Share of measured incidents caused by known offenders, per group (e.g. office)."""
     m = table["measured"]
@@ -313,18 +297,11 @@ def _mean(values: list[Any]) -> Any:
     return float(np.mean(vals))
 
 
-def _ci(values: list[float | None]) -> float | None:
-    vals = np.array([v for v in values if v is not None], dtype=float)
-    if len(vals) < 2:
-        return None
-    from scipy import stats
-
-    return float(stats.t.ppf(0.975, len(vals) - 1) * vals.std(ddof=1) / np.sqrt(len(vals)))
-
-
 def summary_block(per_rep: list[dict[str, Any]], office_names: tuple[str, ...]) -> dict[str, Any]:
-    """The ``enforcement`` block of summary.json: means over replications, with 95% CIs."""
-    block: dict[str, Any] = _mean(per_rep)
+    """The ``enforcement`` block of summary.json: one replication's measures (counts stay
+    whole numbers), or means over replications with 95% CIs; a part the run has not (no
+    police posted, no campaign) is there with a ``note``."""
+    block: dict[str, Any] = copy.deepcopy(per_rep[0]) if len(per_rep) == 1 else _mean(per_rep)
     block["by_office"] = [
         {"office": name, **row} for name, row in zip(office_names, block["by_office"], strict=True)
     ]
@@ -339,13 +316,17 @@ def summary_block(per_rep: list[dict[str, Any]], office_names: tuple[str, ...]) 
             block["rulings"] / block["court_referrals"] if block["court_referrals"] else None
         ),
     }
-    ci = {k: _ci([r[k] for r in per_rep]) for k in (*COUNTS, "repeat_share")}
+    ci = {k: ci95_halfwidth([r[k] for r in per_rep]) for k in (*COUNTS, "repeat_share")}
     if "campaign" in block:
         weeks = [r["campaign"]["weeks_to_5pct"] for r in per_rep]
         block["campaign"]["weeks_to_5pct"] = (
             float(np.mean(weeks)) if all(w is not None for w in weeks) else None
         )
         block["campaign"]["reached_in"] = sum(w is not None for w in weeks)
-        ci["campaign.weeks_to_5pct"] = _ci(weeks) if all(w is not None for w in weeks) else None
+        ci["campaign.weeks_to_5pct"] = (
+            ci95_halfwidth(weeks) if all(w is not None for w in weeks) else None
+        )
     block["ci95"] = {k: v for k, v in ci.items() if v is not None}
+    block.setdefault("police", {"note": "no police posted (staff.police_per_office, staff.posts)"})
+    block.setdefault("campaign", {"note": "no campaign (enforcement.campaign)"})
     return block

@@ -205,7 +205,7 @@ class EvaluationResult:
 
     def frame(self) -> pd.DataFrame:
         """One row per replication × month × office: the rows of ``evaluation.csv``."""
-        import pandas as pd
+        import pandas as pd  # deferred: pandas loads only when a table is made
 
         r, m, k = self.total.shape
         rep, month, off = (
@@ -392,10 +392,7 @@ def evaluate(world: World, table: IncidentTable) -> EvaluationResult | None:
     parts = {key: np.zeros((len(reps), months, k)) for key in keys}
     for i, rep in enumerate(reps):
         mine = np.flatnonzero(table["replication"] == rep)
-        insp = plan_inspections(
-            world.net, areas.node_office, street_km, ev.inspection, months, ev.month_days,
-            sc.warmup_min, sc.seed, rep,
-        )  # fmt: skip
+        insp = plan_inspections(world, street_km, months, rep)
         which, _ = problems_seen(
             table["node"][mine], table["occurred"][mine], end[mine], insp.visits
         )
@@ -425,63 +422,37 @@ def evaluate(world: World, table: IncidentTable) -> EvaluationResult | None:
     )  # fmt: skip
 
 
-def summary_block(result: EvaluationResult | None, scenario: Scenario) -> dict[str, Any]:
-    """``summary.json``'s ``evaluation`` block, rounded like the rest of the summary."""
-    data = result.summary() if result is not None else not_evaluated(scenario)
-    rounded: dict[str, Any] = _rounded(data)
-    return rounded
-
-
-def _rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 6) if np.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
+def evaluation_block(result: EvaluationResult | None, scenario: Scenario) -> dict[str, Any]:
+    """``summary.json``'s ``evaluation`` block (one with a ``note`` when there is none)."""
+    return result.summary() if result is not None else not_evaluated(scenario)
 
 
 # ------------------------------------------------------------ sweeps, optimiser
 
 
-def evaluation_measures(
-    result: EvaluationResult | None, by_office: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """One replication's evaluation measures for sweeps; adds office columns to ``by_office``.
+def add_office_columns(result: EvaluationResult | None, by_office: list[dict[str, Any]]) -> None:
+    """Add each office's evaluation measures to its row of ``by_office`` (one replication,
+    or the replications pooled): the mean score and rank over the months and the shares of
+    months with a black or a red flag (None without a whole month).
 
-    Per office: the mean score and rank over the months and the shares of months with a
-    black or a red flag (None without a whole month). ``evaluation.max_black_flag`` of a
-    single run is the largest office share; across replications sweeps recompute it
-    from the office means (:func:`with_black_flag_probability`).
+    ``evaluation.max_p_black_flag`` of a run is the largest office share; across a sweep's
+    replications it is recomputed from the office means (:func:`with_black_flag_probability`).
     """
-    rows = result.office_means(0) if result is not None else None
+    rows = result.office_means() if result is not None else None
     for k, row in enumerate(by_office):
         for key in ("evaluation_score", "evaluation_rank", "black_flag", "red_flag"):
             row[key] = rows[k][key] if rows is not None else None
-    if rows is None:
-        return {
-            "evaluation.months": 0,
-            "evaluation.max_black_flag": None,
-            "evaluation.score_spread": None,
-        }
-    scores = [r["evaluation_score"] for r in rows]
-    return {
-        "evaluation.months": result.months if result is not None else 0,
-        "evaluation.max_black_flag": max(r["black_flag"] for r in rows),
-        "evaluation.score_spread": float(max(scores) - min(scores)),
-    }
 
 
 def with_black_flag_probability(summary: pd.DataFrame, by_office: pd.DataFrame) -> pd.DataFrame:
-    """Sweep summary with ``evaluation.max_black_flag``: the largest office black-flag
+    """Sweep summary with ``evaluation.max_p_black_flag``: the largest office black-flag
     probability per variant (mean share of months over replications, then max over offices)."""
     if "black_flag" not in by_office.columns or "variant" not in summary.columns:
         return summary
     probs = by_office.groupby(["variant", "office"], sort=False)["black_flag"].mean()
     worst = probs.groupby(level=0).max()
     out = summary.copy()
-    out["evaluation.max_black_flag"] = out["variant"].map(worst)
-    out["evaluation.max_black_flag.ci95"] = None  # a maximum of means: no t-interval
+    out["evaluation.max_p_black_flag"] = out["variant"].map(worst)
+    out["evaluation.max_p_black_flag.ci95"] = None  # a maximum of means: no t-interval
     out.attrs = dict(summary.attrs)
     return out

@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy.special import stdtrit
+
+from sim.analysis.metrics import clock_of, clocks
+from sim.roles import CLOCKED_ROLES
 
 if TYPE_CHECKING:
     from sim.engine.records import IncidentTable
     from sim.scenario import Rules
 
-CLOCKS = {"advisor": "advisor_on_time", "enforcer": "enforcer_on_time"}
-"""The clock each dispatched role is judged on."""
+CLOCKS = {role: f"{role}_on_time" for role in CLOCKED_ROLES}
+"""The clock each dispatched role is judged on (the measure of its on-time share)."""
 
 
 PASS, SHORT, OPEN, OPEN_BELOW, NO_DATA = "pass", "short", "open", "open below", "no data"
@@ -43,8 +47,6 @@ def share_bound(
     request of a small sample was on time (3 of 3 gives about 50%, not 100%).
     The bound is None with fewer than two replications with a request.
     """
-    from scipy.special import stdtrit
-
     o, m = np.asarray(ok, float), np.asarray(n, float)
     total = float(m.sum())
     if total <= 0:
@@ -133,11 +135,8 @@ def office_hour_counts(t: IncidentTable, rules: Rules, n_offices: int) -> dict[s
     has them (the hour the instruction was issued); kept in each stored run so that the
     shift optimiser by office can tell which office's requests were late.
     """
-    from sim.analysis.metrics import clocks
-
     c = clocks(t, rules)
     m = t["measured"]
-    esc = m & t["escalated"]
     cell = t["office"].astype(np.int64) * 24 + np.where(m, t["instructed"] // 60 % 24, 0).astype(
         np.int64
     )
@@ -146,15 +145,16 @@ def office_hour_counts(t: IncidentTable, rules: Rules, n_offices: int) -> dict[s
     def count(mask: np.ndarray) -> list[int]:
         return [int(x) for x in np.bincount(cell[mask], minlength=size)]
 
-    return {
-        "incidents": count(m),
-        "advisor_ok": count(m & c["advisor_ok"]),
-        "escalated": count(esc),
-        "enforcer_ok": count(esc & c["enforcer_ok"]),
-    }
+    out: dict[str, list[int]] = {}
+    for role in (r for r in CLOCKED_ROLES if f"{r}_ok" in c):
+        asking = m & c[f"{role}_asked"]
+        out[clock_of(role).count] = count(asking)
+        out[f"{role}_ok"] = count(asking & c[f"{role}_ok"])
+    return out
 
 
-_OFFICE_COUNTS = {"advisor": ("incidents", "advisor_ok"), "enforcer": ("escalated", "enforcer_ok")}
+# per clocked role: the counts of the incidents that asked and of those on time
+_OFFICE_COUNTS = {role: (clock_of(role).count, f"{role}_ok") for role in CLOCKED_ROLES}
 
 
 def late_by_office(records: Sequence[Mapping[str, Any]], role: str, n_offices: int) -> np.ndarray:

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from sim.engine.records import IncidentTable, cells
 from sim.rng import stream
 from sim.scenario import Inspection, clock_minutes
+from sim.world.build import World
 from sim.world.network import StreetNetwork
 
 
@@ -155,39 +156,57 @@ def random_route(
 
 
 def plan_inspections(
-    net: StreetNetwork,
-    node_office: np.ndarray,
-    office_street_km: np.ndarray,
-    spec: Inspection,
-    months: int,
-    month_days: float,
-    start_min: float,
-    seed: int,
-    replication: int,
+    world: World, office_street_km: np.ndarray, months: int, replication: int
 ) -> Inspections:
     """Draw every inspection of one replication: routes and censuses per office and month."""
-    rng = stream(seed, "inspection/routes", replication)
-    n_off = len(office_street_km)
-    weights = net.node_weights()
-    a, b = clock_minutes(spec.start), clock_minutes(spec.end)
-    span = (b - a) % 1440.0 or 1440.0
-    days = max(int(np.floor(month_days)), 1)
-    speed = spec.speed_kmh * 1000.0 / 60.0
-    office: list[int] = []
-    month: list[int] = []
-    km: list[float] = []
-    census: list[bool] = []
-    v_insp: list[np.ndarray] = []
-    v_node: list[np.ndarray] = []
-    v_time: list[np.ndarray] = []
-    streets = Streets(undirected(net))
-    members = [np.flatnonzero(node_office == o) for o in range(n_off)]
+    plan = _Planner(world, office_street_km, replication)
+    weights = world.net.node_weights()
+    spec = plan.spec
+    for m in range(months):
+        for o, mine in enumerate(plan.members):
+            if len(mine) == 0:
+                continue
+            w = weights[mine]
+            p = w / w.sum() if w.sum() > 0 else None
+            for _ in range(spec.per_month):
+                plan.route(m, o, mine, p)
+            for _ in range(spec.census_per_month):
+                plan.census(m, o, mine)
+    return plan.inspections()
 
-    def when(m: int) -> float:
+
+class _Planner:
+    """The inspections of one replication as they are drawn (:func:`plan_inspections`)."""
+
+    def __init__(self, world: World, office_street_km: np.ndarray, replication: int) -> None:
+        sc = world.scenario
+        self.spec, self.month_days = sc.evaluation.inspection, sc.evaluation.month_days
+        self.start_min = sc.warmup_min
+        self.rng = stream(sc.seed, "inspection/routes", replication)
+        self.street_km = office_street_km
+        self.a, b = clock_minutes(self.spec.start), clock_minutes(self.spec.end)
+        self.span = (b - self.a) % 1440.0 or 1440.0
+        self.days = max(int(np.floor(self.month_days)), 1)
+        self.speed = self.spec.speed_kmh * 1000.0 / 60.0
+        self.node_office = world.areas.node_office
+        self.streets = Streets(undirected(world.net))
+        # per office: the nodes a route may pass through, and their indices
+        self.inside = [self.node_office == o for o in range(len(office_street_km))]
+        self.members = [np.flatnonzero(here) for here in self.inside]
+        self.office: list[int] = []
+        self.month: list[int] = []
+        self.km: list[float] = []
+        self.census_: list[bool] = []
+        self.v_insp: list[np.ndarray] = []
+        self.v_node: list[np.ndarray] = []
+        self.v_time: list[np.ndarray] = []
+
+    def when(self, m: int) -> float:
         """A random minute of month ``m`` in the inspectors' working hours (if it has any)."""
-        m0 = start_min + m * month_days * 1440.0
+        rng, a, span, month_days = self.rng, self.a, self.span, self.month_days
+        m0 = self.start_min + m * month_days * 1440.0
         if month_days >= 1:
-            day = int(rng.integers(days))
+            day = int(rng.integers(self.days))
             return m0 + day * 1440.0 + (a + rng.random() * span - m0 % 1440.0) % 1440.0
         t = m0 + rng.random() * month_days * 1440.0
         for _ in range(100):  # a month shorter than a day: working hours inside it
@@ -196,41 +215,44 @@ def plan_inspections(
             t = m0 + rng.random() * month_days * 1440.0
         return t
 
-    for m in range(months):
-        for o in range(n_off):
-            mine = members[o]
-            if len(mine) == 0:
-                continue
-            allowed = node_office == o
-            w = weights[mine]
-            p = w / w.sum() if w.sum() > 0 else None
-            for _ in range(spec.per_month):
-                t0 = when(m)
-                start = int(rng.choice(mine, p=p))
-                nodes, dist = random_route(streets, allowed, start, spec.route_km * 1000.0, rng)
-                v_insp.append(np.full(len(nodes), len(office)))
-                v_node.append(np.asarray(nodes, dtype=np.int64))
-                v_time.append(t0 + np.asarray(dist) / speed)
-                office.append(o)
-                month.append(m)
-                km.append(dist[-1] / 1000.0)
-                census.append(False)
-            for _ in range(spec.census_per_month):
-                t0 = when(m)
-                v_insp.append(np.full(len(mine), len(office)))
-                v_node.append(mine.astype(np.int64))
-                v_time.append(np.full(len(mine), t0))
-                office.append(o)
-                month.append(m)
-                km.append(float(office_street_km[o]))
-                census.append(True)
-    return Inspections(
-        office=np.asarray(office, dtype=np.int64),
-        month=np.asarray(month, dtype=np.int64),
-        km=np.asarray(km, dtype=float),
-        census=np.asarray(census, dtype=bool),
-        visits=Visits(_cat(v_insp, np.int64), _cat(v_node, np.int64), _cat(v_time, np.float64)),
-    )
+    def _add(self, m: int, o: int, nodes: np.ndarray, times: np.ndarray, km: float) -> None:
+        self.v_insp.append(np.full(len(nodes), len(self.office)))
+        self.v_node.append(nodes)
+        self.v_time.append(times)
+        self.office.append(o)
+        self.month.append(m)
+        self.km.append(km)
+
+    def route(self, m: int, o: int, mine: np.ndarray, p: np.ndarray | None) -> None:
+        """An inspector walks a random route through office ``o`` in month ``m``."""
+        t0 = self.when(m)
+        start = int(self.rng.choice(mine, p=p))
+        nodes, dist = random_route(
+            self.streets, self.inside[o], start, self.spec.route_km * 1000.0, self.rng
+        )
+        self._add(
+            m, o, np.asarray(nodes, dtype=np.int64), t0 + np.asarray(dist) / self.speed,
+            dist[-1] / 1000.0,
+        )  # fmt: skip
+        self.census_.append(False)
+
+    def census(self, m: int, o: int, mine: np.ndarray) -> None:
+        """A census: every street of office ``o`` seen at one moment of month ``m``."""
+        t0 = self.when(m)
+        self._add(m, o, mine.astype(np.int64), np.full(len(mine), t0), float(self.street_km[o]))
+        self.census_.append(True)
+
+    def inspections(self) -> Inspections:
+        return Inspections(
+            office=np.asarray(self.office, dtype=np.int64),
+            month=np.asarray(self.month, dtype=np.int64),
+            km=np.asarray(self.km, dtype=float),
+            census=np.asarray(self.census_, dtype=bool),
+            visits=Visits(
+                _cat(self.v_insp, np.int64), _cat(self.v_node, np.int64),
+                _cat(self.v_time, np.float64),
+            ),
+        )  # fmt: skip
 
 
 def _cat(parts: list[np.ndarray], dtype: type[np.generic]) -> np.ndarray:

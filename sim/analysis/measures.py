@@ -16,10 +16,10 @@ measures it belongs to) and add one entry here. See docs/architecture.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from sim.analysis.metrics import ROLE_PLURAL
+from sim.roles import BY_NAME, CLOCKED_ROLES, STAFF_ROLES, Clock
 
 Part = Literal["staff", "clocks", "lines", "offices", "enforcement"]
 Unit = Literal["share", "minutes", "count", "people", "ratio", "hours", "yuan", "weeks", "number"]
@@ -34,7 +34,7 @@ class Plot:
 
     order: int  # the first four make the sweep's overview.png
     file: str  # <file>.png in the sweep's plots/ folder
-    title: str  # may name the deadlines: {adv} and {enf} minutes (rules)
+    title: str  # may name a clock's deadline in minutes by its role: {advisor} (deadlines())
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Summary:
     part: Part
     order: int  # its place within the part
     words: str | None = None  # its words there (default: the short header or the label);
-    # a clock's may name the deadlines: {adv} and {enf} minutes (rules)
+    # a clock's may name its deadline in minutes by its role: {advisor} (deadlines())
     digits: int | None = None  # decimals of a mean over replications (default: 0 for counts
     # and people, else 1); a count of one replication is a whole number and prints without
     cells: tuple[str, ...] = ()  # clocks: the measures of its mean, p90 and count columns
@@ -76,6 +76,7 @@ class Measure:
     color: str | None = None  # style colour (sim.viz.report.COLORS) when drawn alone
     aliases: tuple[str, ...] = ()  # older names of it in stored runs
     summary: Summary | None = None  # shown in the printed summary of one run
+    role: str | None = None  # the role it is of (sim.roles), e.g. a clock's or a headcount's
 
     @property
     def header(self) -> str:
@@ -111,6 +112,10 @@ class Measure:
         return None
 
 
+# the response clocks of the registry (sim.roles), in clock order
+_CLOCKS: dict[str, Clock] = {r: c for r in CLOCKED_ROLES if (c := BY_NAME[r].clock) is not None}
+
+
 def _registry(*measures: Measure) -> dict[str, Measure]:
     out = {m.name: m for m in measures}
     if len(out) != len(measures):
@@ -118,58 +123,115 @@ def _registry(*measures: Measure) -> dict[str, Measure]:
     return out
 
 
-# what the load analysis (sim.analysis.metrics.role_load) says per role, as measures
+# What the load analysis (sim.analysis.metrics.role_load) says per role, as measures.
 _LOAD: tuple[tuple[str, str, Unit, Better | None, Summary | None], ...] = (
     ("offered_load_ratio", "offered load / capacity on shift", "ratio", "lower",
      Summary("lines", 3, "offered load / capacity on shift over the day", digits=2)),
     ("peak_ratio", "peak-hour load / capacity", "ratio", "lower", None),
-    ("hours_over", "hours of the day over capacity", "count", "lower", None),
+    ("hours_over_count", "hours of the day over capacity", "count", "lower", None),
     ("unstable", "queue grows without bound (1 yes, 0 no)", "number", "lower", None),
     ("overtime_unit_hours_per_day", "work past shift end (unit-hours per day)", "hours", "lower",
      Summary("lines", 2, "work past shift end (unit-hours per day)", nonzero=True)),
 )  # fmt: skip
 
+# Where a sweep shows the standard clocks' measures: its printed table's columns and its
+# plots (a clock added in the registry gets its measures without these).
+_SHOWN: dict[str, dict[str, Any]] = {
+    "advisor_on_time": {"table": 3, "plot": Plot(2, "advisor_on_time",
+                                                  "Clock 1: advisor on scene within {advisor:g} min")},
+    "enforcer_on_time": {"table": 4, "plot": Plot(3, "enforcer_on_time",
+                         "Clock 2: enforcers within {enforcer:g} min of failed persuasion")},
+    "advisor_response_min.mean": {"table": 5, "short": "adv. mean min", "plot": Plot(
+        4, "advisor_response_mean", "Mean time from instruction to advisor on scene")},
+    "enforcer_response_min.mean": {"plot": Plot(
+        5, "enforcer_response_mean", "Mean time from failed persuasion to enforcers")},
+}  # fmt: skip
+
+
+def _shown(m: Measure) -> Measure:
+    return replace(m, **_SHOWN.get(m.name, {}))
+
+
+def _clock_measures() -> tuple[list[Measure], list[Measure], list[Measure], list[Measure]]:
+    """Each clocked role's measures of a run: (on time; response times; utilisation and
+    load; the count of the incidents that asked), in the registry's clock order."""
+    on_time, times, load, counts = [], [], [], []
+    for k, role in enumerate(CLOCKED_ROLES):
+        info = BY_NAME[role]
+        clock = info.clock
+        assert clock is not None
+        deadline = f"{role}_minutes"
+        on_time.append(
+            Measure(
+                f"{role}_on_time",
+                f"{role} clock",
+                "share",
+                "higher",
+                color=role,
+                short=clock.short,
+                role=role,
+                summary=Summary(
+                    "clocks",
+                    k + 1,
+                    f"{clock.short} within {{{role}:g}} min",
+                    cells=(f"{role}_response_min.mean", f"{role}_response_min.p90", clock.count),
+                ),
+            )
+        )
+        times += [
+            Measure(
+                f"{role}_response_min.{q}",
+                f"{q} minutes to {clock.words}",
+                "minutes",
+                "lower",
+                deadline=deadline,
+                color=role,
+                role=role,
+            )
+            for q in ("mean", "p50", "p90", "p95")
+        ]
+        load.append(
+            Measure(
+                f"utilization.{role}",
+                f"{info.singular} utilisation (busy share on shift)",
+                "share",
+                role=role,
+                summary=Summary("lines", 1, "utilization (busy share of on-shift time)"),
+            )
+        )
+        counts.append(Measure(clock.count, clock.counted, "count", role=role))
+    for role in CLOCKED_ROLES:
+        plural = BY_NAME[role].plural
+        aliases = {"hours_over_count": ("hours_over",)}
+        load += [
+            Measure(
+                f"overload.{role}.{name}",
+                f"{plural}: {words}",
+                unit,
+                better,
+                role=role,
+                summary=shown,
+                aliases=tuple(f"overload.{role}.{a}" for a in aliases.get(name, ())),
+            )
+            for name, words, unit, better, shown in _LOAD
+        ]
+    return ([_shown(m) for m in on_time], [_shown(m) for m in times], load, counts)
+
+
+_ON_TIME, _TIMES, _LOAD_MEASURES, _COUNTS = _clock_measures()
+
 RUN: dict[str, Measure] = _registry(
     Measure("double_ten", "double ten", "share", "higher", color="double_ten", table=2,
             plot=Plot(1, "double_ten", "Double ten: every clock met"),
-            summary=Summary("clocks", 3, "double ten (all clocks)")),
-    Measure("advisor_on_time", "advisor clock", "share", "higher", color="advisor", table=3,
-            short="advisor",
-            plot=Plot(2, "advisor_on_time", "Clock 1: advisor on scene within {adv:g} min"),
-            summary=Summary("clocks", 1, "advisor within {adv:g} min",
-                            cells=("advisor_response_min.mean", "advisor_response_min.p90",
-                                   "incidents"))),
-    Measure("enforcer_on_time", "enforcer clock", "share", "higher", color="enforcer", table=4,
-            short="enforcers",
-            plot=Plot(3, "enforcer_on_time",
-                      "Clock 2: enforcers within {enf:g} min of failed persuasion"),
-            summary=Summary("clocks", 2, "enforcers within {enf:g} min",
-                            cells=("enforcer_response_min.mean", "enforcer_response_min.p90",
-                                   "escalated"))),
+            summary=Summary("clocks", len(CLOCKED_ROLES) + 1, "double ten (all clocks)")),
+    *_ON_TIME,
     Measure("worst_office.double_ten", "double ten in the worst street office", "share",
             "higher", table=6, short="worst office",
             plot=Plot(6, "worst_office_double_ten", "Double ten in the worst street office")),
     Measure("offices_on_target", "share of street offices on target", "share", "higher"),
-    Measure("advisor_response_min.mean", "mean minutes to advisor on scene", "minutes", "lower",
-            deadline="advisor_minutes", color="advisor", table=5, short="adv. mean min",
-            plot=Plot(4, "advisor_response_mean",
-                      "Mean time from instruction to advisor on scene")),
-    *(Measure(f"advisor_response_min.{q}", f"{q} minutes to advisor on scene", "minutes",
-              "lower", deadline="advisor_minutes", color="advisor") for q in ("p50", "p90", "p95")),
-    Measure("enforcer_response_min.mean", "mean minutes to enforcers after failed persuasion",
-            "minutes", "lower", deadline="enforcer_minutes", color="enforcer",
-            plot=Plot(5, "enforcer_response_mean",
-                      "Mean time from failed persuasion to enforcers")),
-    *(Measure(f"enforcer_response_min.{q}", f"{q} minutes to enforcers after failed persuasion",
-              "minutes", "lower", deadline="enforcer_minutes", color="enforcer")
-      for q in ("p50", "p90", "p95")),
-    *(Measure(f"utilization.{role}", f"{words} utilisation (busy share on shift)", "share",
-              summary=Summary("lines", 1, "utilization (busy share of on-shift time)"))
-      for role, words in (("advisor", "advisor"), ("enforcer", "enforcer team"))),
-    *(Measure(f"overload.{role}.{name}", f"{plural}: {words}", unit, better, summary=shown)
-      for role, plural in ROLE_PLURAL.items() for name, words, unit, better, shown in _LOAD),
-    Measure("incidents", "instructions measured", "count"),
-    Measure("escalated", "instructions escalated to enforcers", "count"),
+    *_TIMES,
+    *_LOAD_MEASURES,
+    *_COUNTS,
     Measure("incidents_occurred", "problems that occurred", "count"),
     # the double-ten clocks start at the instruction: only these show problems left unfound
     Measure("discovery.never_found", "share of problems never found", "share", "lower",
@@ -207,31 +269,56 @@ RUN: dict[str, Measure] = _registry(
             "weeks", "lower"),
     Measure("enforcement.campaign.fines_yuan", "campaign fines (yuan)", "yuan"),
     Measure("enforcement.campaign.enforcer_hours", "campaign enforcer hours", "hours"),
-    Measure("evaluation.max_black_flag", "largest black-flag probability of a street office",
-            "share", "lower"),
+    Measure("evaluation.max_p_black_flag", "largest black-flag probability of a street office",
+            "share", "lower", aliases=("evaluation.max_black_flag",)),
     Measure("evaluation.months", "evaluated months", "count"),
     Measure("evaluation.score_spread", "spread of street office scores (points)", "number"),
     Measure("headcount.total", "total staff", "people", table=1, short="staff"),
-    Measure("headcount.grid", "grid members", "people", summary=Summary("staff", 1)),
-    Measure("headcount.advisor", "advisors", "people", summary=Summary("staff", 2)),
-    Measure("headcount.enforcer", "enforcers", "people", summary=Summary("staff", 3)),
+    *(Measure(f"headcount.{role}", BY_NAME[role].people, "people", role=role,
+              summary=Summary("staff", k + 1)) for k, role in enumerate(STAFF_ROLES)),
     Measure("headcount.per_km2", "staff per km² (all roles)", "number"),
     Measure("area_km2", "area (km²)", "number"),
 )  # fmt: skip
 """Measures of one run: the sweep's columns, in this order."""
 
+
+def _office_measures() -> list[Measure]:
+    on_time = [
+        Measure(
+            f"{role}_on_time",
+            f"{role} clock",
+            "share",
+            "higher",
+            target=True,
+            role=role,
+            short=clock.short,
+            summary=Summary("offices", k + 2),
+        )
+        for k, (role, clock) in enumerate(_CLOCKS.items())
+    ]
+    p90 = [  # the first clock's shows in the printed street-office table
+        Measure(
+            f"{role}_p90_min",
+            f"p90 minutes to {clock.words}",
+            "minutes",
+            "lower",
+            role=role,
+            short="p90 min" if k == 0 else None,
+            summary=Summary("offices", len(_CLOCKS) + 3) if k == 0 else None,
+        )
+        for k, (role, clock) in enumerate(_CLOCKS.items())
+    ]
+    counts = [Measure(c.count, c.counted, "count", role=r) for r, c in _CLOCKS.items()]
+    return [
+        replace(counts[0], short="incidents", summary=Summary("offices", 1)), *counts[1:],
+        Measure("double_ten", "double ten", "share", "higher", target=True,
+                summary=Summary("offices", len(_CLOCKS) + 2)),
+        *on_time, *p90,
+    ]  # fmt: skip
+
+
 OFFICE: dict[str, Measure] = _registry(
-    Measure("incidents", "instructions measured", "count", short="incidents",
-            summary=Summary("offices", 1)),
-    Measure("escalated", "instructions escalated to enforcers", "count"),
-    Measure("double_ten", "double ten", "share", "higher", target=True,
-            summary=Summary("offices", 4)),
-    Measure("advisor_on_time", "advisor clock", "share", "higher", target=True, short="advisor",
-            summary=Summary("offices", 2)),
-    Measure("enforcer_on_time", "enforcer clock", "share", "higher", target=True,
-            short="enforcers", summary=Summary("offices", 3)),
-    Measure("advisor_p90_min", "p90 minutes to advisor on scene", "minutes", "lower",
-            short="p90 min", summary=Summary("offices", 5)),
+    *_office_measures(),
     # share of evaluated months with a black flag; a ceiling
     Measure("black_flag", "black-flag probability", "share", "lower", target=True),
     # share of incidents caused by known offenders (0 with the enforcement chain off)
@@ -247,6 +334,12 @@ TARGETS: dict[str, Measure] = {m.name: m for m in OFFICE.values() if m.target}
 
 DISCOVERY: tuple[Measure, ...] = tuple(m for m in RUN.values() if m.name.startswith("discovery."))
 """District measures the on-time targets say nothing about: problems left unfound."""
+
+
+def deadlines(rules: Mapping[str, Any]) -> dict[str, float]:
+    """Each clock's deadline in minutes by its role, from a scenario's ``rules`` as data:
+    what the titles and words of measures may name (``{advisor:g}``)."""
+    return {role: float(rules[f"{role}_minutes"]) for role in CLOCKED_ROLES}
 
 
 def summarized(part: Part) -> list[Measure]:
@@ -277,3 +370,13 @@ def tabled() -> list[Measure]:
 def unknown_target(name: str) -> str:
     """The problem line for a target that is not one (names the measures that are)."""
     return f"target {name}: unknown measure (use {', '.join(TARGETS)})"
+
+
+def lookup(tree: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """The value at a measure's dotted name in a nested summary (``default`` if absent)."""
+    node: Any = tree
+    for key in name.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return default
+        node = node[key]
+    return node

@@ -43,7 +43,6 @@ from scipy.sparse.csgraph import dijkstra
 from sim.analysis.capacity import HourlyLoad, hourly_load
 from sim.analysis.duty import hourly_capacity, window_minutes_before
 from sim.analysis.metrics import load_note
-from sim.engine import campaign
 from sim.engine.chain import standard_chain
 from sim.engine.demand import generate_incidents
 from sim.engine.outcomes import DrawContext, draw_all
@@ -208,7 +207,6 @@ def expected_load(world: World, sample_days: float = SAMPLE_DAYS) -> dict[str, H
     The enforcers are asked for what the advisors serve: when advisors cannot keep up
     (ratio ρ > 1) only 1/ρ of the escalations reach them, in the run as here.
     """
-    world = campaign.staffed(world)
     sc = world.scenario
     s, node = _sample(world, min(sc.duration.days, sample_days))
     rng = stream(sc.seed, "preflight", 0)

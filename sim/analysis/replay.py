@@ -358,8 +358,8 @@ def states_at(inc: Mapping[str, np.ndarray], t: float, rules: Rules) -> np.ndarr
         ended = t >= inc["persuasion_ended"]
         team = t >= inc["enforcer_arrived"]
         esc = inc["escalated"]
-        wait = t - inc["instructed"] > rules.advisor_minutes
-        wait_team = t - inc["persuasion_ended"] > rules.enforcer_minutes
+        wait = t - inc["instructed"] > rules.minutes("advisor")
+        wait_team = t - inc["persuasion_ended"] > rules.minutes("enforcer")
         out[seen & ~instructed] = UNREPORTED
         out[seen & instructed & ~reached] = np.where(wait, LATE, WAITING)[
             seen & instructed & ~reached

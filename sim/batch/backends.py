@@ -7,10 +7,14 @@ decides which task goes to which lane, so replications of one variant reuse a wo
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import subprocess
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -68,9 +72,6 @@ class LocalProcesses:
     """
 
     def __init__(self, lanes: int) -> None:
-        import subprocess
-        from multiprocessing.connection import Connection
-
         root = str(Path(__file__).resolve().parents[2])
         self._env = dict(os.environ)
         self._env["PYTHONPATH"] = os.pathsep.join(
@@ -88,10 +89,6 @@ class LocalProcesses:
         return len(self._procs)
 
     def _start(self, lane: int) -> None:
-        import subprocess
-        import sys
-        from multiprocessing.connection import Connection
-
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
         code = f"from sim.batch.worker import serve; serve({task_r}, {result_w}, {os.getpid()})"
@@ -129,8 +126,6 @@ class LocalProcesses:
         return f"a sweep worker process ended unexpectedly (exit code {proc.returncode})"
 
     def wait(self) -> list[tuple[int, dict[str, Any]]]:
-        from multiprocessing.connection import wait
-
         busy = sorted(self._busy)
         ready = wait([self._recv[i] for i in busy])
         out = []
@@ -174,8 +169,7 @@ class DaskCluster:
     """
 
     def __init__(self, address: str) -> None:
-        import importlib
-
+        # by name, when a cluster is asked for: dask is heavy and optional at run time
         self._dd: Any = importlib.import_module("distributed")
         try:
             self.client: Any = self._dd.Client(address, timeout="10s")

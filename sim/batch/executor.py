@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,47 +122,19 @@ class Executor:
     ) -> None:
         backend = self._open()
         bar = _bar(n_todo + n_done, n_done, desc) if self.progress else None
-        lane_world: dict[int, str] = {}
+        queue = _Queue(todo, self._worth_joining)
         busy: dict[int, Task] = {}
-        started: set[str] = set()
-
-        def pick(lane: int) -> Task | None:
-            own = lane_world.get(lane)
-            if own is not None and todo.get(own):
-                return todo[own].popleft()
-            fresh = next((w for w, q in todo.items() if q and w not in started), None)
-            if fresh is None:
-                waiting = [w for w, q in todo.items() if q]
-                if not waiting:
-                    return None
-                fresh = max(waiting, key=lambda w: len(todo[w]))
-                if not self._worth_joining(len(todo[fresh])):
-                    return None
-            started.add(fresh)
-            lane_world[lane] = fresh
-            return todo[fresh].popleft()
-
         try:
             while True:
                 for lane in range(backend.lanes):
-                    if lane not in busy:
-                        task = pick(lane)
-                        if task is not None:
-                            backend.submit(lane, task)
-                            busy[lane] = task
+                    task = None if lane in busy else queue.pick(lane)
+                    if task is not None:
+                        backend.submit(lane, task)
+                        busy[lane] = task
                 if not busy:
                     break
                 for lane, result in backend.wait():
-                    task = busy.pop(lane)
-                    if "error" in result:
-                        where = f" (variant {task.variant})" if task.variant else ""
-                        raise ScenarioError([f"{line}{where}" for line in result["error"]])
-                    record = {"key": task.key, **result, "scenario": task.scenario}
-                    if store is not None:
-                        store.put(task.key, record)
-                    records[task.key] = record
-                    self.computed += 1
-                    self._learn(record)
+                    self._keep(busy.pop(lane), result, records, store)
                     if bar is not None:
                         bar.update(1)
         except BaseException:
@@ -171,6 +143,24 @@ class Executor:
         finally:
             if bar is not None:
                 bar.close()
+
+    def _keep(
+        self,
+        task: Task,
+        result: dict[str, Any],
+        records: dict[str, dict[str, Any]],
+        store: RunStore | None,
+    ) -> None:
+        """A finished run: stored, kept, and its timing learnt; a world error raised."""
+        if "error" in result:
+            where = f" (variant {task.variant})" if task.variant else ""
+            raise ScenarioError([f"{line}{where}" for line in result["error"]])
+        record = {"key": task.key, **result, "scenario": task.scenario}
+        if store is not None:
+            store.put(task.key, record)
+        records[task.key] = record
+        self.computed += 1
+        self._learn(record)
 
     def _learn(self, record: dict[str, Any]) -> None:
         t = record.get("timing", {})
@@ -185,8 +175,40 @@ class Executor:
         return pending * self._timing.get("simulate_s", 0.0) > self._timing["build_s"]
 
 
+@dataclass
+class _Queue:
+    """The runs still to do, by world, and the world each lane is working on.
+
+    A lane keeps to its world (its worker has built it); a free lane takes a world no lane
+    has started, else joins the world with the most runs left if that is worth building
+    it again (``worth_joining``), else waits.
+    """
+
+    todo: OrderedDict[str, deque[Task]]
+    worth_joining: Callable[[int], bool]
+    lane_world: dict[int, str] = field(default_factory=dict)
+    started: set[str] = field(default_factory=set)
+
+    def pick(self, lane: int) -> Task | None:
+        todo = self.todo
+        own = self.lane_world.get(lane)
+        if own is not None and todo.get(own):
+            return todo[own].popleft()
+        fresh = next((w for w, q in todo.items() if q and w not in self.started), None)
+        if fresh is None:
+            waiting = [w for w, q in todo.items() if q]
+            if not waiting:
+                return None
+            fresh = max(waiting, key=lambda w: len(todo[w]))
+            if not self.worth_joining(len(todo[fresh])):
+                return None
+        self.started.add(fresh)
+        self.lane_world[lane] = fresh
+        return todo[fresh].popleft()
+
+
 def _bar(total: int, initial: int, desc: str) -> Any:
-    from tqdm import tqdm
+    from tqdm import tqdm  # deferred: loaded only when a progress bar is shown
 
     return tqdm(
         total=total, initial=initial, desc=desc, unit="run", dynamic_ncols=True, smoothing=0.1

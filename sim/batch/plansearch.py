@@ -48,10 +48,6 @@ class Evaluation:
         return int(self.staff.sum())
 
 
-class BudgetError(Exception):
-    """The evaluation budget would be exceeded."""
-
-
 class Search:
     """One optimisation: the plans evaluated so far and the bracketing and lowering search."""
 
@@ -71,6 +67,7 @@ class Search:
         self.replications = replications
         self.ex = executor
         self.max_evaluations = max_evaluations
+        self.limit = max_evaluations  # the evaluations the search under way may reach
         self.log = log
         self.memo: dict[tuple[tuple[int, ...], float | None], Evaluation] = {}
         self.evaluations = 0
@@ -82,7 +79,8 @@ class Search:
 
     @property
     def remaining(self) -> int:
-        return self.max_evaluations - self.evaluations
+        """Plan evaluations the search under way may still make."""
+        return self.limit - self.evaluations
 
     # ---------------------------------------------------------------- evaluation
 
@@ -94,7 +92,7 @@ class Search:
         return np.array([math.ceil(density * float(a) - 1e-9) for a in self.km2], dtype=np.int64)
 
     def mix_for(self, advisor_share: float) -> dict[str, float]:
-        g = float(self.base.staff.mix.grid)
+        g = self.base.staff.mix.of("grid")
         a = round((1 - g) * advisor_share, 4)
         return {"grid": g, "advisor": a, "enforcer": round(1 - g - a, 6)}
 
@@ -128,10 +126,12 @@ class Search:
 
     def evaluate(
         self, plans: Sequence[tuple[tuple[int, ...], float | None]], phase: str
-    ) -> list[Evaluation]:
+    ) -> list[Evaluation] | None:
+        """The plans' evaluations (the new ones simulated); None when the new ones would
+        exceed the evaluations left, and then none is simulated."""
         new = list(dict.fromkeys(p for p in plans if p not in self.memo))
         if len(new) > self.remaining:
-            raise BudgetError
+            return None
         if new:
             scenarios = [self.scenario(p, a) for p, a in new]
             what = f"{phase}: {len(new)} plan{'s' if len(new) > 1 else ''}"
@@ -235,51 +235,46 @@ class Search:
     # -------------------------------------------------------------------- search
 
     def search(
+        self,
+        advisor_share: float | None,
+        start: float,
+        step: float,
+        lo_d: float,
+        hi_d: float,
+        *,
+        budget: int | None = None,
+    ) -> tuple[Evaluation | None, bool]:
+        """(cheapest feasible plan found, whether it is confirmed locally minimal).
+
+        ``budget``: the number of evaluations (of the whole optimisation) this search may
+        reach; default the optimisation's ``max_evaluations``."""
+        self.limit = self.max_evaluations if budget is None else min(budget, self.max_evaluations)
+        try:
+            return self._search(advisor_share, start, step, lo_d, hi_d)
+        finally:
+            self.limit = self.max_evaluations
+
+    def _search(
         self, advisor_share: float | None, start: float, step: float, lo_d: float, hi_d: float
     ) -> tuple[Evaluation | None, bool]:
-        """(cheapest feasible plan found, whether it is confirmed locally minimal)."""
-        k = len(self.offices)
         steps = np.maximum(1, np.round(step * self.km2)).astype(np.int64)
         lo = np.maximum(0, self.people_at(lo_d))
         cap = np.maximum(lo, self.people_at(hi_d))
         n = np.clip(self.people_at(start), lo, cap)
-        fail_at = np.full(k, -1, dtype=np.int64)
-        pass_at = np.full(k, -1, dtype=np.int64)
-        inc, dec = steps.copy(), steps.copy()
+        brackets = _Brackets.start(steps)
         seen: set[tuple[int, ...]] = set()
         rounds = max(6, self.remaining // 3)  # leave most of the budget to the lowering passes
-        try:
-            for _ in range(rounds):
-                plan = tuple(int(x) for x in n)
-                seen.add(plan)
-                ok = self.evaluate([(plan, advisor_share)], "search")[0].passes
-                nxt = n.copy()
-                for o in range(k):
-                    if ok[o]:
-                        pass_at[o] = n[o] if pass_at[o] < 0 else min(pass_at[o], n[o])
-                        if fail_at[o] >= n[o]:
-                            fail_at[o], inc[o], dec[o] = -1, steps[o], steps[o]  # context changed
-                        if fail_at[o] >= 0:
-                            gap = n[o] - fail_at[o]
-                            nxt[o] = n[o] if gap <= steps[o] else fail_at[o] + _half(gap, steps[o])
-                        elif n[o] > lo[o]:
-                            nxt[o] = max(lo[o], n[o] - dec[o])
-                            dec[o] *= 2
-                    else:
-                        fail_at[o] = max(fail_at[o], n[o])
-                        if 0 <= pass_at[o] <= n[o]:  # the neighbours changed the answer
-                            pass_at[o], dec[o], inc[o] = -1, steps[o], steps[o]
-                        if pass_at[o] >= 0:
-                            gap = pass_at[o] - n[o]
-                            nxt[o] = pass_at[o] if gap <= steps[o] else n[o] + _half(gap, steps[o])
-                        else:
-                            nxt[o] = min(cap[o], n[o] + inc[o])
-                            inc[o] *= 2
-                if (nxt == n).all() or tuple(int(x) for x in nxt) in seen:
-                    break
-                n = nxt
-        except BudgetError:
-            self.log("  evaluation budget reached during the bracketing search")
+        for _ in range(rounds):
+            plan = tuple(int(x) for x in n)
+            seen.add(plan)
+            evs = self.evaluate([(plan, advisor_share)], "search")
+            if evs is None:
+                self.log("  evaluation budget reached during the bracketing search")
+                break
+            nxt = brackets.next(n, evs[0].passes, lo, cap)
+            if (nxt == n).all() or tuple(int(x) for x in nxt) in seen:
+                break
+            n = nxt
         best = self.best(advisor_share)
         if best is None:
             return None, False
@@ -304,13 +299,13 @@ class Search:
             if not cut:
                 return best, True
             singles = [(_lowered(best.people, {o: c}), a) for o, c in cut.items()]
-            try:
-                evs = dict(zip(cut, self.evaluate(singles, "lowering"), strict=True))
-            except BudgetError:
+            lowered = self.evaluate(singles, "lowering")
+            if lowered is None:
                 self.log(
                     "  evaluation budget reached during a lowering pass: not confirmed minimal"
                 )
                 return best, False
+            evs = dict(zip(cut, lowered, strict=True))
             ok = sorted((o for o in cut if evs[o].feasible), key=lambda o: -evs[o].margin)
             for o in cut:
                 if not evs[o].feasible:
@@ -324,15 +319,69 @@ class Search:
             prefixes = [(_lowered(best.people, {o: cut[o] for o in ok[:j]}), a) for j in sizes]
             prefixes = prefixes[: max(0, self.remaining)]
             chosen, accepted = evs[ok[0]], ok[:1]
-            if prefixes:
-                for j, ev in zip(
-                    sizes, self.evaluate(prefixes, "lowering, combined"), strict=False
-                ):
-                    if ev.feasible and ev.total < chosen.total:
-                        chosen, accepted = ev, ok[:j]
+            # within the evaluations left (trimmed above), so never refused
+            combined = self.evaluate(prefixes, "lowering, combined") if prefixes else None
+            for j, ev in zip(sizes, combined or [], strict=False):
+                if ev.feasible and ev.total < chosen.total:
+                    chosen, accepted = ev, ok[:j]
             for o in accepted:
                 stride[o] *= 2
             best = chosen
+
+
+@dataclass
+class _Brackets:
+    """Per office, in people: the highest level seen to fail and the lowest seen to pass
+    (-1: none yet), and the next step up and down (doubling while the answer holds)."""
+
+    steps: np.ndarray
+    fail_at: np.ndarray
+    pass_at: np.ndarray
+    inc: np.ndarray
+    dec: np.ndarray
+
+    @classmethod
+    def start(cls, steps: np.ndarray) -> _Brackets:
+        none = np.full(len(steps), -1, dtype=np.int64)
+        return cls(steps, none.copy(), none.copy(), steps.copy(), steps.copy())
+
+    def next(self, n: np.ndarray, ok: np.ndarray, lo: np.ndarray, cap: np.ndarray) -> np.ndarray:
+        """The next plan: an office that passed goes down, one that failed up, bisecting
+        once it has both a failing and a passing level."""
+        nxt = n.copy()
+        for o in range(len(n)):
+            nxt[o] = (
+                self._passed(o, int(n[o]), int(lo[o]))
+                if ok[o]
+                else self._failed(o, int(n[o]), int(cap[o]))
+            )
+        return nxt
+
+    def _passed(self, o: int, n: int, lo: int) -> int:
+        step = int(self.steps[o])
+        self.pass_at[o] = n if self.pass_at[o] < 0 else min(self.pass_at[o], n)
+        if self.fail_at[o] >= n:  # the neighbours changed the answer
+            self.fail_at[o], self.inc[o], self.dec[o] = -1, step, step
+        if self.fail_at[o] >= 0:
+            gap = n - int(self.fail_at[o])
+            return n if gap <= step else int(self.fail_at[o]) + _half(gap, step)
+        if n > lo:
+            down = max(lo, n - int(self.dec[o]))
+            self.dec[o] *= 2
+            return down
+        return n
+
+    def _failed(self, o: int, n: int, cap: int) -> int:
+        step = int(self.steps[o])
+        self.fail_at[o] = max(self.fail_at[o], n)
+        if 0 <= self.pass_at[o] <= n:  # the neighbours changed the answer
+            self.pass_at[o], self.dec[o], self.inc[o] = -1, step, step
+        if self.pass_at[o] >= 0:
+            gap = int(self.pass_at[o]) - n
+            return int(self.pass_at[o]) if gap <= step else n + _half(gap, step)
+        up = min(cap, n + int(self.inc[o]))
+        self.inc[o] *= 2
+        return up
 
 
 def _half(gap: int, step: int) -> int:

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy
 
 from sim.scenario import Scenario, resolve_scenario
 
-FORMAT = "chengguan-sim/run-2"  # bump when a stored run's content changes meaning (2: checksum)
+FORMAT = "chengguan-sim/run-3"  # bump when a stored run's content changes meaning (2: checksum;
+# 3: its measures from the measures record, named as in summary.json)
 
 
 def canonical(data: Any) -> str:
@@ -64,22 +66,15 @@ def simulation_sources() -> list[Path]:
 def code_fingerprint() -> str:
     """Digest of what determines a run's numbers, so runs stored by other code are not reused.
 
-    Covers every file of :func:`simulation_sources`, the source of :func:`run_replication`
-    (which turns a simulated table into the stored measures) and the numpy and scipy
-    versions.
+    Covers every file of :func:`simulation_sources`, the batch worker
+    (:mod:`sim.batch.worker`, which turns a simulated replication into the stored record)
+    and the numpy and scipy versions.
     """
-    import inspect
-
-    import scipy
-
-    from sim.batch.worker import run_replication
-
     h = hashlib.sha256()
     root = Path(__file__).resolve().parents[1]
-    for path in simulation_sources():
+    for path in [*simulation_sources(), root / "batch" / "worker.py"]:
         name = path.relative_to(root).as_posix()
         h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    h.update(inspect.getsource(run_replication).encode("utf-8") + b"\0")
     h.update(f"numpy {np.__version__}\0scipy {scipy.__version__}".encode())
     return h.hexdigest()[:16]
 

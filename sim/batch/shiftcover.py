@@ -145,6 +145,7 @@ def _solve(
     max_kinds: int | None,
 ) -> Cover:
     """The covering programme itself, solved by HiGHS."""
+    # deferred: scipy.optimize (HiGHS) is heavy and only the shift optimiser solves
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     shifts = tuple(shifts)

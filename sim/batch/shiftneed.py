@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from sim.analysis.metrics import window_minutes_before
+from sim.analysis.metrics import asked_for, clock_of, window_minutes_before
 from sim.rng import stream
-from sim.roles import CLOCKED_ROLES
+from sim.roles import BY_NAME, CLOCKED_ROLES
 
 if TYPE_CHECKING:
     from sim.engine.records import IncidentTable
@@ -49,7 +49,8 @@ if TYPE_CHECKING:
 DAY = 1440.0
 Method = Literal["lagged", "sipp"]
 METHODS: tuple[str, ...] = ("lagged", "sipp")
-SHIFT_ROLES: tuple[str, ...] = CLOCKED_ROLES  # the roles dispatched on a clock
+# the roles whose shifts are planned: placed by density (in the staff mix), on a clock
+SHIFT_ROLES: tuple[str, ...] = tuple(r for r in CLOCKED_ROLES if BY_NAME[r].mix is not None)
 _MAX_SAMPLES = 4000  # service-time samples kept per role
 _MAX_LEGS = 400  # response-leg samples kept per role and hour
 
@@ -117,20 +118,16 @@ def pilot_stats(
         req, disp, arr, rel = [], [], [], []
         for t in tables:
             m = t["measured"] if office is None else t["measured"] & (t["office"] == office)
-            if role == "advisor":
-                sel = m & np.isfinite(t["advisor_dispatched"])
-                req.append(t["instructed"][m])
-                cols = ("instructed", "advisor_dispatched", "advisor_arrived", "advisor_released")
-            else:
-                sel = m & t["escalated"] & np.isfinite(t["persuasion_ended"])
-                req.append(t["persuasion_ended"][sel])
-                sel = sel & np.isfinite(t["enforcer_dispatched"])
-                cols = (
-                    "persuasion_ended",
-                    "enforcer_dispatched",
-                    "enforcer_arrived",
-                    "enforcer_released",
-                )
+            clock, info = clock_of(role), BY_NAME[role]
+            cols = (
+                clock.starts,
+                f"{info.prefix}_dispatched",
+                info.arrived,
+                f"{info.prefix}_released",
+            )
+            sel = m & asked_for(t, role) & np.isfinite(t[clock.starts])
+            req.append(t[clock.starts][sel])
+            sel = sel & np.isfinite(t[cols[1]])
             disp.append((t[cols[0]][sel], t[cols[1]][sel]))
             arr.append(t[cols[2]][sel] - t[cols[1]][sel])
             rel.append(t[cols[3]][sel] - t[cols[1]][sel])
@@ -142,7 +139,7 @@ def pilot_stats(
         turnout = getattr(sc.dispatch, f"{role}_turnout").mean_value
         out[role] = RoleStats(
             role=role,
-            clock_min=float(getattr(sc.rules, f"{role}_minutes")),
+            clock_min=sc.rules.minutes(role),
             turnout_min=float(turnout),
             people_per_unit=world.roster[role].people_per_unit,
             rate=[float(x) for x in rate],

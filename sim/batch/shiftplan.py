@@ -34,10 +34,9 @@ in the folder too, so an interrupted optimisation resumes where it stopped.
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
@@ -53,31 +52,38 @@ from sim.analysis.hour_verdicts import (
     judge_hours,
     late_by_office,
 )
-from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
+from sim.analysis.record import hour_rows
+from sim.atomic import write_text_atomic
+from sim.batch.options import OPTIMIZE, BatchOptions
 from sim.batch.shiftcorrect import best_round, correct, round_rank
-from sim.batch.shiftcover import FEW_KINDS, Cover, ShiftType, cover, shift_types
+from sim.batch.shiftcover import Cover, ShiftType, cover, shift_types
 from sim.batch.shiftneed import (
-    METHODS,
     SHIFT_ROLES,
     HourlyNeed,
     RoleStats,
     hourly_need,
     pilot_stats,
 )
+from sim.batch.shiftoptions import SHIFTS as SHIFTS
+from sim.batch.shiftoptions import ShiftFields as ShiftFields
+from sim.batch.shiftoptions import ShiftOptions as ShiftOptions
+from sim.batch.shiftoptions import problems as option_problems
+from sim.batch.shiftoptions import split
 from sim.batch.shiftroster import (
     compare,
     in_force,
     plan_by_office,
     plan_overrides,
-    shifts_key,
     staff_hours,
 )
 from sim.batch.sweeps import Executor, run_key
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
 from sim.output.shiftreport import SHIFT_FILES, scenario_name, write_shifts
+from sim.output.strictjson import dumps
 from sim.runner import prepare, simulate
 from sim.scenario import Scenario, ScenarioError, with_overrides
+from sim.world.build import build_world
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -111,10 +117,6 @@ def _pilot(
 ) -> tuple[World, list[dict[str, RoleStats]]]:
     """The pilot statistics, for the district or per street office (read back from the
     folder when there), and the world."""
-    from sim.atomic import write_text_atomic
-    from sim.output.results import dumps
-    from sim.world.build import build_world
-
     world = build_world(in_force(base))  # the shifts in force on measured days
     key = f"{run_key(base, 0)}:{replications}" + (":by-office" if by_office else "")
     path = folder / "shift_pilot.json" if folder is not None else None
@@ -194,70 +196,37 @@ def _cover_role(
     return c
 
 
-def _hours_in(values: Sequence[int], lo: int, hi: int, what: str) -> list[str]:
-    """Problems with a list of whole hours that must lie in ``lo..hi``."""
-    bad = [v for v in values if not isinstance(v, int | np.integer) or not lo <= int(v) <= hi]
-    if bad or not values:
-        return [f"{what}: whole hours from {lo} to {hi}, got {bad or 'none'}"]
-    return []
-
-
 def optimize_shifts(
     scenario: Scenario,
     *,
-    roles: Sequence[str] = SHIFT_ROLES,
-    starts: Sequence[int] | None = None,
-    lengths: Sequence[int] = (8, 10, 11, 12),
-    longest: int | None = None,
-    night_cover: int | None = None,
-    headcount: str = "fewer",
-    max_kinds: int | None = FEW_KINDS,
-    method: str = "lagged",
-    target: float | None = None,
-    confidence: float = 0.95,
-    pilot_replications: int = 2,
-    max_rounds: int = 12,
-    max_replications: int = 48,
+    shifts: ShiftOptions = SHIFTS,
     batch: BatchOptions = OPTIMIZE,
     log: Log | None = None,
-    **options: Unpack[BatchFields],
+    **options: Unpack[ShiftFields],
 ) -> ShiftResult:
     """Shift starts, lengths and staff per shift with the fewest staff-hours on target.
 
-    ``roles``: the dispatched roles to plan (``advisor``, ``enforcer``). ``starts``:
-    allowed start hours (default every hour); ``lengths``: allowed shift lengths in hours
-    (default 8, 10, 11, 12), at most ``longest``. ``night_cover``: units of each role on
-    duty in every hour from 22:00 to 06:00 at least (default: one per street office).
-    ``headcount``: ``"fewer"`` (default; at most today's) or ``"same"`` (today's, spread
-    like the plan). ``max_kinds``: different shifts per role (per office with
-    :func:`optimize_shifts_by_office`; default :data:`~sim.batch.shiftcover.FEW_KINDS`,
-    what a district can run; None: no limit). ``method``: ``lagged`` or ``sipp`` offered
-    load. ``target``: on-time share per hour on each clock (default ``rules.target``), met
-    when the one-sided ``confidence`` lower bound reaches it
-    (:func:`~sim.analysis.hour_verdicts.share_bound`), from ``replications`` doubling up to
-    ``max_replications`` while some hour is undecided.
-    The scenario as written is simulated with the same seeds for the comparison. ``batch``
-    (default :data:`sim.batch.options.OPTIMIZE`; its fields may be given as keywords):
+    ``shifts`` (default :data:`SHIFTS`) says what may be planned and how sure the plan must
+    be (:class:`ShiftOptions`); ``batch`` (default :data:`sim.batch.options.OPTIMIZE`) the
     replications, days, seed, and ``out`` (a folder, resumed when run again),
-    ``scheduler``, ``workers`` and ``progress`` as for :func:`sim.batch.sweeps.run_sweep`;
-    ``log`` receives progress lines. See the module doc; :func:`optimize_shifts_by_office`
-    plans each street office on its own.
+    ``scheduler``, ``workers`` and ``progress`` as for :func:`sim.batch.sweeps.run_sweep`.
+    Any field of either may be given as a keyword, replacing the object's. The scenario as
+    written is simulated with the same seeds for the comparison; ``log`` receives progress
+    lines. See the module doc; :func:`optimize_shifts_by_office` plans each street office
+    on its own.
     """
-    return _optimize(scenario, False, _with_batch(locals()))
+    s, b = split(shifts, batch, options)
+    return _ShiftSearch(scenario, s, b, by_office=False, log=log).run()
 
 
-def _with_batch(given: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`optimize_shifts`'s arguments, the batch options folded in as plain keys."""
-    b: BatchOptions = given["batch"].but(**given["options"])
-    o = {k: v for k, v in given.items() if k not in ("scenario", "batch", "options")}
-    o.update(
-        replications=b.replications, days=b.days, seed=b.seed, out=b.out,
-        scheduler=b.scheduler, workers=b.workers, progress=b.progress, force=b.force,
-    )  # fmt: skip
-    return o
-
-
-def optimize_shifts_by_office(scenario: Scenario, **options: Any) -> ShiftResult:
+def optimize_shifts_by_office(
+    scenario: Scenario,
+    *,
+    shifts: ShiftOptions = SHIFTS,
+    batch: BatchOptions = OPTIMIZE,
+    log: Log | None = None,
+    **options: Unpack[ShiftFields],
+) -> ShiftResult:
     """:func:`optimize_shifts` with one plan per street office (``staff.shifts_by_office``).
 
     Each office's need comes from its own requests and units on duty, and each office and
@@ -267,252 +236,255 @@ def optimize_shifts_by_office(scenario: Scenario, **options: Any) -> ShiftResult
     whose requests were late in it (:mod:`sim.batch.shiftcorrect`). Takes the options of
     :func:`optimize_shifts`.
     """
-    bound = inspect.signature(optimize_shifts).bind(scenario, **options)
-    bound.apply_defaults()
-    return _optimize(scenario, True, _with_batch(bound.arguments))
+    s, b = split(shifts, batch, options)
+    return _ShiftSearch(scenario, s, b, by_office=True, log=log).run()
 
 
-def _optimize(scenario: Scenario, by_office: bool, o: Mapping[str, Any]) -> ShiftResult:
-    """The search behind both entry points; ``o`` holds :func:`optimize_shifts`'s options."""
-    roles: list[str] = list(dict.fromkeys(o["roles"]))
-    starts, lengths, longest = o["starts"], o["lengths"], o["longest"]
-    night_cover, headcount, max_kinds = o["night_cover"], o["headcount"], o["max_kinds"]
-    method, target, confidence = o["method"], o["target"], o["confidence"]
-    replications, pilot_replications = o["replications"], o["pilot_replications"]
-    max_rounds, max_replications = o["max_rounds"], o["max_replications"]
-    seed, days, log, progress = o["seed"], o["days"], o["log"], o["progress"]
-    problems: list[tuple[tuple[str, ...], str]] = []  # (the arguments it names, problem)
+# ------------------------------------------------------------------- the search
 
-    def bad(argument: str, problem: str, *others: str) -> None:
-        problems.append(((argument, *others), f"{argument}{problem}"))
 
-    for r in roles:
-        if r not in SHIFT_ROLES:
-            bad("roles", f": {r!r} is not a dispatched role (use {', '.join(SHIFT_ROLES)})")
-    if method not in METHODS:
-        bad("method", f": use one of {', '.join(METHODS)}")
-    if headcount not in ("fewer", "same"):
-        bad("headcount", ": use 'fewer' or 'same'")
-    if replications < 2:
-        bad("replications", ": the optimiser needs at least 2 (it uses confidence bounds)")
-    if not 1 <= pilot_replications <= 100:
-        bad("pilot_replications", ": from 1 to 100")
-    if not 0.5 <= confidence < 1:
-        bad("confidence", ": must be at least 0.5 and below 1")
-    if target is not None and not 0 < target <= 1:
-        bad("target", ": must be a share between 0 and 1")
-    if not replications <= max_replications <= 1000:
-        bad("max_replications", ": at least replications and at most 1000", "replications")
-    if not 0 <= max_rounds <= 100:
-        bad("max_rounds", ": from 0 to 100")
-    if max_kinds is not None and not 1 <= max_kinds <= 100:
-        bad("max_kinds", ": from 1 to 100 different shifts")
-    if night_cover is not None and not 0 <= night_cover <= 100_000:
-        bad("night_cover", ": from 0 to 100000 units")
-    for name, given, lo, hi in (
-        ("starts", list(range(24) if starts is None else starts), 0, 23),
-        ("lengths", list(lengths), 1, 23),
-    ):
-        for line in _hours_in(given, lo, hi, name):
-            problems.append(((name,), line))
-    if longest is not None and not 1 <= longest <= 23:
-        bad("longest", ": hours from 1 to 23")
-    if by_office and scenario.staff.posts is not None:
-        bad(
-            "by_office", ": staff placed at explicit posts (staff.posts) have no density to plan by"
+class _ShiftSearch:
+    """One optimisation (the module doc): the pilot's need, rounds of cover, simulation
+    and correction, then the chosen round against the scenario's own plan."""
+
+    def __init__(
+        self, scenario: Scenario, o: ShiftOptions, b: BatchOptions, *, by_office: bool,
+        log: Log | None,
+    ) -> None:  # fmt: skip
+        problems = option_problems(scenario, o, b.replications, by_office)
+        if problems:
+            named = dict.fromkeys(a for names, _ in problems for a in names)
+            raise ArgumentError([p for _, p in problems], list(named))
+        if scenario.staff.roster is not None:
+            why = "the shift optimiser deals density-placed staff to shifts; a roster's posts"
+            raise ScenarioError([f"staff.roster: {why} keep their own (optimise without it)"])
+        self.scenario, self.o, self.b, self.by_office = scenario, o, b, by_office
+        self.roles: list[str] = list(dict.fromkeys(o.roles))
+        self.say: Log = log or (print if b.progress else (lambda _line: None))
+        self.base = prepare(scenario, b.seed, b.days)
+        self.goal = float(self.base.rules.target if o.target is None else o.target)
+        self.history: list[dict[str, Any]] = []
+        self.rounds: list[_Round] = []
+
+    # ---------------------------------------------------------------- the need
+
+    def _need(self, folder: Path | None) -> None:
+        """The pilot's need per part (the district, or each office) and today's units."""
+        o, roles = self.o, self.roles
+        self.world, stats = _pilot(
+            self.base, o.pilot_replications, folder, self.say, self.by_office
         )
-    if by_office and shifts_key(scenario, "enforcer") != "staff.shifts.enforcer":
-        bad(
-            "by_office",
-            ": the campaign's enforcer shifts (enforcement.campaign.enforcer_shifts) are "
-            "district-wide; plan the campaign without by_office",
-        )
-    if not problems and longest is not None and not [h for h in lengths if h <= longest]:
-        bad("longest", f" {longest}: no allowed length is that short")
-    if problems:
-        named = dict.fromkeys(a for names, _ in problems for a in names)
-        raise ArgumentError([p for _, p in problems], list(named))
-    if scenario.staff.roster is not None:
-        why = "the shift optimiser deals density-placed staff to shifts; a roster's posts"
-        raise ScenarioError([f"staff.roster: {why} keep their own (optimise without it)"])
-    start_hours = sorted({int(h) for h in (range(24) if starts is None else starts)})
-    lens = sorted({int(h) for h in lengths if longest is None or h <= longest})
-    say: Log = log or (print if progress else (lambda _line: None))
-    base = prepare(scenario, seed, days)
-    goal = float(base.rules.target if target is None else target)
-    folder = Path(o["out"]) if o["out"] is not None else None
-    if folder is not None:
-        folder = open_batch(
-            folder, "optimize", (*SHIFT_FILES, scenario_name(scenario)), force=o["force"]
-        )
-    types = shift_types(start_hours, lens)
-    world, stats = _pilot(base, pilot_replications, folder, say, by_office)
-    n_off = len(world.areas.office_names)
-    night = n_off if night_cover is None else night_cover
-    # per part (the district, or each office): its need, and its units today
-    part_night = math.ceil(night / n_off) if by_office else night
-    part_needs = [{r: hourly_need(s[r], goal, method) for r in roles} for s in stats]
-    today = {
-        r: np.bincount(world.roster[r].office, minlength=n_off) if by_office
-        else np.array([world.roster[r].n]) for r in roles
-    }  # fmt: skip
-    needs = {r: _summed([x[r] for x in part_needs]) for r in roles}
-    want = {r: np.array([x[r].need for x in part_needs], dtype=np.int64) for r in roles}
-    floor = {r: np.zeros_like(want[r]) for r in roles}  # below this an hour failed
-    warnings: list[str] = []
-    history: list[dict[str, Any]] = []
-    rounds: list[_Round] = []
-    ex_options = {"workers": o["workers"], "scheduler": o["scheduler"], "progress": progress}
-    with Executor(folder, **ex_options) as ex:
+        n_off = len(self.world.areas.office_names)
+        self.n_off = n_off
+        self.night = n_off if o.night_cover is None else o.night_cover
+        # per part (the district, or each office): its need, and its units today
+        self.part_night = math.ceil(self.night / n_off) if self.by_office else self.night
+        part_needs = [{r: hourly_need(s[r], self.goal, o.method) for r in roles} for s in stats]
+        roster = self.world.roster
+        self.today = {
+            r: np.bincount(roster[r].office, minlength=n_off) if self.by_office
+            else np.array([roster[r].n]) for r in roles
+        }  # fmt: skip
+        self.needs = {r: _summed([x[r] for x in part_needs]) for r in roles}
+        self.want = {r: np.array([x[r].need for x in part_needs], dtype=np.int64) for r in roles}
+        self.floor = {r: np.zeros_like(self.want[r]) for r in roles}  # below it an hour failed
 
-        def check(sc: Scenario, desc: str) -> tuple[HourVerdicts, dict[str, np.ndarray]]:
-            """Sequential sampling: more replications while some hour is undecided.
+    # ---------------------------------------------------------------- simulation
 
-            Also the late requests per part and hour on each role's clock."""
-            reps = replications
-            while True:
-                records = ex.run([in_force(sc)], reps, desc=f"{desc}, {reps} replications")[0]
-                ev = judge_hours(records, goal, confidence)
-                st = [ev.status[CLOCKS[r]] for r in roles]
-                # a plan with an hour below target changes anyway: no more runs for it
-                if (
-                    reps >= max_replications
-                    or any((s == SHORT).any() for s in st)
-                    or not any(np.isin(s, (OPEN, OPEN_BELOW)).any() for s in st)
-                ):
-                    late = {
-                        r: late_by_office(records, r, n_off) if by_office else np.ones((1, 24))
-                        for r in roles
-                    }
-                    return ev, late
-                reps = min(max_replications, 2 * reps)
+    def check(self, ex: Executor, sc: Scenario, desc: str) -> tuple[HourVerdicts, dict[str, Any]]:
+        """Sequential sampling: more replications while some hour is undecided.
 
-        say(f"optimising the shifts of {base.name}: the scenario's own plan first")
-        own = in_force(base)  # every measured day a campaign day after one (in_force)
-        old = judge_hours(ex.run([own], replications, desc="own plan")[0], goal, confidence)
+        Also the late requests per part and hour on each role's clock."""
+        reps, roles = self.b.replications, self.roles
+        while True:
+            records = ex.run([in_force(sc)], reps, desc=f"{desc}, {reps} replications")[0]
+            ev = judge_hours(records, self.goal, self.o.confidence)
+            st = [ev.status[CLOCKS[r]] for r in roles]
+            # a plan with an hour below target changes anyway: no more runs for it
+            if (
+                reps >= self.o.max_replications
+                or any((s == SHORT).any() for s in st)
+                or not any(np.isin(s, (OPEN, OPEN_BELOW)).any() for s in st)
+            ):
+                late = {
+                    r: late_by_office(records, r, self.n_off) if self.by_office
+                    else np.ones((1, 24)) for r in roles
+                }  # fmt: skip
+                return ev, late
+            reps = min(self.o.max_replications, 2 * reps)
+
+    def covers(self, types: Sequence[ShiftType]) -> dict[str, list[Cover]]:
+        o = self.o
+        return {
+            r: [
+                _cover_role(r, self.want[r][k], types, int(self.today[r][k]), self.part_night,
+                            o.max_kinds)
+                for k in range(len(self.want[r]))
+            ]
+            for r in self.roles
+        }  # fmt: skip
+
+    def rounds_of(self, ex: Executor) -> None:
+        """Cover, simulate and correct until the plan stops changing or the rounds end."""
+        types = shift_types(self.o.start_hours, self.o.allowed_lengths)
         prev_key: tuple[tuple[int, ...], ...] | None = None
-        for rnd in range(max_rounds + 1):
-            covers = {
-                r: [
-                    _cover_role(r, want[r][k], types, int(today[r][k]), part_night, max_kinds)
-                    for k in range(len(want[r]))
-                ]
-                for r in roles
-            }
-            key = tuple(tuple(int(x) for c in covers[r] for x in c.units) for r in roles)
+        plan = plan_by_office if self.by_office else plan_overrides
+        for rnd in range(self.o.max_rounds + 1):
+            covers = self.covers(types)
+            key = tuple(tuple(int(x) for c in covers[r] for x in c.units) for r in self.roles)
             if key == prev_key:
                 break  # the corrections no longer change the plan
             prev_key = key
-            plan = plan_by_office if by_office else plan_overrides
-            over, roster = plan(base, world, covers, headcount == "same")
-            ev, late = check(with_overrides(base, over), f"shift plan, round {rnd + 1}")
-            done = _Round(rnd + 1, covers, over, roster, ev, {r: want[r].sum(0) for r in roles})
-            rounds.append(done)
-            history.append(
-                {
-                    "round": rnd + 1,
-                    "replications": ev.replications,
-                    "units": {r: _headcount(covers[r]) for r in roles},
-                    "unit_hours": {r: sum(c.unit_hours for c in covers[r]) for r in roles},
-                    "staff_hours": round(done.staff_hours(roles), 2),
-                    "hours_short": {r: _hours_with(ev, r, SHORT) for r in roles},
-                    "hours_undecided": {
-                        r: sorted(_hours_with(ev, r, OPEN) + _hours_with(ev, r, OPEN_BELOW))
-                        for r in roles
-                    },
-                    "hours_undecided_mean_below": {
-                        r: _hours_with(ev, r, OPEN_BELOW) for r in roles
-                    },
-                    "every_hour_on_target": done.ok(roles),
-                }
+            over, roster = plan(self.base, self.world, covers, self.o.headcount == "same")
+            ev, late = self.check(
+                ex, with_overrides(self.base, over), f"shift plan, round {rnd + 1}"
             )
-            n_short, n_open, *_ = round_rank(history[-1])
-            n_below = sum(len(v) for v in history[-1]["hours_undecided_mean_below"].values())
-            say(
-                f"  round {rnd + 1}: "
-                + ", ".join(f"{r} {_headcount(covers[r])} units" for r in roles)
-                + f", {done.staff_hours(roles):,.0f} staff-h/day, {ev.replications} replications; "
-                + (
-                    f"{n_short} hour(s) shown short, {n_open} undecided "
-                    f"({n_below} with the mean below target)"
-                    if n_short or n_open
-                    else "every hour on target"
-                )
-            )
-            if rnd == max_rounds:
+            want = {r: self.want[r].sum(0) for r in self.roles}
+            self._record(_Round(rnd + 1, covers, over, roster, ev, want))
+            if rnd == self.o.max_rounds:
                 break
-            duty = {r: _on_duty(covers[r]) for r in roles}
-            correct(ev, roles, duty, want, floor, late, goal, max_replications)
-        computed, reused = ex.computed, ex.reused
-        chosen = rounds[best_round(history)]
-        new, over, roster = chosen.ev, chosen.over, chosen.roster
-        # the own plan with as many replications as the chosen plan, for the comparison
-        old = judge_hours(ex.run([own], new.replications, desc="own plan")[0], goal, confidence)
-        computed, reused = ex.computed, ex.reused
-    for r in roles:
-        cap = world.roster[r].n
-        if _headcount(chosen.covers[r]) > cap:
-            warnings.append(
-                f"{r}: the plan needs {_headcount(chosen.covers[r])} units, more than today's {cap}"
-            )
-        if not all(c.optimal for c in chosen.covers[r]):
-            warnings.append(
-                f"{r}: the covering programme stopped at its time limit with the best plan found "
-                "(not proven optimal); fewer --starts or no --max-kinds make it exact"
-            )
-    feasible = chosen.ok(roles)
-    not_met = None
-    if not feasible:
-        n_short, n_open, *_ = round_rank(history[chosen.number - 1])
-        not_met = (
-            f"no round met the target in every hour; the plan written is round {chosen.number} "
-            f"of {len(history)}, the best one ({n_short} hour(s) shown short, {n_open} "
-            "undecided; see shifts.txt); more max_rounds or max_replications may settle them"
+            duty = {r: _on_duty(covers[r]) for r in self.roles}
+            correct(ev, self.roles, duty, self.want, self.floor, late, self.goal,
+                    self.o.max_replications)  # fmt: skip
+
+    def _record(self, done: _Round) -> None:
+        """Keep a simulated round and say how it did."""
+        roles, ev, covers = self.roles, done.ev, done.covers
+        self.rounds.append(done)
+        self.history.append(
+            {
+                "round": done.number,
+                "replications": ev.replications,
+                "units": {r: _headcount(covers[r]) for r in roles},
+                "unit_hours": {r: sum(c.unit_hours for c in covers[r]) for r in roles},
+                "staff_hours": round(done.staff_hours(roles), 2),
+                "hours_short": {r: _hours_with(ev, r, SHORT) for r in roles},
+                "hours_undecided": {
+                    r: sorted(_hours_with(ev, r, OPEN) + _hours_with(ev, r, OPEN_BELOW))
+                    for r in roles
+                },
+                "hours_undecided_mean_below": {r: _hours_with(ev, r, OPEN_BELOW) for r in roles},
+                "every_hour_on_target": done.ok(roles),
+            }
         )
-        warnings.append(not_met)
-    written = with_overrides(scenario, over)
-    hours, role_rows = compare(world, roster, roles, needs, chosen.want, old, new, by_office)
-    meta = {
-        "scenario": base.name,
-        "target": goal,
-        "confidence": confidence,
-        "criterion": f"one-sided {confidence:.0%} lower confidence bound of each hour's "
-        "on-time share (requests pooled over replications; Wilson score bound with the "
-        "replications as clusters, t quantile) >= target, on the clock of every planned role",
-        "replications": new.replications,
-        "replications_first": replications,
-        "max_replications": max_replications,
-        "pilot_replications": pilot_replications,
-        "days": base.duration.days,
-        "warmup_hours": base.duration.warmup_hours,
-        "seed": base.seed,
-        "method": method,
-        "by_office": by_office,
-        "roles": roles,
-        "rules": {
-            "starts": start_hours,
-            "lengths": lens,
-            "night_hours": list(NIGHT_HOURS),
-            "night_cover": night,
-            "headcount": headcount,
-            "max_kinds": max_kinds,
-        },
-        "feasible": feasible,
-        "not_met": not_met,
-        "rounds": len(history),
-        "chosen_round": chosen.number,
-        "runs_simulated": computed,
-        "runs_reused": reused,
-        "overall": {"old": old.overall, "new": new.overall},
-        "overrides": over,
-        "history": history,
-    }
-    if by_office:
-        meta["rules"]["night_cover_per_office"] = part_night
-    result = ShiftResult(written, over, hours, role_rows, meta, [*ex.warnings, *warnings])
-    if folder is not None:
-        write_shifts(result, folder)
-    return result
+        n_short, n_open, *_ = round_rank(self.history[-1])
+        n_below = sum(len(v) for v in self.history[-1]["hours_undecided_mean_below"].values())
+        self.say(
+            f"  round {done.number}: "
+            + ", ".join(f"{r} {_headcount(covers[r])} units" for r in roles)
+            + f", {done.staff_hours(roles):,.0f} staff-h/day, {ev.replications} replications; "
+            + (
+                f"{n_short} hour(s) shown short, {n_open} undecided "
+                f"({n_below} with the mean below target)"
+                if n_short or n_open
+                else "every hour on target"
+            )
+        )
+
+    # ---------------------------------------------------------------- the answer
+
+    def run(self) -> ShiftResult:
+        b, base = self.b, self.base
+        folder = Path(b.out) if b.out is not None else None
+        if folder is not None:
+            files = (*SHIFT_FILES, scenario_name(self.scenario))
+            folder = open_batch(folder, "optimize", files, force=b.force)
+        self._need(folder)
+        with Executor(folder, workers=b.workers, scheduler=b.scheduler, progress=b.progress) as ex:
+            self.say(f"optimising the shifts of {base.name}: the scenario's own plan first")
+            own = in_force(base)  # every measured day a campaign day after one (in_force)
+            judge_hours(ex.run([own], b.replications, desc="own plan")[0], self.goal,
+                        self.o.confidence)  # fmt: skip
+            self.rounds_of(ex)
+            chosen = self.rounds[best_round(self.history)]
+            # the own plan with as many replications as the chosen plan, for the comparison
+            old = judge_hours(
+                ex.run([own], chosen.ev.replications, desc="own plan")[0], self.goal,
+                self.o.confidence,
+            )  # fmt: skip
+            runs = (ex.computed, ex.reused)
+            warnings = [*ex.warnings, *self._warnings(chosen)]
+        hours, role_rows = compare(
+            self.world, chosen.roster, self.roles, self.needs, chosen.want, old, chosen.ev,
+            self.by_office,
+        )  # fmt: skip
+        result = ShiftResult(
+            with_overrides(self.scenario, chosen.over), chosen.over, hours, role_rows,
+            self._meta(chosen, old, runs), warnings,
+        )  # fmt: skip
+        if folder is not None:
+            write_shifts(result, folder)
+        return result
+
+    def _warnings(self, chosen: _Round) -> list[str]:
+        out = []
+        for r in self.roles:
+            cap = self.world.roster[r].n
+            if _headcount(chosen.covers[r]) > cap:
+                out.append(
+                    f"{r}: the plan needs {_headcount(chosen.covers[r])} units, "
+                    f"more than today's {cap}"
+                )
+            if not all(c.optimal for c in chosen.covers[r]):
+                out.append(
+                    f"{r}: the covering programme stopped at its time limit with the best plan "
+                    "found (not proven optimal); fewer --starts or no --max-kinds make it exact"
+                )
+        not_met = self._not_met(chosen)
+        return [*out, not_met] if not_met else out
+
+    def _not_met(self, chosen: _Round) -> str | None:
+        """Why the plan written does not meet the target every hour (None: it does)."""
+        if chosen.ok(self.roles):
+            return None
+        n_short, n_open, *_ = round_rank(self.history[chosen.number - 1])
+        return (
+            f"no round met the target in every hour; the plan written is round "
+            f"{chosen.number} of {len(self.history)}, the best one ({n_short} hour(s) shown "
+            f"short, {n_open} undecided; see shifts.txt); more max_rounds or max_replications "
+            "may settle them"
+        )
+
+    def _meta(self, chosen: _Round, old: HourVerdicts, runs: tuple[int, int]) -> dict[str, Any]:
+        o, base, new = self.o, self.base, chosen.ev
+        meta: dict[str, Any] = {
+            "scenario": base.name,
+            "target": self.goal,
+            "confidence": o.confidence,
+            "criterion": f"one-sided {o.confidence:.0%} lower confidence bound of each hour's "
+            "on-time share (requests pooled over replications; Wilson score bound with the "
+            "replications as clusters, t quantile) >= target, on the clock of every planned role",
+            "replications": new.replications,
+            "replications_first": self.b.replications,
+            "max_replications": o.max_replications,
+            "pilot_replications": o.pilot_replications,
+            "days": base.duration.days,
+            "warmup_hours": base.duration.warmup_hours,
+            "seed": base.seed,
+            "method": o.method,
+            "by_office": self.by_office,
+            "roles": self.roles,
+            "rules": {
+                "starts": o.start_hours,
+                "lengths": o.allowed_lengths,
+                "night_hours": list(NIGHT_HOURS),
+                "night_cover": self.night,
+                "headcount": o.headcount,
+                "max_kinds": o.max_kinds,
+            },
+            "feasible": chosen.ok(self.roles),
+            "not_met": self._not_met(chosen),
+            "rounds": len(self.history),
+            "chosen_round": chosen.number,
+            "runs_simulated": runs[0],
+            "runs_reused": runs[1],
+            "overall": {"old": old.overall, "new": new.overall},
+            "overrides": chosen.over,
+            "history": self.history,
+        }
+        if self.by_office:
+            meta["rules"]["night_cover_per_office"] = self.part_night
+        return meta
 
 
 def _summed(needs: Sequence[HourlyNeed]) -> HourlyNeed:
@@ -537,8 +509,6 @@ def check_plan(
     ``check_plan(build_world(in_force(prepare(scenario, seed=7, days=1))), 16)``, which
     judges the days as the optimiser does (:func:`~sim.batch.shiftroster.in_force`).
     """
-    from sim.runner import hour_rows
-
     sc = world.scenario
     records = [
         {"by_hour": hour_rows(simulate(world, k), sc.rules), "measures": {}}

@@ -20,7 +20,12 @@ from sim.analysis.hour_verdicts import CLOCKS, HourVerdicts
 from sim.batch.shiftcover import Cover, ShiftType
 from sim.batch.shiftneed import HourlyNeed, units_on_duty
 from sim.engine.campaign import campaign_shifts
+from sim.roles import BY_NAME
 from sim.scenario import ROLES, Scenario, with_overrides
+from sim.world.staff import place_staff, shares_for_counts
+
+# the staff role whose number a smaller plan keeps: the one never dispatched (grid members)
+_KEPT = next(r for r in ROLES if not BY_NAME[r].dispatched)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,8 +49,6 @@ def staff_hours(units: Units) -> float:
 
 def _entries(used: list[tuple[ShiftType, int]]) -> list[dict[str, Any]]:
     """Shift entries whose shares place exactly the given units on each shift."""
-    from sim.world.staff import shares_for_counts
-
     shares = shares_for_counts([n for _, n in used])
     return [
         {"start": s.clock[0], "end": s.clock[1], "share": share}
@@ -96,8 +99,6 @@ def in_force(scenario: Scenario) -> Scenario:
 
 def placed(world: World, scenario: Scenario) -> Roster:
     """The roster ``scenario`` places on ``world``'s map, with the shifts in force."""
-    from sim.world.staff import place_staff
-
     return place_staff(world.net, world.areas, in_force(scenario).staff)
 
 
@@ -119,7 +120,11 @@ def _headcount_overrides(
         total = sum(aim.values())
         f = total / total_now
         mix = {r: round(aim[r] / total, 6) for r in ROLES}
-        mix["grid"] = round(1.0 - mix["advisor"] - mix["enforcer"], 6)
+        left = 1.0  # grid members (the role not dispatched) take what the others leave
+        for r in ROLES:
+            if r != _KEPT:
+                left -= mix[r]
+        mix[_KEPT] = round(left, 6)
         over = {
             "staff.mix": mix,
             "staff.per_km2": math.ceil(base.staff.per_km2 * f * 1e4) / 1e4,
@@ -206,7 +211,7 @@ def compare(
     by_office: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
     """The hourly table and the per-role totals of the own plan and the new one."""
-    import pandas as pd
+    import pandas as pd  # deferred: pandas loads only when a table is made
 
     rows: list[dict[str, Any]] = []
     duty = {r: (units_on_duty(world.roster[r]), units_on_duty(roster[r])) for r in ROLES}

@@ -37,20 +37,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import numpy as np
 
 from sim.analysis.evaluation import month_count
 from sim.analysis.measures import DISCOVERY, TARGETS, unknown_target
+from sim.atomic import atomic_path, write_text_atomic
 from sim.batch.executor import Executor
 from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
 from sim.batch.plansearch import Evaluation, Log, Search
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
 from sim.output.plantext import plan_text
+from sim.output.report.batchpage import plan_page
+from sim.output.strictjson import dumps
 from sim.overrides import split_assignment
 from sim.runner import prepare
 from sim.scenario import ROLES, Scenario, ScenarioError
@@ -60,9 +63,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "AT_MOST", "LABELS", "MEASURES", "OPTIMIZE_ARGUMENTS", "PLAN_FILES", "Evaluation",
-    "OptimizeOptions", "Plan", "optimize", "optimize_plan", "parse_target", "plan_text",
-    "plot_plan", "write_plan",
+    "AT_MOST", "LABELS", "MEASURES", "OPTIMIZE_ARGUMENTS", "PLAN", "PLAN_FILES", "Evaluation",
+    "OptimizeOptions", "Plan", "PlanOptions", "optimize", "optimize_plan", "parse_target",
+    "plan_text", "plot_plan", "write_plan",
 ]  # fmt: skip
 
 # What may be targeted (sim.analysis.measures.TARGETS), in words, and which targets are
@@ -113,47 +116,125 @@ class Plan:
 # ------------------------------------------------------------------------ API
 
 
+@dataclass(frozen=True, kw_only=True)
+class PlanOptions:
+    """How the staffing optimiser searches and when an office meets the target.
+
+    An office meets a target when the one-sided ``confidence`` bound over the replications
+    of its mean share reaches it. ``mix="advisor"`` also tries advisor shares of advisors +
+    enforcers (``mix_values``; default the current share ± 0.1). The search starts at the
+    uniform density ``start``, changes offices by ``step`` per km² within
+    ``min_density``..``max_density``, evaluates at most ``max_evaluations`` plans and
+    compares with the uniform ``baseline``.
+    """
+
+    confidence: float = 0.95
+    mix: str | None = None
+    mix_values: Sequence[float] | None = None
+    start: float = 10.0
+    step: float = 1.0
+    min_density: float = 2.0
+    max_density: float = 100.0
+    baseline: float = 20.0
+    max_evaluations: int = 200
+
+
+class PlanFields(TypedDict, total=False):
+    """The fields of :class:`PlanOptions` as keyword arguments (names only, no defaults)."""
+
+    confidence: float
+    mix: str | None
+    mix_values: Sequence[float] | None
+    start: float
+    step: float
+    min_density: float
+    max_density: float
+    baseline: float
+    max_evaluations: int
+
+
+class OptimizeOptions(BatchFields, PlanFields, total=False):
+    """The keyword options of :func:`optimize` and :func:`optimize_plan`: the fields of
+    :class:`PlanOptions` and :class:`BatchOptions`, the objects and the progress log."""
+
+    plan: PlanOptions
+    batch: BatchOptions
+    log: Log | None
+
+
+PLAN = PlanOptions()
+"""The staffing optimiser's defaults."""
+
+_PLAN_FIELDS = frozenset(f.name for f in fields(PlanOptions))
+
+
 def optimize_plan(
     scenario: Scenario,
     target: Mapping[str, float] | None = None,
     *,
+    plan: PlanOptions = PLAN,
     batch: BatchOptions = OPTIMIZE,
-    confidence: float = 0.95,
-    mix: str | None = None,
-    mix_values: Sequence[float] | None = None,
-    start: float = 10.0,
-    step: float = 1.0,
-    min_density: float = 2.0,
-    max_density: float = 100.0,
-    baseline: float = 20.0,
-    max_evaluations: int = 200,
     log: Log | None = None,
-    **options: Unpack[BatchFields],
+    **options: Unpack[OptimizeFields],
 ) -> Plan:
     """The least staff per street office so that every office meets ``target``.
 
-    ``target`` maps measures (``double_ten``, ``advisor_on_time``, ``enforcer_on_time``)
-    to shares; default: double ten at the scenario's ``rules.target``. An office meets
-    it when the one-sided ``confidence`` lower bound over ``replications`` of its mean
-    share reaches it. ``mix="advisor"`` also tries advisor shares of advisors +
-    enforcers (``mix_values``; default the current share ± 0.1). The search starts at
-    the uniform density ``start``, changes offices by ``step`` per km² within
-    ``min_density``..``max_density``, evaluates at most ``max_evaluations`` plans and
-    compares with the uniform ``baseline``. ``batch`` (default
-    :data:`sim.batch.options.OPTIMIZE`; its fields may be given as keywords) holds the
-    replications, days, seed and where runs execute and are kept, as for
-    :func:`sim.batch.sweeps.run_sweep`; ``log`` receives progress lines.
-    These keyword options, with these defaults, are also those of :func:`optimize`
-    (:class:`OptimizeOptions`). See the module doc for the method.
+    ``target`` maps measures (``double_ten``, ``advisor_on_time``, ``enforcer_on_time``,
+    ...: :data:`sim.analysis.measures.TARGETS`) to shares; default: double ten at the
+    scenario's ``rules.target``. ``plan`` (default :data:`PLAN`) says how the search goes
+    (:class:`PlanOptions`); ``batch`` (default :data:`sim.batch.options.OPTIMIZE`) holds
+    the replications, days, seed and where runs execute and are kept, as for
+    :func:`sim.batch.sweeps.run_sweep`; a field of either may be given as a keyword,
+    replacing the object's. ``log`` receives progress lines. These keyword options are
+    also those of :func:`optimize` (:class:`OptimizeOptions`). See the module doc for the
+    method.
     """
-    b = batch.but(**options)
-    replications, days, seed, progress = b.replications, b.days, b.seed, b.progress
+    mine: dict[str, Any] = {k: v for k, v in options.items() if k in _PLAN_FIELDS}
+    rest: Any = {k: v for k, v in options.items() if k not in _PLAN_FIELDS}
+    o = replace(plan, **mine) if mine else plan
+    b = batch.but(**rest)
     targets = dict(target) if target else {"double_ten": prepare(scenario).rules.target}
+    _check(scenario, targets, o, b)
+    base = prepare(scenario, b.seed, b.days)
+    shares = _mix_shares(base, o)
+    say: Log = log or (print if b.progress else (lambda _line: None))
+    folder = Path(b.out) if b.out is not None else None
+    if folder is not None:
+        folder = open_batch(folder, "optimize", PLAN_FILES, force=b.force)
+    with Executor.for_batch(folder, b) as ex:
+        s = Search(base, targets, o.confidence, b.replications, ex, o.max_evaluations, say)
+        for a in shares:  # validate every mix before any run
+            if a is not None:
+                s.scenario(None, a)
+        say(f"optimising {base.name}: uniform {o.baseline:g}/km² first")
+        uniform, uniform_warnings = s.baseline(o.baseline)
+        found = _searches(s, shares, o)
+        runs = (ex.computed, ex.reused)
+    final, minimal = _chosen(s, found, uniform)
+    plan_key = (final.people, final.advisor_share)
+    warnings = s.warnings.get(plan_key, uniform_warnings if final is uniform else [])
+    warnings = [*ex.warnings, *warnings]  # stored runs found damaged and simulated again
+    table, totals = _table(s, final, uniform, o.baseline, base)
+    meta = _meta(s, o, b, base, (final, minimal), found, runs)
+    result = Plan(table, totals, meta, warnings)
+    if folder is not None:
+        write_plan(result, folder)
+    return result
+
+
+class OptimizeFields(BatchFields, PlanFields, total=False):
+    """The fields of :class:`PlanOptions` and :class:`BatchOptions` as keywords."""
+
+
+def _check(
+    scenario: Scenario, targets: Mapping[str, float], o: PlanOptions, b: BatchOptions
+) -> None:
+    """Every problem with the targets and options, before anything is simulated."""
     problems = [unknown_target(m) for m in targets if m not in TARGETS]
     problems += [
         f"target {m}: must be between 0 and 1" for m, v in targets.items() if not 0 < v <= 1
     ]
-    if "black_flag" in targets and month_count(prepare(scenario, seed, days)) == 0:
+    if "black_flag" in targets and month_count(prepare(scenario, b.seed, b.days)) == 0:
         problems.append(
             "target black_flag: runs must cover at least one evaluation month "
             "(days >= evaluation.month_days)"
@@ -163,20 +244,17 @@ def optimize_plan(
             "target repeat_share: the scenario's enforcement chain is off "
             "(enforcement.enabled: false), so no incident has a known offender"
         )
-    if replications < 2:
-        problems.append(
-            "replications: the optimiser needs at least 2 (to put bounds on its estimates)"
-        )
-    if not 0.5 <= confidence < 1:
-        problems.append("confidence: must be at least 0.5 and below 1")
-    if not 0 <= min_density <= start <= max_density <= 1000:
-        problems.append("min_density <= start <= max_density <= 1000 must hold")
-    if step <= 0:
-        problems.append("step: must be positive")
-    if max_evaluations < 3:
-        problems.append("max_evaluations: must be at least 3")
-    if mix not in (None, "advisor"):
-        problems.append(f"mix: unknown mix search {mix!r} (use 'advisor')")
+    checks = [
+        (b.replications < 2,
+         "replications: the optimiser needs at least 2 (to put bounds on its estimates)"),
+        (not 0.5 <= o.confidence < 1, "confidence: must be at least 0.5 and below 1"),
+        (not 0 <= o.min_density <= o.start <= o.max_density <= 1000,
+         "min_density <= start <= max_density <= 1000 must hold"),
+        (o.step <= 0, "step: must be positive"),
+        (o.max_evaluations < 3, "max_evaluations: must be at least 3"),
+        (o.mix not in (None, "advisor"), f"mix: unknown mix search {o.mix!r} (use 'advisor')"),
+    ]  # fmt: skip
+    problems += [line for bad, line in checks if bad]
     if scenario.staff.posts is not None:
         raise ScenarioError(
             ["staff.posts: explicit posts replace densities; the optimiser needs density placement"]
@@ -189,91 +267,117 @@ def optimize_plan(
         )
     if problems:
         raise ArgumentError(problems, OPTIMIZE_ARGUMENTS)
-    base = prepare(scenario, seed, days)
-    shares: list[float | None] = [None]
-    if mix == "advisor":
-        m = base.staff.mix
-        current = float(m.advisor) / max(float(m.advisor + m.enforcer), 1e-9)
-        raw = list(mix_values) if mix_values else [round(current + d, 2) for d in (-0.1, 0, 0.1)]
-        bad = [v for v in raw if not isinstance(v, int | float) or not 0 < float(v) < 1]
-        if bad:
-            raise ArgumentError(
-                [f"mix_values: shares must be between 0 and 1, got {', '.join(map(str, bad))}"],
-                ["mix_values"],
-            )
-        shares = list(dict.fromkeys(round(float(v), 4) for v in raw))
-    say: Log = log or (print if progress else (lambda _line: None))
-    folder = Path(b.out) if b.out is not None else None
-    if folder is not None:
-        folder = open_batch(folder, "optimize", PLAN_FILES, force=b.force)
-    with Executor.for_batch(folder, b) as ex:
-        s = Search(base, targets, confidence, replications, ex, max_evaluations, say)
-        for a in shares:  # validate every mix before any run
-            if a is not None:
-                s.scenario(None, a)
-        say(f"optimising {base.name}: uniform {baseline:g}/km² first")
-        uniform, uniform_warnings = s.baseline(baseline)
-        found: list[tuple[Evaluation, bool]] = []
-        for i, a in enumerate(shares):
-            budget_left = s.remaining // (len(shares) - i)
-            s.max_evaluations = s.evaluations + budget_left
-            say(f"search{'' if a is None else f' with advisors = {a:.0%} of advisors + enforcers'}")
-            best, minimal = s.search(a, start, step, min_density, max_density)
-            s.max_evaluations = max_evaluations
-            if best is not None:
-                found.append((best, minimal))
-        computed, reused = ex.computed, ex.reused
-    if found:
-        final, minimal = min(found, key=lambda f: (f[0].total, -f[0].margin))
-    else:
-        # nothing feasible found by the searches: the cheapest feasible plan evaluated (the
-        # uniform one, say), else the plan with the fewest offices below target
-        final = min(
-            s.memo.values(),
-            key=lambda e: (
-                not e.feasible,
-                e.total if e.feasible else int((~e.passes).sum()),
-                -e.margin,
-            ),
-            default=uniform,
+
+
+def _mix_shares(base: Scenario, o: PlanOptions) -> list[float | None]:
+    """The advisor shares to search with (``None``: the scenario's mix as it is)."""
+    if o.mix != "advisor":
+        return [None]
+    m = base.staff.mix
+    current = m.of("advisor") / max(m.of("advisor") + m.of("enforcer"), 1e-9)
+    raw = list(o.mix_values) if o.mix_values else [round(current + d, 2) for d in (-0.1, 0, 0.1)]
+    bad = [v for v in raw if not isinstance(v, int | float) or not 0 < float(v) < 1]
+    if bad:
+        raise ArgumentError(
+            [f"mix_values: shares must be between 0 and 1, got {', '.join(map(str, bad))}"],
+            ["mix_values"],
         )
-        minimal = False
-    plan_key = (final.people, final.advisor_share)
-    warnings = s.warnings.get(plan_key, uniform_warnings if final is uniform else [])
-    warnings = [*ex.warnings, *warnings]  # stored runs found damaged and simulated again
-    table, totals = _table(s, final, uniform, baseline, base)
-    meta = {
+    return list(dict.fromkeys(round(float(v), 4) for v in raw))
+
+
+def _searches(
+    s: Search, shares: Sequence[float | None], o: PlanOptions
+) -> list[tuple[Evaluation, bool]]:
+    """A search per mix, each with its part of the evaluations left: (best plan, minimal?)."""
+    found: list[tuple[Evaluation, bool]] = []
+    for i, a in enumerate(shares):
+        budget = s.evaluations + s.remaining // (len(shares) - i)
+        s.log(f"search{'' if a is None else f' with advisors = {a:.0%} of advisors + enforcers'}")
+        best, minimal = s.search(a, o.start, o.step, o.min_density, o.max_density, budget=budget)
+        if best is not None:
+            found.append((best, minimal))
+    return found
+
+
+def _chosen(
+    s: Search, found: Sequence[tuple[Evaluation, bool]], uniform: Evaluation
+) -> tuple[Evaluation, bool]:
+    """The plan to report, and whether it is confirmed locally minimal."""
+    if found:
+        return min(found, key=lambda f: (f[0].total, -f[0].margin))
+    # nothing feasible found by the searches: the cheapest feasible plan evaluated (the
+    # uniform one, say), else the plan with the fewest offices below target
+    final = min(
+        s.memo.values(),
+        key=lambda e: (
+            not e.feasible,
+            e.total if e.feasible else int((~e.passes).sum()),
+            -e.margin,
+        ),
+        default=uniform,
+    )
+    return final, False
+
+
+def _meta(
+    s: Search,
+    o: PlanOptions,
+    b: BatchOptions,
+    base: Scenario,
+    chosen: tuple[Evaluation, bool],
+    found: Sequence[tuple[Evaluation, bool]],
+    runs: tuple[int, int],
+) -> dict[str, Any]:
+    final, minimal = chosen
+    return {
         "scenario": base.name,
-        "targets": targets,
-        "confidence": confidence,
-        "criterion": f"one-sided {confidence:.0%} lower confidence bound (t over replications) "
+        "targets": s.targets,
+        "confidence": o.confidence,
+        "criterion": f"one-sided {o.confidence:.0%} lower confidence bound (t over replications) "
         "of each office's mean share >= target, for every target measure",
-        "replications": replications,
+        "replications": b.replications,
         "days": base.duration.days,
         "warmup_hours": base.duration.warmup_hours,
         "seed": base.seed,
         "feasible": final.feasible,
-        "not_met": why_not_met(s, final, max_density),
+        "not_met": why_not_met(s, final, o.max_density),
         "locally_minimal": minimal,
         "evaluations": s.evaluations,
-        "max_evaluations": max_evaluations,
-        "runs_simulated": computed,
-        "runs_reused": reused,
-        "search": {"start": start, "step": step, "min_density": min_density, "max_density": max_density},
-        "baseline_density": baseline,
+        "max_evaluations": o.max_evaluations,
+        "runs_simulated": runs[0],
+        "runs_reused": runs[1],
+        "search": {"start": o.start, "step": o.step, "min_density": o.min_density,
+                   "max_density": o.max_density},
+        "baseline_density": o.baseline,
         "mix": s.mix_for(final.advisor_share)
         if final.advisor_share is not None
         else base.staff.mix.model_dump(),
         "mixes_tried": [
-            {"advisor_share": e.advisor_share, "staff": e.total, "locally_minimal": mm} for e, mm in found
-        ] if mix else [],
+            {"advisor_share": e.advisor_share, "staff": e.total, "locally_minimal": mm}
+            for e, mm in found
+        ] if o.mix else [],
         "overrides": _overrides(s, final),
         "history": s.history,
     }  # fmt: skip
-    plan = Plan(table, totals, meta, warnings)
-    if folder is not None:
-        write_plan(plan, folder)
-    return plan
+
+
+def optimize(
+    scenario: Scenario,
+    target: Mapping[str, float] | None = None,
+    **options: Unpack[OptimizeOptions],
+) -> pd.DataFrame:
+    """The least staff per street office so that every office meets ``target``.
+
+    Options and defaults are those of :func:`optimize_plan`. Returns one row per street
+    office (density, staff by role, achieved shares with bounds) beside the uniform
+    baseline plan; ``.attrs`` holds ``totals`` (including the district's discovery
+    measures, e.g. ``never_found``) and ``meta`` (evaluations, whether the plan is
+    feasible and locally minimal, the overrides to apply).
+    """
+    plan = optimize_plan(scenario, target, **options)
+    table = plan.table.copy()
+    table.attrs = {"totals": plan.totals, "meta": plan.meta}
+    return table
 
 
 def why_not_met(s: Search, final: Evaluation, max_density: float) -> str | None:
@@ -320,41 +424,6 @@ def why_not_met(s: Search, final: Evaluation, max_density: float) -> str | None:
     return why
 
 
-class OptimizeOptions(BatchFields, total=False):
-    """The keyword options of :func:`optimize`: those of :func:`optimize_plan`, with its defaults."""
-
-    batch: BatchOptions
-    confidence: float
-    mix: str | None
-    mix_values: Sequence[float] | None
-    start: float
-    step: float
-    min_density: float
-    max_density: float
-    baseline: float
-    max_evaluations: int
-    log: Log | None
-
-
-def optimize(
-    scenario: Scenario,
-    target: Mapping[str, float] | None = None,
-    **options: Unpack[OptimizeOptions],
-) -> pd.DataFrame:
-    """The least staff per street office so that every office meets ``target``.
-
-    Options and defaults are those of :func:`optimize_plan`. Returns one row per street
-    office (density, staff by role, achieved shares with bounds) beside the uniform
-    baseline plan; ``.attrs`` holds ``totals`` (including the district's discovery
-    measures, e.g. ``never_found``) and ``meta`` (evaluations, whether the plan is
-    feasible and locally minimal, the overrides to apply).
-    """
-    plan = optimize_plan(scenario, target, **options)
-    table = plan.table.copy()
-    table.attrs = {"totals": plan.totals, "meta": plan.meta}
-    return table
-
-
 def _overrides(s: Search, ev: Evaluation) -> dict[str, Any]:
     over: dict[str, Any] = {
         "staff.per_km2_by_office": {
@@ -369,7 +438,7 @@ def _overrides(s: Search, ev: Evaluation) -> dict[str, Any]:
 def _table(
     s: Search, ev: Evaluation, uniform: Evaluation, baseline: float, base: Scenario
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    import pandas as pd
+    import pandas as pd  # deferred: pandas loads only when a table is made
 
     days = base.duration.days
     rows = []
@@ -431,11 +500,7 @@ PLAN_FILES = ("runs", "plan.csv", "plan.json", "plan.txt", "plan.png", "report.h
 
 def write_plan(plan: Plan, folder: Path) -> None:
     """``plan.csv`` (with a TOTAL row), ``plan.json``, ``plan.txt`` and ``plan.png``."""
-    import pandas as pd
-
-    from sim.atomic import atomic_path
-    from sim.output.report.batchpage import plan_page
-    from sim.output.results import dumps, write_text_atomic
+    import pandas as pd  # deferred: pandas loads only when a plan is written
 
     tot = plan.totals
     total = {

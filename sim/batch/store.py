@@ -11,7 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.analysis.measures import RUN
+from sim.atomic import write_text_atomic
 from sim.batch.runkeys import FORMAT, canonical
+from sim.output.strictjson import dumps
 
 
 class _StoredRun(BaseModel):
@@ -109,8 +111,6 @@ class RunStore:
 
     def put(self, key: str, record: dict[str, Any]) -> None:
         """Store a freshly simulated record with its checksum, atomically."""
-        from sim.output.results import dumps, write_text_atomic
-
         if self._read(key)[0] is None:
             body = {k: v for k, v in record.items() if k != "checksum"}
             write_text_atomic(self.path(key), dumps({**body, "checksum": record_checksum(body)}))

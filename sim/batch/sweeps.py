@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from sim.analysis import measures as registry
 from sim.analysis.evaluation import with_black_flag_probability
+from sim.atomic import atomic_dir, write_text_atomic
 from sim.batch.backends import Backend, DaskCluster, InProcess, LocalProcesses, Task
 from sim.batch.executor import Executor
 from sim.batch.options import SWEEP, BatchFields, BatchOptions
@@ -58,6 +59,8 @@ from sim.batch.variants import Variant, parse_vary, variants
 from sim.batch.worker import run_replication
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
+from sim.output.report.batchpage import sweep_page
+from sim.output.strictjson import dumps
 from sim.output.sweeptext import load_note, sweep_table
 from sim.runner import prepare
 from sim.scenario import Scenario
@@ -236,9 +239,6 @@ def _csv(df: pd.DataFrame) -> str:
 
 def write_outputs(result: SweepResult, base: Scenario, folder: Path, *, plots: bool = True) -> None:
     """Tables, plots and ``sweep.json`` next to the stored runs, each written atomically."""
-    from sim.output.report.batchpage import sweep_page
-    from sim.output.results import atomic_dir, dumps, write_text_atomic
-
     write_text_atomic(folder / "runs.csv", _csv(result.runs))
     write_text_atomic(folder / "runs_by_office.csv", _csv(result.by_office))
     write_text_atomic(folder / "runs_by_hour.csv", _csv(result.by_hour))

@@ -10,11 +10,14 @@ import numpy as np
 from sim.analysis.measures import RUN
 from sim.analysis.metrics import ci95_halfwidth
 from sim.batch.variants import Variant
+from sim.roles import CLOCKED_ROLES
 
 if TYPE_CHECKING:
     import pandas as pd
 
 ID_COLUMNS = ("variant", "replication", "seed")
+# per-office and per-hour percentiles are not kept in a sweep's tables
+_P90 = frozenset(f"{role}_p90_min" for role in CLOCKED_ROLES)
 
 
 def _ordered(columns: Sequence[str], first: Sequence[str]) -> list[str]:
@@ -27,7 +30,7 @@ def tables(
     items: Sequence[Variant], records: Sequence[Sequence[dict[str, Any]]]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One row per variant × replication; the same × street office; the same × hour."""
-    import pandas as pd
+    import pandas as pd  # deferred: pandas loads only when a table is made
 
     keys = list(items[0].labels) if items else []
     rows, office_rows, hour_rows = [], [], []
@@ -41,13 +44,9 @@ def tables(
             }
             rows.append({**ids, **rec["measures"]})
             for o in rec["by_office"]:
-                office_rows.append(
-                    {**ids, **{k: val for k, val in o.items() if k != "advisor_p90_min"}}
-                )
+                office_rows.append({**ids, **{k: val for k, val in o.items() if k not in _P90}})
             for h in rec.get("by_hour", []):
-                hour_rows.append(
-                    {**ids, **{k: val for k, val in h.items() if k != "advisor_p90_min"}}
-                )
+                hour_rows.append({**ids, **{k: val for k, val in h.items() if k not in _P90}})
     first = ["variant", *keys, "replication", "seed"]
     runs = pd.DataFrame(rows)
     runs = runs[_ordered(list(runs.columns), first)] if rows else pd.DataFrame(columns=first)
@@ -64,7 +63,7 @@ def summarize(runs: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.DataF
     Columns: the variant, the varied keys, ``replications``, then ``<measure>`` and
     ``<measure>.ci95`` for every measure.
     """
-    import pandas as pd
+    import pandas as pd  # deferred: pandas loads only when a table is made
 
     keys = list(keys if keys is not None else runs.attrs.get("vary", []))
     group = (["variant"] if "variant" in runs.columns else []) + keys

@@ -109,6 +109,7 @@ class Projector:
 
     def _transformer(self, source: str) -> object:
         if source not in self._cache:
+            # deferred: pyproj loads only for coordinates to transform
             from pyproj import Transformer
 
             self._cache[source] = Transformer.from_crs(source, self.map_crs, always_xy=True)
@@ -135,7 +136,7 @@ def check_crs(text: str) -> str | None:
     if text in GEOGRAPHIC or text == MAP:
         return None
     try:
-        from pyproj import CRS
+        from pyproj import CRS  # deferred: pyproj loads only for a coordinate system to check
 
         CRS.from_user_input(text)
     except Exception:  # pyproj raises its own CRSError and others for odd input

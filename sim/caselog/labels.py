@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from sim.caselog.columns import fold
+from sim.overrides import read_yaml
 
 CHANNELS: tuple[str, ...] = ("patrol", "citizen", "camera")  # = sim.engine.demand.CHANNELS
 CHANNEL_WORDS: dict[str, tuple[str, ...]] = {
@@ -79,8 +80,6 @@ def read_label_map(
         return {}
     data: object = source
     if isinstance(source, str):
-        from sim.overrides import read_yaml
-
         path = Path(source).expanduser()
         path = path if path.is_absolute() else base / path
         try:

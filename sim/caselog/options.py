@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -39,8 +40,6 @@ class LogOptions:
         if self.crs is not None and (p := check_crs(self.crs)):
             out.append(f"crs: {p}")
         if self.encoding is not None:
-            import codecs
-
             try:
                 codecs.lookup(self.encoding)
             except LookupError:

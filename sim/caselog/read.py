@@ -116,7 +116,7 @@ def _open_text(path: Path, text: str, enc: str, size: int) -> Opened:
 
 def _open_parquet(path: Path) -> Opened:
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # deferred: pyarrow loads only for Parquet logs
 
         meta = pq.ParquetFile(path)
         names = tuple(meta.schema_arrow.names)
@@ -128,7 +128,7 @@ def _open_parquet(path: Path) -> Opened:
 
 def _open_xlsx(path: Path) -> Opened:
     try:
-        import openpyxl
+        import openpyxl  # deferred: openpyxl loads only for .xlsx logs
 
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a zip that is not a workbook, a damaged one
@@ -202,7 +202,7 @@ def chunks(opened: Opened, columns: list[str], size: int, bad: Malformed) -> Ite
     if opened.kind == "csv":
         yield from _csv_chunks(opened, columns, size, bad)
     elif opened.kind == "parquet":
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # deferred: pyarrow loads only for Parquet logs
 
         for batch in pq.ParquetFile(opened.path).iter_batches(batch_size=size, columns=columns):
             yield batch.to_pandas()
@@ -254,7 +254,7 @@ def _csv_chunks(
 
 
 def _xlsx_chunks(opened: Opened, columns: list[str], size: int) -> Iterator[pd.DataFrame]:
-    import openpyxl
+    import openpyxl  # deferred: openpyxl loads only for .xlsx logs
 
     book = openpyxl.load_workbook(opened.path, read_only=True, data_only=True)
     try:

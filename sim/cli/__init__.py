@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
+import select
 import signal
 import sys
 import traceback
@@ -80,8 +82,6 @@ def _report_input_error(args: argparse.Namespace, exc: InputError) -> None:
 
 def _machine_error(exc: BaseException) -> str:
     """One line for a failure that is not the planner's: disk, memory, or a bug."""
-    import errno
-
     if isinstance(exc, MemoryError):
         return "error: out of memory (the estimate was too low; try --max-memory or a smaller run)"
     if isinstance(exc, OSError):
@@ -100,8 +100,6 @@ def _on_sigterm(signum: int, frame: object) -> None:
 def _stdout_closed() -> bool:
     """Whether standard output is a pipe its reader has closed (``| head -1``): the
     write end of such a pipe polls as an error (where ``poll`` exists, else assumed)."""
-    import select
-
     if not hasattr(select, "poll"):
         return True
     try:

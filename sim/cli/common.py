@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import inspect
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -11,8 +12,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sim.batch.options import BatchOptions
+from sim.budget import parse_size
 from sim.overrides import parse_override
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.world.build import move_to_map
 
 T = TypeVar("T")
 
@@ -20,11 +23,18 @@ EXIT_TARGET_NOT_MET = 3
 """Exit code of an optimisation that ran but did not reach its target (docs/reliability.md)."""
 
 
-def api_default(fn: Callable[..., Any], name: str) -> Any:
-    """The default of ``fn``'s argument ``name``: flags take their defaults from the API."""
-    default = inspect.signature(fn).parameters[name].default
+def api_default(source: Callable[..., Any], name: str) -> Any:
+    """The default of ``name``, an argument of a function or a field of an options
+    dataclass (:class:`~sim.batch.staffing.PlanOptions`): flags take their defaults from
+    the API."""
+    if dataclasses.is_dataclass(source):
+        field = {f.name: f for f in dataclasses.fields(source)}[name]
+        if field.default is dataclasses.MISSING:
+            raise TypeError(f"{source.__name__}.{name} has no default")
+        return field.default
+    default = inspect.signature(source).parameters[name].default
     if default is inspect.Parameter.empty:
-        raise TypeError(f"{fn.__name__}({name}) has no default")
+        raise TypeError(f"{source.__name__}({name}) has no default")
     return default
 
 
@@ -63,8 +73,6 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
 
 
 def _size(text: str) -> int:
-    from sim.budget import parse_size
-
     try:
         return parse_size(text)
     except ValueError as exc:
@@ -135,8 +143,6 @@ def load(args: argparse.Namespace) -> Scenario:
     overrides = dict(flag_parse("--set", parse_override, text) for text in args.overrides)
     scenario = load_scenario(args.scenario, overrides)
     if getattr(args, "map", None) is not None:
-        from sim.world.build import move_to_map
-
         scenario, note = move_to_map(scenario, args.map, getattr(args, "max_memory", None))
         if note:
             print(f"--map: {note}", file=sys.stderr)

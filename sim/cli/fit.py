@@ -9,6 +9,10 @@ from typing import Any
 
 from sim.cli.common import add_common_args, add_force, add_overrides, load, warn
 from sim.errors import ArgumentError, ScenarioError
+from sim.output.folders import claim
+from sim.overrides import read_yaml
+from sim.scenario import load_scenario, map_override, with_overrides
+from sim.world.build import build_world
 
 
 def register(sub: Any) -> None:
@@ -35,7 +39,17 @@ def register(sub: Any) -> None:
     )
     add_overrides(p, "override a key of the base scenario (repeatable)")
     p.add_argument("--map", type=Path, metavar="PATH", help="fit on this street map instead")
-    g = p.add_argument_group("reading the log")
+    _add_log_args(p.add_argument_group("reading the log"))
+    _add_fit_args(p.add_argument_group("fitting"))
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
+    p.add_argument("--quiet", action="store_true", help="print no tables")
+    add_force(p, "--out")
+    add_common_args(p)
+    p.set_defaults(func=cmd_fit)  # fmt: skip
+
+
+def _add_log_args(g: argparse._ArgumentGroup) -> None:
+    """How the log is read: its columns, labels, clock, coordinates and encoding."""
     g.add_argument(
         "--columns",
         metavar="FIELD=COLUMN,...",
@@ -77,7 +91,10 @@ def register(sub: Any) -> None:
         metavar="M",
         help="a case farther than this from every street node is off the map (default %(default)g)",
     )
-    g = p.add_argument_group("fitting")
+
+
+def _add_fit_args(g: argparse._ArgumentGroup) -> None:
+    """What is fitted: the window, the sample, the hotspot scan."""
     g.add_argument(
         "--window",
         metavar="START/END",
@@ -111,15 +128,11 @@ def register(sub: Any) -> None:
         metavar="N",
         help="keep at most this many hotspots, largest first (default %(default)s)",
     )
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
-    p.add_argument("--quiet", action="store_true", help="print no tables")
-    add_force(p, "--out")
-    add_common_args(p)
-    p.set_defaults(func=cmd_fit)  # fmt: skip
 
 
 def _options(args: argparse.Namespace) -> tuple[Any, Any]:
     """The log and fit options from the flags (:class:`ArgumentError` names bad ones)."""
+    # deferred: the case-log and fitting stack loads only for `python -m sim fit`
     from sim.caselog.columns import parse_columns
     from sim.caselog.labels import read_label_map
     from sim.caselog.options import LogOptions
@@ -180,8 +193,6 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any]:
 def _base(args: argparse.Namespace) -> Any:
     """The base scenario with ``--set`` and ``--map`` (its demand is replaced by the fit, so
     a count of demand is not rescaled to the new map)."""
-    from sim.scenario import map_override, with_overrides
-
     ns = argparse.Namespace(scenario=args.base, overrides=args.overrides, map=None)
     try:
         base = load(ns)
@@ -195,9 +206,6 @@ def _raw(args: argparse.Namespace) -> dict[str, Any] | None:
     ``None`` when ``--set`` changed it (then the base with its defaults is written)."""
     if args.overrides:
         return None
-    from sim.overrides import read_yaml
-    from sim.scenario import map_override
-
     data = read_yaml(args.base.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         return None
@@ -214,15 +222,13 @@ def _raw(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    # deferred: tqdm and the fitting stack (and its pictures) load only for `python -m sim fit`
     from tqdm import tqdm
 
     from sim.fit.run import FitRequest, fit_case_log
     from sim.fit.scenario import fitted_scenario
     from sim.fit.summary import fit_json
     from sim.output.fittext import FitFiles, WriteOptions, fit_text, write_fit
-    from sim.output.folders import claim
-    from sim.scenario import load_scenario
-    from sim.world.build import build_world
 
     log_options, options = _options(args)
     base = _base(args)

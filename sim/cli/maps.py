@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli.common import add_common_args, add_force, add_scenario_args, load, warn
+from sim.output.folders import check_file, owned_file
 from sim.scenario import ScenarioError
+from sim.world.build import build_world
 
 
 def register(sub: Any) -> None:
@@ -36,9 +38,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from sim.output.folders import check_file, owned_file
-    from sim.viz.mapplot import clock_text, draw_map
-    from sim.world.build import build_world
+    from sim.viz.mapplot import clock_text, draw_map  # deferred: it loads matplotlib
 
     if args.hour is not None and not 0 <= args.hour < 24:
         raise ScenarioError([f"--hour: must be from 0 to below 24, got {args.hour:g}"])

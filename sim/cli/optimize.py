@@ -11,8 +11,9 @@ from typing import Any
 
 from sim.analysis.measures import TARGETS
 from sim.batch.options import OPTIMIZE
-from sim.batch.shiftplan import optimize_shifts
-from sim.batch.staffing import optimize_plan
+from sim.batch.shiftplan import ShiftOptions, optimize_shifts, optimize_shifts_by_office
+from sim.batch.staffing import PlanOptions, optimize_plan, parse_target, plan_text
+from sim.batch.sweeps import parse_vary
 from sim.cli.common import (
     EXIT_TARGET_NOT_MET,
     add_batch_args,
@@ -26,15 +27,16 @@ from sim.cli.common import (
     warn,
 )
 from sim.errors import ArgumentError
-from sim.scenario import Scenario
+from sim.output.shiftreport import shifts_text
+from sim.scenario import Scenario, with_overrides
 
 
 def _plan_default(name: str) -> Any:
-    return api_default(optimize_plan, name)
+    return api_default(PlanOptions, name)
 
 
 def _shift_default(name: str) -> Any:
-    return api_default(optimize_shifts, name)
+    return api_default(ShiftOptions, name)
 
 
 def register(sub: Any) -> None:
@@ -179,6 +181,11 @@ def _add_shift_args(p: argparse.ArgumentParser) -> None:
         help=f"use at most K different shifts per role (default {kinds}, what a district can "
         "run: docs/shifts.md; 'none' for no limit)",
     )
+    _add_shift_search_args(g)
+
+
+def _add_shift_search_args(g: argparse._ArgumentGroup) -> None:
+    """How sure a shift plan must be, and how hard the search may try."""
     g.add_argument(
         "--shift-target",
         type=float,
@@ -217,9 +224,6 @@ def _add_shift_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    from sim.batch.staffing import parse_target, plan_text
-    from sim.batch.sweeps import parse_vary
-
     target = dict(parse_target(t) for t in args.target)
     mix_values = None
     if args.mix_values:
@@ -254,8 +258,6 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     if not plan.meta["feasible"]:
         return _not_met(plan.meta["not_met"], out)
     if args.shifts:
-        from sim.scenario import with_overrides
-
         print("\nshift plan for the density plan found:", file=sys.stderr)
         return _optimize_shifts(args, with_overrides(scenario, plan.meta["overrides"]), out)
     print(f"\nresults written to {out}/", file=sys.stderr)
@@ -264,8 +266,6 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 def _not_met(why: str, out: Path) -> int:
     """Say why the target was not reached, where the best plan is, and exit with its code."""
-    from sim.errors import ArgumentError
-
     names = ["max_density", "max_evaluations", "max_rounds", "max_replications"]
     reason = ArgumentError([why], names).spelled({a: "--" + a.replace("_", "-") for a in names})[0]
     print(
@@ -291,9 +291,6 @@ def _shift_flags() -> Iterator[None]:
 
 
 def _optimize_shifts(args: argparse.Namespace, scenario: Scenario, out: Path) -> int:
-    from sim.batch.shiftplan import optimize_shifts_by_office
-    from sim.output.shiftreport import shifts_text
-
     optimise = optimize_shifts_by_office if args.by_office else optimize_shifts
     with resumable(out), _shift_flags():
         result = optimise(

@@ -10,6 +10,8 @@ from typing import Any
 
 from sim.cli.common import add_force
 from sim.errors import ArgumentError
+from sim.output.folders import check_file, owned_file
+from sim.scenario import Rules
 
 
 def register(sub: Any) -> None:
@@ -81,6 +83,7 @@ def _minute(flag: str, text: str) -> float:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    # deferred: the report's readers and pages load only for `python -m sim report`
     from sim.output.report import write_report
     from sim.output.report.comparepage import write_comparison
 
@@ -95,10 +98,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from sim.output.folders import check_file, owned_file
+    # deferred: the report's readers and matplotlib load only for `python -m sim replay`
     from sim.output.report.inputs import read_run
     from sim.output.report.runpage import replay_of
-    from sim.scenario import Rules
     from sim.viz.replayvideo import FORMATS, VideoOptions, render
 
     start, end = _minute("--from", args.start), _minute("--to", args.end)

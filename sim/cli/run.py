@@ -16,8 +16,12 @@ from sim.cli.common import (
     load,
     warn,
 )
+from sim.engine import campaign
+from sim.output.folders import claim
+from sim.output.runtext import summary_text
 from sim.runner import run
 from sim.scenario import ScenarioError
+from sim.world.build import build_world
 
 
 def register(sub: Any) -> None:
@@ -68,9 +72,6 @@ def register(sub: Any) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.engine import campaign
-    from sim.world.build import build_world
-
     scenario = load(args)
     world = build_world(scenario, args.max_memory)
     warn([*world.warnings, *campaign.warnings(scenario)])
@@ -85,9 +86,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.output.folders import claim
+    # deferred: writing a run loads matplotlib; validate, schema and --help need not
     from sim.output.results import RunFiles, write_run
-    from sim.viz import report
 
     if args.replications < 1:
         raise ScenarioError(["--replications: must be at least 1"])
@@ -111,6 +111,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     write_run(result, out, files=files, force=args.force)
     if not args.quiet:
-        print(report.summary_text(result.summary))
+        print(summary_text(result.summary))
     print(f"\nresults written to {out}/", file=sys.stderr)
     return 0

@@ -6,7 +6,11 @@ import argparse
 import json
 from typing import Any
 
+from sim.budget import gib
 from sim.cli.common import warn
+from sim.output.text import format_table
+from sim.scenario import json_schema
+from sim.world import cache
 from sim.world.cache import DEFAULT_MAX_MB
 
 
@@ -40,17 +44,11 @@ def register(sub: Any) -> None:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from sim.scenario import json_schema
-
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return 0
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from sim.budget import gib
-    from sim.viz.report import format_table
-    from sim.world import cache
-
     use = cache.usage()
     if use.folder is None:
         print("the cache is switched off (SIM_NO_CACHE is set); nothing is stored")

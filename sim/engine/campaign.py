@@ -5,7 +5,8 @@ enforces on site: every offence there is found at once and goes straight to the 
 track (no persuasion round, no discretion), and every offender there sees the presence,
 which raises the certainty they perceive (Nagin 2013: certainty deters more than
 severity). Enforcer shifts may be staggered and extended (错时/延时) for the campaign:
-they hold on the campaign's days, the ordinary plan on the others (:func:`staffed`).
+they hold on the campaign's days, the ordinary plan on the others (the world is built so:
+:func:`sim.world.staff.with_campaign_shifts`).
 
 This module holds the campaign's plan and its measures (weeks to zero, effort); the
 offender process (``sim.engine.offenders``) applies it.
@@ -13,17 +14,14 @@ offender process (``sim.engine.offenders``) applies it.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from sim.scenario import Scenario, Shift
-from sim.world.staff import Roster
-
-if TYPE_CHECKING:
-    from sim.world.build import World
+from sim.scenario import Scenario
+from sim.world.staff import campaign_days as days
+from sim.world.staff import campaign_shifts as campaign_shifts
 
 DAY_MIN = 1440.0
 WEEK_MIN = 7 * DAY_MIN
@@ -59,13 +57,6 @@ def plan(scenario: Scenario, site_names: list[str]) -> CampaignPlan | None:
     return CampaignPlan(sites, first, end, c.joint_staff, c.presence_weight, c.enabled)
 
 
-def days(scenario: Scenario) -> tuple[int, int]:
-    """The campaign's first day and the day after its last (days of the run, from 0)."""
-    c = scenario.enforcement.campaign
-    first = math.floor(c.start_day + scenario.duration.warmup_hours / 24.0)
-    return first, first + math.ceil(c.days)
-
-
 def warnings(scenario: Scenario) -> list[str]:
     """A campaign switched on whose days all fall after the run ends: valid, but it does
     nothing (the summary's campaign block says it was not in the run)."""
@@ -79,31 +70,6 @@ def warnings(scenario: Scenario) -> list[str]:
         f"enforcement.campaign.start_day: the campaign starts on day {c.start_day:g}, after "
         f"the run's {scenario.duration.days:g} days: it is not in the run"
     ]
-
-
-def campaign_shifts(scenario: Scenario) -> list[Shift] | None:
-    """The enforcer shifts of the campaign's days, when a running campaign has its own."""
-    c = scenario.enforcement.campaign
-    return c.enforcer_shifts if scenario.enforcement.enabled and c.enabled else None
-
-
-def staffed(world: World) -> World:
-    """The world with the campaign's enforcer shifts on the campaign's days.
-
-    Shifts that start on a campaign day follow ``enforcement.campaign.enforcer_shifts``,
-    those on other days the ordinary ``staff.shifts.enforcer``
-    (:class:`~sim.world.staff.ShiftPeriod`). A world already staffed is returned as it is.
-    """
-    sc = world.scenario
-    shifts = campaign_shifts(sc)
-    units = world.roster["enforcer"]
-    if shifts is None or units.periods:
-        return world
-    roster = Roster(
-        {**world.roster.units, "enforcer": units.with_period(*days(sc), shifts)},
-        world.roster.rostered,
-    )
-    return replace(world, roster=roster)
 
 
 def weekly_counts(occurred: np.ndarray, start_min: float, horizon_min: float) -> np.ndarray:

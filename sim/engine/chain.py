@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sim.engine import outcomes
-from sim.engine.crews import ADVISOR, ENFORCER, ROLES, Role
+from sim.engine.crews import ADVISOR, ENFORCER, ROLES, CrewRole
 from sim.engine.outcomes import Draw
 from sim.engine.records import RECORD, Column, cells
 
@@ -86,7 +86,7 @@ class Chain:
     """The stages, the first of which runs at each incident's instruction, and the roles."""
 
     stages: tuple[Stage, ...]
-    roles: tuple[Role, ...] = ROLES
+    roles: tuple[CrewRole, ...] = ROLES
     record: tuple[Column, ...] = RECORD
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -149,7 +149,7 @@ def _instruction(m: DispatchModel) -> Bound:
     return handle
 
 
-def travel(role: Role, draw: str) -> Callable[[DispatchModel], Bound]:
+def travel(role: CrewRole, draw: str) -> Callable[[DispatchModel], Bound]:
     """Ride out: the unit sets off after its turnout and arrives; writes ``<prefix>_arrived``.
 
     The stage starts when the unit is dispatched and ends when it arrives.

@@ -7,7 +7,7 @@ unit comes free or a shift starts. Sending a unit writes the role's record colum
 (who, when) and continues the incident's chain at the stage the request named.
 :meth:`Crew.release` sends the unit back to its post; it is free again on arrival.
 
-A role is declared by a :class:`Role`: its name in the scenario (staff mix, speeds,
+A role is declared by a :class:`CrewRole`: its name in the scenario (staff mix, speeds,
 shifts) and the names of its record columns, both from the registry (:mod:`sim.roles`).
 """
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Role:
+class CrewRole:
     """A dispatched role and its record columns.
 
     ``unit_column`` holds the unit sent (-1: none); ``<prefix>_dispatched`` and
@@ -44,7 +44,7 @@ class Role:
     prefix: str
 
     @classmethod
-    def of(cls, name: str) -> Role:
+    def of(cls, name: str) -> CrewRole:
         """The dispatched role ``name`` of the registry (:mod:`sim.roles`)."""
         info = BY_NAME[name]
         if not info.dispatched:
@@ -64,10 +64,10 @@ class Role:
         return f"{self.prefix}_released"
 
 
-ADVISOR = Role.of("advisor")
-ENFORCER = Role.of("enforcer")
-POLICE = Role.of("police")  # optional: only in a chain whose scenario posts police
-ROLES: tuple[Role, ...] = (ADVISOR, ENFORCER)  # the standard chain's roles, in dispatch order
+ADVISOR = CrewRole.of("advisor")
+ENFORCER = CrewRole.of("enforcer")
+POLICE = CrewRole.of("police")  # optional: only in a chain whose scenario posts police
+ROLES: tuple[CrewRole, ...] = (ADVISOR, ENFORCER)  # the standard chain's roles, in dispatch order
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,7 +87,9 @@ class Crew:
     :func:`~sim.engine.records.cells` (Python scalars, not numpy ones).
     """
 
-    def __init__(self, model: DispatchModel, role: Role, spec: CrewSpec, n_incidents: int) -> None:
+    def __init__(
+        self, model: DispatchModel, role: CrewRole, spec: CrewSpec, n_incidents: int
+    ) -> None:
         self.model = model
         self.role = role
         self.units = spec.units

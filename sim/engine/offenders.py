@@ -1,10 +1,10 @@
 """Persistent offenders, whose next offence depends on what happened to the last.
 
 Per category (and per hotspot) a share of incidents comes from a population of offenders
-at street nodes; the rest stay one-off. The process runs day by day, ahead of the
-dispatch engine: each day every active offender decides whether to offend (Becker 1968:
-offend while the day's gain exceeds the perceived certainty of a sanction times its
-severity), the offence is found, persuaded or escalated, and an escalation on the
+at street nodes (:mod:`sim.engine.population`); the rest stay one-off. The process runs
+day by day, ahead of the dispatch engine: each day every active offender decides whether
+to offend (Becker 1968: offend while the day's gain exceeds the perceived certainty of a
+sanction times its severity), the offence is found, persuaded or escalated, and an escalation on the
 penalty track climbs the offender's ladder (``sim.engine.penalties``). The outcome then updates
 what the offender perceives: from their own experience, from the fines they see nearby
 and from court enforcements around them (Sah 1991), and perceptions fade back to the
@@ -30,40 +30,27 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from sim.engine.campaign import CampaignPlan
 from sim.engine.demand import CHANNELS, NOT_FOUND, Incidents, _patrol_delays
 from sim.engine.outcomes import Given
 from sim.engine.penalties import CasePlan, draw_cases, rung_of
+from sim.engine.population import (
+    DAY_MIN,
+    Nearby,
+    Population,
+    becker,
+    draw_population,
+    severity,
+    time_of_day,
+)
 from sim.rng import stream
 from sim.scenario import Scenario
-from sim.world.hotspots import HotspotSite
-from sim.world.network import StreetNetwork
 
 if TYPE_CHECKING:
     from sim.world.build import World
 
-DAY_MIN = 1440.0
 NOMINAL_RESPONSE_MIN = 10.0  # the double-ten target: used to estimate an outcome's time
-BACKGROUND = -1
-
-
-@dataclass(frozen=True, eq=False)
-class Population:
-    """Every offender who appears in one replication (newcomers included)."""
-
-    node: np.ndarray
-    category: np.ndarray
-    hotspot: np.ndarray  # index of the resolved hotspot, -1 for a street offender
-    p_base: np.ndarray  # daily offence chance when undeterred
-    gain: np.ndarray  # yuan per offence
-    first_rung: np.ndarray
-    enter_day: np.ndarray
-
-    @property
-    def n(self) -> int:
-        return len(self.node)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,153 +90,6 @@ class OffenderRun:
         return mask
 
 
-def _becker(
-    scenario: Scenario, certainty: np.ndarray, severity: np.ndarray, gain: np.ndarray
-) -> np.ndarray:
-    """Share of days the gain exceeds the expected penalty (log-logistic daily gains)."""
-    k = scenario.enforcement.deterrence.shape
-    ratio = certainty * severity / gain
-    out: np.ndarray = 1.0 / (1.0 + ratio**k)
-    return out
-
-
-def _severity(scenario: Scenario) -> np.ndarray:
-    """Perceived cost of each rung: its mean fine and the hassle of any sanction."""
-    e = scenario.enforcement
-    return np.array([r.fine_mean + e.deterrence.hassle_yuan for r in e.rungs])
-
-
-def _groups(
-    scenario: Scenario, sites: list[HotspotSite], per_day: float
-) -> list[tuple[int, int, float, float, int]]:
-    """(category or -1, hotspot or -1, share, incidents per day, first rung) per group;
-    ``per_day`` is the background count a day on the map."""
-    e = scenario.enforcement.offenders
-    d = scenario.demand
-    cats = list(d.categories)
-    out = []
-    for name, g in e.categories.items():
-        rate = per_day * d.categories[name].share
-        out.append((cats.index(name), BACKGROUND, g.share, rate, g.first_rung))
-    for k, site in enumerate(sites):
-        g2 = e.hotspots.get(site.name)
-        if g2 is not None:
-            out.append((BACKGROUND, k, g2.share, site.per_day, g2.first_rung))
-    return out
-
-
-def draw_population(world: World, replication: int) -> Population:
-    """Offenders at the start, sized so they cause their share of incidents, and newcomers."""
-    scenario, net, sites = world.scenario, world.net, world.sites
-    e = scenario.enforcement
-    o = e.offenders
-    rng = stream(scenario.seed, "offenders/population", replication)
-    days = math.ceil(scenario.horizon_min / DAY_MIN)
-    sev = _severity(scenario)
-    prior = e.deterrence.prior_certainty
-    cats = list(scenario.demand.categories)
-    parts: list[tuple[np.ndarray, ...]] = []
-    for cat, spot, share, per_day, first in _groups(
-        scenario, sites, world.volume.incidents_per_day
-    ):
-        site = sites[spot] if spot >= 0 else None
-        p_mean = (
-            o.hotspots[site.name].daily_p if site is not None else o.categories[cats[cat]].daily_p
-        )
-        # the initial offence chance already includes the prior's deterrence
-        undeterred = _becker(
-            scenario, np.array([prior]), np.array([sev[first]]), np.array([e.deterrence.gain_yuan])
-        )[0]
-        n0 = round(share * per_day / (p_mean * undeterred))
-        n_new = int(rng.poisson(o.turnover_per_day * n0 * max(days - 1, 0)))
-        n = n0 + n_new
-        if n == 0:
-            continue
-        if site is None:
-            node = rng.choice(net.n, size=n, p=net.location_p())
-            category = np.full(n, cat)
-        else:
-            node = rng.choice(site.nodes, size=n, p=site.weights)
-            category = rng.choice(len(cats), size=n, p=site.category_p)
-        if o.spread > 0:
-            shape = 1.0 / o.spread**2
-            p_base = np.minimum(p_mean * rng.gamma(shape, 1.0 / shape, n), 1.0)
-        else:
-            p_base = np.full(n, p_mean)
-        d = e.deterrence
-        if d.gain_sd > 0:
-            s2 = math.log1p((d.gain_sd / d.gain_yuan) ** 2)
-            gain = rng.lognormal(math.log(d.gain_yuan) - s2 / 2, math.sqrt(s2), n)
-        else:
-            gain = np.full(n, d.gain_yuan)
-        enter = np.zeros(n)
-        enter[n0:] = rng.integers(1, max(days, 2), n_new)
-        parts.append((node, category, np.full(n, spot), p_base, gain, np.full(n, first), enter))
-    if not parts:
-        return Population(
-            *(
-                np.zeros(0, dtype=t)
-                for t in (np.int64, np.int16, np.int16, float, float, np.int64, float)
-            )
-        )
-    cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
-    total = len(cols[0])
-    if total > o.max_offenders:
-        raise ValueError(
-            f"{total:,} offenders exceed enforcement.offenders.max_offenders ({o.max_offenders:,})"
-        )
-    # by entry day: the offenders on the street so far are always a prefix of the arrays
-    order = np.argsort(cols[6], kind="stable")
-    cols = [c[order] for c in cols]
-    return Population(
-        node=cols[0].astype(np.int64),
-        category=cols[1].astype(np.int16),
-        hotspot=cols[2].astype(np.int16),
-        p_base=cols[3],
-        gain=cols[4],
-        first_rung=cols[5].astype(np.int64),
-        enter_day=cols[6],
-    )
-
-
-class _Nearby:
-    """Who stands within a radius of whom, asked only when a fine or a ruling is seen."""
-
-    def __init__(self, net: StreetNetwork, node: np.ndarray) -> None:
-        self.n = len(node)
-        self.pts = np.column_stack([net.x[node], net.y[node]]) if self.n else np.zeros((0, 2))
-        self.tree = cKDTree(self.pts) if self.n else None
-
-    def around(self, who: np.ndarray, radius: float) -> np.ndarray:
-        """Per offender, how many of ``who`` stand within ``radius`` (oneself excluded)."""
-        counts = np.zeros(self.n)
-        if self.tree is None or radius <= 0 or len(who) == 0:
-            return counts
-        hits = self.tree.query_ball_point(self.pts[who], radius)
-        flat = np.fromiter((j for h in hits for j in h), dtype=np.int64)
-        counts += np.bincount(flat, minlength=self.n)
-        counts[who] -= 1.0
-        return counts
-
-
-def _time_of_day(
-    scenario: Scenario, sites: list[HotspotSite], spot: np.ndarray, u: np.ndarray
-) -> np.ndarray:
-    """Minute of the day of an offence: by the hourly profile, or within the hotspot's hours."""
-    prof = np.asarray(scenario.demand.hourly_profile, dtype=float)
-    cdf = np.cumsum(prof / prof.sum())
-    h = np.minimum(np.searchsorted(cdf, u, side="right"), 23)
-    lo = np.where(h > 0, cdf[h - 1], 0.0)
-    width = np.maximum(cdf[h] - lo, 1e-12)
-    tod: np.ndarray = (h + np.clip((u - lo) / width, 0.0, 1.0)) * 60.0
-    for k, site in enumerate(sites):
-        m = spot == k
-        if m.any():
-            start, end = site.window
-            tod[m] = start + u[m] * ((end - start) % DAY_MIN or DAY_MIN)
-    return tod
-
-
 class _Streams:
     """The named generators of the offender process for one replication."""
 
@@ -282,192 +122,249 @@ def simulate_offenders(
     at all, persuaded, put on the penalty track); how long discovery and the work on
     scene take is drawn afterwards for all offender incidents at once.
     """
-    sc, net, areas = world.scenario, world.net, world.areas
-    patrol, sites, cameras = world.roster["grid"], world.sites, world.cameras
-    e = sc.enforcement
-    det = e.deterrence
-    pop = draw_population(world, replication)
-    n = pop.n
-    horizon = sc.horizon_min
-    days = math.ceil(horizon / DAY_MIN)
-    rs = _Streams(sc, replication)
-    sev = _severity(sc)
-    n_rungs = len(e.rungs)
-    case_rung = np.array([r.case for r in e.rungs])
-    quit_p = np.array([r.quit for r in e.rungs])
-    near = _Nearby(net, pop.node)
-    certainty = np.full(n, det.prior_certainty)
-    steps = np.zeros(n, dtype=np.int64)
-    gone = np.full(n, np.inf)
-    fade = 0.5 ** (1.0 / det.forget_days)
-    cats = list(sc.demand.categories)
-    success = np.array([c.success for c in sc.demand.categories.values()])
-    on_scene_mean = np.array(
-        [c.persuasion.mean_value + c.handling.mean_value for c in sc.demand.categories.values()]
-    )
-    disc = sc.discovery
-    # a patrol finds the offence eventually where its grid has anyone on some shift
-    patrolled = np.bincount(patrol.grid, minlength=len(areas.grid_names)) > 0
-    findable = (patrolled[areas.node_grid[pop.node]] if disc.patrol.enabled else False) | cameras[
-        pop.node
-    ]
-    on_site = np.zeros(n, dtype=bool)
-    enter_day = pop.enter_day
-    if campaign is not None:
-        on_site = np.isin(pop.hotspot, campaign.sites)
-        if campaign.enabled:
-            # nobody new sets up where the joint team stands every evening: newcomers due
-            # there during the campaign come after it (an assumption; see docs/model.md)
-            due = on_site & (enter_day > campaign.first_day) & (enter_day < campaign.end_day)
-            enter_day = np.where(due, float(campaign.end_day), enter_day)
-    rulings: dict[int, list[int]] = defaultdict(list)  # day -> offenders enforced by the court
-    out: dict[str, list[np.ndarray]] = defaultdict(list)
-    plans: list[CasePlan] = []
-    count = 0
-    for day in range(days):
-        # court enforcements that happen today clear their street (the Gangdu example)
-        for j in rulings.pop(day, []):
-            gone[j] = min(gone[j], day)
-            seen = np.flatnonzero(near.around(np.array([j]), e.court.radius_m) > 0)
-            quits = seen[rs.court.random(len(seen)) < e.court.quit]
-            gone[quits] = np.minimum(gone[quits], day)
-            certainty[seen] = 1.0
+    process = _Process(world, replication, campaign)
+    for day in range(process.days):
+        process.day(day)
+    return process.result()
+
+
+class _Process:
+    """The offender process of one replication: what every offender perceives and has
+    received, and the offences so far (:func:`simulate_offenders` runs it day by day)."""
+
+    def __init__(self, world: World, replication: int, campaign: CampaignPlan | None) -> None:
+        net, areas, sites = world.net, world.areas, world.sites
+        patrol, cameras = world.roster["grid"], world.cameras  # grid members patrol
+        sc = self.sc = world.scenario
+        e = self.e = sc.enforcement
+        self.areas, self.patrol, self.sites, self.cameras = areas, patrol, sites, cameras
+        self.campaign = campaign
+        pop = self.pop = draw_population(world, replication)
+        n = pop.n
+        self.horizon = sc.horizon_min
+        self.days = math.ceil(self.horizon / DAY_MIN)
+        self.rs = _Streams(sc, replication)
+        self.sev = severity(sc)
+        self.n_rungs = len(e.rungs)
+        self.case_rung = np.array([r.case for r in e.rungs])
+        self.quit_p = np.array([r.quit for r in e.rungs])
+        self.near = Nearby(net, pop.node)
+        self.fade = 0.5 ** (1.0 / e.deterrence.forget_days)
+        categories = sc.demand.categories.values()
+        self.success = np.array([c.success for c in categories])
+        self.on_scene_mean = np.array(
+            [c.persuasion.mean_value + c.handling.mean_value for c in categories]
+        )
+        # a patrol finds the offence eventually where its grid has anyone on some shift
+        patrolled = np.bincount(patrol.grid, minlength=len(areas.grid_names)) > 0
+        self.findable = (
+            patrolled[areas.node_grid[pop.node]] if sc.discovery.patrol.enabled else False
+        ) | cameras[pop.node]
+        self.on_site, self.enter_day = np.zeros(n, dtype=bool), pop.enter_day
+        if campaign is not None:
+            self.on_site = np.isin(pop.hotspot, campaign.sites)
+            if campaign.enabled:
+                # nobody new sets up where the joint team stands every evening: newcomers
+                # due there during the campaign come after it (an assumption; docs/model.md)
+                due = (
+                    self.on_site
+                    & (self.enter_day > campaign.first_day)
+                    & (self.enter_day < campaign.end_day)
+                )
+                self.enter_day = np.where(due, float(campaign.end_day), self.enter_day)
+        # what each offender perceives and has received, and when they left (inf: active)
+        self.certainty = np.full(n, e.deterrence.prior_certainty)
+        self.steps = np.zeros(n, dtype=np.int64)
+        self.gone = np.full(n, np.inf)
+        self.rulings: dict[int, list[int]] = defaultdict(list)  # day -> enforced by the court
+        self.out: dict[str, list[np.ndarray]] = defaultdict(list)
+        self.plans: list[CasePlan] = []
+        self.count = 0
+
+    # ---------------------------------------------------------------- one day
+
+    def day(self, day: int) -> None:
+        """One day: court enforcements, then each active offender decides, then the
+        offences' outcomes, the campaign's presence, departures and fading memories."""
+        pop, e, gone = self.pop, self.e, self.gone
+        self._court(day)
         # one block of draws per offender entered so far (a prefix, see draw_population)
         entered = int(np.searchsorted(pop.enter_day, day, side="right"))
-        u = np.ones((8, n))
-        u[:, :entered] = rs.behaviour.random((8, entered))
-        active = (enter_day <= day) & (gone > day)
-        rung_next = rung_of(steps, pop.first_rung, n_rungs)
-        p = pop.p_base * _becker(sc, certainty, sev[rung_next], pop.gain)
+        u = np.ones((8, pop.n))
+        u[:, :entered] = self.rs.behaviour.random((8, entered))
+        active = (self.enter_day <= day) & (gone > day)
+        rung_next = rung_of(self.steps, pop.first_rung, self.n_rungs)
+        p = pop.p_base * becker(self.sc, self.certainty, self.sev[rung_next], pop.gain)
         cand = np.flatnonzero(active & (u[_OFFEND] < p))
-        t_c = day * DAY_MIN + _time_of_day(sc, sites, pop.hotspot[cand], u[_TIME, cand])
-        who = cand[t_c < horizon]
-        t = t_c[t_c < horizon]
-        m = len(who)
+        t_c = day * DAY_MIN + time_of_day(self.sc, self.sites, pop.hotspot[cand], u[_TIME, cand])
+        who, t = cand[t_c < self.horizon], t_c[t_c < self.horizon]
+        campaign = self.campaign
         campaign_on = campaign is not None and campaign.on(day)
-        if m:
-            cat = pop.category[who].astype(np.int64)
-            citizen = u[_CITIZEN, who] < disc.citizen.probability
-            found = findable[who] | citizen
-            persuaded = u[_PERSUADE, who] < success[cat]
-            joint = on_site[who] if campaign_on else np.zeros(m, dtype=bool)
-            # the joint team on site finds every offence at once and enforces by law
-            found |= joint
-            persuaded &= ~joint
-            escalated = found & ~persuaded
-            tracked = escalated & ((u[_TRACK, who] < e.cases.track) | joint)
-            rung = np.where(tracked, rung_next[who], -1)
-            police = tracked & (u[_RESIST, who] < e.cases.resistance)
-            # own experience: was this offence sanctioned?
-            certainty[who] += det.own_weight * (tracked - certainty[who])
-            sanctioned = who[tracked]
-            steps[sanctioned] += 1
-            quits = sanctioned[u[_QUIT, sanctioned] < quit_p[rung[tracked]]]
-            gone[quits] = np.minimum(gone[quits], day + 1)
-            # fines seen nearby raise everyone's perceived certainty around them
-            fined = who[tracked & (rung > 0)]
-            if len(fined) and det.neighbour_weight > 0:
-                seen_k = near.around(fined, det.radius_m)
-                certainty = 1.0 - (1.0 - certainty) * (1.0 - det.neighbour_weight) ** seen_k
-            # cases: their pipeline, and court enforcements that will clear the street
-            has_case = tracked & case_rung[np.maximum(rung, 0)]
-            if has_case.any():
-                local = np.flatnonzero(has_case)
-                plan = draw_cases(rs.cases, e, count + local, who[local], rung[local])
-                plans.append(plan)
-                close = t[local] + 2 * NOMINAL_RESPONSE_MIN + on_scene_mean[cat[local]]
-                ruled_at = close[plan.ruled] + plan.ruling_after[plan.ruled]
-                for j, at in zip(plan.offender[plan.ruled], ruled_at, strict=True):
-                    rulings[int(at // DAY_MIN) + 1].append(int(j))
-            for key, arr in (
-                ("occurred", t),
-                ("offender", who),
-                ("found", found),
-                ("citizen", citizen),
-                ("joint", joint),
-                ("persuaded", persuaded),
-                ("rung", rung),
-                ("police", police),
-            ):
-                out[key].append(arr)
-            count += m
-        if campaign_on and campaign is not None:
-            seen_c = on_site & active
-            certainty[seen_c] += campaign.presence_weight * (1.0 - certainty[seen_c])
+        if len(who):
+            self._offences(day, who, t, u, rung_next[who], campaign_on)
+        if campaign is not None and campaign_on:
+            seen = self.on_site & active
+            self.certainty[seen] += campaign.presence_weight * (1.0 - self.certainty[seen])
         leave = active & (u[_LEAVE] < e.offenders.turnover_per_day)
         gone[leave] = np.minimum(gone[leave], day + 1)
-        certainty = det.prior_certainty + (certainty - det.prior_certainty) * fade
+        prior = e.deterrence.prior_certainty
+        self.certainty = prior + (self.certainty - prior) * self.fade
 
-    def col(key: str, dtype: type) -> np.ndarray:
-        return np.concatenate(out[key]).astype(dtype) if out[key] else np.zeros(0, dtype=dtype)
+    def _court(self, day: int) -> None:
+        """Court enforcements that happen today clear their street (the Gangdu example)."""
+        court, gone = self.e.court, self.gone
+        for j in self.rulings.pop(day, []):
+            gone[j] = min(gone[j], day)
+            seen = np.flatnonzero(self.near.around(np.array([j]), court.radius_m) > 0)
+            quits = seen[self.rs.court.random(len(seen)) < court.quit]
+            gone[quits] = np.minimum(gone[quits], day)
+            self.certainty[seen] = 1.0
 
-    occurred, offender = col("occurred", float), col("offender", np.int64)
-    found, joint = col("found", bool), col("joint", bool)
-    police = col("police", bool)
-    node = pop.node[offender]
-    cat = pop.category[offender].astype(np.int64)
-    # how long discovery and the work on scene take, for all offender incidents at once
-    k = len(occurred)
-    delays = np.full((len(CHANNELS), k), np.inf)
-    if disc.patrol.enabled:
-        delays[0] = _patrol_delays(
-            rs.patrol,
-            occurred,
-            areas.node_grid[node],
-            areas,
-            patrol,
-            sc.travel.speed_m_per_min("grid"),
+    def _offences(
+        self,
+        day: int,
+        who: np.ndarray,
+        t: np.ndarray,
+        u: np.ndarray,
+        rung_next: np.ndarray,
+        campaign_on: bool,
+    ) -> None:
+        """Today's offences: found, persuaded or sanctioned, and what the offenders learn."""
+        e, det, m = self.e, self.e.deterrence, len(who)
+        cat = self.pop.category[who].astype(np.int64)
+        citizen = u[_CITIZEN, who] < self.sc.discovery.citizen.probability
+        found = self.findable[who] | citizen
+        persuaded = u[_PERSUADE, who] < self.success[cat]
+        joint = self.on_site[who] if campaign_on else np.zeros(m, dtype=bool)
+        # the joint team on site finds every offence at once and enforces by law
+        found |= joint
+        persuaded &= ~joint
+        escalated = found & ~persuaded
+        tracked = escalated & ((u[_TRACK, who] < e.cases.track) | joint)
+        rung = np.where(tracked, rung_next, -1)
+        police = tracked & (u[_RESIST, who] < e.cases.resistance)
+        # own experience: was this offence sanctioned?
+        self.certainty[who] += det.own_weight * (tracked - self.certainty[who])
+        sanctioned = who[tracked]
+        self.steps[sanctioned] += 1
+        quits = sanctioned[u[_QUIT, sanctioned] < self.quit_p[rung[tracked]]]
+        self.gone[quits] = np.minimum(self.gone[quits], day + 1)
+        # fines seen nearby raise everyone's perceived certainty around them
+        fined = who[tracked & (rung > 0)]
+        if len(fined) and det.neighbour_weight > 0:
+            seen_k = self.near.around(fined, det.radius_m)
+            self.certainty = 1.0 - (1.0 - self.certainty) * (1.0 - det.neighbour_weight) ** seen_k
+        # cases: their pipeline, and court enforcements that will clear the street
+        has_case = tracked & self.case_rung[np.maximum(rung, 0)]
+        if has_case.any():
+            self._cases(np.flatnonzero(has_case), who, t, rung, cat)
+        for key, arr in (
+            ("occurred", t), ("offender", who), ("found", found), ("citizen", citizen),
+            ("joint", joint), ("persuaded", persuaded), ("rung", rung), ("police", police),
+        ):  # fmt: skip
+            self.out[key].append(arr)
+        self.count += m
+
+    def _cases(
+        self, local: np.ndarray, who: np.ndarray, t: np.ndarray, rung: np.ndarray, cat: np.ndarray
+    ) -> None:
+        """The cases filed today and the court enforcements they will lead to."""
+        plan = draw_cases(self.rs.cases, self.e, self.count + local, who[local], rung[local])
+        self.plans.append(plan)
+        close = t[local] + 2 * NOMINAL_RESPONSE_MIN + self.on_scene_mean[cat[local]]
+        ruled_at = close[plan.ruled] + plan.ruling_after[plan.ruled]
+        for j, at in zip(plan.offender[plan.ruled], ruled_at, strict=True):
+            self.rulings[int(at // DAY_MIN) + 1].append(int(j))
+
+    # ---------------------------------------------------------------- the run
+
+    def col(self, key: str, dtype: type) -> np.ndarray:
+        out = self.out[key]
+        return np.concatenate(out).astype(dtype) if out else np.zeros(0, dtype=dtype)
+
+    def _discovery(
+        self, occurred: np.ndarray, node: np.ndarray, found: np.ndarray, joint: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """How each offence came to light, drawn for all at once: (channel, reported,
+        instructed); unfound ones are never reported."""
+        sc, rs, disc, k = self.sc, self.rs, self.sc.discovery, len(occurred)
+        delays = np.full((len(CHANNELS), k), np.inf)
+        if disc.patrol.enabled:
+            delays[0] = _patrol_delays(
+                rs.patrol, occurred, self.areas.node_grid[node], self.areas, self.patrol,
+                sc.travel.speed_m_per_min("grid"),
+            )  # fmt: skip
+        citizen = self.col("citizen", bool)
+        delays[1] = np.where(citizen, disc.citizen.delay.sample(rs.citizen, k), np.inf)
+        delays[2] = np.where(self.cameras[node], disc.camera.delay.sample(rs.camera, k), np.inf)
+        delays[:, joint] = np.inf
+        delays[0, joint] = 0.0
+        delays[:, ~found] = np.inf
+        processing = np.where(joint, 0.0, disc.processing.sample(rs.processing, k))
+        first = delays.argmin(axis=0)
+        reported = occurred + delays[first, np.arange(k)]
+        channel = np.where(found, first, NOT_FOUND).astype(np.int8)
+        return (
+            channel,
+            np.where(found, reported, np.inf),
+            np.where(found, reported + processing, np.inf),
         )
-    citizen = col("citizen", bool)
-    delays[1] = np.where(citizen, disc.citizen.delay.sample(rs.citizen, k), np.inf)
-    delays[2] = np.where(cameras[node], disc.camera.delay.sample(rs.camera, k), np.inf)
-    delays[:, joint] = np.inf
-    delays[0, joint] = 0.0
-    delays[:, ~found] = np.inf
-    processing = np.where(joint, 0.0, disc.processing.sample(rs.processing, k))
-    first = delays.argmin(axis=0)
-    best = delays[first, np.arange(k)]
-    channel = np.where(found, first, NOT_FOUND).astype(np.int8)
-    reported = occurred + best
-    persuasion = np.zeros(k)
-    handling = np.zeros(k)
-    for c in np.unique(cat):
-        idx = np.flatnonzero(cat == c)
-        spec = sc.demand.categories[cats[c]]
-        g = rs.durations[cats[c]]
-        persuasion[idx] = spec.persuasion.sample(g, len(idx))
-        handling[idx] = spec.handling.sample(g, len(idx))
-    turn = sc.dispatch
-    cat_share = np.zeros(len(cats))
-    for name, grp in e.offenders.categories.items():
-        cat_share[cats.index(name)] = grp.share
-    spot_share = np.array(
-        [
-            e.offenders.hotspots[s.name].share if s.name in e.offenders.hotspots else 0.0
-            for s in sites
-        ]
-    )
-    return OffenderRun(
-        population=replace(pop, enter_day=enter_day),
-        occurred=occurred,
-        offender=offender,
-        reported=np.where(found, reported, np.inf),
-        channel=channel,
-        instructed=np.where(found, reported + processing, np.inf),
-        persuasion=persuasion,
-        persuaded=col("persuaded", bool),
-        handling=handling,
-        advisor_turnout=turn.advisor_turnout.sample(rs.turnout, k),
-        enforcer_turnout=turn.enforcer_turnout.sample(rs.turnout, k),
-        rung=col("rung", np.int64),
-        police=police,
-        joint=joint,
-        cases=CasePlan.concat(plans),
-        gone_day=gone,
-        steps=steps,
-        category_share=cat_share,
-        hotspot_share=spot_share,
-    )
+
+    def _on_scene(self, cat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(persuasion, handling) minutes of each offence, drawn per category at once."""
+        cats = list(self.sc.demand.categories)
+        persuasion, handling = np.zeros(len(cat)), np.zeros(len(cat))
+        for c in np.unique(cat):
+            idx = np.flatnonzero(cat == c)
+            spec = self.sc.demand.categories[cats[c]]
+            g = self.rs.durations[cats[c]]
+            persuasion[idx] = spec.persuasion.sample(g, len(idx))
+            handling[idx] = spec.handling.sample(g, len(idx))
+        return persuasion, handling
+
+    def _shares(self) -> tuple[np.ndarray, np.ndarray]:
+        """Share of each category's and hotspot's one-off draws given to offenders."""
+        o, cats = self.e.offenders, list(self.sc.demand.categories)
+        cat_share = np.zeros(len(cats))
+        for name, grp in o.categories.items():
+            cat_share[cats.index(name)] = grp.share
+        spot_share = np.array(
+            [o.hotspots[s.name].share if s.name in o.hotspots else 0.0 for s in self.sites]
+        )
+        return cat_share, spot_share
+
+    def result(self) -> OffenderRun:
+        """The offender incidents with their discovery and on-scene times, and the fates."""
+        occurred, offender = self.col("occurred", float), self.col("offender", np.int64)
+        found, joint = self.col("found", bool), self.col("joint", bool)
+        police = self.col("police", bool)
+        channel, reported, instructed = self._discovery(
+            occurred, self.pop.node[offender], found, joint
+        )
+        persuasion, handling = self._on_scene(self.pop.category[offender].astype(np.int64))
+        turn, k = self.sc.dispatch, len(occurred)
+        cat_share, spot_share = self._shares()
+        return OffenderRun(
+            population=replace(self.pop, enter_day=self.enter_day),
+            occurred=occurred,
+            offender=offender,
+            reported=reported,
+            channel=channel,
+            instructed=instructed,
+            persuasion=persuasion,
+            persuaded=self.col("persuaded", bool),
+            handling=handling,
+            advisor_turnout=turn.advisor_turnout.sample(self.rs.turnout, k),
+            enforcer_turnout=turn.enforcer_turnout.sample(self.rs.turnout, k),
+            rung=self.col("rung", np.int64),
+            police=police,
+            joint=joint,
+            cases=CasePlan.concat(self.plans),
+            gone_day=self.gone,
+            steps=self.steps,
+            category_share=cat_share,
+            hotspot_share=spot_share,
+        )
 
 
 def merge(

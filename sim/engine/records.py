@@ -78,7 +78,7 @@ def _unit(name: str, doc: str) -> Column:
 
 
 def role_columns(unit_column: str, prefix: str, what: str) -> tuple[Column, ...]:
-    """The record columns of a dispatched role (see :class:`~sim.engine.crews.Role`):
+    """The record columns of a dispatched role (see :class:`~sim.engine.crews.CrewRole`):
     the unit sent, and when it was dispatched, arrived and was back at its post.
 
     The standard roles' columns are spelled out in :data:`RECORD` (their places in
@@ -258,7 +258,7 @@ class IncidentTable:
 
     def to_frame(self) -> pd.DataFrame:
         """The table as a pandas DataFrame with readable labels."""
-        import pandas as pd
+        import pandas as pd  # deferred: pandas loads only when a table is made
 
         c = self.columns
         df = pd.DataFrame(dict(c))

@@ -142,7 +142,7 @@ def _clusters(
 ) -> np.ndarray:
     """DBSCAN labels of the kept cells: neighbours within the radius at the same hour, or
     the same node in adjacent hours."""
-    from sklearn.cluster import DBSCAN
+    from sklearn.cluster import DBSCAN  # deferred: scikit-learn loads only for a scan
 
     node, hour, _ = cells
     angle = 2 * np.pi * hour / 24.0

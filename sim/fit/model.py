@@ -330,7 +330,7 @@ def _name(
 def _lonlat(net: StreetNetwork, x: list[float], y: list[float]) -> list[tuple[float, float]] | None:
     if not net.crs or not x:
         return None
-    from pyproj import Transformer
+    from pyproj import Transformer  # deferred: pyproj loads only for coordinates to transform
 
     t = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
     lon, lat = t.transform(np.asarray(x), np.asarray(y))

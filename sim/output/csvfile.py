@@ -14,12 +14,9 @@ import csv
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
 
 _CHUNK = 8_192  # rows formatted and written at once: bounds the strings held (~13 MB)
 
@@ -28,8 +25,6 @@ Cells = Callable[[int, int], list[str]]  # the cells of rows [lo, hi) of one col
 
 def _column(column: pd.Series, float_format: str) -> Cells | None:
     """How to write one column's cells as the csv writer would (``None``: leave to pandas)."""
-    import pandas as pd
-
     if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
         a = column.to_numpy()
         if a.dtype.kind == "f":

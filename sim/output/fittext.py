@@ -12,7 +12,10 @@ import yaml
 
 from sim.atomic import write_text_atomic
 from sim.caselog.clean import top_values
-from sim.fit.summary import WEEKDAYS, stamp
+from sim.fit.summary import WEEKDAYS, hotspots_geojson, stamp
+from sim.output.folders import results_folder
+from sim.output.strictjson import dumps
+from sim.output.text import format_table
 
 if TYPE_CHECKING:
     from sim.fit.model import Fit
@@ -35,8 +38,6 @@ def rows_text(fit: Fit) -> str:
 
 def fit_text(result: FitResult, source: str, base: str, notes: list[str]) -> str:
     """The fit in words and tables."""
-    from sim.viz.report import format_table
-
     fit = result.fit
     v, bg = fit.volume, fit.background
     spans = fit.exposure.spans
@@ -223,10 +224,7 @@ class WriteOptions:
 def write_fit(result: FitResult, out: Path, files: FitFiles, options: WriteOptions) -> Path:
     """Write a fit's folder atomically: scenario.yaml, hotspots.geojson, fit.json, fit.txt
     and the pictures."""
-    from sim.fit.summary import hotspots_geojson
-    from sim.output.folders import results_folder
-    from sim.output.results import dumps
-    from sim.viz import fitplot
+    from sim.viz import fitplot  # deferred: matplotlib loads only when pictures are drawn
 
     with results_folder(out, "fit", command="fit", force=options.force) as tmp:
         header = "# Fitted by python -m sim fit; fit.txt says how and with what confidence.\n"

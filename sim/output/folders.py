@@ -196,7 +196,7 @@ def claim(out: Path, kind: str, *, force: bool = False, what: str = "results fol
 def _locked(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (advisory; a no-op where flock is missing)."""
     try:
-        import fcntl
+        import fcntl  # Unix only: imported where it is used, so the rest runs anywhere
     except ImportError:  # pragma: no cover - Windows
         yield
         return

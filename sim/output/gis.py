@@ -30,14 +30,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from sim.analysis.metrics import clocks
+from sim.analysis.metrics import clock_of, clocks
+from sim.roles import BY_NAME, CLOCKED_ROLES
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from sim.engine.records import IncidentTable
     from sim.scenario import Rules
     from sim.world.build import World
@@ -60,13 +60,14 @@ INCIDENT_TIMES = (
     "enforcer_arrived",
     "closed",
 )
+# the measures of each office and grid: counts, every clock's on-time share and p90 (the roles
+# of the registry, sim/roles.py), the double ten
 _AREA_MEASURES = (
     "incidents",
     "escalated",
-    "advisor_on_time",
-    "enforcer_on_time",
+    *(f"{role}_on_time" for role in CLOCKED_ROLES),
     "double_ten",
-    "advisor_p90_min",
+    *(f"{role}_p90_min" for role in CLOCKED_ROLES),
 )
 _EVALUATION = ("score", "mean_rank", "p_black_flag", "p_red_flag")
 
@@ -221,8 +222,23 @@ class PointRows:
         return self.n
 
 
-_CLOCK_COLUMNS = ("instructed", "advisor_arrived", "enforcer_arrived", "persuasion_ended",
-                  "escalated", "persuaded")  # fmt: skip
+# the columns the clocks are measured from (sim.analysis.metrics.clocks): each clocked
+# role's unit, arrival, the column its clock starts at and the one saying it was asked for
+_CLOCK_COLUMNS = (
+    "escalated",
+    "persuaded",
+    *(
+        name
+        for role in CLOCKED_ROLES
+        for name in (
+            BY_NAME[role].unit_column,
+            BY_NAME[role].arrived,
+            clock_of(role).starts,
+            clock_of(role).asks,
+        )
+        if name is not None
+    ),
+)
 
 
 def incident_layer(world: World, table: IncidentTable, rules: Rules) -> PointRows:
@@ -246,11 +262,9 @@ def incident_layer(world: World, table: IncidentTable, rules: Rules) -> PointRow
             "hotspot": _labels(table.hotspots, t["hotspot"]),
             "channel": _labels(table.channels, t["channel"]),
             "escalated": t["escalated"],
-            "advisor_on_time": c["advisor_ok"],
-            "enforcer_on_time": _nullable(c["enforcer_ok"], t["escalated"]),
+            **_on_time(c),
             "double_ten": c["double_ten_ok"],
-            "advisor_response_min": c["advisor_response"],
-            "enforcer_response_min": c["enforcer_response"],
+            **{f"{r}_response_min": c[f"{r}_response"] for r in CLOCKED_ROLES if f"{r}_ok" in c},
             **{name: t[name] - start for name in INCIDENT_TIMES if name in t.columns},
         }
         return fields, x[t["node"]], y[t["node"]]
@@ -258,18 +272,25 @@ def incident_layer(world: World, table: IncidentTable, rules: Rules) -> PointRow
     return PointRows("incidents", len(rows), chunk)
 
 
+def _on_time(c: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """``<role>_on_time`` of each clock measured in ``c``: null where it did not start."""
+    return {
+        f"{role}_on_time": c[f"{role}_ok"]
+        if clock_of(role).asks is None  # every incident starts it
+        else _nullable(c[f"{role}_ok"], c[f"{role}_asked"])
+        for role in CLOCKED_ROLES
+        if f"{role}_ok" in c
+    }
+
+
 def _nullable(values: np.ndarray, valid: np.ndarray) -> pa.Array[Any]:
     """``values`` where ``valid``, null elsewhere (no enforcer clock without an escalation)."""
-    import pyarrow as pa
-
     out: pa.Array[Any] = pa.array(values, mask=~valid)
     return out
 
 
 def _labels(labels: Sequence[str], codes: np.ndarray) -> pa.Array[Any]:
     """Codes as an Arrow dictionary of their labels ("" for a negative code)."""
-    import pyarrow as pa
-
     names = pa.array([*labels, ""], type=pa.string())
     idx = np.where(codes >= 0, codes, len(labels)).astype(np.int32)
     return pa.DictionaryArray.from_arrays(pa.array(idx, type=pa.int32()), names).cast(pa.string())
@@ -277,8 +298,6 @@ def _labels(labels: Sequence[str], codes: np.ndarray) -> pa.Array[Any]:
 
 def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array[Any]:
     """Points as little-endian WKB, built in bulk (a year of incidents is a million)."""
-    import pyarrow as pa
-
     n = len(x)
     rec = np.zeros(n, dtype=[("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
     rec["order"], rec["type"], rec["x"], rec["y"] = 1, 1, x, y
@@ -306,7 +325,7 @@ def _to_wgs84(crs: str | None) -> Any:
     """A function projecting map-metre coordinate arrays to lon/lat, or None to keep them."""
     if not crs:
         return None
-    from pyproj import CRS, Transformer
+    from pyproj import CRS, Transformer  # deferred: pyproj (~30 ms), for a map with a CRS
 
     if CRS.from_user_input(crs).is_geographic:
         return None
@@ -320,8 +339,6 @@ def _to_wgs84(crs: str | None) -> Any:
 
 
 def _arrow_table(layer: Layer, project: Any) -> pa.Table:
-    import pyarrow as pa
-
     geom = layer.geometry
     if project is not None and len(geom):
         geom = shapely.transform(geom, project)
@@ -332,8 +349,6 @@ def _arrow_table(layer: Layer, project: Any) -> pa.Table:
 
 def _column(values: Any) -> pa.Array[Any]:
     """An Arrow column: text as strings even when there is none (an empty layer)."""
-    import pyarrow as pa
-
     if isinstance(values, pa.Array):
         return values
     if isinstance(values, np.ndarray) and values.dtype == object:
@@ -344,7 +359,6 @@ def _column(values: Any) -> pa.Array[Any]:
 
 def _batches(layer: PointRows, project: Any, rows: int = CHUNK_ROWS) -> pa.RecordBatchReader:
     """The layer as a stream of Arrow record batches of at most ``rows`` rows."""
-    import pyarrow as pa
 
     def batch(lo: int) -> pa.RecordBatch:
         fields, x, y = layer.chunk(lo, min(lo + rows, layer.n))
@@ -378,7 +392,7 @@ def write_gpkg(layers: Sequence[Layer | PointRows], crs: str | None, path: Path)
 def _write_layer(
     layer: Layer | PointRows, data: Any, path: Path, crs: str | None, *, append: bool, index: str
 ) -> None:
-    import pyogrio
+    import pyogrio  # deferred: pyogrio brings geopandas and pyproj (~70 ms); only the GeoPackage needs it
 
     pyogrio.write_arrow(
         data,
@@ -396,6 +410,6 @@ def _write_layer(
 
 
 def _is_geographic(crs: str) -> bool:
-    from pyproj import CRS
+    from pyproj import CRS  # deferred: pyproj (~30 ms), for a map with a CRS
 
     return bool(CRS.from_user_input(crs).is_geographic)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.analysis.measures import TARGETS
+from sim.output.text import format_table, pct, place_label
 from sim.scenario import ROLES
 
 if TYPE_CHECKING:
@@ -22,46 +22,8 @@ class PlanLike(Protocol):
 
 def plan_text(plan: PlanLike) -> str:
     """The staffing table ``python -m sim optimize`` prints."""
-    from sim.viz.report import format_table, place_label
-
-    meta, tot, t = plan.meta, plan.totals, plan.table
-    m = next(iter(meta["targets"]))
-
-    def pct(v: Any) -> str:
-        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
-
-    rows = []
-    for r in t.to_dict("records"):
-        meets = "yes" if r["meets_target"] else ("n/a" if not r["assessable"] else "NO")
-        rows.append(
-            [
-                place_label(r["office"], r["name_zh"]),
-                f"{r['area_km2']:.2f}",
-                f"{r['density']:.1f}",
-                r["staff"],
-                f"{r['grid']}/{r['advisor']}/{r['enforcer']}",
-                pct(r[m]),
-                pct(r[f"{m}.lower"]),
-                meets,
-                r["baseline_staff"],
-                pct(r[f"baseline_{m}.lower"]),
-                f"{r['staff_change']:+d}",
-            ]
-        )
-    rows.append(
-        ["TOTAL", f"{tot['area_km2']:.2f}", f"{tot['density']:.1f}", tot["staff"],
-         "/".join(str(tot["by_role"][r]) for r in ROLES), "", "",
-         f"{tot['offices_meeting_target']}/{tot['offices']}", tot["baseline_staff"],
-         f"{tot['baseline_offices_meeting_target']}/{tot['offices']} ok", f"{tot['staff_change']:+d}"]
-    )  # fmt: skip
+    meta, tot = plan.meta, plan.totals
     conf = f"{meta['confidence']:.0%}"
-    side = "upper" if TARGETS[m].ceiling else "lower"
-    label = TARGETS[m].label
-    table = format_table(
-        ["street office", "km²", "per km²", "staff", "grid/adv/enf", label, f"{conf} {side}", "meets",
-         f"uniform {meta['baseline_density']:g}", f"{conf} {side}", "change"],
-        rows, align="lrrrrrrlrrr",
-    )  # fmt: skip
     goals = ", ".join(
         f"{TARGETS[k].label} {'≤' if TARGETS[k].ceiling else '≥'} {100 * v:g}%"
         for k, v in meta["targets"].items()
@@ -80,7 +42,7 @@ def plan_text(plan: PlanLike) -> str:
     lines = [
         head,
         "",
-        table,
+        _office_table(plan),
         "",
         f"plan: {tot['staff']:,} staff vs {tot['baseline_staff']:,} at a uniform "
         f"{meta['baseline_density']:g} per km²: {verdict}; the uniform plan has "
@@ -90,7 +52,53 @@ def plan_text(plan: PlanLike) -> str:
         *([f"why not: {meta['not_met']}"] if meta.get("not_met") else []),
         f"{meta['evaluations']} plan evaluations (budget {meta['max_evaluations']}), "
         f"{meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused",
+        *_notes(plan),
     ]
+    return "\n".join(lines)
+
+
+def _office_table(plan: PlanLike) -> str:
+    """Per street office: the plan beside the uniform baseline, and the TOTAL row."""
+    meta, tot, t = plan.meta, plan.totals, plan.table
+    m = next(iter(meta["targets"]))
+    rows = []
+    for r in t.to_dict("records"):
+        meets = "yes" if r["meets_target"] else ("n/a" if not r["assessable"] else "NO")
+        rows.append(
+            [
+                place_label(r["office"], r["name_zh"]),
+                f"{r['area_km2']:.2f}",
+                f"{r['density']:.1f}",
+                r["staff"],
+                "/".join(str(r[role]) for role in ROLES),
+                pct(r[m]),
+                pct(r[f"{m}.lower"]),
+                meets,
+                r["baseline_staff"],
+                pct(r[f"baseline_{m}.lower"]),
+                f"{r['staff_change']:+d}",
+            ]
+        )
+    rows.append(
+        ["TOTAL", f"{tot['area_km2']:.2f}", f"{tot['density']:.1f}", tot["staff"],
+         "/".join(str(tot["by_role"][r]) for r in ROLES), "", "",
+         f"{tot['offices_meeting_target']}/{tot['offices']}", tot["baseline_staff"],
+         f"{tot['baseline_offices_meeting_target']}/{tot['offices']} ok", f"{tot['staff_change']:+d}"]
+    )  # fmt: skip
+    conf = f"{meta['confidence']:.0%}"
+    side = "upper" if TARGETS[m].ceiling else "lower"
+    label = TARGETS[m].label
+    return format_table(
+        ["street office", "km²", "per km²", "staff", "grid/adv/enf", label, f"{conf} {side}", "meets",
+         f"uniform {meta['baseline_density']:g}", f"{conf} {side}", "change"],
+        rows, align="lrrrrrrlrrr",
+    )  # fmt: skip
+
+
+def _notes(plan: PlanLike) -> list[str]:
+    """What the plan does to discovery, and the role mixes tried."""
+    meta, tot = plan.meta, plan.totals
+    lines = []
     lost, base_lost = tot.get("never_found"), tot.get("baseline_never_found")
     if lost is not None:
         delay, base_delay = tot.get("report_delay_min"), tot.get("baseline_report_delay_min")
@@ -109,4 +117,4 @@ def plan_text(plan: PlanLike) -> str:
         mix = meta["mix"]
         best = " / ".join(f"{role} {100 * share:.1f}%" for role, share in mix.items())
         lines.append(f"advisor share of advisors + enforcers tried: {tried}; best mix: {best}")
-    return "\n".join(lines)
+    return lines

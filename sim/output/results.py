@@ -22,6 +22,7 @@ from sim.output import gis
 from sim.output.csvfile import write_csv
 from sim.output.folders import results_folder
 from sim.output.report import REPORT, run_report
+from sim.output.runtext import summary_text
 from sim.output.strictjson import dumps, jsonable
 from sim.viz import enforcementplot, mapplot, rankplot, report
 
@@ -69,9 +70,7 @@ def write_run(
                 result.world.net.crs,
                 tmp / gis.GPKG,
             )
-            (tmp / "summary.txt").write_text(
-                report.summary_text(result.summary) + "\n", encoding="utf-8"
-            )
+            (tmp / "summary.txt").write_text(summary_text(result.summary) + "\n", encoding="utf-8")
             if files.report:
                 html = run_report(tmp, table=result.table)
                 (tmp / REPORT).write_text(html, encoding="utf-8")
@@ -96,7 +95,7 @@ def _figures(result: RunResult, tmp: Path) -> list[tuple[Callable[..., None], tu
         (report.plot_by_office, (result.summary, tmp / "on_time_by_office.png")),
         (report.plot_by_hour, (result.summary, tmp / "on_time_by_hour.png")),
     ]
-    if "enforcement" in result.summary:
+    if result.cases is not None:  # the enforcement chain ran
         figures += [
             (enforcementplot.plot_funnel, (result.summary, tmp / "penalty_funnel.png")),
             (

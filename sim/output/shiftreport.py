@@ -9,7 +9,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.analysis.hour_verdicts import OPEN
+import yaml
+
+from sim.analysis.hour_verdicts import CLOCKS, OPEN
+from sim.atomic import atomic_path, write_text_atomic
+from sim.output.report.batchpage import shift_page
+from sim.output.strictjson import dumps
+from sim.output.text import DASH, format_table, missing, pct
 from sim.scenario import ROLES, Scenario, resolve_scenario, set_by_path
 
 if TYPE_CHECKING:
@@ -38,8 +44,6 @@ _CLOCK = re.compile(r"\d{2}:\d{2}")
 def scenario_yaml(scenario: Scenario, folder: Path, note: str | None = None) -> str:
     """The scenario as YAML to be read from ``folder``: files it names re-pointed there;
     ``note`` is a comment line for the head (which round of the search it is)."""
-    import yaml
-
     dumper = _dumper()
     data = scenario.model_dump(mode="json", exclude_defaults=True)
     data["name"] = scenario.name  # required, even when equal to a default
@@ -68,8 +72,6 @@ def _clock_quoted(dumper: Any, value: str) -> Any:
 
 
 def _dumper() -> type:
-    import yaml
-
     class Dumper(yaml.SafeDumper):
         pass
 
@@ -105,28 +107,47 @@ def chosen_text(meta: dict[str, Any]) -> str:
 def bound_pct(v: Any) -> str:
     """A lower confidence bound as a percentage rounded *down* to 0.1, so that a bound
     just under the target never prints as the target."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
+    if missing(v):
+        return DASH
     return f"{math.floor(1000 * float(v) + 1e-9) / 10:.1f}%"
 
 
 def shifts_text(result: ShiftResult) -> str:
     """The comparison ``python -m sim optimize --shifts`` prints."""
-    from sim.viz.report import format_table
-
-    meta, t = result.meta, result.hours
+    meta = result.meta
     roles = meta["roles"]
+    ov = meta["overall"]
+    whole_day = ", ".join(
+        f"{role} clock {pct(ov['old'][clock])} → {pct(ov['new'][clock])}"
+        for role, clock in CLOCKS.items()
+    )
+    return "\n".join(
+        [
+            f"{meta['scenario']}: shift plan with the fewest staff-hours such that every hour "
+            f"meets {100 * meta['target']:g}% on time on the {' and '.join(roles)} clock(s) "
+            f"(one-sided {meta['confidence']:.0%} lower bound over {meta['replications']} "
+            f"replications of {meta['days']:g} day(s), seed {meta['seed']})",
+            "",
+            _role_table(result),
+            "",
+            *_new_shifts(result),
+            "",
+            _hour_table(result),
+            "",
+            "lower: the hour's one-sided lower bound, rounded down (a bound of 94.97% reads "
+            "94.9%, never 95.0%); ✓ the bound reaches the target; ? undecided: the mean is on "
+            "target but the bound is not; ✗ below target, or not shown to reach it",
+            f"whole day: {whole_day}",
+            f"every hour on target: {'yes' if meta['feasible'] else 'NO'}; {meta['rounds']} "
+            f"round(s) of simulation; {meta['runs_simulated']} runs simulated, "
+            f"{meta['runs_reused']} reused",
+            chosen_text(meta),
+        ]
+    )
 
-    def pct(v: Any) -> str:
-        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
 
-    lines = [
-        f"{meta['scenario']}: shift plan with the fewest staff-hours such that every hour meets "
-        f"{100 * meta['target']:g}% on time on the {' and '.join(roles)} clock(s) (one-sided "
-        f"{meta['confidence']:.0%} lower bound over {meta['replications']} replications of "
-        f"{meta['days']:g} day(s), seed {meta['seed']})",
-        "",
-    ]
+def _role_table(result: ShiftResult) -> str:
+    """Per planned role: units, staff and staff-hours, old and new."""
     rows = []
     for r in ROLES:
         x = result.roles[r]
@@ -145,23 +166,15 @@ def shifts_text(result: ShiftResult) -> str:
                 f"{n['staff_hours'] - o['staff_hours']:+,.0f}",
             ]
         )
-    lines.append(
-        format_table(
-            [
-                "role",
-                "units old",
-                "units new",
-                "staff old",
-                "staff new",
-                "staff-h/day old",
-                "staff-h/day new",
-                "change",
-            ],
-            rows,
-        )
-    )
-    lines.append("")
-    for r in roles:
+    head = ["role", "units old", "units new", "staff old", "staff new", "staff-h/day old",
+            "staff-h/day new", "change"]  # fmt: skip
+    return format_table(head, rows)
+
+
+def _new_shifts(result: ShiftResult) -> list[str]:
+    """Each planned role's new shifts (and each office's, in a plan by office)."""
+    lines = []
+    for r in result.meta["roles"]:
         shifts = ", ".join(
             f"{s['start']}–{s['end']} ({s['hours']:g} h) × {s['units']}"
             for s in result.roles[r]["new"]["shifts"]
@@ -172,51 +185,36 @@ def shifts_text(result: ShiftResult) -> str:
                 f"{s['start']}–{s['end']} × {s['units']}" for s in windows if s["units"]
             )
             lines.append(f"  {office}: {listed or 'nobody'}")
-    lines.append("")
+    return lines
+
+
+def _hour_table(result: ShiftResult) -> str:
+    """Per hour: need and units on duty per role, each clock's share old, new and bound."""
+    roles = result.meta["roles"]
     head = ["hour"]
     for r in roles:
         head += [f"{r[:3]} need", f"{r[:3]} old", f"{r[:3]} new"]
-    for clock in ("advisor_on_time", "enforcer_on_time"):
+    for clock in CLOCKS.values():
         short = clock.split("_")[0][:3]
         head += [f"{short} clock old", f"{short} clock new", "lower"]
     hr = []
-    for row in t.to_dict("records"):
+    for row in result.hours.to_dict("records"):
         cells: list[Any] = [row["hour"]]
         for r in roles:
             cells += [row[f"{r}.need"], f"{row[f'{r}.on_duty_old']:.0f}",
                       f"{row[f'{r}.on_duty_new']:.0f}"]  # fmt: skip
-        for clock in ("advisor_on_time", "enforcer_on_time"):
+        for clock in CLOCKS.values():
             st = row[f"{clock}.new.status"]
             flag = " ✓" if row[f"{clock}.new.meets"] else " ?" if st == OPEN else " ✗"
             cells += [pct(row[f"{clock}.old"]), pct(row[f"{clock}.new"]),
                       bound_pct(row[f"{clock}.new.lower"]) + flag]  # fmt: skip
         hr.append(cells)
-    lines.append(format_table(head, hr))
-    lines.append("")
-    lines.append(
-        "lower: the hour's one-sided lower bound, rounded down (a bound of 94.97% reads 94.9%, "
-        "never 95.0%); ✓ the bound reaches the target; ? undecided: the mean is on target but "
-        "the bound is not; ✗ below target, or not shown to reach it"
-    )
-    ov = meta["overall"]
-    lines.append(
-        "whole day: advisor clock "
-        f"{pct(ov['old']['advisor_on_time'])} → {pct(ov['new']['advisor_on_time'])}, "
-        f"enforcer clock {pct(ov['old']['enforcer_on_time'])} → "
-        f"{pct(ov['new']['enforcer_on_time'])}"
-    )
-    lines.append(
-        f"every hour on target: {'yes' if meta['feasible'] else 'NO'}; {meta['rounds']} round(s) "
-        f"of simulation; {meta['runs_simulated']} runs simulated, {meta['runs_reused']} reused"
-    )
-    lines.append(chosen_text(meta))
-    return "\n".join(lines)
+    return format_table(head, hr)
 
 
 def write_shifts(result: ShiftResult, folder: Path) -> None:
     """``shifts.json``, ``shifts.csv``, ``shifts.txt``, the scenario and two pictures."""
-    from sim.atomic import atomic_path, write_text_atomic
-    from sim.output.results import dumps
+    # deferred: matplotlib loads only when the plan's pictures are drawn
     from sim.viz.shiftplot import plot_on_time, plot_staff
 
     write_text_atomic(
@@ -238,6 +236,4 @@ def write_shifts(result: ShiftResult, folder: Path) -> None:
         plot_staff(result, tmp)
     with atomic_path(folder / "shift_on_time.png") as tmp:
         plot_on_time(result, tmp)
-    from sim.output.report.batchpage import shift_page
-
     write_text_atomic(folder / "report.html", shift_page(folder).render())

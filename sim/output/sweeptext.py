@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis import measures as registry
-from sim.analysis.metrics import ROLE_PLURAL
+from sim.output.text import format_table, missing, num, pct
+from sim.roles import BY_NAME, CLOCKED_ROLES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,25 +17,12 @@ if TYPE_CHECKING:
 def sweep_table(summary: pd.DataFrame, keys: Sequence[str]) -> str:
     """The table ``python -m sim sweep`` prints: per variant (a row of the sweep's summary),
     the varied keys, the registry's table measures and the load in words."""
-    from sim.viz.report import format_table
-
-    def pct(m: str, row: Any) -> str:
-        v, ci = row.get(m), row.get(f"{m}.ci95")
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return "–"
-        half = (
-            "" if ci is None or (isinstance(ci, float) and math.isnan(ci)) else f" ± {100 * ci:.1f}"
-        )
-        return f"{100 * v:.1f}%{half}"
-
-    def num(m: str, row: Any) -> str:
-        v = row.get(m)
-        return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.1f}"
 
     def cell(m: registry.Measure, row: Any) -> str:
+        v, ci = row.get(m.name), row.get(f"{m.name}.ci95")
         if m.unit == "share":
-            return pct(m.name, row)
-        text = num(m.name, row)
+            return pct(v) + ("" if missing(v) or missing(ci) else f" ± {100 * ci:.1f}")
+        text = num(v)
         return text.removesuffix(".0") if m.unit in ("people", "count") else text
 
     shown = registry.tabled()
@@ -59,7 +47,7 @@ def load_note(row: Mapping[Any, Any]) -> str:
 
     notes = []
     runs = int(row.get("replications") or 1)
-    for role, name in ROLE_PLURAL.items():
+    for role, name in ((r, BY_NAME[r].plural) for r in CLOCKED_ROLES):
         unstable = get(f"overload.{role}.unstable")
         ratio = get(f"overload.{role}.offered_load_ratio")
         peak = get(f"overload.{role}.peak_ratio")

@@ -14,8 +14,8 @@ from sim.overrides import read_yaml as read_yaml
 from sim.overrides import set_by_path as set_by_path
 from sim.scenario.base import ROLES as ROLES
 from sim.scenario.base import Mode as Mode
-from sim.scenario.base import Role as Role
 from sim.scenario.base import clock_minutes as clock_minutes
+from sim.scenario.base import hour_ranges as hour_ranges
 from sim.scenario.base import window_minutes as window_minutes
 from sim.scenario.demand import DEFAULT_CATEGORIES as DEFAULT_CATEGORIES
 from sim.scenario.demand import DEFAULT_PROFILE as DEFAULT_PROFILE

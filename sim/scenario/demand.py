@@ -27,6 +27,7 @@ from sim.scenario.base import (
     _check_window,
     _Model,
     base_dir_of,
+    problems_from,
     resolve_path,
 )
 from sim.scenario.trace import Trace
@@ -202,8 +203,6 @@ def read_hotspots(path: Path, overrides: Mapping[str, HotspotChange]) -> list[Ho
         raise ValueError(f"{path.name}: not a GeoJSON FeatureCollection")
     if len(feats) > _MAX_FEATURES:
         raise ValueError(f"{path.name}: {len(feats):,} features; at most {_MAX_FEATURES:,}")
-    from sim.scenario.loading import problems_from  # loading imports this module
-
     problems: list[str] = []
     out: list[Hotspot] = []
     in_file: Counter[str] = Counter()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,63 +15,11 @@ from pydantic import (
 
 from sim.errors import ScenarioError, require_file
 from sim.overrides import parse_override, read_yaml, set_by_path
+from sim.scenario.base import problems_from as problems_from
 from sim.scenario.base import resolve_path
 from sim.scenario.model import (
     Scenario,
 )
-
-
-def _loc(loc: Iterable[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(scenario)"
-
-
-def _describe(err: Mapping[str, Any]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "required key is missing"
-    msg = str(err["msg"])
-    return msg.removeprefix("Value error, ")
-
-
-# tags of tagged unions, which pydantic puts in error paths but are no scenario keys:
-# the distributions' anywhere, map.offices' only after "offices" (``geojson`` is a key too)
-_UNION_TAGS = ("fixed", "exponential", "lognormal", "uniform")
-_OFFICES_TAGS = ("geojson", "extract")
-
-
-def _key_path(loc: Sequence[int | str]) -> list[int | str]:
-    """An error's location without the union tags in it."""
-    return [
-        p
-        for i, p in enumerate(loc)
-        if p not in _UNION_TAGS and not (p in _OFFICES_TAGS and i and loc[i - 1] == "offices")
-    ]
-
-
-# a check of the whole scenario names the field it is about at the start of its message
-_NAMES_ITS_FIELD = re.compile(r"^[a-z_]+(\.[\w\[\]]+)+: ")
-
-
-def problems_from(exc: ValidationError) -> list[str]:
-    """One ``path: message`` line per pydantic error."""
-    lines = []
-    for err in exc.errors():
-        loc = _key_path(err["loc"])
-        # a check may find several problems at one place (a file's features): a line each
-        lines += [
-            msg if not loc and _NAMES_ITS_FIELD.match(msg) else f"{_loc(loc)}: {msg}"
-            for msg in _describe(err).split("\n")
-        ]
-    return lines
-
 
 _MAP_FILES = (("file", "map file"), ("offices", "GeoJSON file"), ("grids", "GeoJSON file"))
 

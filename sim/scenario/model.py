@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,6 +18,7 @@ from sim.distributions import Duration, Uniform
 from sim.scenario.base import (
     _NAME_RE,
     _Model,
+    per_role,
     resolve_path,
 )
 from sim.scenario.demand import (
@@ -39,10 +40,30 @@ from sim.scenario.streetmap import (
 )
 
 
-class Rules(_Model):
-    advisor_minutes: float = Field(default=10.0, gt=0, le=1440)
-    enforcer_minutes: float = Field(default=10.0, gt=0, le=1440)
-    target: float = Field(default=0.95, gt=0, le=1, description="share that should be on time")
+class _Rules(_Model):
+    if TYPE_CHECKING:  # a field, after the clocks' (per_role below)
+        target: float = 0.95
+
+    def minutes(self, role: str) -> float:
+        """The deadline of ``role``'s clock (``rules.<role>_minutes``)."""
+        return float(getattr(self, f"{role}_minutes"))
+
+
+if TYPE_CHECKING:  # the deadline of every clock of the registry (sim/roles.py), by ``minutes``
+    Rules = _Rules
+else:
+    Rules = per_role(
+        "Rules",
+        _Rules,
+        lambda r: (float, Field(default=r.clock.minutes, gt=0, le=1440)) if r.clock else None,
+        key=lambda r: f"{r.name}_minutes",
+        after={
+            "target": (
+                float,
+                Field(default=0.95, gt=0, le=1, description="share that should be on time"),
+            )
+        },
+    )
 
 
 class Dispatch(_Model):

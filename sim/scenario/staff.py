@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     Field,
@@ -10,7 +11,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.roles import ALL_ROLES, BY_NAME
+from sim.roles import ALL_ROLES, BY_NAME, RoleInfo
 from sim.scenario.base import (
     FILE_FIELD,
     ROLES,
@@ -18,6 +19,7 @@ from sim.scenario.base import (
     _check_shares,
     _check_window,
     _Model,
+    per_role,
     window_minutes,
 )
 
@@ -38,59 +40,77 @@ class Shift(_Model):
 ALL_DAY = (Shift(start="00:00", end="24:00", share=1.0),)
 
 
-# The per-role models below spell out one field per role of the registry (sim/roles.py),
-# with the registry's defaults, so the JSON schema and messages stay plain;
-# tests/test_roles.py checks that the fields are the registry's roles.
+# The per-role models are built from the registry (sim/roles.py): one field per role, with
+# the registry's defaults (scenario.base.per_role). Code reads a role's value by ``of``.
 
 
-class RoleShifts(_Model):
-    grid: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
-    advisor: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
-    enforcer: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
-    police: list[Shift] = Field(default=list(ALL_DAY), min_length=1, max_length=48)
+def _shift_list(default: bool) -> Any:
+    if default:
+        return Field(default=list(ALL_DAY), min_length=1, max_length=48)
+    return Field(default=None, min_length=1, max_length=48)
 
+
+def _check_role_shares(model: _Model, roles: tuple[str, ...]) -> None:
+    for role in roles:
+        shifts: list[Shift] | None = getattr(model, role, None)
+        if shifts is not None:
+            _check_shares({str(i): s.share for i, s in enumerate(shifts)}, f"{role} shift shares")
+
+
+class _RoleShifts(_Model):
     @model_validator(mode="after")
-    def _shares(self) -> RoleShifts:
-        for role in ALL_ROLES:
-            _check_shares(
-                {str(i): s.share for i, s in enumerate(getattr(self, role))}, f"{role} shift shares"
-            )
+    def _shares(self) -> _RoleShifts:
+        _check_role_shares(self, ALL_ROLES)
         return self
 
+    def of(self, role: str) -> list[Shift]:
+        """The shifts of ``role``."""
+        shifts: list[Shift] = getattr(self, role)
+        return shifts
 
-def _mix(role: str) -> float:
-    share = BY_NAME[role].mix
-    assert share is not None, f"{role} is not in the staff mix"
-    return share
 
-
-class OfficeShifts(_Model):
-    """One street office's own shift lists; a role left out keeps the district's list."""
-
-    grid: list[Shift] | None = Field(default=None, min_length=1, max_length=48)
-    advisor: list[Shift] | None = Field(default=None, min_length=1, max_length=48)
-    enforcer: list[Shift] | None = Field(default=None, min_length=1, max_length=48)
-
+class _OfficeShifts(_Model):
     @model_validator(mode="after")
-    def _shares(self) -> OfficeShifts:
-        for role in ROLES:
-            shifts = getattr(self, role)
-            if shifts is not None:
-                _check_shares(
-                    {str(i): s.share for i, s in enumerate(shifts)}, f"{role} shift shares"
-                )
+    def _shares(self) -> _OfficeShifts:
+        _check_role_shares(self, ALL_ROLES)
         return self
 
+    def of(self, role: str) -> list[Shift] | None:
+        """The office's own shifts of ``role``; None: the district's."""
+        shifts: list[Shift] | None = getattr(self, role, None)
+        return shifts
 
-class RoleMix(_Model):
-    grid: float = Field(default=_mix("grid"), ge=0, le=1)
-    advisor: float = Field(default=_mix("advisor"), ge=0, le=1)
-    enforcer: float = Field(default=_mix("enforcer"), ge=0, le=1)
 
+class _RoleMix(_Model):
     @model_validator(mode="after")
-    def _sum(self) -> RoleMix:
-        _check_shares({r: getattr(self, r) for r in ROLES}, "role shares")
+    def _sum(self) -> _RoleMix:
+        _check_shares({r: self.of(r) for r in ROLES}, "role shares")
         return self
+
+    def of(self, role: str) -> float:
+        """The share of ``role`` in the staff."""
+        return float(getattr(self, role))
+
+
+if TYPE_CHECKING:  # the type checker reads them by ``of``
+    RoleShifts = _RoleShifts
+    OfficeShifts = _OfficeShifts
+    RoleMix = _RoleMix
+else:
+    RoleShifts = per_role(
+        "RoleShifts", _RoleShifts, lambda r: (list[Shift], _shift_list(default=True))
+    )
+    OfficeShifts = per_role(
+        "OfficeShifts",
+        _OfficeShifts,
+        lambda r: (list[Shift] | None, _shift_list(default=False)),
+        "One street office's own shift lists; a role left out keeps the district's list.",
+    )
+    RoleMix = per_role(
+        "RoleMix",
+        _RoleMix,
+        lambda r: (float, Field(default=r.mix, ge=0, le=1)) if r.mix is not None else None,
+    )
 
 
 class Post(_Model):
@@ -98,13 +118,29 @@ class Post(_Model):
     count: int = Field(default=1, ge=1, le=10_000)
 
 
-class ExplicitPosts(_Model):
-    """Staff at named nodes (enforcer counts are teams); replaces density placement."""
+class _ExplicitPosts(_Model):
+    def of(self, role: str) -> list[Post]:
+        """The posts of ``role``."""
+        posts: list[Post] = getattr(self, role)
+        return posts
 
-    grid: list[Post] = Field(default=[], max_length=100_000)
-    advisor: list[Post] = Field(default=[], max_length=100_000)
-    enforcer: list[Post] = Field(default=[], max_length=100_000)
-    police: list[Post] = Field(default=[], max_length=100_000, description="police units")
+
+def _posts(role: RoleInfo) -> tuple[Any, Any]:
+    # an optional role's count is of units ("police units")
+    return list[Post], Field(
+        default=[], max_length=100_000, description=role.plural if role.optional else None
+    )
+
+
+if TYPE_CHECKING:
+    ExplicitPosts = _ExplicitPosts
+else:
+    ExplicitPosts = per_role(
+        "ExplicitPosts",
+        _ExplicitPosts,
+        _posts,
+        "Staff at named nodes (enforcer counts are teams); replaces density placement.",
+    )
 
 
 class RosterSpec(_Model):
@@ -174,6 +210,16 @@ class Staff(_Model):
         description="posts from a file, replacing density placement for the roles it lists",
         exclude_if=lambda v: v is None,  # a scenario without one saves as it did before
     )
+
+    def team_size(self, role: str) -> int:
+        """People per unit of ``role`` (``<role>_team_size`` where the scenario sets it)."""
+        size: int = getattr(self, f"{role}_team_size", BY_NAME[role].team_size)
+        return size
+
+    def per_office(self, role: str) -> int:
+        """Units of a role posted on its own in each street office (``<role>_per_office``)."""
+        n: int = getattr(self, f"{role}_per_office", 0)
+        return n
 
     @model_validator(mode="after")
     def _police_posts(self) -> Staff:

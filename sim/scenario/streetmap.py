@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -15,12 +16,12 @@ from pydantic import (
     model_validator,
 )
 
-from sim.roles import BY_NAME
 from sim.scenario.base import (
     _COORD,
     FILE_FIELD,
     Mode,
     _Model,
+    per_role,
 )
 
 
@@ -133,8 +134,7 @@ class MapCut(_Model):
 def _check_simple(corners: list[tuple[float, float]]) -> None:
     """A cut polygon whose edges cross (a bow-tie) would lose part of the district without
     a word; refuse it, and suggest the corners in order around their middle."""
-    import math
-
+    # deferred: shapely loads only for a scenario that cuts its map by a polygon
     from shapely import Polygon
     from shapely.validation import explain_validity
 
@@ -217,12 +217,17 @@ class Speeds(_Model):
     car: float = Field(default=20.0, ge=0.5, le=200, description="km/h, urban average")
 
 
-class RoleModes(_Model):
-    # one field per role of the registry (sim/roles.py), checked by tests/test_roles.py
-    grid: Mode = BY_NAME["grid"].mode
-    advisor: Mode = BY_NAME["advisor"].mode
-    enforcer: Mode = BY_NAME["enforcer"].mode
-    police: Mode = BY_NAME["police"].mode
+class _RoleModes(_Model):
+    def of(self, role: str) -> Mode:
+        """How ``role`` travels."""
+        mode: Mode = getattr(self, role)
+        return mode
+
+
+if TYPE_CHECKING:  # one field per role of the registry (sim/roles.py), read by ``of``
+    RoleModes = _RoleModes
+else:
+    RoleModes = per_role("RoleModes", _RoleModes, lambda r: (Mode, r.mode))
 
 
 class Travel(_Model):
@@ -236,5 +241,4 @@ class Travel(_Model):
     )
 
     def speed_m_per_min(self, role: str) -> float:
-        mode = getattr(self.mode, role)
-        return float(getattr(self.speed_kmh, mode)) * 1000.0 / 60.0
+        return float(getattr(self.speed_kmh, self.mode.of(role))) * 1000.0 / 60.0

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import matplotlib.pyplot as plt
 import numpy as np
 import shapely
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch, PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -24,9 +29,6 @@ from sim.atomic import atomic_path
 from sim.viz import report
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
     from sim.world.areas import Areas
     from sim.world.network import StreetNetwork
 
@@ -63,7 +65,6 @@ def draw_streets(
     net: StreetNetwork,
     ranks: np.ndarray | None,
     *,
-    colors: Sequence[str] | np.ndarray | None = None,
     node_color: np.ndarray | None = None,
     alpha: float = 1.0,
     scale: float = 1.0,
@@ -74,8 +75,6 @@ def draw_streets(
 
     With ``max_class`` (and known road classes) only streets up to that class are drawn.
     """
-    from matplotlib.collections import LineCollection
-
     halves = node_color is not None
     segs, street, node = _segments(net, halves)
     if ranks is not None and max_class is not None:
@@ -92,10 +91,10 @@ def draw_streets(
         order = np.arange(len(segs))
     if node_color is not None:
         col: Any = node_color[node]
-    elif ranks is not None and colors is None:
+    elif ranks is not None:
         col = np.asarray(_RANK_GREY)[ranks[street]]
     else:
-        col = colors if colors is not None else "#9a9a9a"
+        col = "#9a9a9a"
     if not isinstance(col, str):
         col = np.asarray(col)[order]
     ax.add_collection(
@@ -122,9 +121,6 @@ def polygons(geom: BaseGeometry) -> list[Polygon]:
 
 def patch(geom: BaseGeometry, **kw: Any) -> Any:
     """A matplotlib patch of a (multi)polygon, holes included."""
-    from matplotlib.patches import PathPatch
-    from matplotlib.path import Path as MplPath
-
     verts: list[np.ndarray] = []
     codes: list[np.ndarray] = []
     for poly in polygons(geom):
@@ -145,8 +141,6 @@ def patch(geom: BaseGeometry, **kw: Any) -> Any:
 def draw_boundaries(
     ax: Axes, shapes: Iterable[BaseGeometry], *, color: str, lw: float, zorder: float, **kw: Any
 ) -> None:
-    from matplotlib.collections import LineCollection
-
     lines = []
     for geom in shapes:
         for poly in polygons(geom):
@@ -230,8 +224,6 @@ def _nice_length(span: float) -> float:
 
 def scale_bar_and_north(fig: Figure, ax: Axes) -> None:
     """A segmented scale bar (lower left) and a north arrow (upper right) on white panels."""
-    from matplotlib.patches import FancyBboxPatch, Rectangle
-
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     sx, sy = x1 - x0, y1 - y0
     inch = sy / (ax.get_position().height * fig.get_figheight())  # metres per inch on paper

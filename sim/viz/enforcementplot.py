@@ -13,18 +13,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from sim.analysis import measures as registry
-from sim.analysis.measures import Measure
+from sim.engine.campaign import binned_counts
+from sim.output.text import days_text
 from sim.viz import scales
-from sim.viz.report import (
-    days_text,
-    format_table,
-    lookup,
-    measure_text,
-    place_label,
-    save,
-    style,
-)
+from sim.viz.report import save, style
 
 if TYPE_CHECKING:
     from sim.engine.records import IncidentTable
@@ -36,139 +28,6 @@ FUNNEL = (
     ("court_referrals", "sent to court\n移交法院"),
     ("rulings", "court rulings\n行政裁定书"),
 )
-
-
-def _police_rows(p: dict[str, Any] | None, whole: int) -> list[list[str]]:
-    """Rows for the police units, when the scenario posts police."""
-    if p is None:
-        return []
-    within = p["on_scene_within_target"]
-    return [
-        ["  police calls answered", f"{_n(p['answered'], whole)} of {_n(p['calls'], whole)}", ""],
-        ["  mean wait for police (min)", _n(p["wait_min"], 1), ""],
-        ["  police on scene in time", f"{_n(None if within is None else 100 * within, 1)}%", ""],
-    ]
-
-
-def _n(x: float | None, digits: int = 0) -> str:
-    return "–" if x is None else f"{x:,.{digits}f}"
-
-
-def _total_row(
-    m: Measure, e: dict[str, Any], ci: dict[str, float], days: float, replications: int
-) -> list[str]:
-    """A registry measure of the enforcement block: in the run, and a year at its rate."""
-    name = m.name.removeprefix("enforcement.")
-    value = lookup(e, name)
-    yearly = m.unit in ("count", "yuan", "hours") and value is not None
-    return [
-        m.words,
-        measure_text(m, value, ci.get(name), replications=replications),
-        _n(value * 365 / days) if yearly else "",
-    ]
-
-
-def summary_text(e: dict[str, Any], days: float, replications: int) -> str:
-    """The enforcement table ``python -m sim run`` prints: counts of one replication as
-    whole numbers, means over several with a decimal."""
-    ci = e.get("ci95", {})
-    r = e["ratios"]
-    act = e["offenders_active"]
-    whole = 0 if replications <= 1 else 1  # decimals of a small count
-    totals = format_table(
-        ["measure", "in the run", "a year at this rate"],
-        [
-            *(_total_row(m, e, ci, days, replications) for m in registry.summarized("enforcement")),
-            *_police_rows(e.get("police"), whole),
-        ],
-        align="lrr",
-    )
-    sent = None if r["referred_per_case"] is None else 100 * r["referred_per_case"]
-    ruled = None if r["ruled_per_referral"] is None else 100 * r["ruled_per_referral"]
-    per = (
-        f"decisions per case {_n(r['decisions_per_case'], 3)}, "
-        f"yuan per decision {_n(r['yuan_per_decision'])}, "
-        f"cases sent to court {_n(sent, 2)}%, referrals ruled {_n(ruled, 1)}%\n"
-        f"incidents by known offenders {_n(100 * (e['repeat_share'] or 0), 1)}%; "
-        f"offenders on the street {_n(act['start'])} at the start, {_n(act['end'])} at the end"
-    )
-    offices = format_table(
-        [
-            "street office",
-            "cases",
-            "decisions",
-            "fines (yuan)",
-            "to court",
-            "offenders start",
-            "end",
-        ],
-        [
-            [
-                place_label(o["office"]),
-                _n(o["cases"]),
-                _n(o["decisions"]),
-                _n(o["fines_yuan"]),
-                _n(o["court_referrals"], whole),
-                _n(o["offenders_active"]["start"]),
-                _n(o["offenders_active"]["end"]),
-            ]
-            for o in e["by_office"]
-        ],
-        align="lrrrrrr",
-    )
-    head = "Enforcement chain (cases counted by the day they were filed"
-    head += ")" if replications <= 1 else f"; means over {replications} replications)"
-    parts = [head, totals, per, offices]
-    if "campaign" in e:
-        parts.append(campaign_text(e["campaign"], ci, replications))
-    return "\n\n".join(parts)
-
-
-def campaign_text(c: dict[str, Any], ci: dict[str, float], replications: int = 1) -> str:
-    """The campaign in a few words: off, not in the run, or what it did in the run's days
-    (weeks until its hotspots fall below 5% of their first week, and its cost)."""
-    if not c.get("enabled", bool(c["days"])):
-        return (
-            f"归零 campaign: off; at its hotspots {_n(c['first_week'])} incidents in the first "
-            f"week, {_n(c['last_week'])} in the last."
-        )
-    planned = c.get("planned_days", c["days"])
-    if not c.get("in_run", True):
-        return (
-            f"归零 campaign: planned from day {c['first_day']:g} for {planned:g} days, after "
-            "the run ends: not in the run, nothing of it simulated."
-        )
-    span = (
-        f"{c['days']:g} of its {planned:g} days in the run"
-        if c["days"] < planned
-        else f"its {planned:g} days"
-    )
-    if c.get("weeks", 2) < 2:
-        trend = "under two whole weeks of it in the run, too short for a weekly trend"
-    else:
-        weeks, half = c["weeks_to_5pct"], ci.get("campaign.weeks_to_5pct")
-        reached = c.get("reached_in", 1 if weeks is not None else 0)
-        first = f"5% of the first week ({_n(c['first_week'])})"
-        if weeks is not None:
-            ci_text = f" (95% CI ± {half:.1f})" if half is not None else ""
-            trend = f"weekly incidents at its hotspots fall below {first} after {weeks:.1f} weeks"
-            trend += ci_text
-        elif reached:
-            trend = (
-                f"weekly incidents at its hotspots fell below {first} in {reached} of "
-                f"{replications} replications only"
-            )
-        else:
-            trend = (
-                f"weekly incidents at its hotspots had not fallen below {first} by the run's end"
-            )
-        trend += f"; last week {_n(c['last_week'])}"
-    return (
-        f"归零 campaign, {span}: {trend}.\n"
-        f"In the run it took {_n(c['cases'])} cases, {_n(c['fines_yuan'])} yuan of fines and "
-        f"{_n(c['enforcer_hours'])} enforcer-hours ({_n(c['joint_person_hours'])} of joint "
-        f"enforcement on site, {_n(c['enforcer_team_hours'])} of teams on its incidents)."
-    )
 
 
 def plot_funnel(summary: dict[str, Any], path: Path) -> None:
@@ -204,8 +63,6 @@ def hotspot_counts(
 ) -> np.ndarray:
     """Incidents at each hotspot per bin of ``bins`` from the end of the warm-up, the mean
     over replications (``n_sites × bins.count``)."""
-    from sim.engine.campaign import binned_counts
-
     reps = int(table["replication"].max()) + 1 if len(table) else 1
     width = bins.days * 1440.0
     end = warmup_min + bins.count * width

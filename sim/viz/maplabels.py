@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
+from matplotlib import patheffects as pe
+from matplotlib.axes import Axes
+from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel
 
@@ -22,9 +25,6 @@ from sim.viz import report
 from sim.viz.basemap import polygons
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.transforms import Bbox
-
     from sim.world.build import World
 
 
@@ -77,9 +77,6 @@ def _overlap(a: Bbox, b: Bbox) -> float:
 def place_labels(ax: Axes, labels: Sequence[Label], placed: list[Bbox] | None = None) -> list[Bbox]:
     """Put each label at its first candidate that overlaps no earlier label and stays in its
     area and the map; shrink it if none does; at worst take the least-overlapping spot."""
-    from matplotlib import patheffects as pe
-    from matplotlib.transforms import Bbox as MBbox
-
     placed = [] if placed is None else placed
     fig = ax.figure
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
@@ -128,7 +125,7 @@ def place_labels(ax: Axes, labels: Sequence[Label], placed: list[Bbox] | None = 
             path_effects=halo,
         )
         bb = t.get_window_extent(renderer)
-        placed.append(MBbox.from_extents(bb.x0, bb.y0, bb.x1, bb.y1).expanded(1.06, 1.12))
+        placed.append(Bbox.from_extents(bb.x0, bb.y0, bb.x1, bb.y1).expanded(1.06, 1.12))
     return placed
 
 

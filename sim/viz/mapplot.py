@@ -21,6 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+from matplotlib import cm
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, Patch
+from matplotlib.transforms import Bbox
 
 from sim.analysis.coverage import BAND_LIMITS, Coverage, advisor_coverage, band_of
 from sim.viz import report, scales
@@ -39,9 +44,6 @@ from sim.viz.basemap import (
 from sim.viz.maplabels import Label, label_points, office_labels, place_labels
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.transforms import Bbox
-
     from sim.world.build import World
 
 __all__ = [
@@ -68,10 +70,12 @@ class _RoleStyle(NamedTuple):
     size: float  # scatter area, points²
     label: str
     label_zh: str
+    legend_size: float = 7.0  # marker size in the legend, points
 
 
+# the roles whose posts the planning map draws, in this order (bottom to top)
 ROLE_STYLE = {
-    "grid": _RoleStyle("o", "#7b4fa6", 7.0, "Grid members", "网格员"),
+    "grid": _RoleStyle("o", "#7b4fa6", 7.0, "Grid members", "网格员", 5.5),
     "advisor": _RoleStyle("^", "#0b4f9c", 20.0, "Advisors", "劝导员"),
     "enforcer": _RoleStyle("s", "#111111", 13.0, "Enforcer teams", "执法队"),
 }
@@ -85,7 +89,6 @@ def _hotspot_circles(world: World) -> list[tuple[str, float, float, float]]:
 
 
 def _draw_hotspots(ax: Axes, world: World, placed: list[Bbox]) -> int:
-    from matplotlib.patches import Circle
 
     spots = _hotspot_circles(world)
     labels = []
@@ -117,7 +120,7 @@ def clock_text(hour: float) -> str:
 
 def _mode_text(world: World) -> str:
     sc = world.scenario
-    mode = sc.travel.mode.advisor
+    mode = sc.travel.mode.of("advisor")
     kmh = float(getattr(sc.travel.speed_kmh, mode))
     names = {"walk": "on foot", "ebike": "e-bike", "car": "car"}
     return f"{names.get(mode, mode)} {kmh:g} km/h"
@@ -137,9 +140,6 @@ def draw_map(world: World, path: Path, hour: float | None = None) -> Coverage:
 
 
 def _draw_map(world: World, path: Path, hour: float | None) -> Coverage:
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     cov = advisor_coverage(world, hour)
     net, areas, sc = world.net, world.areas, world.scenario
     ranks = net.street_classes()
@@ -157,132 +157,29 @@ def _draw_map(world: World, path: Path, hour: float | None) -> Coverage:
     )
     draw_boundaries(ax, areas.office_shapes, color="white", lw=3.2, zorder=4, alpha=0.8)
     draw_boundaries(ax, areas.office_shapes, color=OFFICE_EDGE, lw=1.3, zorder=4.1)
-
-    handles: list[Any] = []
-    counts = {}
-    # bigger markers when there are few posts to show
-    shown = {
-        role: world.roster[role].on_duty(hour * 60.0)
-        if hour is not None
-        else np.ones(world.roster[role].n, dtype=bool)
-        for role in ("grid", "advisor", "enforcer")
-    }
-    total = sum(int(v.sum()) for v in shown.values())
-    grow = float(np.clip(math.sqrt(600.0 / max(total, 1)), 1.0, 3.0))
-    for role in ("grid", "advisor", "enforcer"):
-        units = world.roster[role]
-        show = shown[role]
-        nodes = units.node[show]
-        st = ROLE_STYLE[role]
-        ax.scatter(
-            net.x[nodes],
-            net.y[nodes],
-            s=st.size * grow,
-            marker=st.marker,
-            c=st.color,
-            edgecolors="white",
-            linewidths=0.45,
-            zorder=7 + ("grid", "advisor", "enforcer").index(role) * 0.1,
-        )
-        counts[role] = (int(show.sum()), units.n)
+    counts = _draw_posts(ax, world, hour)
     placed = place_labels(ax, office_labels(world, 10.0))
     n_hot = _draw_hotspots(ax, world, placed)
     scale_bar_and_north(fig, ax)
 
-    # legend
-    def label_for(role: str) -> str:
-        st = ROLE_STYLE[role]
-        label = f"{st.label} {st.label_zh}" if report.cjk_font() else st.label
-        on, total = counts[role]
-        num = f"{on:,} of {total:,} on duty" if hour is not None else f"{total:,}"
-        extra = f" (×{world.roster[role].people_per_unit})" if role == "enforcer" else ""
-        extra += ", from the roster" if role in world.roster.rostered else ""
-        return f"{label}: {num}{extra}"
-
+    legend = _Legend()
+    legend.header(f"Advisor on scene ({_mode_text(world)})", gap=False)
     d = cov.deadline
     band_labels = (
         f"≤ {d:g} min: covered ({100 * cov.share:.1f}%)",
         f"{d:g}–{1.5 * d:g} min: late",
         f"> {1.5 * d:g} min or unreachable",
     )
-    headers: set[str] = set()
-
-    def header(text: str, gap: bool = True) -> None:
-        if gap:
-            handles.append(Line2D([], [], color="none", label=" "))
-        handles.append(Line2D([], [], color="none", label=text))
-        headers.add(text)
-
-    header(f"Advisor on scene ({_mode_text(world)})", gap=False)
-    handles.extend(
+    legend.handles.extend(
         Line2D([], [], color=b[1], lw=3.2, label=text)
         for b, text in zip(BANDS, band_labels, strict=True)
     )
-    header("Staff posts" + (f" on duty at {clock_text(hour)}" if hour is not None else ""))
-    for role in ("grid", "advisor", "enforcer"):
-        st = ROLE_STYLE[role]
-        handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker=st.marker,
-                ms=7 if role != "grid" else 5.5,
-                mfc=st.color,
-                mec="white",
-                label=label_for(role),
-            )
-        )
-    header("Areas")
-    handles.append(
-        Line2D(
-            [], [], color=OFFICE_EDGE, lw=1.3, label=f"Street offices: {len(areas.office_names)}"
-        )
-    )
-    handles.append(
-        Line2D(
-            [],
-            [],
-            color=GRID_EDGE,
-            lw=0.8,
-            ls=(0, (5, 2.5)),
-            label=f"Grids: {len(areas.grid_names)}",
-        )
-    )
-    if n_hot:
-        handles.append(
-            Patch(
-                fc=HOTSPOT_COLOR,
-                alpha=0.35,
-                ec=HOTSPOT_COLOR,
-                ls="--",
-                label=f"Hotspots (radius): {n_hot}",
-            )
-        )
+    legend.header("Staff posts" + (f" on duty at {clock_text(hour)}" if hour is not None else ""))
+    _post_entries(legend, world, counts, hour)
+    _area_entries(legend, world, n_hot)
     if ranks is not None:
-        header("Road class (line width)")
-        present = set(ranks.tolist())
-        for ks, text in (
-            ((0, 1), "main road"),
-            ((2, 3), "secondary road"),
-            ((4, 5), "local street"),
-        ):
-            if present & set(ks):
-                handles.append(
-                    Line2D([], [], color="#777777", lw=0.9 * RANK_WIDTH[ks[0]], label=text)
-                )
-    leg = fig.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(sx, sy + sh),
-        frameon=False,
-        fontsize=8.6,
-        handlelength=2.2,
-        borderaxespad=0,
-    )
-    for item in leg.get_texts():
-        if item.get_text() in headers:
-            item.set_fontweight("bold")
+        _road_entries(legend, ranks)
+    legend.draw(fig, (sx, sy + sh))
 
     when = (
         f"the {cov.posts:,} advisors on duty at {clock_text(hour)}"
@@ -301,6 +198,132 @@ def _draw_map(world: World, path: Path, hour: float | None) -> Coverage:
     return cov
 
 
+def _draw_posts(ax: Axes, world: World, hour: float | None) -> dict[str, tuple[int, int]]:
+    """Each styled role's posts (on duty at ``hour`` when given); (shown, all) per role."""
+    net = world.net
+    shown = {
+        role: world.roster[role].on_duty(hour * 60.0)
+        if hour is not None
+        else np.ones(world.roster[role].n, dtype=bool)
+        for role in ROLE_STYLE
+    }
+    # bigger markers when there are few posts to show
+    total = sum(int(v.sum()) for v in shown.values())
+    grow = float(np.clip(math.sqrt(600.0 / max(total, 1)), 1.0, 3.0))
+    counts = {}
+    for k, (role, st) in enumerate(ROLE_STYLE.items()):
+        units = world.roster[role]
+        nodes = units.node[shown[role]]
+        ax.scatter(
+            net.x[nodes],
+            net.y[nodes],
+            s=st.size * grow,
+            marker=st.marker,
+            c=st.color,
+            edgecolors="white",
+            linewidths=0.45,
+            zorder=7 + k * 0.1,
+        )
+        counts[role] = (int(shown[role].sum()), units.n)
+    return counts
+
+
+class _Legend:
+    """The entries of a map's legend, with bold section headers."""
+
+    def __init__(self) -> None:
+        self.handles: list[Any] = []
+        self.headers: set[str] = set()
+
+    def header(self, text: str, gap: bool = True) -> None:
+        if gap:
+            self.handles.append(Line2D([], [], color="none", label=" "))
+        self.handles.append(Line2D([], [], color="none", label=text))
+        self.headers.add(text)
+
+    def draw(self, fig: Any, anchor: tuple[float, float]) -> None:
+        leg = fig.legend(
+            handles=self.handles,
+            loc="upper left",
+            bbox_to_anchor=anchor,
+            frameon=False,
+            fontsize=8.6,
+            handlelength=2.2,
+            borderaxespad=0,
+        )
+        for item in leg.get_texts():
+            if item.get_text() in self.headers:
+                item.set_fontweight("bold")
+
+
+def _post_entries(
+    legend: _Legend, world: World, counts: dict[str, tuple[int, int]], hour: float | None
+) -> None:
+    for role, st in ROLE_STYLE.items():
+        label = f"{st.label} {st.label_zh}" if report.cjk_font() else st.label
+        on, total = counts[role]
+        num = f"{on:,} of {total:,} on duty" if hour is not None else f"{total:,}"
+        per_unit = world.roster[role].people_per_unit
+        extra = f" (×{per_unit})" if per_unit > 1 else ""  # teams
+        extra += ", from the roster" if role in world.roster.rostered else ""
+        legend.handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker=st.marker,
+                ms=st.legend_size,
+                mfc=st.color,
+                mec="white",
+                label=f"{label}: {num}{extra}",
+            )
+        )
+
+
+def _area_entries(legend: _Legend, world: World, n_hot: int) -> None:
+    areas = world.areas
+    legend.header("Areas")
+    legend.handles.append(
+        Line2D(
+            [], [], color=OFFICE_EDGE, lw=1.3, label=f"Street offices: {len(areas.office_names)}"
+        )
+    )
+    legend.handles.append(
+        Line2D(
+            [],
+            [],
+            color=GRID_EDGE,
+            lw=0.8,
+            ls=(0, (5, 2.5)),
+            label=f"Grids: {len(areas.grid_names)}",
+        )
+    )
+    if n_hot:
+        legend.handles.append(
+            Patch(
+                fc=HOTSPOT_COLOR,
+                alpha=0.35,
+                ec=HOTSPOT_COLOR,
+                ls="--",
+                label=f"Hotspots (radius): {n_hot}",
+            )
+        )
+
+
+def _road_entries(legend: _Legend, ranks: np.ndarray) -> None:
+    legend.header("Road class (line width)")
+    present = set(ranks.tolist())
+    for ks, text in (
+        ((0, 1), "main road"),
+        ((2, 3), "secondary road"),
+        ((4, 5), "local street"),
+    ):
+        if present & set(ks):
+            legend.handles.append(
+                Line2D([], [], color="#777777", lw=0.9 * RANK_WIDTH[ks[0]], label=text)
+            )
+
+
 def draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None:
     """Double-ten on-time share per grid, diverging around the target (a run's picture).
 
@@ -311,23 +334,12 @@ def draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None:
 
 
 def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None:
-    from matplotlib import cm
-    from matplotlib.patches import Patch
-
     areas, sc = world.areas, world.scenario
     target = float(sc.rules.target)
-    rows = {str(r["grid"]): r for r in summary.get("by_grid", [])}
-    share = np.full(len(areas.grid_names), np.nan)
-    count = np.zeros(len(areas.grid_names))
     reps = int(summary.get("replications", 1))
-    for k, name in enumerate(areas.grid_names):
-        r = rows.get(name)
-        if r is not None and r.get("incidents") and r.get("double_ten") is not None:
-            share[k] = float(r["double_ten"])
-            count[k] = report.pooled_count(r, "incidents", reps)
+    share, count = _grid_shares(world, summary, reps)
     known = share[np.isfinite(share)]
     scale = scales.compliance_scale(known.tolist(), target)
-    cmap, norm = report.scale_colormap(scale)
     thin = np.isfinite(share) & (count < scales.THIN_SAMPLE)
 
     fig, ax, (sx, sy, sh) = map_figure(world)
@@ -347,15 +359,57 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
     draw_boundaries(ax, areas.grid_shapes, color="white", lw=0.7, zorder=3, alpha=0.9)
     draw_boundaries(ax, areas.office_shapes, color=OFFICE_EDGE, lw=1.5, zorder=4)
     placed = place_labels(ax, office_labels(world, 10.0))
+    _late_labels(ax, world, share, target, placed)
+    scale_bar_and_north(fig, ax)
+    _colorbar(fig, (sx + 0.01, sy + sh * 0.42, 0.018, sh * 0.55), scale)
+    _on_time_legend(fig, world, (share, count, thin), scale, (sx, sy + sh * 0.36))
+    below = int((known < target).sum())
+    overall = summary.get("double_ten")
+    n = summary.get("incidents")
+    head = f"{sc.name}: double-ten on-time share by grid"
+    sub = (f"{100 * overall:.1f}% overall" if overall is not None else "no incidents measured") + (
+        f" over {n:,.0f} instructions" if n else ""
+    )
+    sub += f"; target {100 * target:g}%; {below} of {len(known)} grids below it"
+    if len(known):
+        sizes = count[np.isfinite(share)]
+        sub += (
+            f"\ninstructions per grid {sizes.min():,.0f}–{sizes.max():,.0f} "
+            f"(median {float(np.median(sizes)):,.0f})"
+            + (f" over {reps} replications" if reps > 1 else "")
+        )
+    ax.set_title(f"{head}\n{sub}", loc="left", fontsize=11.5, pad=10)
+    save_map(fig, path)
+
+
+def _grid_shares(world: World, summary: dict[str, Any], reps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Double-ten share per grid of the map (NaN: no incidents there), and the
+    instructions it rests on, pooled over the replications."""
+    rows = {str(r["grid"]): r for r in summary.get("by_grid", [])}
+    share = np.full(len(world.areas.grid_names), np.nan)
+    count = np.zeros(len(world.areas.grid_names))
+    for k, name in enumerate(world.areas.grid_names):
+        r = rows.get(name)
+        if r is not None and r.get("incidents") and r.get("double_ten") is not None:
+            share[k] = float(r["double_ten"])
+            count[k] = report.pooled_count(r, "incidents", reps)
+    return share, count
+
+
+def _late_labels(
+    ax: Axes, world: World, share: np.ndarray, target: float, placed: list[Bbox]
+) -> None:
+    """The share of each grid below the target, written in it where it fits."""
+    shapes = world.areas.grid_shapes
     late = [k for k in np.argsort(share) if np.isfinite(share[k]) and share[k] < target]
     place_labels(
         ax,
         [
             Label(
                 f"{100 * share[k]:.0f}%",
-                label_points(areas.grid_shapes[k]),
+                label_points(shapes[k]),
                 7.5,
-                region=areas.grid_shapes[k],
+                region=shapes[k],
                 color="#5a0a14",
                 weight="normal",
                 optional=True,
@@ -365,9 +419,12 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
         ],
         placed,
     )
-    scale_bar_and_north(fig, ax)
 
-    cax = fig.add_axes((sx + 0.01, sy + sh * 0.42, 0.018, sh * 0.55))
+
+def _colorbar(fig: Any, box: tuple[float, float, float, float], scale: scales.Scale) -> None:
+    """The compliance scale beside the map, the target marked."""
+    cmap, norm = report.scale_colormap(scale)
+    cax = fig.add_axes(box)
     cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
     center = scale.centre
     cb.set_ticks(list(scale.ticks))
@@ -377,7 +434,18 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
     cb.set_label("incidents meeting both clocks (double ten); one scale both sides", fontsize=9)
     cb.outline.set_linewidth(0.5)
 
-    below = int((known < target).sum())
+
+def _on_time_legend(
+    fig: Any,
+    world: World,
+    grids: tuple[np.ndarray, np.ndarray, np.ndarray],
+    scale: scales.Scale,
+    anchor: tuple[float, float],
+) -> None:
+    """Grids below the target, thin and empty ones, and the worst."""
+    share, count, thin = grids
+    known = share[np.isfinite(share)]
+    below = int((known < scale.centre).sum()) if len(known) else 0
     empty = int((~np.isfinite(share)).sum())
     handles = [
         Patch(
@@ -401,31 +469,15 @@ def _draw_on_time_map(world: World, summary: dict[str, Any], path: Path) -> None
             Patch(
                 fc="none",
                 ec="none",
-                label=f"worst grid: {areas.grid_names[worst]} {100 * share[worst]:.1f}%"
+                label=f"worst grid: {world.areas.grid_names[worst]} {100 * share[worst]:.1f}%"
                 f" of {count[worst]:,.0f}",
             )
         )
     fig.legend(
         handles=handles,
         loc="upper left",
-        bbox_to_anchor=(sx, sy + sh * 0.36),
+        bbox_to_anchor=anchor,
         frameon=False,
         fontsize=8.6,
         borderaxespad=0,
     )
-    overall = summary.get("double_ten")
-    n = summary.get("incidents")
-    head = f"{sc.name}: double-ten on-time share by grid"
-    sub = (f"{100 * overall:.1f}% overall" if overall is not None else "no incidents measured") + (
-        f" over {n:,.0f} instructions" if n else ""
-    )
-    sub += f"; target {100 * target:g}%; {below} of {len(known)} grids below it"
-    if len(known):
-        sizes = count[np.isfinite(share)]
-        sub += (
-            f"\ninstructions per grid {sizes.min():,.0f}–{sizes.max():,.0f} "
-            f"(median {float(np.median(sizes)):,.0f})"
-            + (f" over {reps} replications" if reps > 1 else "")
-        )
-    ax.set_title(f"{head}\n{sub}", loc="left", fontsize=11.5, pad=10)
-    save_map(fig, path)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 def plot_plan(plan: PlanLike, path: Path) -> None:
     """Density per office (plan vs uniform) and the achieved lower bound vs the target."""
+    # deferred: the staffing optimiser imports this module at start; matplotlib loads only
+    # when a plan is drawn
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import cm
+from matplotlib.lines import Line2D
 
 from sim.viz import basemap, maplabels, report, scales
 
@@ -17,118 +19,8 @@ if TYPE_CHECKING:
 FLAG_COLORS = {"red": "#d62728", "black": "#111111"}
 
 
-def _difficulty_cells(d: Mapping[str, Any]) -> list[str]:
-    m_per = d["street_m_per_staff"]
-    return [
-        f"{d['street_km']:.0f}",
-        f"{d['hotspot_incidents_per_day']:.0f}",
-        f"{m_per:,.0f}" if m_per is not None else "–",
-    ]
-
-
-DIFFICULTY = ["street km", "hotspot/day", "street m/staff"]
-
-
-def summary_text(block: Mapping[str, Any], replications: int) -> str:
-    """The ranking ``python -m sim run`` prints, each column over one stated thing.
-
-    One replication: the last month's ranking, scores, flag, fund and escalation, beside
-    the months each office got a flag over the run. Several: only what is pooled over
-    replications × months (mean rank, chance of each flag, mean scores and fund), sorted by
-    mean rank, so that no one run's rank stands beside a pooled chance.
-    """
-    if not block.get("months"):
-        return f"Monthly evaluation: {block.get('note', 'none')}"
-    m = block["months"]
-    part = (
-        f"; the last {block['days_not_evaluated']:g} day"
-        f"{' is' if block['days_not_evaluated'] == 1 else 's are'} not a whole month"
-        if block["days_not_evaluated"]
-        else ""
-    )
-    head = f"Monthly evaluation: {m} month{'s' if m != 1 else ''} of {block['month_days']:g} days{part}"
-    table = _pooled_table(block, replications) if replications > 1 else _last_month_table(block)
-    return f"{head}\n{table}"
-
-
-def _last_month_table(block: Mapping[str, Any]) -> str:
-    """One run: the last month's ranking, and the flags over all its months."""
-    from sim.viz.report import format_table, place_label
-
-    m = block["months"]
-    per = {o["office"]: o for o in block["offices"]}
-    escalate = any(r["escalation"] for r in block["last_month"])
-    rows = []
-    for r in block["last_month"]:
-        o = per[r["office"]]
-        rows.append(
-            [
-                r["rank"],
-                place_label(r["office"], r["name_zh"]),
-                f"{r['total']:.1f}",
-                f"{r['third_party']:.1f}",
-                f"{r['digital']:.1f}",
-                {"red": "RED", "black": "BLACK"}.get(r["flag"], ""),
-                f"{r['fund_yuan']:+,.0f}" if r["fund_yuan"] else "",
-                *([r["escalation"]] if escalate else []),
-                _months(o["p_red_flag"] * m),
-                _months(o["p_black_flag"] * m),
-                *_difficulty_cells(o["difficulty"]),
-            ]
-        )
-    headers = [
-        "rank", "street office", "total", "3rd party", "digital", "flag", "fund ¥",
-        *(["escalation"] if escalate else []), "red", "black", *DIFFICULTY,
-    ]  # fmt: skip
-    table = format_table(headers, rows, align="rlrrrll" + ("l" if escalate else "") + "rrrrr")
-    return (
-        f"rank to fund{' and escalation' if escalate else ''}: month {m}, the last; "
-        f"red, black: months with that flag, of the {m}; street km to street m/staff: the "
-        f"office's streets and staff\n{table}"
-    )
-
-
-def _months(x: float) -> str:
-    return str(round(x)) if round(x) else ""
-
-
-def _pooled_table(block: Mapping[str, Any], replications: int) -> str:
-    """Several replications: every column pooled over replications × months."""
-    from sim.viz.report import format_table, place_label
-
-    m = block["months"]
-    offices = sorted(block["offices"], key=lambda o: (o["mean_rank"], o["office"]))
-    rows = [
-        [
-            f"{o['mean_rank']:.1f}",
-            place_label(o["office"], o["name_zh"]),
-            f"{o['score']:.1f}",
-            f"{o['third_party']:.1f}",
-            f"{o['digital']:.1f}",
-            f"{100 * o['p_red_flag']:.0f}%",
-            f"{100 * o['p_black_flag']:.0f}%",
-            f"{o['fund_yuan_per_month']:+,.0f}" if o["fund_yuan_per_month"] else "",
-            *_difficulty_cells(o["difficulty"]),
-        ]
-        for o in offices
-    ]
-    headers = [
-        "mean rank", "street office", "total", "3rd party", "digital", "P(red)", "P(black)",
-        "fund ¥/month", *DIFFICULTY,
-    ]  # fmt: skip
-    table = format_table(headers, rows, align="rlrrrrrrrrr")
-    return (
-        f"mean rank to fund: over {replications} replications × {m} months (scores are "
-        f"means, P(...) the share of the office's months with that flag); street km to street "
-        f"m/staff: the office's streets and staff\n{table}"
-    )
-
-
 def plot_bump(result: EvaluationResult, path: Path) -> None:
     """Rank of every office month by month (replication 0), flags marked."""
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
     with basemap.map_style():
         rank = result.rank[0]
         flag = result.flag[0]
@@ -176,8 +68,6 @@ def draw_score_map(world: World, result: EvaluationResult, path: Path) -> None:
     """Street offices coloured by mean total score around the district's mean (at least
     ±10 points: :func:`sim.viz.scales.score_scale`), with how often each got a flag, as a
     count of months (one replication) or a share of its months (several)."""
-    from matplotlib import cm
-
     with basemap.map_style():
         areas = world.areas
         score = result.total.mean(axis=(0, 1))

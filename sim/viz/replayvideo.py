@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import animation
+from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
 from shapely.geometry.base import BaseGeometry
 
 from sim.analysis import replay as rp
@@ -53,7 +57,7 @@ class VideoOptions:
 def ffmpeg() -> str | None:
     """An ffmpeg executable: the imageio-ffmpeg wheel's, else one on the PATH."""
     try:
-        import imageio_ffmpeg
+        import imageio_ffmpeg  # deferred: optional; without the wheel, ffmpeg on the PATH
 
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError):
@@ -70,8 +74,6 @@ def render(
 ) -> int:
     """Write the replay between ``options.start_min`` and ``end_min`` to ``out`` (.mp4 or
     .gif, by its suffix); return the number of frames."""
-    import matplotlib.pyplot as plt
-    from matplotlib import animation
 
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
@@ -102,7 +104,6 @@ def render(
 
 
 def _background(ax: Axes, replay: rp.Replay, offices: Sequence[BaseGeometry]) -> None:
-    from matplotlib.collections import LineCollection
 
     st = replay.streets
     segs = np.stack(
@@ -125,7 +126,6 @@ def _background(ax: Axes, replay: rp.Replay, offices: Sequence[BaseGeometry]) ->
 
 
 def _artists(fig: Any, ax: Axes, title: str) -> dict[str, Any]:
-    from matplotlib.lines import Line2D
 
     empty = np.zeros((0, 2))
     legend = [

@@ -7,8 +7,6 @@ back to pinyin only if neither can be loaded, never to boxes.
 
 from __future__ import annotations
 
-import itertools
-import unicodedata
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -20,12 +18,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
+from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from sim.analysis import measures as registry
-from sim.analysis.metrics import ROLE_PLURAL, clocks, load_note
+from sim.analysis.metrics import clock_of, clocks
 from sim.engine.records import IncidentTable
-from sim.scenario import DemandVolume, Rules
+from sim.output.text import days_text
+from sim.roles import CLOCKED_ROLES
+from sim.scenario import Rules
 from sim.viz import scales
 
 _CJK_FONTS = (
@@ -87,231 +89,24 @@ def save(fig: Figure, path: Path) -> None:
     plt.close(fig)
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:5.1f}%"
-
-
-def _ci(value: float | None, half: float | None) -> str:
-    if value is None:
-        return "–"
-    if half is None:
-        return _pct(value)
-    return _pct(value) + (f" ± {100 * half:.1f}" if half >= 0.0005 else " ± <0.1")
-
-
-def display_width(text: str) -> int:
-    """Columns a string takes in a terminal: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int, align: str) -> str:
-    fill = " " * (width - display_width(text))
-    return text + fill if align == "l" else fill + text
-
-
-def format_table(
-    headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None
-) -> str:
-    """A plain monospace table; ``align`` has one of 'l'/'r' per column."""
-    cells = [[str(h) for h in headers]] + [["–" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(display_width(r[i]) for r in cells) for i in range(len(headers))]
-    align = align or "l" + "r" * (len(headers) - 1)
-
-    def fmt(r: list[str]) -> str:
-        return "  ".join(_pad(c, w, a) for c, w, a in zip(r, widths, align, strict=True)).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(cells[0]), sep, *(fmt(r) for r in cells[1:])])
-
-
-def summary_text(s: dict[str, Any]) -> str:
-    """The tables ``python -m sim run`` prints.
-
-    Its lists of measures — the roles on the staff line, the clocks table, the lines
-    under it and the street-office columns — are the registry's (:func:`registry.summarized`).
-    """
-    rules = s["scenario_resolved"]["rules"]
-    ci = s.get("ci95", {})
-    reps = int(s["replications"])
-    staff = s["staff"]
-    roles = ", ".join(
-        f"{staff[role]} {m.words}"
-        for m in registry.summarized("staff")
-        if (role := m.name.removeprefix("headcount.")) in staff
-    )
-    head = (
-        f"{s['scenario']}: {s['days']:g} day{'' if s['days'] == 1 else 's'} after "
-        f"{s['warmup_hours']:g} h warm-up, seed {s['seed']}, "
-        f"{s['replications']} replication(s), dispatch '{s['policy']}'\n"
-        f"staff {staff['total']} ({staff['per_km2']:.1f} per km² over {staff['area_km2']:.1f} km²): "
-        f"{roles}"
-    )
-    if "demand" in s:  # runs stored before the density form have no demand block
-        head += "\n" + demand_text(s["demand"])
-    overall = clocks_table(s, rules, ci)
-    util_line = load_text(s)
-    target = rules["target"]
-    columns = registry.summarized("offices")
-    areas = format_table(
-        ["street office", *(m.words for m in columns), ""],
-        [
-            [
-                place_label(a["office"], a.get("name_zh", "")),
-                *(measure_text(m, a.get(m.name), replications=reps) for m in columns),
-                "below target" if a["double_ten"] is not None and a["double_ten"] < target else "",
-            ]
-            for a in s["by_area"]
-        ],
-        align="l" + "r" * len(columns) + "l",
-    )
-    hours = format_table(
-        ["hour", "incidents", "advisor", "enforcers", "double ten"],
-        [
-            [
-                h["hour"] + ":00",
-                _num(h["incidents"], 0),
-                _pct(h["advisor_on_time"]),
-                _pct(h["enforcer_on_time"]),
-                _pct(h["double_ten"]),
-            ]
-            for h in s["by_hour"]
-        ],
-    )
-    parts = [head, overall, util_line, "By street office", areas, "By hour of day", hours]
-    if "evaluation" in s:
-        from sim.viz.rankplot import summary_text as evaluation_text
-
-        parts.append(evaluation_text(s["evaluation"], s["replications"]))
-    if "enforcement" in s:
-        from sim.viz.enforcementplot import summary_text as enforcement_text
-
-        parts.append(enforcement_text(s["enforcement"], s["days"], reps))
-    if s.get("warnings"):  # a plan that is valid but does less than it seems to
-        parts.append("\n".join(["Warnings", *(f"  {w}" for w in s["warnings"])]))
-    return "\n\n".join(parts)
-
-
-def demand_text(demand: dict[str, Any]) -> str:
-    """``demand 2,704 incidents a day = 2.38 per km of street over 1,136 km, plus 290 a day
-    at 4 hotspots``: the background on the run's map, and the hotspots kept on it."""
-    text = f"demand {DemandVolume.from_dict(demand).text()}"
-    spots = demand["hotspots"]
-    if spots:
-        text += f", plus {demand['hotspot_incidents_per_day']:,.0f} a day at {spots} hotspot"
-        text += "s" if spots > 1 else ""
-    return text
-
-
-def clocks_table(s: dict[str, Any], rules: dict[str, Any], ci: dict[str, float]) -> str:
-    """The registry's clocks: each on-time share, then the measures of its ``cells``."""
-    clocks = registry.summarized("clocks")
-    width = max((len(m.summary.cells) for m in clocks if m.summary), default=0)
-    deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
-    reps = int(s["replications"])
-    rows = []
-    for m in clocks:
-        cells = m.summary.cells if m.summary else ()
-        rows.append(
-            [
-                m.words.format(**deadlines),
-                measure_text(m, lookup(s, m.name), ci.get(m.name), replications=reps),
-                *(measure_text(registry.RUN[c], lookup(s, c), replications=reps) for c in cells),
-                *[""] * (width - len(cells)),
-            ]
-        )
-    return format_table(["clock", "on time", "mean min", "p90 min", "count"][: 2 + width], rows)
-
-
-_MISSING: Any = object()
-
-
-def lookup(tree: Mapping[str, Any], name: str, default: Any = None) -> Any:
-    """The value at a measure's dotted name in a nested summary (``default`` if absent)."""
-    node: Any = tree
-    for key in name.split("."):
-        if not isinstance(node, Mapping) or key not in node:
-            return default
-        node = node[key]
-    return node
-
-
-def measure_text(
-    m: registry.Measure, value: float | None, half: float | None = None, *, replications: int
-) -> str:
-    """A measure's value as the summary prints it: a share as a percentage, a number with
-    the measure's decimals (a count of one replication as a whole number,
-    :meth:`~sim.analysis.measures.Measure.digits_for`), each with its 95% CI half-width
-    when there is one."""
-    if m.unit == "share":
-        return _ci(value, half)
-    digits = m.digits_for(replications)
-    text = _num(value, digits)
-    return text if half is None or value is None else f"{text} ± {half:,.{digits}f}"
-
-
-def load_text(s: dict[str, Any]) -> str:
-    """The lines under the clocks table (the registry's ``lines``: utilisation, offered load
-    against capacity, ...) and, when a role is over capacity, why."""
-    ci = s.get("ci95", {})
-    reps = int(s["replications"])
-    lines = []
-    shown = registry.summarized("lines")
-    for _, same in itertools.groupby(shown, key=lambda m: (m.summary and m.summary.order, m.words)):
-        group = list(same)
-        items = []
-        for m in group:
-            value = lookup(s, m.name, _MISSING)
-            if value is _MISSING or (m.summary and m.summary.nonzero and not value):
-                continue
-            role = next((p for p in m.name.split(".") if p in ROLE_PLURAL), None)
-            if role is None:
-                items.append(measure_text(m, value, ci.get(m.name), replications=reps).strip())
-            else:  # one value per role, in one line
-                items.append(f"{role} {measure_text(m, value, replications=reps).strip()}")
-        if items:
-            lines.append(f"{group[0].words}: " + ", ".join(items))
-    load = s.get("overload", {})
-    for r in (r for r in s["utilization"] if r in load):
-        note = load_note(r, load[r])
-        if note:
-            lines.append(("warning: " if load[r]["status"] == "unstable" else "note: ") + note)
-    return "\n".join(lines)
-
-
-def days_text(days: float) -> str:
-    """``1 day``, ``7 days``, ``0.5 days``."""
-    return f"{days:g} day{'' if days == 1 else 's'}"
-
-
-def _num(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None else f"{x:,.{digits}f}"
+# the standard clocks' panel titles; another clock's is "Clock k: <its words>"
+_CLOCK_TITLES = {
+    "advisor": "Clock 1: instruction → advisor on scene",
+    "enforcer": "Clock 2: persuasion fails → enforcers on scene",
+}
 
 
 def plot_response_times(table: IncidentTable, rules: Rules, path: Path) -> None:
-    """Distributions of both clocks with the deadlines marked."""
+    """Distributions of every clock (the double ten's two) with the deadlines marked."""
     style()
     c = clocks(table, rules)
     m = table["measured"]
-    esc = m & table["escalated"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, key, mask, limit, title, color in (
-        (
-            axes[0],
-            "advisor_response",
-            m,
-            rules.advisor_minutes,
-            "Clock 1: instruction → advisor on scene",
-            COLORS["advisor"],
-        ),
-        (
-            axes[1],
-            "enforcer_response",
-            esc,
-            rules.enforcer_minutes,
-            "Clock 2: persuasion fails → enforcers on scene",
-            COLORS["enforcer"],
-        ),
-    ):
+    roles = [r for r in CLOCKED_ROLES if f"{r}_response" in c]
+    fig, axes = plt.subplots(1, len(roles), figsize=(5.5 * len(roles), 4), squeeze=False)
+    for k, (ax, role) in enumerate(zip(axes[0], roles, strict=True)):
+        key, mask, limit = f"{role}_response", m & c[f"{role}_asked"], rules.minutes(role)
+        title = _CLOCK_TITLES.get(role, f"Clock {k + 1}: {clock_of(role).words}")
+        color = COLORS.get(role, COLORS["target"])
         v = c[key][mask]
         late_never = int((~np.isfinite(v)).sum())
         v = v[np.isfinite(v)]
@@ -338,8 +133,6 @@ def plot_response_times(table: IncidentTable, rules: Rules, path: Path) -> None:
 def scale_colormap(scale: scales.Scale) -> tuple[Any, Any]:
     """A matplotlib colour map and norm drawing ``scale`` (:mod:`sim.viz.scales`) from
     its low to its high end, colours as its stops say."""
-    from matplotlib.colors import LinearSegmentedColormap, Normalize
-
     span = scale.high - scale.low
     stops = [((v - scale.low) / span, c) for v, c in scale.stops()]
     return LinearSegmentedColormap.from_list("scale", stops), Normalize(scale.low, scale.high)
@@ -359,9 +152,6 @@ def pooled_count(row: Mapping[str, Any], key: str, replications: int) -> int:
 def plot_by_hour(summary: dict[str, Any], path: Path) -> None:
     """On-time shares by hour of day over the incident volume, with each line's sample:
     instructions for the advisor clock and double ten, escalations for the enforcer clock."""
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     style()
     rows = summary["by_hour"]
     target = summary["scenario_resolved"]["rules"]["target"]
@@ -423,8 +213,6 @@ def plot_by_hour(summary: dict[str, Any], path: Path) -> None:
 def plot_by_office(summary: dict[str, Any], path: Path) -> None:
     """Double-ten share per street office, worst first, against the target: points on an
     axis of at least 20 points, coloured by the compliance scale, each with its sample."""
-    from matplotlib.lines import Line2D
-
     style()
     rows = [r for r in summary["by_area"] if r["double_ten"] is not None]
     rows.sort(key=lambda r: r["double_ten"])

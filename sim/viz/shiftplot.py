@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib.pyplot as plt
 import numpy as np
 
+from sim.analysis.hour_verdicts import CLOCKS
+from sim.viz.report import COLORS, save, style
 from sim.viz.scales import share_axis
 
 if TYPE_CHECKING:
@@ -24,10 +27,6 @@ def _steps(values: list[float]) -> np.ndarray:
 
 def plot_staff(result: ShiftResult, path: Path) -> None:
     """Per planned role: units on duty by hour, old and new plan, against the need."""
-    import matplotlib.pyplot as plt
-
-    from sim.viz.report import COLORS, save, style
-
     style()
     roles = result.meta["roles"]
     t = result.hours
@@ -69,10 +68,6 @@ def plot_staff(result: ShiftResult, path: Path) -> None:
 
 def plot_on_time(result: ShiftResult, path: Path) -> None:
     """On-time share by hour for both clocks, own plan beside the new plan."""
-    import matplotlib.pyplot as plt
-
-    from sim.viz.report import COLORS, save, style
-
     style()
     t = result.hours
     meta = result.meta
@@ -80,7 +75,7 @@ def plot_on_time(result: ShiftResult, path: Path) -> None:
     h = np.arange(24) + 0.5
     lows = [100 * meta["target"]]
     for ax, tag, title in zip(axes, ("old", "new"), ("own plan", "new plan"), strict=True):
-        for clock, role in (("advisor_on_time", "advisor"), ("enforcer_on_time", "enforcer")):
+        for role, clock in CLOCKS.items():
             mean = np.array([np.nan if v is None else 100 * v for v in t[f"{clock}.{tag}"]], float)
             low = np.array(
                 [np.nan if v is None else 100 * v for v in t[f"{clock}.{tag}.lower"]], float

@@ -63,7 +63,7 @@ def read_geojson_polygons(
     if not feats:
         raise ScenarioError([f"{where}: no polygon features in {path.name}"])
     if crs and _looks_geographic(feats):
-        from pyproj import Transformer
+        from pyproj import Transformer  # deferred: pyproj loads only for maps in lon/lat
 
         t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
         feats = [
@@ -118,6 +118,10 @@ def _assign(x: np.ndarray, y: np.ndarray, shapes: list[BaseGeometry]) -> np.ndar
     return out
 
 
+Office = tuple[str, str, BaseGeometry]  # name, Chinese name, shape
+Grid = tuple[int, str, BaseGeometry]  # office index, name, shape
+
+
 def build_areas(
     net: StreetNetwork,
     offices: list[tuple[str, str, BaseGeometry]] | None,
@@ -132,6 +136,31 @@ def build_areas(
     shape). Missing offices become square cells over the network; missing grids become
     square cells of ``grid_size_m`` clipped to each office.
     """
+    kept, node_office = _offices(net, offices, office_size_m, where)
+    grid_list = _grids(kept, grids, grid_size_m, where)
+    grid_list, node_grid = _node_grids(net, kept, grid_list, node_office, where)
+    u, v, length = net.streets
+    grid_road = np.bincount(node_grid[u], weights=length / 2, minlength=len(grid_list))
+    grid_road += np.bincount(node_grid[v], weights=length / 2, minlength=len(grid_list))
+    return Areas(
+        office_names=tuple(o[0] for o in kept),
+        office_names_zh=tuple(o[1] for o in kept),
+        office_shapes=tuple(o[2] for o in kept),
+        office_km2=np.array([o[2].area / 1e6 for o in kept]),
+        grid_names=tuple(g[1] for g in grid_list),
+        grid_shapes=tuple(g[2] for g in grid_list),
+        grid_office=np.array([g[0] for g in grid_list], dtype=np.int64),
+        node_office=node_office,
+        node_grid=node_grid,
+        grid_road_m=grid_road,
+    )
+
+
+def _offices(
+    net: StreetNetwork, offices: list[Office] | None, office_size_m: float, where: str
+) -> tuple[list[Office], np.ndarray]:
+    """The offices with streets (square cells over the network when none are given) and
+    the office of every node."""
     x, y = net.x, net.y
     pad = 1.0
     net_box = (
@@ -151,9 +180,7 @@ def build_areas(
     names = [o[0] for o in offices]
     if len(set(names)) != len(names):
         raise ScenarioError([f"{where}.offices: office names are not unique"])
-    shapes = [o[2] for o in offices]
-    node_office = _assign(x, y, shapes)
-
+    node_office = _assign(x, y, [o[2] for o in offices])
     counts = np.bincount(node_office, minlength=len(offices))
     empty = [names[k] for k in np.flatnonzero(counts == 0)]
     keep = np.flatnonzero(counts > 0)
@@ -164,8 +191,16 @@ def build_areas(
         remap[keep] = np.arange(len(keep))
         offices = [offices[k] for k in keep]
         node_office = remap[node_office]
+    return offices, node_office
 
-    grid_list: list[tuple[int, str, BaseGeometry]] = []
+
+def _grids(
+    offices: list[Office],
+    grids: list[tuple[str, str, BaseGeometry]] | None,
+    grid_size_m: float,
+    where: str,
+) -> list[Grid]:
+    """The grids given (by office name), or square cells clipped to each office."""
     if grids:
         index = {o[0]: k for k, o in enumerate(offices)}
         unknown = sorted({g[0] for g in grids if g[0] not in index})
@@ -173,13 +208,24 @@ def build_areas(
             raise ScenarioError(
                 [f"{where}.grids: grids name unknown offices: {', '.join(unknown)}"]
             )
-        grid_list = [(index[g[0]], g[1], g[2]) for g in grids]
-    else:
-        for k, (name, _, geom) in enumerate(offices):
-            cells = [c.intersection(geom) for c in square_cells(geom.bounds, grid_size_m)]
-            cells = [c for c in cells if not c.is_empty and c.area > 0]
-            grid_list += [(k, f"{name}-{j + 1:02d}", c) for j, c in enumerate(cells)]
+        return [(index[g[0]], g[1], g[2]) for g in grids]
+    grid_list: list[Grid] = []
+    for k, (name, _, geom) in enumerate(offices):
+        cells = [c.intersection(geom) for c in square_cells(geom.bounds, grid_size_m)]
+        cells = [c for c in cells if not c.is_empty and c.area > 0]
+        grid_list += [(k, f"{name}-{j + 1:02d}", c) for j, c in enumerate(cells)]
+    return grid_list
 
+
+def _node_grids(
+    net: StreetNetwork,
+    offices: list[Office],
+    grid_list: list[Grid],
+    node_office: np.ndarray,
+    where: str,
+) -> tuple[list[Grid], np.ndarray]:
+    """Every node's grid among its office's; grids with no street are dropped."""
+    x, y = net.x, net.y
     node_grid = np.empty(net.n, dtype=np.int64)
     for k in range(len(offices)):
         mine = np.flatnonzero(node_office == k)
@@ -192,21 +238,4 @@ def build_areas(
     used = np.flatnonzero(np.bincount(node_grid, minlength=len(grid_list)) > 0)
     remap = -np.ones(len(grid_list), dtype=np.int64)
     remap[used] = np.arange(len(used))
-    grid_list = [grid_list[j] for j in used]
-    node_grid = remap[node_grid]
-
-    u, v, length = net.streets
-    grid_road = np.bincount(node_grid[u], weights=length / 2, minlength=len(grid_list))
-    grid_road += np.bincount(node_grid[v], weights=length / 2, minlength=len(grid_list))
-    return Areas(
-        office_names=tuple(o[0] for o in offices),
-        office_names_zh=tuple(o[1] for o in offices),
-        office_shapes=tuple(o[2] for o in offices),
-        office_km2=np.array([o[2].area / 1e6 for o in offices]),
-        grid_names=tuple(g[1] for g in grid_list),
-        grid_shapes=tuple(g[2] for g in grid_list),
-        grid_office=np.array([g[0] for g in grid_list], dtype=np.int64),
-        node_office=node_office,
-        node_grid=node_grid,
-        grid_road_m=grid_road,
-    )
+    return [grid_list[j] for j in used], remap[node_grid]

@@ -24,17 +24,18 @@ from sim.scenario import (
     Scenario,
     ScenarioError,
     demand_volume,
+    hour_ranges,
     map_override,
     resolve_scenario,
     with_overrides,
 )
-from sim.world import osm
+from sim.world import districts
 from sim.world.areas import Areas, build_areas, read_geojson_polygons
 from sim.world.hotspots import HotspotSite, camera_nodes, resolve_hotspots
 from sim.world.mapgen import generate_city
 from sim.world.network import StreetNetwork, from_inline, read_map_file
 from sim.world.rosterfile import RosterFile, place_roster, read_roster, units_by_role
-from sim.world.staff import Roster, coverage_gaps, place_staff
+from sim.world.staff import Roster, coverage_gaps, place_staff, with_campaign_shifts
 from sim.world.trace import TraceDemand, load_trace
 from sim.world.travel import TravelTable
 
@@ -82,11 +83,15 @@ def load_network(
         net, gen = generate_city(source)
         offices = [(name, "", poly) for name, poly in gen]
     else:
-        cut = osm.cut_region(source.cut, source.path, source.cut_geojson) if source.cut else None
+        cut = (
+            districts.cut_region(source.cut, source.path, source.cut_geojson)
+            if source.cut
+            else None
+        )
         net = read_map_file(source.path, strict=source.strict, two_way=source.two_way, cut=cut)
         warnings += net.notes
         if source.boundaries is not None:
-            net, offices, notes = osm.offices_for(source.boundaries, source.path, cut, net)
+            net, offices, notes = districts.offices_for(source.boundaries, source.path, cut, net)
             warnings += notes
     if net.dropped_nodes:
         warnings.append(
@@ -137,7 +142,8 @@ def build_map(
 
 
 def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None = None) -> World:
-    """Everything replication-independent, checked against the map.
+    """Everything replication-independent, checked against the map: the whole world,
+    staff on the shifts they work each day (a campaign's enforcer shifts on its days).
 
     A bare scenario is resolved first (:func:`~sim.scenario.resolve_scenario`); from then
     on only the resolved values are read. Each stage's memory is estimated before it is
@@ -157,6 +163,7 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
     _check_scheduled(sc, net)
     check_offices(sc, areas.office_names)
     warnings += plan_warnings(sc, areas, roster)
+    roster = with_campaign_shifts(roster, sc)  # after the warnings: they are of the plan
     trace = None
     if resolved.trace is not None:
         trace = load_trace(resolved.trace, sc, net, sites, memory_limit)
@@ -279,9 +286,9 @@ def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
                 + _first(thin)
             )
         staff = roster.people_by_office(len(areas.office_names))
-        for role in ("advisor", "enforcer"):
+        for role in (r for r in ROLES if BY_NAME[r].dispatched):
             empty = [areas.office_names[k] for k in np.flatnonzero(staff[role] == 0)]
-            wanted = role in roster.rostered or getattr(scenario.staff.mix, role) > 0
+            wanted = role in roster.rostered or scenario.staff.mix.of(role) > 0
             if empty and wanted and roster[role].n > 0:
                 out.append(
                     f"staff: no {role} of their own in {len(empty)} street office(s), served "
@@ -291,7 +298,7 @@ def plan_warnings(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
         if roster[role].n == 0:
             out.append(f"staff: no {role} staff at all{_WITHOUT.get(role, '')}")
     for role, hours in coverage_gaps(roster).items():
-        out.append(f"staff.shifts.{role}: nobody on duty in hour(s) {_hours(hours)}")
+        out.append(f"staff.shifts.{role}: nobody on duty {hour_ranges(hours)}")
     return out
 
 
@@ -327,19 +334,3 @@ def _thin_offices(scenario: Scenario, areas: Areas, roster: Roster) -> list[str]
 
 def _first(names: list[str], n: int = 5) -> str:
     return ", ".join(names[:n]) + (" …" if len(names) > n else "")
-
-
-def _hours(hours: list[int]) -> str:
-    """``[0, 1, 20, 21, 22, 23]`` → ``20:00-02:00`` (runs across midnight are joined)."""
-    missing = set(hours)
-    if len(missing) == 24:
-        return "all day"
-    runs = []
-    for h in sorted(missing):
-        if (h - 1) % 24 in missing:
-            continue  # not the start of a run
-        end = h
-        while (end + 1) % 24 in missing:
-            end = (end + 1) % 24
-        runs.append(f"{h:02d}:00-{(end + 1) % 24:02d}:00")
-    return ", ".join(runs)

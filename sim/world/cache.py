@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 VERSION = "2"  # bump when the layout of cached arrays changes
+LOADER_VERSION = "4"  # bump when parsing a map file changes what it yields (a key part)
 
 DEFAULT_MAX_MB = 1024
 MAX_MB_ENV = "SIM_CACHE_MAX_MB"

@@ -54,7 +54,7 @@ def hotspot_points(
                 out.append(None)
                 continue
             if to_xy is None:
-                from pyproj import Transformer
+                from pyproj import Transformer  # deferred: pyproj loads only for maps in lon/lat
 
                 to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
             hx, hy = to_xy.transform(h.lon, h.lat)

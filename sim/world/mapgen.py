@@ -11,7 +11,7 @@ from shapely.geometry import Polygon, box
 
 from sim.rng import stream
 from sim.scenario import GeneratedMap
-from sim.world.network import HIGHWAY_CLASS, StreetNetwork, from_arrays
+from sim.world.network import HIGHWAY_CLASS, Edges, StreetNetwork, from_arrays
 
 
 def generate_city(spec: GeneratedMap) -> tuple[StreetNetwork, list[tuple[str, Polygon]]]:
@@ -45,10 +45,7 @@ def generate_city(spec: GeneratedMap) -> tuple[StreetNetwork, list[tuple[str, Po
         [str(i) for i in range(len(x))],
         x,
         y,
-        np.concatenate([u, v]),
-        np.concatenate([v, u]),
-        np.concatenate([length, length]),
-        road_class=np.concatenate([klass, klass]),
+        Edges(u, v, length, klass).both_ways(),
         source="generated",
         where="map.generate",
     )

@@ -9,11 +9,14 @@ and say what they dropped.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.etree.ElementTree import iterparse
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,8 +29,6 @@ from sim.world import cache, osm
 if TYPE_CHECKING:
     import networkx as nx
     from shapely.geometry.base import BaseGeometry
-
-LOADER_VERSION = "4"  # bump when parsing changes what a file yields
 
 # road classes from OSM's ``highway`` tag, by importance: 0 motorway/trunk … 5 service/paths
 HIGHWAY_CLASS = {
@@ -114,7 +115,7 @@ class StreetNetwork:
         """Every node in WGS84 longitude and latitude (None, None when the map has no CRS)."""
         if not self.crs:
             return None, None
-        from pyproj import Transformer
+        from pyproj import Transformer  # deferred: pyproj loads only for coordinates to transform
 
         t = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
         lon, lat = t.transform(self.x, self.y)
@@ -133,38 +134,48 @@ class StreetNetwork:
         return h.hexdigest()[:20]
 
 
+@dataclass(frozen=True, eq=False)
+class Edges:
+    """Directed street edges by node index: from ``u`` to ``v``, ``length`` metres, and
+    the road class of each (see :func:`highway_class`; None: not known)."""
+
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+    road_class: np.ndarray | None = None
+
+    def both_ways(self) -> Edges:
+        """Every street usable in both directions (staff on foot or bike)."""
+        k = self.road_class
+        return Edges(
+            np.concatenate([self.u, self.v]),
+            np.concatenate([self.v, self.u]),
+            np.concatenate([self.length, self.length]),
+            None if k is None else np.concatenate([k, k]),
+        )
+
+
 def from_arrays(
     ids: list[str],
     x: np.ndarray,
     y: np.ndarray,
-    u: np.ndarray,
-    v: np.ndarray,
-    length: np.ndarray,
+    edges: Edges,
     *,
     crs: str | None = None,
     source: str = "",
     strict: bool = False,
-    two_way: bool = False,
-    road_class: np.ndarray | None = None,
     where: str = "map",
 ) -> StreetNetwork:
     """Build a network from directed edges, keeping its largest strongly connected part.
 
-    With ``two_way`` every street may be used in both directions (staff on foot or bike).
-    With ``strict`` a network in several pieces is an error instead. ``road_class``
-    (per edge, see :func:`highway_class`) is kept for drawing.
+    With ``strict`` a network in several pieces is an error instead. The edges' road
+    classes, when known, are kept for drawing.
     """
     n = len(ids)
     if n == 0:
         raise ScenarioError([f"{where}: the map has no nodes"])
+    u, v, length, road_class = edges.u, edges.v, edges.length, edges.road_class
     klass = np.full(len(u), MINOR_ROAD) if road_class is None else np.asarray(road_class)
-    if two_way:
-        u, v, length, klass = (
-            np.concatenate([u, v]),
-            np.concatenate([v, u]),
-            np.concatenate([length, length]),
-            np.concatenate([klass, klass]),
-        )
     loops = u != v
     u, v, length, klass = u[loops], v[loops], length[loops], klass[loops]
     order = np.lexsort((length, v, u))  # duplicates: the shortest parallel edge comes first
@@ -228,17 +239,8 @@ def from_inline(spec: InlineMap) -> StreetNetwork:
             ls.append(length)
     if problems:
         raise ScenarioError(problems)
-    return from_arrays(
-        ids,
-        x,
-        y,
-        np.array(us, np.int64),
-        np.array(vs, np.int64),
-        np.array(ls, float),
-        source="inline",
-        strict=True,
-        where="map.inline",
-    )
+    edges = Edges(np.array(us, np.int64), np.array(vs, np.int64), np.array(ls, float))
+    return from_arrays(ids, x, y, edges, source="inline", strict=True, where="map.inline")
 
 
 def from_networkx(
@@ -282,18 +284,20 @@ def from_networkx(
             vs.append(ia)
             ls.append(length)
             cs.append(klass)
+    edges = Edges(
+        np.array(us, np.int64),
+        np.array(vs, np.int64),
+        np.maximum(np.array(ls, float), 0.01),
+        np.array(cs, np.int64),
+    )
     return from_arrays(
         [str(n) for n in nodes],
         x,
         y,
-        np.array(us, np.int64),
-        np.array(vs, np.int64),
-        np.maximum(np.array(ls, float), 0.01),
+        edges.both_ways() if two_way else edges,
         crs=str(crs) if crs else None,
         source=source,
         strict=strict,
-        two_way=two_way,
-        road_class=np.array(cs, np.int64),
         where=where,
     )
 
@@ -313,7 +317,7 @@ def utm_crs_for(lon: float, lat: float) -> str:
 
 def project_to_utm(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """Project lon/lat to metres in the UTM zone of their centre."""
-    from pyproj import Transformer
+    from pyproj import Transformer  # deferred: pyproj loads only for maps in lon/lat
 
     crs = utm_crs_for(float(np.mean(lon)), float(np.mean(lat)))
     t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
@@ -343,7 +347,7 @@ def read_map_file(
     key = cache.digest(
         [
             cache.file_digest(path),
-            LOADER_VERSION,
+            cache.LOADER_VERSION,
             f"strict={strict}",
             f"two_way={two_way}",
             b"" if cut is None else cut.wkb,
@@ -417,22 +421,18 @@ def _from_streets(
     x, y, crs = project_to_utm(s.lon, s.lat)
     back = ~s.oneway | two_way
     klass = np.array([highway_class(h) for h in s.values], np.int64)[s.highway]
-    net = from_arrays(
-        s.ids, x, y,
+    edges = Edges(
         np.concatenate([s.u, s.v[back]]), np.concatenate([s.v, s.u[back]]),
         np.maximum(np.concatenate([s.length, s.length[back]]), 0.01),
-        crs=crs, source=source, strict=strict, road_class=np.concatenate([klass, klass[back]]),
-        where=where,
+        np.concatenate([klass, klass[back]]),
     )  # fmt: skip
+    net = from_arrays(s.ids, x, y, edges, crs=crs, source=source, strict=strict, where=where)
     if not s.notes:
         return net
     return replace(net, notes=tuple(s.notes), _index={})
 
 
 def _open(path: Path) -> Any:
-    import bz2
-    import gzip
-
     name = path.name.lower()
     if name.endswith(".gz"):
         return gzip.open(path, "rb")
@@ -447,8 +447,6 @@ def _read_graphml(path: Path, *, strict: bool, two_way: bool, where: str) -> Str
     Reads only what the simulator needs: node ``x``/``y``, edge ``length`` and the
     graph's ``crs``. It is several times faster than building a networkx graph first.
     """
-    from xml.etree.ElementTree import iterparse
-
     ns = "{http://graphml.graphdrawing.org/xmlns}"
     keys: dict[str, str] = {}
     ids: list[str] = []
@@ -496,10 +494,10 @@ def _read_graphml(path: Path, *, strict: bool, two_way: bool, where: str) -> Str
     length = np.array(ls)
     missing = ~np.isfinite(length)
     length[missing] = np.hypot(x[u[missing]] - x[v[missing]], y[u[missing]] - y[v[missing]])
+    edges = Edges(u, v, np.maximum(length, 0.01), np.array(cs, np.int64))
     return from_arrays(
-        ids, x, y, u, v, np.maximum(length, 0.01),
-        crs=crs, source=str(path), strict=strict, two_way=two_way or not directed,
-        road_class=np.array(cs, np.int64), where=where,
+        ids, x, y, edges.both_ways() if two_way or not directed else edges,
+        crs=crs, source=str(path), strict=strict, where=where,
     )  # fmt: skip
 
 
@@ -517,7 +515,7 @@ def restrict(net: StreetNetwork, keep: np.ndarray, where: str = "map") -> Street
     if net.classes is not None:
         klass = np.asarray(net.classes[idx][:, idx][sub.row, sub.col]).ravel() - 1
     out = from_arrays(
-        [net.ids[i] for i in idx], net.x[idx], net.y[idx], sub.row, sub.col, sub.data,
-        crs=net.crs, source=net.source, road_class=klass, where=where,
+        [net.ids[i] for i in idx], net.x[idx], net.y[idx], Edges(sub.row, sub.col, sub.data, klass),
+        crs=net.crs, source=net.source, where=where,
     )  # fmt: skip
     return replace(out, notes=net.notes, _index={})

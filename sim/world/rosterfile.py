@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 from shapely.geometry import shape
 
 from sim.budget import gib
@@ -418,7 +419,7 @@ def _map_points(
                 "map has no coordinate system (a generated or inline map): give x and y in map metres"
             ],
         )
-    from pyproj import Transformer
+    from pyproj import Transformer  # deferred: pyproj loads only for posts in lon/lat
 
     to_map = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     x[geo], y[geo] = to_map.transform(x[geo], y[geo])
@@ -467,8 +468,6 @@ def snap(net: StreetNetwork, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, 
     street (to the nearest node when the map has no streets)."""
     u, v, _ = net.streets
     if len(u) == 0:
-        from scipy.spatial import cKDTree
-
         dist, node = cKDTree(np.column_stack([net.x, net.y])).query(np.column_stack([x, y]))
         return np.asarray(node, dtype=np.int64), np.asarray(dist, dtype=float)
     ends = np.stack([np.column_stack([net.x[u], net.y[u]]), np.column_stack([net.x[v], net.y[v]])])

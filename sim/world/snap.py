@@ -66,7 +66,7 @@ def outside_detail(log: CaseLog, net: StreetNetwork) -> str:
             f"most of the log's points lie at x {np.percentile(px, 5):.0f}…"
             f"{np.percentile(px, 95):.0f}, y {np.percentile(py, 5):.0f}…{np.percentile(py, 95):.0f}"
         )
-    from pyproj import Transformer
+    from pyproj import Transformer  # deferred: pyproj loads only for coordinates to transform
 
     t = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
     mlon, mlat = t.transform(box_x, box_y)

@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 
 from sim.roles import ALL_ROLES, BY_NAME, OPTIONAL_ROLES
-from sim.scenario import ROLES, ExplicitPosts, Post, ScenarioError, Shift, Staff, clock_minutes
+from sim.scenario import (
+    ROLES,
+    ExplicitPosts,
+    Scenario,
+    ScenarioError,
+    Shift,
+    Staff,
+    clock_minutes,
+)
 from sim.world.areas import Areas
 from sim.world.network import StreetNetwork
 from sim.world.rosterfile import RosterPosts
@@ -237,14 +245,14 @@ def _by_density(
     bounds = np.searchsorted(
         areas.node_office[office_sorted], np.arange(len(areas.office_names) + 1)
     )
-    mix = {r: float(getattr(staff.mix, r)) for r in ROLES}
+    mix = {r: staff.mix.of(r) for r in ROLES}
     nodes: dict[str, list[np.ndarray]] = {r: [] for r in ALL_ROLES}
     for k, name in enumerate(areas.office_names):
         density = staff.per_km2_by_office.get(name, staff.per_km2)
         people = math.ceil(density * areas.office_km2[k] - 1e-9)
         counts = _split(people, mix)
-        counts["enforcer"] = _teams(counts, staff.enforcer_team_size, mix["advisor"] > 0)
-        counts["police"] = staff.police_per_office
+        counts["enforcer"] = _teams(counts, staff.team_size("enforcer"), mix["advisor"] > 0)
+        counts.update({r: staff.per_office(r) for r in ALL_ROLES if r not in counts})
         members = office_sorted[bounds[k] : bounds[k + 1]]
         cum = np.cumsum(weights[members])
         total = cum[-1] if len(cum) else 0.0
@@ -261,7 +269,7 @@ def _explicit(net: StreetNetwork, areas: Areas, staff: Staff, posts: ExplicitPos
     problems = []
     nodes: dict[str, np.ndarray] = {}
     for role in ALL_ROLES:
-        entries: list[Post] = getattr(posts, role)
+        entries = posts.of(role)
         idx = []
         for i, p in enumerate(entries):
             if not net.has(p.node):
@@ -293,9 +301,7 @@ def _roster(
             grid=areas.node_grid[node],
             shift=shift,
             shifts=windows,
-            people_per_unit=(
-                staff.enforcer_team_size if role == "enforcer" else BY_NAME[role].team_size
-            ),
+            people_per_unit=staff.team_size(role),
         )
     return Roster(units, rostered.roles if rostered is not None else ())
 
@@ -327,11 +333,11 @@ def _office_shifts(
     The district's list is assigned over all the role's units as if no office had its own,
     so an office's own list changes the shifts of its units only.
     """
-    district: list[Shift] = getattr(staff.shifts, role)
+    district = staff.shifts.of(role)
     shift = _assign_shifts(len(office), district)
     windows = shift_windows(district)
     for name, own in staff.shifts_by_office.items():
-        lst: list[Shift] | None = getattr(own, role, None)  # police: district list only
+        lst = own.of(role)
         here = office == areas.office_names.index(name)
         if lst is None or not here.any():
             continue
@@ -355,3 +361,33 @@ def coverage_gaps(roster: Roster) -> dict[str, list[int]]:
         if hours:
             gaps[role] = hours
     return gaps
+
+
+# ------------------------------------------------------------------ the campaign's shifts
+
+
+def campaign_days(scenario: Scenario) -> tuple[int, int]:
+    """The 归零 campaign's first day and the day after its last (days of the run, from 0)."""
+    c = scenario.enforcement.campaign
+    first = math.floor(c.start_day + scenario.duration.warmup_hours / 24.0)
+    return first, first + math.ceil(c.days)
+
+
+def campaign_shifts(scenario: Scenario) -> list[Shift] | None:
+    """The enforcer shifts of the campaign's days, when a running campaign has its own."""
+    c = scenario.enforcement.campaign
+    return c.enforcer_shifts if scenario.enforcement.enabled and c.enabled else None
+
+
+def with_campaign_shifts(roster: Roster, scenario: Scenario) -> Roster:
+    """The roster with the campaign's enforcer shifts on the campaign's days.
+
+    Shifts that start on a campaign day follow ``enforcement.campaign.enforcer_shifts``,
+    those on other days the ordinary ``staff.shifts.enforcer`` (:class:`ShiftPeriod`).
+    """
+    shifts = campaign_shifts(scenario)
+    units = roster["enforcer"]
+    if shifts is None or units.periods:
+        return roster
+    periods = units.with_period(*campaign_days(scenario), shifts)
+    return Roster({**roster.units, "enforcer": periods}, roster.rostered)

@@ -14,6 +14,7 @@ from pathlib import Path
 from sim.engine.records import IncidentTable
 from sim.errors import ArgumentError, ResultsError
 from sim.output.folders import owned_file, read_manifest
+from sim.output.report.batchpage import batch_report
 from sim.output.report.inputs import read_run
 from sim.output.report.runpage import run_page
 
@@ -46,8 +47,6 @@ def folder_report(folder: Path, *, day: int | None = None) -> str:
         raise ArgumentError(
             [f"day: only a run's report has a replay ({folder} is a {kind})"], ["day"]
         )
-    from sim.output.report.batchpage import batch_report
-
     return batch_report(folder, kind)
 
 

@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+import sim.output.report.figures as figures
 from sim.analysis import measures as registry
 from sim.errors import ResultsError
-from sim.output.report import figures
 from sim.output.report.page import Page, esc
-from sim.viz.report import measure_text
+from sim.output.runtext import measure_text
 from sim.viz.scales import compliance_scale
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
@@ -54,8 +56,6 @@ def _rgba(color: str, alpha: float) -> str:
 
 
 def sweep_page(folder: Path) -> Page:
-    import pandas as pd
-
     meta = _json(folder / "sweep.json")
     summary = pd.read_csv(folder / "summary.csv")
     keys = list(meta.get("vary", {}))
@@ -174,8 +174,6 @@ def _bands(page: Page, summary: Any, keys: Sequence[str]) -> str:
 
 
 def _variant_means(path: Path, keys: Sequence[str], by: str) -> tuple[list[str], Any]:
-    import pandas as pd
-
     frame = pd.read_csv(path, dtype={by: str})
     frame["variant_label"] = [_label(r, keys) for _, r in frame.iterrows()]
     means = frame.groupby(["variant_label", by], sort=False)["double_ten"].mean().unstack(by)

@@ -12,31 +12,33 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import sim.output.report.figures as figures
 from sim.analysis import measures as registry
+from sim.analysis.measures import lookup
 from sim.errors import ArgumentError
 from sim.output.folders import owned_file
-from sim.output.report import figures
 from sim.output.report.inputs import RunFolder, read_run
 from sim.output.report.page import Page, esc
 from sim.output.report.runpage import place, shown
-from sim.viz.report import lookup
 from sim.viz.scales import compliance_scale
 
-_COMPARED = (
-    *(m.name for m in registry.summarized("clocks")),
-    "advisor_response_min.mean",
-    "advisor_response_min.p90",
-    "enforcer_response_min.mean",
-    "enforcer_response_min.p90",
-    "incidents",
-    "escalated",
-    "utilization.advisor",
-    "utilization.enforcer",
-    "discovery.never_found",
-    "enforcement.cases",
-    "enforcement.fines_yuan",
+_CLOCKS = registry.summarized("clocks")
+# the clocks' on-time shares, then each clock's cells (mean, p90, count), each role's
+# utilisation, and the rest: every name a path in summary.json
+_COMPARED = tuple(
+    dict.fromkeys(
+        [
+            *(m.name for m in _CLOCKS),
+            *(c for m in _CLOCKS if m.summary for c in m.summary.cells),
+            *(m.name for m in registry.RUN.values() if m.name.startswith("utilization.")),
+            "discovery.never_found",
+            "enforcement.cases",
+            "enforcement.fines_yuan",
+            "headcount.total",
+            "headcount.per_km2",
+        ]
+    )
 )
-_STAFF = (("total", "headcount.total"), ("per_km2", "headcount.per_km2"))
 
 
 def write_comparison(folders: Sequence[Path], out: Path, *, force: bool = False) -> Path:
@@ -78,12 +80,6 @@ def _table(runs: Sequence[RunFolder], names: Sequence[str]) -> str:
         cells = "".join(
             f"<td>{shown(r.summary).span(m, lookup(r.summary, name), _ci(r.summary, name))}</td>"
             for r in runs
-        )
-        rows.append(f"<tr><td>{esc(m.label)}</td>{cells}</tr>")
-    for key, name in _STAFF:
-        m = registry.RUN[name]
-        cells = "".join(
-            f"<td>{shown(r.summary).span(m, r.summary['staff'][key])}</td>" for r in runs
         )
         rows.append(f"<tr><td>{esc(m.label)}</td>{cells}</tr>")
     about = "".join(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -130,7 +131,7 @@ def read_run(folder: Path, table: IncidentTable | None = None) -> RunFolder:
 
 def read_geometry(path: Path) -> Geometry:
     """The layers of ``results.gpkg`` the report draws, in local metres."""
-    import pyogrio
+    import pyogrio  # deferred: pyogrio brings geopandas and pyproj (~70 ms); only the GeoPackage needs it
 
     present = {name for name, _ in pyogrio.list_layers(path)}
     wanted = ("offices", "grids", "posts", "hotspots", "streets")  # not the incidents: large
@@ -159,7 +160,7 @@ Layer = tuple[np.ndarray, dict[str, list[Any]]]
 
 
 def _read_layer(path: Path, name: str) -> Layer:
-    import pyogrio
+    import pyogrio  # deferred: pyogrio brings geopandas and pyproj (~70 ms); only the GeoPackage needs it
 
     meta, table = pyogrio.read_arrow(path, layer=name)
     geom_name = meta.get("geometry_name") or "geometry"
@@ -232,8 +233,6 @@ def incident_file(folder: Path) -> Path | None:
 def read_incidents(folder: Path, summary: dict[str, Any], streets: Streets) -> IncidentTable:
     """The incident table of ``incidents.parquet`` or ``incidents.csv`` (replay columns),
     its nodes numbered as in ``streets``."""
-    import pandas as pd
-
     path = incident_file(folder)
     if path is None:
         raise ResultsError([f"{folder}: no incident table ({' or '.join(INCIDENT_FILES)})"])

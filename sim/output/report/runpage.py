@@ -13,17 +13,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import yaml
 
+import sim.output.report.figures as figures
 from sim.analysis import measures as registry
+from sim.analysis.measures import lookup
 from sim.analysis.replay import Replay, ReplayOptions, build_replay
-from sim.output.report import figures
 from sim.output.report.inputs import RunFolder
 from sim.output.report.page import Page, esc
 from sim.output.report.replaydata import COLORS, replay_block
+from sim.output.runtext import campaign_text, load_text, measure_text
 from sim.roles import BY_NAME
 from sim.scenario import Rules
 from sim.viz import scales
-from sim.viz.report import load_text, lookup, measure_text
 from sim.viz.scales import compliance_scale
 
 FUNNEL = (
@@ -78,7 +81,7 @@ def run_page(run: RunFolder, day: int | None = None) -> Page:
     page.add("map", "Where: street offices and grids", maps(page, run))
     page.add("hours", "When: by hour of day", hours(page, s))
     page.add("offices", "By street office", office_table(s))
-    if "enforcement" in s:
+    if "note" not in s["enforcement"]:  # a note says why there is no enforcement chain
         page.add("enforcement", "Cases, fines and the court", enforcement(page, s))
     if s.get("evaluation", {}).get("months"):
         page.add("evaluation", "Monthly evaluation and the black flag", evaluation(page, run))
@@ -95,7 +98,7 @@ def headline(s: Mapping[str, Any]) -> str:
     rules = s["scenario_resolved"]["rules"]
     show = shown(s)
     ci = s.get("ci95", {})
-    deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
+    deadlines = registry.deadlines(rules)
     cards = []
     for m in registry.summarized("clocks"):
         value = lookup(s, m.name)
@@ -139,12 +142,12 @@ def headline(s: Mapping[str, Any]) -> str:
 
 
 def staff_card(s: Mapping[str, Any]) -> str:
-    staff = s["staff"]
+    staff = s["headcount"]
     show = shown(s)
     roles = ", ".join(
-        f"{show.span(m, staff[role])} {esc(m.words)} {esc(BY_NAME[role].name_zh)}"
+        f"{show.span(m, staff[m.role])} {esc(m.words)} {esc(BY_NAME[m.role].name_zh)}"
         for m in registry.summarized("staff")
-        if (role := m.name.removeprefix("headcount.")) in staff
+        if m.role is not None and m.role in staff
     )
     total = registry.RUN["headcount.total"]
     density = registry.RUN["headcount.per_km2"]
@@ -153,7 +156,7 @@ def staff_card(s: Mapping[str, Any]) -> str:
         '<div class="card"><div class="label">staff</div>'
         f'<div class="value">{show.span(total, staff["total"])}</div>'
         f'<div class="detail">{show.span(density, staff["per_km2"])} per km² over '
-        f"{show.span(area, staff['area_km2'])} km²: {roles}</div></div>"
+        f"{show.span(area, s['area_km2'])} km²: {roles}</div></div>"
     )
 
 
@@ -237,7 +240,7 @@ def maps(page: Page, run: RunFolder) -> str:
 def hours(page: Page, s: Mapping[str, Any]) -> str:
     target = s["scenario_resolved"]["rules"]["target"]
     rules = s["scenario_resolved"]["rules"]
-    deadlines = {"adv": rules["advisor_minutes"], "enf": rules["enforcer_minutes"]}
+    deadlines = registry.deadlines(rules)
     words = {m.name: m.words.format(**deadlines) for m in registry.summarized("clocks")}
     fig = figures.by_hour(s["by_hour"], target, words)
     return page.figure("by-hour", fig) + (
@@ -255,7 +258,7 @@ def office_table(s: Mapping[str, Any]) -> str:
     show = shown(s)
     columns = registry.summarized("offices")
     evaluated = {o["office"]: o for o in s.get("evaluation", {}).get("offices", [])}
-    enf = {o["office"]: o for o in s.get("enforcement", {}).get("by_office", [])}
+    enf = {o["office"]: o for o in s["enforcement"].get("by_office") or []}
     extra: list[tuple[str, registry.Measure, str]] = []
     if evaluated:
         extra += [
@@ -295,8 +298,6 @@ def office_table(s: Mapping[str, Any]) -> str:
 
 
 def enforcement(page: Page, s: Mapping[str, Any]) -> str:
-    from sim.viz.enforcementplot import campaign_text
-
     e = s["enforcement"]
     ci = e.get("ci95", {})
     show = shown(s)
@@ -333,7 +334,7 @@ def enforcement(page: Page, s: Mapping[str, Any]) -> str:
             f"<p class='note'>A weekly curve at each hotspot needs a run of at least "
             f"{scales.MIN_WEEKS} whole weeks.</p>"
         )
-    if "campaign" in e:
+    if "note" not in e["campaign"]:  # a note says why there is none
         parts.append(f"<p>{esc(campaign_text(e['campaign'], ci, s['replications']))}</p>")
     return "".join(parts)
 
@@ -382,8 +383,6 @@ def _monthly_ranks(run: RunFolder) -> tuple[list[int], dict[str, list[float]]] |
     path = run.path / "evaluation.csv"
     if not path.is_file():
         return None
-    import pandas as pd
-
     frame = pd.read_csv(path, usecols=["replication", "month", "office", "name_zh", "rank"])
     frame = frame[frame["replication"] == frame["replication"].min()]
     months = sorted(int(m) for m in frame["month"].unique())
@@ -474,8 +473,6 @@ def _posts(posts: Mapping[str, Sequence[Any]], index: Mapping[str, int]) -> dict
 
 
 def scenario(s: Mapping[str, Any]) -> str:
-    import yaml
-
     text = yaml.safe_dump(s["scenario_resolved"], allow_unicode=True, sort_keys=False, width=100)
     return (
         "<details><summary>The resolved scenario (every default filled in)</summary>"

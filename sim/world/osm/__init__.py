@@ -2,17 +2,15 @@
 
 One module per concept: ``files`` (which names are OSM data, how pyosmium opens them, the
 declared bounds), ``streets`` (street ways cut at the edge of the file or of the part to
-simulate, simplified to streets between junctions), ``boundaries`` (administrative or
-tagged boundaries with their Latin and Chinese names) and ``districts`` (the part of a big
-file to simulate, and street offices from its boundaries).
+simulate, simplified to streets between junctions) and ``boundaries`` (administrative or
+tagged boundaries with their Latin and Chinese names). What the world makes of them on a
+street network (the part of a big file to simulate, street offices from its boundaries)
+is :mod:`sim.world.districts`, a layer above the network.
 """
 
 from sim.world.osm.boundaries import Boundary as Boundary
 from sim.world.osm.boundaries import names_of as names_of
 from sim.world.osm.boundaries import read_boundaries as read_boundaries
-from sim.world.osm.districts import cut_region as cut_region
-from sim.world.osm.districts import offices_for as offices_for
-from sim.world.osm.districts import offices_from_extract as offices_from_extract
 from sim.world.osm.files import OSM_SUFFIXES as OSM_SUFFIXES
 from sim.world.osm.files import extract_bounds as extract_bounds
 from sim.world.osm.files import is_osm as is_osm

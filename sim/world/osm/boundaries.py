@@ -63,6 +63,9 @@ def names_of(tags: Mapping[str, str], fallback: str) -> tuple[str, str]:
     return latin, zh
 
 
+Relation = tuple[int, dict[str, str], list[tuple[int, str]]]  # id, tags, (way, role)
+
+
 def read_boundaries(
     path: Path, pick: Callable[[Mapping[str, str]], bool], *, closed_ways: bool, where: str
 ) -> tuple[list[Boundary], list[str]]:
@@ -71,9 +74,30 @@ def read_boundaries(
     Returns the boundaries and notes on those left out because the extract holds only
     part of them.
     """
-    import osmium
+    rels = _relations(path, pick)
+    wanted = {ref for _, _, members in rels for ref, _ in members}
+    lines: dict[int, BaseGeometry] = {}
+    closed: list[tuple[int, dict[str, str], BaseGeometry]] = []
+    if wanted or closed_ways:
+        lines, closed = _ways(path, pick, wanted, closed_ways)
+    out, incomplete = _assembled(rels, lines)
+    for wid, tags, shape in closed:
+        latin, zh = names_of(tags, f"way-{wid}")
+        out.append(Boundary(latin, zh, tags.get("admin_level", ""), shape.buffer(0)))
+    notes: list[str] = []
+    if incomplete:
+        notes.append(
+            f"{where}: {len(incomplete)} boundar{'y' if len(incomplete) == 1 else 'ies'} only partly "
+            f"in the file left out: {first_names(sorted(incomplete))}"
+        )
+    return out, notes
 
-    rels: list[tuple[int, dict[str, str], list[tuple[int, str]]]] = []
+
+def _relations(path: Path, pick: Callable[[Mapping[str, str]], bool]) -> list[Relation]:
+    """The boundary and multipolygon relations ``pick`` accepts, with their ways."""
+    import osmium  # deferred: pyosmium loads only when an OpenStreetMap file is read
+
+    rels: list[Relation] = []
     for rel in osmium.FileProcessor(osm_file(path), osmium.osm.RELATION):
         if not isinstance(rel, osmium.osm.Relation):
             continue
@@ -81,36 +105,51 @@ def read_boundaries(
         if tags.get("type") in ("boundary", "multipolygon") and pick(tags):
             members = [(m.ref, m.role) for m in rel.members if m.type == "w"]
             rels.append((rel.id, tags, members))
-    wanted = {ref for _, _, members in rels for ref, _ in members}
+    return rels
+
+
+def _ways(
+    path: Path, pick: Callable[[Mapping[str, str]], bool], wanted: set[int], closed_ways: bool
+) -> tuple[dict[int, BaseGeometry], list[tuple[int, dict[str, str], BaseGeometry]]]:
+    """The lines of the ``wanted`` ways, and (with ``closed_ways``) the closed ways
+    ``pick`` accepts as polygons; a way with a node missing from the file is left out."""
+    import osmium  # deferred: pyosmium loads only when an OpenStreetMap file is read
+
     lines: dict[int, BaseGeometry] = {}
     closed: list[tuple[int, dict[str, str], BaseGeometry]] = []
-    if wanted or closed_ways:
-        fab = osmium.geom.WKBFactory()
-        with tempfile.TemporaryDirectory(prefix="sim-osm-") as tmp:
-            fp = (
-                osmium.FileProcessor(osm_file(path))
-                .with_locations(location_index(path, tmp))
-                .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            )
-            if not closed_ways:
-                fp = fp.with_filter(osmium.filter.IdFilter(wanted))
-            for way in fp:
-                if not isinstance(way, osmium.osm.Way):
-                    continue
-                in_rel = way.id in wanted
-                tags = {t.k: t.v for t in way.tags} if closed_ways and not in_rel else {}
-                if not in_rel and not (tags and way.is_closed() and pick(tags)):
-                    continue
-                try:
-                    line = shapely.from_wkb(fab.create_linestring(way, osmium.geom.use_nodes.ALL))
-                except (osmium.InvalidLocationError, RuntimeError):
-                    continue  # a node of it is missing: the boundary is incomplete
-                if in_rel:
-                    lines[way.id] = line
-                if tags:
-                    closed.append((way.id, tags, Polygon(line.coords)))
+    fab = osmium.geom.WKBFactory()
+    with tempfile.TemporaryDirectory(prefix="sim-osm-") as tmp:
+        fp = (
+            osmium.FileProcessor(osm_file(path))
+            .with_locations(location_index(path, tmp))
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        )
+        if not closed_ways:
+            fp = fp.with_filter(osmium.filter.IdFilter(wanted))
+        for way in fp:
+            if not isinstance(way, osmium.osm.Way):
+                continue
+            in_rel = way.id in wanted
+            tags = {t.k: t.v for t in way.tags} if closed_ways and not in_rel else {}
+            if not in_rel and not (tags and way.is_closed() and pick(tags)):
+                continue
+            try:
+                line = shapely.from_wkb(fab.create_linestring(way, osmium.geom.use_nodes.ALL))
+            except (osmium.InvalidLocationError, RuntimeError):
+                continue  # a node of it is missing: the boundary is incomplete
+            if in_rel:
+                lines[way.id] = line
+            if tags:
+                closed.append((way.id, tags, Polygon(line.coords)))
+    return lines, closed
+
+
+def _assembled(
+    rels: list[Relation], lines: Mapping[int, BaseGeometry]
+) -> tuple[list[Boundary], list[str]]:
+    """The relations' shapes from their outer and inner ways, and the names of those
+    the file holds only part of."""
     out: list[Boundary] = []
-    notes: list[str] = []
     incomplete = []
     for rid, tags, members in rels:
         latin, zh = names_of(tags, f"relation-{rid}")
@@ -126,15 +165,7 @@ def read_boundaries(
             incomplete.append(latin)
             continue
         out.append(Boundary(latin, zh, tags.get("admin_level", ""), shape))
-    for wid, tags, shape in closed:
-        latin, zh = names_of(tags, f"way-{wid}")
-        out.append(Boundary(latin, zh, tags.get("admin_level", ""), shape.buffer(0)))
-    if incomplete:
-        notes.append(
-            f"{where}: {len(incomplete)} boundar{'y' if len(incomplete) == 1 else 'ies'} only partly "
-            f"in the file left out: {first_names(sorted(incomplete))}"
-        )
-    return out, notes
+    return out, incomplete
 
 
 def first_names(names: list[str], n: int = 5) -> str:
@@ -170,9 +201,7 @@ def cached_boundaries(
     where: str,
 ) -> tuple[list[Boundary], list[str]]:
     """:func:`read_boundaries`, parsed once per file content and ``spec``."""
-    from sim.world.network import LOADER_VERSION
-
-    key = cache.digest([cache.file_digest(path), LOADER_VERSION, "boundaries", spec])
+    key = cache.digest([cache.file_digest(path), cache.LOADER_VERSION, "boundaries", spec])
     hit = cache.load("boundaries", key)
     if hit is not None:
         shapes = shapely.from_wkb(_split(hit["wkb"], hit["offsets"]))

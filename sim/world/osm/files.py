@@ -35,7 +35,7 @@ def file_format(path: Path) -> str:
 
 def osm_file(path: Path) -> Any:
     """The file as pyosmium opens it, its format named explicitly."""
-    import osmium
+    import osmium  # deferred: pyosmium loads only when an OpenStreetMap file is read
 
     fmt = file_format(path)
     return osmium.io.File(str(path), {"pbf": "pbf", "xml": "osm"}.get(fmt, "osm." + fmt[4:]))
@@ -50,7 +50,7 @@ def location_index(path: Path, tmp: str) -> str:
 
 def extract_bounds(path: Path) -> BaseGeometry | None:
     """The extract's declared bounds (PBF header or XML ``<bounds>``) in lon/lat, if any."""
-    import osmium
+    import osmium  # deferred: pyosmium loads only when an OpenStreetMap file is read
 
     b = osmium.FileProcessor(osm_file(path)).header.box()
     if not b.valid():

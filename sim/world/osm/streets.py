@@ -71,7 +71,7 @@ def read_streets(path: Path, cut: BaseGeometry | None = None, where: str = "map.
     A way that leaves the file (nodes missing) or the cut is kept up to its last node
     inside; a way that comes back in is kept again from there.
     """
-    import osmium
+    import osmium  # deferred: pyosmium loads only when an OpenStreetMap file is read
 
     _refuse_uncut(path, cut, where)
     region = cut

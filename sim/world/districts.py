@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
 
 from sim.scenario import MapCut, OsmOffices, ScenarioError
+from sim.world.areas import read_geojson_polygons
+from sim.world.network import StreetNetwork, restrict
 from sim.world.osm.boundaries import (
     Boundary,
     admin_level_is,
@@ -26,9 +28,6 @@ from sim.world.osm.boundaries import (
     unique_names,
 )
 from sim.world.osm.files import extract_bounds, is_osm
-
-if TYPE_CHECKING:
-    from sim.world.network import StreetNetwork
 
 
 def cut_region(spec: MapCut, map_path: Path, geojson: Path | None) -> BaseGeometry:
@@ -40,12 +39,8 @@ def cut_region(spec: MapCut, map_path: Path, geojson: Path | None) -> BaseGeomet
     if spec.polygon is not None:
         return Polygon(spec.polygon).buffer(0)
     if spec.geojson is not None:
-        from sim.world.areas import read_geojson_polygons
-
         assert geojson is not None
         feats = read_geojson_polygons(geojson, None, f"{where}.geojson")
-        from shapely.validation import explain_validity
-
         crossed = [
             f"{where}.geojson: feature {k + 1}: the polygon is not simple "
             f"({explain_validity(g)}): no edges may cross"
@@ -131,9 +126,7 @@ def offices_for(
     Streets outside every boundary join the nearest office or are dropped
     (``spec.outside``); boundaries holding no street are left out. Both are reported.
     """
-    from pyproj import Transformer
-
-    from sim.world.network import restrict
+    from pyproj import Transformer  # deferred: pyproj loads only for maps with boundaries
 
     where = "map.offices"
     bounds, notes = offices_from_extract(spec, map_path, cut)
