@@ -2,34 +2,46 @@
 
 A run whose demand asks more of a role than its units on shift can give over the whole
 day is hopeless: its queue grows without bound, every clock is late, and it is as slow
-as it is long. :func:`expected_load` estimates, before the run, the offered load the
-summary measures afterwards, and judges it with the same check
-(:mod:`sim.analysis.capacity`); :func:`overload_warnings` words it as the summary does.
+as it is long. :func:`forecast` estimates, before the run, the offered load the summary
+measures afterwards and judges it with the same check (:mod:`sim.analysis.capacity`);
+:func:`overload_warnings` words it as the summary does.
 
 The estimate draws :data:`SAMPLE_DAYS` days of the scenario's demand and on-scene draws
-(one-off incidents, before any offender is deterred). Each request holds a unit for its
-turnout, its work on scene (an advisor whose case escalates also waits for the
-enforcers' turnout and ride) and the ride out and back. How far the ride is depends on
-the load, and this is what makes overload run away:
+(one-off incidents, before any offender is deterred; requests a minute by hour of day
+from up to :data:`RATE_DAYS`). Each request holds a unit for its turnout, its work on
+scene (an advisor whose case escalates also waits for the enforcers' turnout and ride)
+and the ride out and back. How far the ride is depends on whether requests wait, and
+this is what makes overload run away:
 
 - in free flow the nearest *free* unit rides: with a share ``q`` of the role's units
   not free, the k-th nearest unit of the travel table is the first free one with
-  probability ``q^k (1 - q)`` (units busy independently); the load of each hour is the
-  fixed point of "busy units = requests × holding time(busy units)";
-- an hour with no such fixed point below its capacity builds a backlog, and a unit that
-  comes free into a backlog rides to the oldest request, anywhere: the ride of a post to
-  a request at random.
+  probability ``q^k (1 - q)`` (units busy independently), so the ride lengthens as the
+  last units get busy;
+- once requests wait, a unit that comes free rides to the oldest, anywhere: the ride
+  of a post to a request at random, several times longer.
 
-The load of every hour is the free-flow one where it exists, else the backlog one. If
-over the whole day that is at or above capacity, the backlog never clears, every hour
-rides as in a backlog, and that load is the estimate. The enforcers are asked only for
-what the advisors serve. On Jinshui it gives advisors 0.21 of capacity at the default
-demand (0.20 measured after a run), 0.39 at 4,600 a day (0.40), 2.1 at 8,100 a day
-(2.0), and 6.9 for ``benchmarks/city_x10.yaml`` with 200 offices and 100,000 incidents
-a day (5.0). It
-errs low on the margin of a run-away (a backlog that builds at a shift change is taken
-to clear: at 5,400 a day it gives 0.56, and the run measured 1.33), so a run it does not
-warn about may still be found overloaded afterwards.
+So near its margin a role is bistable: free flow keeps up, yet a backlog, once there,
+makes the rides that keep it there. The fluid model of :mod:`sim.analysis.fluid`
+carries each role's busy units and waiting requests through the day in five-minute
+steps, day after day, with those holds and the shifts: the role **cannot keep up** when
+its backlog grows day over day, and then every ride is from a backlog. Where the day
+settles in free flow but a backlog at some hour would never clear, chance can tip it
+there: the number busy is a Poisson count around the fluid's, and a tip is that count
+reaching the point past which the rides alone fill every unit. When a tip is more
+likely than not within the run (or within :data:`RISK_DAYS`, if the run is longer) the
+run is judged by the backlog's load, which is then over capacity; when one is expected
+less often but at least once in :data:`RISK_DAYS` days, the role is **at risk**, a
+milder warning that names the hours and how often. The enforcers are asked only for
+what the advisors serve.
+
+On Jinshui (3-day runs, seed 1; docs/model.md has the table) it gives advisors 0.20 of
+capacity at the default demand (0.20 measured), 0.40 at 4,600 a day (0.40), 1.44 at
+5,400 (1.33, a queue that never empties after the evening peak of the first day), 1.57
+at 6,000 (1.47) and 2.16 at 8,100 (1.98); ``benchmarks/city_x10.yaml`` with 200 offices
+and 100,000 incidents a day gives 5.5 (5.0). The chance of a tip is an order of
+magnitude, not more: it hangs on how far the free-flow load sits below the point of no
+return, in Poisson standard deviations, and a few per cent more requests at one hour
+move it tenfold.
 """
 
 from __future__ import annotations
@@ -341,15 +353,19 @@ def at_risk_note(role: str, f: RoleForecast) -> str:
 
 
 def _when(f: RoleForecast) -> str:
-    """When tips start: ``"at 07:00"``, ``"in 19:00–21:00"``, or ``"at most hours, most
-    of all at 19:00"``."""
+    """When tips start: ``"at 07:00"``, ``"at 07:00 or 19:00–21:00"``, or ``"at most
+    hours, most of all at 19:00"``."""
     hours = f.tip_hours()
     if len(hours) == 24:
         return "at any hour"
     if len(hours) > 6:
         peak = int(np.argmax(f.tips.reshape(24, PER_HOUR).sum(axis=1)))
         return f"at most hours, most of all at {peak:02d}:00"
-    return f"at {hours[0]:02d}:00" if len(hours) == 1 else f"in {hour_ranges(hours)}"
+    spans = hour_ranges(hours).split(", ")  # "07:00–08:00" is the hour 07:00
+    return "at " + " or ".join(
+        a if (int(b[:2]) - int(a[:2])) % 24 == 1 else f"{a}–{b}"
+        for a, b in (span.split("–") for span in spans)
+    )
 
 
 def _days(days: float) -> str:
