@@ -57,7 +57,7 @@ class Flow:
     kept: np.ndarray
     units: int
 
-    def free_holds(self, h: int, busy: np.ndarray, on: float) -> np.ndarray:
+    def free_holds(self, h: int, busy: np.ndarray, on: np.ndarray | float) -> np.ndarray:
         """The free-flow hold in hour ``h`` with ``busy`` of ``on`` units on shift busy."""
         q = np.clip(1.0 - (on - busy) / max(self.units, 1), 0.0, 1.0)
         out: np.ndarray = np.interp(q, Q_GRID, self.free_hold[h])
@@ -103,12 +103,8 @@ class Backlog:
     def free_ratio(self) -> float | None:
         """Offered load over capacity over the settled day (before any tip)."""
         flow, hour = self.flow, np.arange(STEPS) // PER_HOUR
-        q = np.clip(1.0 - (flow.capacity - self.busy) / max(flow.units, 1), 0.0, 1.0)
-        x = q * (len(Q_GRID) - 1)
-        i = np.minimum(x.astype(np.int64), len(Q_GRID) - 2)
-        row = flow.free_hold[hour]
-        fast = row[np.arange(STEPS), i] + (x - i) * (
-            row[np.arange(STEPS), i + 1] - row[np.arange(STEPS), i]
+        fast = np.concatenate(
+            [flow.free_holds(h, self.busy[hour == h], flow.capacity[hour == h]) for h in range(24)]
         )
         hold = self.share * flow.backlog_hold_h[hour] + (1.0 - self.share) * fast
         duty = float(flow.capacity.sum())

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
@@ -135,10 +135,10 @@ class _Role:
     rides: Rides
     speed: float  # m/min
 
-    def ride(self, busy: Any, on: Any) -> np.ndarray:
+    def ride(self, busy: np.ndarray, on: np.ndarray) -> np.ndarray:
         """The ride (m) from the nearest free unit with ``busy`` of ``on`` units on shift
         busy: the role's units not free are the busy ones and those off shift."""
-        q = 1.0 - (np.asarray(on, dtype=float) - busy) / max(self.units.n, 1)
+        q = 1.0 - (on - busy) / max(self.units.n, 1)
         out: np.ndarray = np.interp(q, Q_GRID, self.rides.nearest_free)
         return out
 
