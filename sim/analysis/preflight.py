@@ -36,7 +36,7 @@ what the advisors serve.
 
 On Jinshui (3-day runs, seed 1; docs/model.md has the table) it gives advisors 0.20 of
 capacity at the default demand (0.20 measured), 0.40 at 4,600 a day (0.40), 1.44 at
-5,400 (1.33, a queue that never empties after the evening peak of the first day), 1.57
+5,400 (1.33: tipped at the evening peak of the warm-up day, never to clear), 1.57
 at 6,000 (1.47) and 2.16 at 8,100 (1.98); ``benchmarks/city_x10.yaml`` with 200 offices
 and 100,000 incidents a day gives 5.5 (5.0). The chance of a tip is an order of
 magnitude, not more: it hangs on how far the free-flow load sits below the point of no
