@@ -4,7 +4,10 @@ The one check of whether a role can keep up, made twice: after a run from what e
 request really held (:func:`sim.analysis.metrics.role_load`, the summary's overload
 measures) and before it from the demand the scenario will draw
 (:func:`sim.analysis.preflight.expected_load`, the early warning). Both give
-:func:`hourly_load` request times and holding times and read the same verdict.
+:func:`hourly_load` request times and holding times and read the same verdict. Before
+the run the holding times are not known: how long a ride is depends on whether requests
+wait, and the fluid model of :mod:`sim.analysis.fluid` finds which hours of the day they
+do; its backlog grows day over day when, with a backlog's holds, this ratio is over 1.
 
 Offered load is the time-varying load of the infinite-server queue (Eick, Massey and
 Whitt 1993): how many units would be busy if every request got one at once and held it

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.world.staff import Units
+from sim.world.staff import Units, in_window
 
 DAY = 1440.0
 
@@ -108,3 +108,27 @@ def hourly_capacity(units: Units, lo: float, hi: float) -> np.ndarray:
             / 60.0
         )
     return cap
+
+
+def duty_steps(units: Units, lo: float, hi: float, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Units on shift in each ``step`` minutes of the day (at its middle), and the share
+    of those on shift in the step before still on shift in this one; the mean over the
+    days of [lo, hi) when shifts change by day."""
+    mids = np.arange(0.0, DAY, step) + step / 2.0
+    if units.periods:
+        days = range(math.floor(lo / DAY), max(math.ceil(hi / DAY), math.floor(lo / DAY) + 1))
+        on = np.array([[units.on_duty(d * DAY + t) for t in mids] for d in days])
+        prev = np.roll(on, 1, axis=1)
+        prev[1:, 0] = on[:-1, -1]  # the last step of the day before
+        on_n, prev_n = on.sum(axis=(0, 2)), prev.sum(axis=(0, 2))
+        both = (on & prev).sum(axis=(0, 2))
+        cap = on_n / len(days)
+    else:
+        count = np.bincount(units.shift, minlength=len(units.shifts)).astype(float)
+        active = np.array([in_window(mids, s, e) for s, e in units.shifts], dtype=float)
+        active = active.reshape(len(units.shifts), len(mids))
+        cap = count @ active
+        prev_n = np.roll(cap, 1)
+        both = count @ (active * np.roll(active, 1, axis=1))
+    kept = np.divide(both, prev_n, out=np.ones(len(mids)), where=prev_n > 0)
+    return np.asarray(cap, dtype=float), kept
