@@ -10,6 +10,12 @@ to the incident (and back), the same distance the simulation charged, at the rol
 speed. A unit leaves its post when its turnout is over (the arrival minus the ride) and
 rides back when it leaves the scene (back at its post minus the ride back).
 
+A replay is bounded whatever the run: it holds one day, and a day with more than
+:data:`MAX_SHOWN` incidents on the map (a city, or a queue that never clears, carrying
+days of backlog) shows an evenly spaced sample of them and the rides of their units,
+saying so (``Replay.incidents_active`` against the incidents shown). The day's measures
+(its double ten, the daily curve) are always of every incident.
+
 The result is plain arrays (:class:`Replay`), drawn by the report's player and by the
 video renderer (:mod:`sim.viz.replayvideo`).
 """
@@ -25,11 +31,16 @@ from scipy.sparse.csgraph import dijkstra
 
 from sim.analysis.metrics import breakdown, clocks
 from sim.engine.records import IncidentTable
+from sim.roles import BY_NAME, CLOCKED_ROLES
 from sim.scenario import Rules
 
 DAY_MIN = 1440.0
-ROLES = ("advisor", "enforcer")  # the two dispatched roles on a clock, as ridden in the replay
-UNIT_COLUMN = {"advisor": "advisor", "enforcer": "enforcer_team"}
+ROLES = CLOCKED_ROLES  # the dispatched roles on a clock, as ridden in the replay
+MAX_SHOWN = 10_000
+"""Most incidents a replay shows; beyond, an evenly spaced sample (every k-th in the record's
+order, which is the order they occurred). A busy Jinshui day has about 4,000 (8,100 a day
+at three times the demand), so only cities and unbounded queues are thinned; the report
+then stays a few megabytes and its cost does not grow with the backlog."""
 _CHUNK = 64  # posts per Dijkstra call: bounds the (posts × nodes) arrays in memory
 
 
@@ -102,6 +113,7 @@ class Replay:
     start_min: float  # the day's start, in simulated minutes
     double_ten: float | None  # the day's share, pooled like the summary's
     incidents_measured: int
+    incidents_active: int  # incidents seen during the day; more than shown when thinned
     daily: list[dict[str, float | int | None]]  # every day's double ten and count
     incidents: dict[str, np.ndarray]
     trips: dict[str, Trips]
@@ -156,6 +168,9 @@ def build_replay(
         raise ValueError(f"{day} is not among the run's measured days (1 to {n_days})")
     start = options.warmup_min + (day - 1) * DAY_MIN
     t = _active(table, options.replication, start)
+    active = len(t["occurred"])
+    if active > MAX_SHOWN:
+        t = t.select(thinned(active, MAX_SHOWN))
     incidents = _incident_arrays(t, rules, start)
     graph = streets.graph()
     trips = {
@@ -170,12 +185,20 @@ def build_replay(
         start_min=start,
         double_ten=None if row["double_ten"] is None else float(row["double_ten"]),
         incidents_measured=int(row["incidents"] or 0),
+        incidents_active=active,
         daily=daily,
         incidents=incidents,
         trips=trips,
         posts={r: np.asarray(posts[r]) for r in posts},
         streets=streets,
     )
+
+
+def thinned(n: int, most: int) -> np.ndarray:
+    """A mask of ``most`` evenly spaced rows of ``n`` (all of them when ``n <= most``)."""
+    keep = np.zeros(n, dtype=bool)
+    keep[np.linspace(0, n - 1, min(n, most)).round().astype(np.int64)] = True
+    return keep
 
 
 def _last_activity(t: IncidentTable) -> np.ndarray:
@@ -220,8 +243,10 @@ def _incident_arrays(t: IncidentTable, rules: Rules, start: float) -> dict[str, 
         "node": t["node"].astype(np.int64),
         "category": t["category"].astype(np.int16),
         "escalated": t["escalated"].astype(bool),
-        "advisor_late": ~c["advisor_ok"],
-        "enforcer_late": t["escalated"] & ~c["enforcer_ok"],
+        "late": np.logical_or.reduce(  # a clock it started was missed
+            [c[f"{r}_asked"] & ~c[f"{r}_ok"] for r in ROLES if f"{r}_ok" in c]
+            or [np.zeros(len(t["occurred"]), dtype=bool)]
+        ),
         "measured": t["measured"].astype(bool),
         **rel,
     }
@@ -235,10 +260,13 @@ def _trips(
     graph: sp.csr_matrix,
     speed: float,
 ) -> Trips:
-    """Each unit's ride of the day: out along the streets, on scene, back."""
-    prefix = "advisor" if role == "advisor" else "enforcer"
-    unit = t[UNIT_COLUMN[role]]
-    sent = unit >= 0
+    """Each unit's ride of the day (sent before its end, back after its start): out along
+    the streets, on scene, back."""
+    prefix = BY_NAME[role].prefix
+    unit = t[BY_NAME[role].unit_column]
+    with np.errstate(invalid="ignore"):  # NaN: not sent, or not back when the run ended
+        sent = (unit >= 0) & (t[f"{prefix}_dispatched"] < start + DAY_MIN)
+        sent &= ~(t[f"{prefix}_released"] < start)
     unit = unit[sent].astype(np.int64)
     scene = t["node"][sent].astype(np.int64)
     post = np.asarray(post_node, dtype=np.int64)[unit]
@@ -351,7 +379,6 @@ def states_at(inc: Mapping[str, np.ndarray], t: float, rules: Rules) -> np.ndarr
     with np.errstate(invalid="ignore"):
         seen = t >= inc["occurred"]
         closed = inc["closed"] <= t
-        late_any = inc["advisor_late"] | inc["enforcer_late"]
         out = np.full(len(inc["occurred"]), HIDDEN, dtype=np.int8)
         instructed = t >= inc["instructed"]
         reached = t >= inc["advisor_arrived"]
@@ -372,7 +399,7 @@ def states_at(inc: Mapping[str, np.ndarray], t: float, rules: Rules) -> np.ndarr
         out[seen & ended & ~esc] = CLOSED
         shown = closed & (t - inc["closed"] <= CLOSED_SHOWN_MIN)
         out[seen & closed] = HIDDEN
-        out[seen & shown] = np.where(late_any, CLOSED_LATE, CLOSED)[seen & shown]
+        out[seen & shown] = np.where(inc["late"], CLOSED_LATE, CLOSED)[seen & shown]
     return out
 
 
