@@ -12,7 +12,10 @@ forked from the one holding the run (so every repeat starts from the same memory
 wall and CPU seconds (median of the repeats), the file's size, and the peak memory the
 stage adds to the run's (its child's high-water mark minus the resident memory it was
 forked with). The run's own peak is printed beside it. A figure, not a test: on a shared
-machine wall time moves with the load; CPU time and memory much less.
+machine wall time moves with the load; CPU time and memory much less. So the wall time
+is split (Linux's /proc/thread-self/schedstat): ``queued`` is the time the stage was
+ready but waited for a CPU (the machine's load), ``blocked`` the rest of wall minus CPU:
+waiting on the disk (an fsync) or sleeping, which is the stage's own.
 """
 
 from __future__ import annotations
@@ -55,6 +58,14 @@ def _status_mb(key: str) -> float:
     return float("nan")
 
 
+def _queued_s() -> float:
+    """Seconds this thread has waited, runnable, for a CPU (0 where Linux does not say)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def in_child(stage: Callable[[], int]) -> dict[str, float]:
     """Run ``stage`` (returning the bytes it wrote) in a forked child: its wall, CPU, the
     size and the memory it added to what it was forked with."""
@@ -64,11 +75,12 @@ def in_child(stage: Callable[[], int]) -> dict[str, float]:
         os.close(read)
         try:
             rss0 = _status_mb("VmRSS")
-            wall, cpu = time.perf_counter(), time.process_time()
+            wall, cpu, queued = time.perf_counter(), time.process_time(), _queued_s()
             size = stage()
             out = {
                 "wall": time.perf_counter() - wall,
                 "cpu": time.process_time() - cpu,
+                "queued": _queued_s() - queued,
                 "size_mb": size / 1e6,
                 "extra_mb": _status_mb("VmHWM") - rss0,
             }
@@ -117,12 +129,12 @@ def workload(name: str, repeat: int) -> None:
         f"{run_cpu:.1f} CPU s, peak RSS {run_peak:,.0f} MB before these; median of {repeat}"
     )
     for k, fs in figures.items():
-        med = {
-            f: statistics.median(x[f] for x in fs) for f in ("wall", "cpu", "size_mb", "extra_mb")
-        }
+        med = {f: statistics.median(x[f] for x in fs) for f in fs[0]}
+        blocked = max(0.0, med["wall"] - med["cpu"] - med["queued"])
         print(
-            f"  {k:13} wall {med['wall']:6.2f} s   CPU {med['cpu']:6.2f} s   "
-            f"{med['size_mb']:7.2f} MB   peak RSS +{med['extra_mb']:,.0f} MB"
+            f"  {k:13} wall {med['wall']:6.2f} s (queued {med['queued']:5.2f}, blocked "
+            f"{blocked:5.2f})   CPU {med['cpu']:6.2f} s   {med['size_mb']:7.2f} MB   "
+            f"peak RSS +{med['extra_mb']:,.0f} MB"
         )
 
 

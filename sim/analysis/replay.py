@@ -176,7 +176,7 @@ def build_replay(
     trips = {
         role: _trips(t, role, posts[role], start, graph, options.speeds_m_per_min[role])
         for role in ROLES
-        if role in posts
+        if len(posts.get(role, ())) and BY_NAME[role].unit_column in t.columns
     }
     row = daily[day - 1]
     return Replay(

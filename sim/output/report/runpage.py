@@ -473,7 +473,8 @@ def _thinned_note(rep: Replay) -> str:
         return ""
     return (
         f"<p class='note' id='replay-thinned'>This day has {rep.incidents_active:,} incidents "
-        f"on the map at some time (a backlog carries over from earlier days); the replay shows "
+        f"on the map at some time (those occurring during it and any still open from before); "
+        "the replay shows "
         f"an evenly spaced sample of {shown:,} of them (about one in "
         f"{rep.incidents_active / shown:.0f}, in the order they occurred) and the rides of "
         "their units, so the page stays small. The running counts are of the sample; the "
