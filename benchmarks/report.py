@@ -113,6 +113,7 @@ def workload(name: str, repeat: int) -> None:
 
         def gpkg() -> int:
             target = out / "bench.gpkg"
+            target.unlink(missing_ok=True)  # a new file each time, as a run writes it
             layers = gis.run_layers(result.world, result.summary, result.table)
             gis.write_gpkg(layers, result.world.net.crs, target)
             return target.stat().st_size
