@@ -218,6 +218,30 @@ def test_a_day_with_more_incidents_than_shown_is_thinned_and_says_so(
     assert len(base64.b64decode(data["incidents"]["occurred"]["b"])) == 4 * 400
 
 
+def test_rides_beyond_the_routing_budget_go_in_straight_lines(
+    jinshui: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.output.report import run_report
+    from sim.output.report.inputs import read_run
+    from sim.output.report.runpage import replay_of
+
+    routed = replay_of(read_run(jinshui), 1)
+    assert routed.routed  # Jinshui's rides are routed along the streets
+    monkeypatch.setattr(rp, "ROUTE_BUDGET", 0)
+    rep = replay_of(read_run(jinshui), 1)
+    assert not rep.routed
+    trips, before = rep.trips["advisor"], routed.trips["advisor"]
+    assert len(trips) == len(before) > 100
+    assert np.all(np.diff(trips.path_start) == 2) and np.all(np.diff(trips.back_start) == 2)
+    posts = rep.posts["advisor"][trips.unit]
+    assert np.array_equal(trips.path[0::2], posts) and np.array_equal(trips.back[1::2], posts)
+    # the same arrivals and returns; the ride out as long as it took from the dispatch
+    assert np.array_equal(trips.at_scene, before.at_scene)
+    assert np.array_equal(trips.at_post, before.at_post, equal_nan=True)
+    assert np.all(trips.leave_post <= before.leave_post + 1e-3)
+    assert "straight lines" in run_report(jinshui, day=1)
+
+
 def test_thinned_keeps_evenly_spaced_rows() -> None:
     keep = rp.thinned(10, 4)
     assert keep.tolist() == [True, False, False, True, False, False, True, False, False, True]

@@ -8,7 +8,10 @@ instructed, reached, escalated and closed, and which advisor and enforcer team s
 Units ride **along the streets**: each trip follows the shortest path from the unit's post
 to the incident (and back), the same distance the simulation charged, at the role's
 speed. A unit leaves its post when its turnout is over (the arrival minus the ride) and
-rides back when it leaves the scene (back at its post minus the ride back).
+rides back when it leaves the scene (back at its post minus the ride back). Where that
+would cost too much — more searches from posts than :data:`ROUTE_BUDGET` allows over the
+map's nodes, a city's thousands of posts — units ride in straight lines from their
+dispatch to their arrival and back in as long (``Replay.routed`` False; the page says so).
 
 A replay is bounded whatever the run: it holds one day, and a day with more than
 :data:`MAX_SHOWN` incidents on the map (a city, or a queue that never clears, carrying
@@ -41,6 +44,10 @@ MAX_SHOWN = 10_000
 order, which is the order they occurred). A busy Jinshui day has about 4,000 (8,100 a day
 at three times the demand), so only cities and unbounded queues are thinned; the report
 then stays a few megabytes and its cost does not grow with the backlog."""
+ROUTE_BUDGET = 100_000_000
+"""Posts searched from × street nodes, at most, to route the day's rides along the
+streets (Jinshui: some 1,000 posts × 20,000 nodes; a 200-office city's thousands × 72,000
+would cost several CPU seconds)."""
 _CHUNK = 64  # posts per Dijkstra call: bounds the (posts × nodes) arrays in memory
 
 
@@ -114,6 +121,7 @@ class Replay:
     double_ten: float | None  # the day's share, pooled like the summary's
     incidents_measured: int
     incidents_active: int  # incidents seen during the day; more than shown when thinned
+    routed: bool  # rides along the streets (else straight lines: ROUTE_BUDGET)
     daily: list[dict[str, float | int | None]]  # every day's double ten and count
     incidents: dict[str, np.ndarray]
     trips: dict[str, Trips]
@@ -172,11 +180,12 @@ def build_replay(
     if active > MAX_SHOWN:
         t = t.select(thinned(active, MAX_SHOWN))
     incidents = _incident_arrays(t, rules, start)
-    graph = streets.graph()
+    riding = [r for r in ROLES if len(posts.get(r, ())) and BY_NAME[r].unit_column in t.columns]
+    routed = _sources(t, riding, posts) * len(streets.ids) <= ROUTE_BUDGET
+    graph = streets.graph() if routed else None
     trips = {
         role: _trips(t, role, posts[role], start, graph, options.speeds_m_per_min[role])
-        for role in ROLES
-        if len(posts.get(role, ())) and BY_NAME[role].unit_column in t.columns
+        for role in riding
     }
     row = daily[day - 1]
     return Replay(
@@ -186,6 +195,7 @@ def build_replay(
         double_ten=None if row["double_ten"] is None else float(row["double_ten"]),
         incidents_measured=int(row["incidents"] or 0),
         incidents_active=active,
+        routed=routed,
         daily=daily,
         incidents=incidents,
         trips=trips,
@@ -199,6 +209,15 @@ def thinned(n: int, most: int) -> np.ndarray:
     keep = np.zeros(n, dtype=bool)
     keep[np.linspace(0, n - 1, min(n, most)).round().astype(np.int64)] = True
     return keep
+
+
+def _sources(t: IncidentTable, roles: Sequence[str], posts: Mapping[str, np.ndarray]) -> int:
+    """How many posts the day's rides start from: the searches routing them would take."""
+    n = 0
+    for role in roles:
+        unit = t[BY_NAME[role].unit_column]
+        n += len(np.unique(np.asarray(posts[role])[unit[unit >= 0]]))
+    return n
 
 
 def _last_activity(t: IncidentTable) -> np.ndarray:
@@ -257,7 +276,7 @@ def _trips(
     role: str,
     post_node: np.ndarray,
     start: float,
-    graph: sp.csr_matrix,
+    graph: sp.csr_matrix | None,
     speed: float,
 ) -> Trips:
     """Each unit's ride of the day (sent before its end, back after its start): out along
@@ -274,11 +293,15 @@ def _trips(
     released = t[f"{prefix}_released"][sent] - start
     # the ride out is at most the time from dispatch to arrival: it bounds the search
     reach = np.nan_to_num((arrived - (t[f"{prefix}_dispatched"][sent] - start)) * speed, nan=0.0)
-    out, out_len = _paths(graph, post, scene, reach)
-    if _symmetric(graph):
-        back, back_len = _reversed(out), out_len
+    if graph is None:  # straight lines, as long as the ride took
+        out, back = _straight(post, scene), _straight(scene, post)
+        out_len = back_len = reach
     else:
-        back, back_len = _paths(graph.T.tocsr(), post, scene, np.full(len(post), np.inf), True)
+        out, out_len = _paths(graph, post, scene, reach)
+        if _symmetric(graph):
+            back, back_len = _reversed(out), out_len
+        else:
+            back, back_len = _paths(graph.T.tocsr(), post, scene, np.full(len(post), np.inf), True)
     with np.errstate(invalid="ignore"):
         leave_post = np.maximum(arrived - out_len / speed, t[f"{prefix}_dispatched"][sent] - start)
         leave_scene = np.maximum(released - back_len / speed, arrived)
@@ -296,6 +319,11 @@ def _trips(
 
 
 Paths = tuple[np.ndarray, np.ndarray]  # concatenated node indices, start offsets (n + 1)
+
+
+def _straight(a: np.ndarray, b: np.ndarray) -> Paths:
+    """Each ride as its two ends, from ``a`` to ``b``."""
+    return np.column_stack([a, b]).ravel(), np.arange(0, 2 * len(a) + 1, 2)
 
 
 def _symmetric(graph: sp.csr_matrix) -> bool:

@@ -440,8 +440,7 @@ def replay(page: Page, run: RunFolder, day: int | None) -> str:
     share = figures.pct(rep.double_ten)
     return (
         f"<p>Replaying {esc(said)} (replication 1): double ten {share} over "
-        f"{rep.incidents_measured:,} instructions. Units ride along the streets (shortest "
-        "path from their post at their role's speed) and back. Rebuild with another day: "
+        f"{rep.incidents_measured:,} instructions. {_rides(rep)} Rebuild with another day: "
         f"<code>python -m sim report RESULTS_DIR --day D</code>.</p>{_thinned_note(rep)}"
         "<div class='controls'><button id='replay-play' type='button'>Play</button>"
         "<label>speed <select id='replay-speed'><option value='1'>1 min/s</option>"
@@ -464,6 +463,21 @@ _SHAPES = {"^": "triangle", "s": "square", "D": "diamond", "o": "circle"}
 
 def _role_words(role: str) -> str:
     return f"{BY_NAME[role].singular} {BY_NAME[role].name_zh}"
+
+
+def _rides(rep: Replay) -> str:
+    """How the units ride: along the streets, or in straight lines where routing a city's
+    rides would cost too much (:data:`~sim.analysis.replay.ROUTE_BUDGET`)."""
+    if rep.routed:
+        return (
+            "Units ride along the streets (shortest path from their post at their role's "
+            "speed) and back."
+        )
+    return (
+        "Units ride in straight lines from their post to the scene and back, each ride as "
+        "long as it took in the run (routing this map's rides along its streets would cost "
+        "too much)."
+    )
 
 
 def _thinned_note(rep: Replay) -> str:
