@@ -78,14 +78,16 @@ class Executor:
         replications: int,
         desc: str = "runs",
         labels: Sequence[str] | None = None,
+        start: int = 0,
     ) -> list[list[dict[str, Any]]]:
-        """Records of replications 0..R-1 of every scenario (stored ones are reused).
+        """Records of replications start..R-1 of every scenario (stored ones are reused).
 
         ``labels`` name the scenarios (e.g. ``staff.per_km2=10``) in problems that show
-        only when a scenario's world is built.
+        only when a scenario's world is built. ``start`` > 0 adds replications to those a
+        caller already has (the staffing optimiser's sequential evaluation).
         """
         store = self.store
-        keys = [[run_key(sc, k) for k in range(replications)] for sc in scenarios]
+        keys = [[run_key(sc, k) for k in range(start, replications)] for sc in scenarios]
         names = list(labels) if labels is not None else [""] * len(scenarios)
         records: dict[str, dict[str, Any]] = {}
         queued: set[str] = set()
@@ -94,7 +96,7 @@ class Executor:
             resolved = sc.resolved()
             base = str(sc.base_dir)
             wkey = world_key(resolved, base)
-            for k, key in enumerate(row):
+            for k, key in enumerate(row, start):
                 if key in records or key in queued:
                     continue
                 found = store.get(key) if store is not None else None
