@@ -174,3 +174,23 @@ def test_known_to_fail_is_dominance_by_an_infeasible_plan(office: int) -> None:
     assert s.known_to_fail(lower, None)  # the search tried it, or a plan above it, and it failed
     assert not s.known_to_fail(plan, None)
     assert not s.known_to_fail(lower, 0.5)  # another mix is another search
+
+
+def test_a_plan_short_only_by_its_bound_proves_nothing_below_it() -> None:
+    # office 0 at 5 people: mean 95.1% (on target), lower bound about 94.8% (short)
+    def share(o: int, n: int) -> float:
+        return 0.951 if (o, n) == (0, 5) else 0.99 if n >= 5 else 0.90
+
+    base = sim.scenario_from_dict(
+        {"name": "fake", "map": {"generate": {"offices_x": 3, "offices_y": 1}}}
+    )
+    s = Search(base, TARGET, 0.95, 10, FakeExecutor(share), 50, lambda _l: None)  # type: ignore[arg-type]
+    s.baseline(20)
+    (marginal,) = s.evaluate([((5, 6, 6), None)], "lowering") or []
+    assert not marginal.feasible and marginal.replications == 10
+    assert not s.short_on_average(marginal)
+    assert not s.known_to_fail((5, 5, 6), None)  # may pass with other neighbours: tried
+    (plain,) = s.evaluate([((4, 6, 6), None)], "lowering") or []
+    assert plain.replications == 3 and s.short_on_average(plain)
+    assert s.known_to_fail((4, 5, 6), None) and s.known_to_fail((3, 6, 6), None)
+    assert not s.known_to_fail((5, 5, 6), None)  # (4, 6, 6) has fewer in office 0

@@ -170,14 +170,25 @@ class Search:
         return records
 
     def known_to_fail(self, people: tuple[int, ...], advisor_share: float | None) -> bool:
-        """Does an infeasible plan already evaluated have at least these staff in every
-        office? Then this plan fails too: fewer staff never make an office faster."""
+        """Does a plan already evaluated with at least these staff in every office miss the
+        target on average in some office? Then this plan fails too: fewer staff never make
+        an office faster. (A plan that failed only by its bound, its mean on target, is no
+        proof: with other neighbours the same office may pass.)"""
         return any(
             a == advisor_share
             and not e.feasible
+            and self.short_on_average(e)
             and all(q >= n for q, n in zip(p, people, strict=True))
             for (p, a), e in self.memo.items()
         )
+
+    def short_on_average(self, ev: Evaluation) -> bool:
+        """Is some office's mean share on the wrong side of a target?"""
+        for m, goal in self.targets.items():
+            mean = ev.mean[m][~np.isnan(ev.mean[m])]
+            if (mean > goal + 1e-12).any() if TARGETS[m].ceiling else (mean < goal - 1e-12).any():
+                return True
+        return False
 
     def _evaluation(
         self, records: list[dict[str, Any]], people: tuple[int, ...], advisor_share: float | None

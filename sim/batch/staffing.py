@@ -24,9 +24,9 @@ whole plans, every office at once, and decides per office from that joint evalua
    lowering that stays feasible if they are feasible together, else the best single
    one; repeat until no single one-step lowering is feasible. Then the plan is
    *locally minimal*: lowering any one office by a step makes some office fail.
-   A lowering is not simulated when a plan already found infeasible has at least as
-   many staff in every office (fewer staff never make an office faster): before, each
-   pass tried again every office that had just failed, at the same level.
+   A lowering is not simulated when a plan with at least as many staff in every office
+   has already missed the target on average (its mean, not only its bound) in some
+   office: fewer staff never make an office faster.
 
 All plans use the same seeds (common random numbers), so comparisons between plans are
 paired and sharp; the number of plan evaluations is bounded (``max_evaluations``) and
