@@ -8,15 +8,24 @@ least plan is; they count the replications and plans the search asks for.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 import sim
+from sim.batch.executor import Executor
 from sim.batch.plansearch import Search
 from sim.batch.sequential import ALPHA_LOOK, looks, office_certainty, settled
-from sim.scenario import Scenario
+from sim.scenario import ROLES, Scenario, with_overrides
+
+SMALL: dict[str, Any] = {
+    "name": "t",
+    "duration": {"days": 0.25, "warmup_hours": 1},
+    "map": {"generate": {"offices_x": 2, "offices_y": 1, "office_size_m": 600, "block_m": 100}},
+    "demand": {"incidents_per_day": 200},
+}
 
 TARGET = {"double_ten": 0.95}
 # replication k's deviation from an office's true share: mean 0, sd about 0.005
@@ -108,6 +117,24 @@ class FakeExecutor:
             out.append(reps)
         return out
 
+    def run_sequential(
+        self,
+        scenarios: Sequence[Scenario],
+        replications: int,
+        looks: Sequence[int],
+        stop: Callable[[list[dict[str, Any]]], bool],
+        desc: str = "",
+    ) -> list[list[dict[str, Any]]]:
+        out = []
+        for sc in scenarios:
+            recs: list[dict[str, Any]] = []
+            for n in [*(n for n in looks if n < replications), replications]:
+                recs += self.run([sc], n, start=len(recs))[0]
+                if n < replications and stop(recs):
+                    break
+            out.append(recs)
+        return out
+
     def _record(self, people: tuple[int, ...], k: int) -> dict[str, Any]:
         return {
             "measures": {},
@@ -194,3 +221,25 @@ def test_a_plan_short_only_by_its_bound_proves_nothing_below_it() -> None:
     assert plain.replications == 3 and s.short_on_average(plain)
     assert s.known_to_fail((4, 5, 6), None) and s.known_to_fail((3, 6, 6), None)
     assert not s.known_to_fail((5, 5, 6), None)  # (4, 6, 6) has fewer in office 0
+
+
+def test_the_executor_keeps_the_first_look_that_stops_and_stores_only_those(
+    tmp_path: Path,
+) -> None:
+    base = sim.scenario_from_dict(SMALL)
+    scenarios = [with_overrides(base, {"staff.per_km2": d}) for d in (4, 20)]
+
+    def few_staff(records: list[dict[str, Any]]) -> bool:
+        staff = (o[f"staff.{role}"] for o in records[0]["by_office"] for role in ROLES)
+        return sum(staff) < 8  # 3 staff at 4 per km², 15 at 20
+
+    with Executor(tmp_path, workers=1) as ex:
+        got = ex.run_sequential(scenarios, 5, [3, 4], few_staff)
+        assert [len(r) for r in got] == [3, 5]
+        assert [r["replication"] for r in got[0]] == [0, 1, 2]
+        assert ex.computed == 8 and ex.reused == 0
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 8
+    with Executor(tmp_path, workers=1) as ex:  # resumed: everything stored is reused
+        again = ex.run_sequential(scenarios, 5, [3, 4], few_staff)
+        assert ex.computed == 0 and ex.reused == 8
+    assert [[r["key"] for r in row] for row in again] == [[r["key"] for r in row] for row in got]

@@ -156,18 +156,15 @@ class Search:
         (:func:`sim.batch.sequential.looks`) after which the plan is certainly infeasible
         (:func:`sim.batch.sequential.settled`; ``every_office``: and every office's own
         verdict certain)."""
-        records: list[list[dict[str, Any]]] = [[] for _ in scenarios]
-        running = list(range(len(scenarios)))
-        done = 0
-        for n in looks(self.replications, self.early_stop):
-            got = self.ex.run([scenarios[i] for i in running], n, desc=what, start=done)
-            for i, recs in zip(running, got, strict=True):
-                records[i] += recs
-            done = n
-            running = [i for i in running if not settled(records[i], self.targets, every_office)]
-            if not running:
-                break
-        return records
+        if not self.early_stop:
+            return self.ex.run(scenarios, self.replications, desc=what)
+        return self.ex.run_sequential(
+            scenarios,
+            self.replications,
+            looks(self.replications),
+            lambda records: settled(records, self.targets, every_office),
+            desc=what,
+        )
 
     def known_to_fail(self, people: tuple[int, ...], advisor_share: float | None) -> bool:
         """Does a plan already evaluated with at least these staff in every office miss the
