@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim import budget
 from sim.analysis.enforcement import CaseTable, EnforcementOutcome, case_table
@@ -27,10 +27,14 @@ from sim.engine.dispatch import dispatcher_for
 from sim.engine.enforcement import enforcement_chain
 from sim.engine.model import DispatchModel
 from sim.engine.offenders import OffenderRun, merge, simulate_offenders
-from sim.engine.outcomes import DrawContext, Given, draw_all
+from sim.engine.outcomes import DrawContext, draw_all
 from sim.engine.records import IncidentTable, RowSources
+from sim.engine.trace_offenders import replay_offenders
 from sim.scenario import Scenario, resolve_scenario, with_overrides
 from sim.world.build import World, build_world
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ProgressFn = Callable[[float], None]
 
@@ -92,24 +96,33 @@ def simulate_chain(
 ) -> tuple[IncidentTable, EnforcementOutcome | None]:
     """One replication with its enforcement outcome (None when enforcement is off).
 
-    With enforcement on, the offender process runs first (its offences depend on what
-    happened to the last ones), its incidents join the one-off ones, and the chain gains
-    the enforcement stages (:func:`~sim.engine.enforcement.enforcement_chain`).
+    With enforcement on, the chain gains the enforcement stages
+    (:func:`~sim.engine.enforcement.enforcement_chain`). On drawn demand the offender
+    process runs first (its offences depend on what happened to the last ones) and its
+    incidents join the one-off ones; on a replayed log, whose incidents are every offence,
+    the chain decides whom each is against and what it meets
+    (:mod:`sim.engine.trace_offenders`).
     """
     sc = world.scenario
     chain = chain if chain is not None else standard_chain()
     inc = generate_incidents(world, replication)
     run: OffenderRun | None = None
-    given: Given | None = None
+    rows: np.ndarray | None = None
     plan = campaign.plan(sc, [s.name for s in world.sites])
-    if sc.enforcement.enabled and world.trace is not None:
-        # a replayed log already holds the offenders' incidents (docs/model.md)
+    if not sc.enforcement.enabled:
+        drawn = draw_all(chain.draws, DrawContext(sc, inc, replication))
+    elif world.trace is None:
         chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
-    elif sc.enforcement.enabled:
         run = simulate_offenders(world, replication, plan)
         inc, given = merge(inc, run, sc, replication)
+        drawn = draw_all(chain.draws, DrawContext(sc, inc, replication, given))
+        rows = given.rows
+    else:
+        # a replayed log holds every offence: the chain decides what they meet
         chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
-    drawn = draw_all(chain.draws, DrawContext(sc, inc, replication, given))
+        drawn = draw_all(chain.draws, DrawContext(sc, inc, replication))
+        replayed = replay_offenders(world, inc, drawn, replication, plan)
+        inc, drawn, run, rows = replayed.incidents, replayed.drawn, replayed.run, replayed.rows
     crews = {
         role.name: CrewSpec(
             world.roster[role.name],
@@ -134,9 +147,9 @@ def simulate_chain(
         horizon_min=sc.horizon_min,
     )
     table = IncidentTable.from_run(sources, chain.columns, labels)
-    if run is None or given is None:
+    if run is None or rows is None:
         return table, None
-    return table, EnforcementOutcome(case_table(sources, run, given.rows, labels), run, plan)
+    return table, EnforcementOutcome(case_table(sources, run, rows, labels), run, plan)
 
 
 def _labels(world: World) -> dict[str, tuple[str, ...]]:

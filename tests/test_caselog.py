@@ -312,3 +312,16 @@ def test_files_that_are_not_logs_are_one_line_each(
         read_log(path, LogOptions(), TARGET)
     assert any(expect in p for p in err.value.problems), err.value.problems
     assert all("\n" not in p for p in err.value.problems)
+
+
+def test_an_offender_column_is_recognised_by_its_name_or_given(tmp_path: Path) -> None:
+    rows = [dict(r, 商户名称=("老王烧烤" if i % 2 else " ")) for i, r in enumerate(_rows())]
+    log = read_log(_log(tmp_path, rows), LogOptions(), TARGET)
+    assert log.offender is not None and log.columns.get("offender") == "商户名称"
+    assert sorted(set(log.offender.tolist())) == ["", "老王烧烤"]
+    assert (log.offender == "老王烧烤").sum() == 10  # a blank names nobody
+    plain = [dict(r, Stall=f"stall {i % 3}") for i, r in enumerate(_rows())]
+    assert read_log(_log(tmp_path, plain, "plain.csv"), LogOptions(), TARGET).offender is None
+    given = LogOptions(columns=parse_columns("offender=Stall"))
+    named = read_log(_log(tmp_path, plain, "plain.csv"), given, TARGET)
+    assert named.offender is not None and len(set(named.offender.tolist())) == 3

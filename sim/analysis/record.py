@@ -236,7 +236,10 @@ def measure_run(world: World, table: IncidentTable, reps: Sequence[Measures]) ->
 def _enforcement_block(raw: Sequence[dict[str, Any]], world: World) -> dict[str, Any]:
     if not raw:
         return {"note": "no enforcement chain: enforcement.enabled is false"}
-    return enforcement_chain.summary_block(list(raw), world.areas.office_names)
+    block = enforcement_chain.summary_block(list(raw), world.areas.office_names)
+    if world.trace is not None and world.trace.offenders_note:
+        block["offenders_from"] = world.trace.offenders_note  # a replay: whom cases are against
+    return block
 
 
 # ------------------------------------------------------------------ summary.json

@@ -114,7 +114,9 @@ def _start(opened: Opened, options: LogOptions, target: Target) -> _Reading:
     given = dict(options.columns)
     if own:
         given = {"time": "occurred", "category": "category"}
-        given |= {k: k for k in ("channel", "lon", "lat", "x", "y") if k in opened.header}
+        given |= {
+            k: k for k in ("channel", "lon", "lat", "x", "y", "offender") if k in opened.header
+        }
     columns, problems = find_columns(list(opened.header), given)
     categories = category_map(target.categories, target.categories_zh, dict(options.categories))
     channels = channel_map(dict(options.channels))
@@ -191,6 +193,8 @@ def _clean_chunk(r: _Reading, chunk: pd.DataFrame) -> None:
     )
     r.parts.add(seconds=secs[ok], x=x, y=y, category=cat[ok], channel=channel)
     r.parts.add(key=_keys(r, chunk, ok, pd.DataFrame({"t": secs, "u": u, "v": v, "c": cat})))
+    if "offender" in cols.names:
+        r.parts.add(offender=_parties(chunk[cols.names["offender"]], r.own)[ok])
     if r.own:
         seg = pd.to_numeric(chunk["replication"], errors="coerce").fillna(0).to_numpy(np.int64)
         r.parts.add(segment=seg[ok].astype(np.int32))
@@ -206,6 +210,16 @@ def _times(r: _Reading, values: pd.Series) -> np.ndarray:
         return out
     secs = r.clock.read(values)
     return np.where(secs == _NO_TIME, np.nan, secs.astype(float))
+
+
+def _parties(values: pd.Series, own: bool) -> np.ndarray:
+    """Who each case is against, as text ("" where the log names nobody; a run's own log
+    writes -1 for a one-off)."""
+    text = values.astype("string").str.strip().fillna("")
+    if own:
+        text = text.mask(text == "-1", "")
+    out: np.ndarray = text.to_numpy(dtype=object)
+    return out
 
 
 def _keys(r: _Reading, chunk: pd.DataFrame, ok: np.ndarray, parsed: pd.DataFrame) -> np.ndarray:
@@ -247,6 +261,7 @@ def _assemble(r: _Reading) -> CaseLog:
         unlisted_categories=frozenset(r.categories.unlisted),
         node_ids=p.get("node", object) if r.own else None,
         hotspot_names=p.get("hotspot", object) if r.own else None,
+        offender=p.get("offender", object) if "offender" in r.columns.names else None,
         notes=_notes(r),
     )
     _, first = np.unique(p.get("key", np.uint64), return_index=True)

@@ -94,6 +94,7 @@ class CaseLog:
     unlisted_categories: frozenset[str] = frozenset()  # unmapped and not in the category map
     node_ids: np.ndarray | None = None  # a run's own log: the node of each row, as text
     hotspot_names: np.ndarray | None = None  # a run's own log: its hotspot label
+    offender: np.ndarray | None = None  # who each case is against (text, "" blank); None: no column
     notes: tuple[str, ...] = ()
 
     @property
@@ -131,4 +132,5 @@ class CaseLog:
             rows=rows,
             node_ids=part(self.node_ids),
             hotspot_names=part(self.hotspot_names),
+            offender=part(self.offender),
         )

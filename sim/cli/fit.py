@@ -53,7 +53,7 @@ def _add_log_args(g: argparse._ArgumentGroup) -> None:
     g.add_argument(
         "--columns",
         metavar="FIELD=COLUMN,...",
-        help="name the columns: time, category, lon, lat, x, y, channel, closed, id "
+        help="name the columns: time, category, lon, lat, x, y, channel, closed, id, offender "
         "(e.g. time=Opened,lon=Long,lat=Lat)",
     )
     g.add_argument(

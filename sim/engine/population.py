@@ -61,6 +61,18 @@ def severity(scenario: Scenario) -> np.ndarray:
     return np.array([r.fine_mean + e.deterrence.hassle_yuan for r in e.rungs])
 
 
+def undeterred(scenario: Scenario, first_rung: int) -> float:
+    """Share of days an offender at the prior certainty, facing ``first_rung``, offends."""
+    d = scenario.enforcement.deterrence
+    out = becker(
+        scenario,
+        np.array([d.prior_certainty]),
+        severity(scenario)[[first_rung]],
+        np.array([d.gain_yuan]),
+    )
+    return float(out[0])
+
+
 def _groups(
     scenario: Scenario, sites: list[HotspotSite], per_day: float
 ) -> list[tuple[int, int, float, float, int]]:
@@ -87,8 +99,6 @@ def draw_population(world: World, replication: int) -> Population:
     o = e.offenders
     rng = stream(scenario.seed, "offenders/population", replication)
     days = math.ceil(scenario.horizon_min / DAY_MIN)
-    sev = severity(scenario)
-    prior = e.deterrence.prior_certainty
     cats = list(scenario.demand.categories)
     parts: list[tuple[np.ndarray, ...]] = []
     for cat, spot, share, per_day, first in _groups(
@@ -99,10 +109,7 @@ def draw_population(world: World, replication: int) -> Population:
             o.hotspots[site.name].daily_p if site is not None else o.categories[cats[cat]].daily_p
         )
         # the initial offence chance already includes the prior's deterrence
-        undeterred = becker(
-            scenario, np.array([prior]), np.array([sev[first]]), np.array([e.deterrence.gain_yuan])
-        )[0]
-        n0 = round(share * per_day / (p_mean * undeterred))
+        n0 = round(share * per_day / (p_mean * undeterred(scenario, first)))
         n_new = int(rng.poisson(o.turnover_per_day * n0 * max(days - 1, 0)))
         n = n0 + n_new
         if n == 0:

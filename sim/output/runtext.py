@@ -233,6 +233,8 @@ def enforcement_text(e: dict[str, Any], days: float, replications: int) -> str:
         f"incidents by known offenders {_n(100 * (e['repeat_share'] or 0), 1)}%; "
         f"offenders on the street {_n(act['start'])} at the start, {_n(act['end'])} at the end"
     )
+    if "offenders_from" in e:  # a replayed log: whom its cases are against, in one line
+        per += f"\n{e['offenders_from']}"
     offices = format_table(
         [
             "street office",

@@ -40,6 +40,11 @@ class TraceDemand:
     hotspot: np.ndarray  # int16 into the resolved hotspots, -1 for none
     rows: RowCounts
     notes: tuple[str, ...]
+    # who each case is against (index into ``parties``, -1: nobody named); None when the
+    # log names no offender at all (sim.engine.trace_offenders then attributes cases)
+    offender: np.ndarray | None = None
+    parties: tuple[str, ...] = ()
+    offenders_note: str = ""  # with enforcement on: the summary's line on whom cases are against
 
     @property
     def n(self) -> int:
@@ -96,7 +101,10 @@ def load_trace(
         raise ScenarioError([f"demand.trace: {p}" for p in _nothing_in_run(rt, scenario)])
     order = np.argsort(minutes, kind="stable")
     hotspot = _hotspots(placed, node, minutes, sites)
+    offender, parties = _parties(placed.offender)
     notes += _notes(rt, placed, minutes, scenario)
+    column = placed.columns.get("offender") if offender is not None else None
+    said = offender_note(scenario, column, len(parties), offender, placed.n)
     return TraceDemand(
         minutes[order],
         node[order].astype(np.int64),
@@ -104,6 +112,44 @@ def load_trace(
         hotspot[order],
         placed.rows,
         tuple(notes),
+        offender[order] if offender is not None else None,
+        parties,
+        said if scenario.enforcement.enabled else "",
+    )
+
+
+def _parties(names: np.ndarray | None) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """Each case's party as an index into the parties (-1: blank), or None when the log has
+    no offender column or names nobody in it."""
+    if names is None or not (names != "").any():
+        return None, ()
+    codes, uniques = pd.factorize(pd.Series(names).replace("", None), use_na_sentinel=True)
+    return codes.astype(np.int64), tuple(str(u) for u in uniques)
+
+
+def offender_note(
+    sc: Scenario, column: str | None, parties: int, offender: np.ndarray | None, n: int
+) -> str:
+    """The one line of a replay's summary that says what its cases rest on: the log's
+    parties, or offenders attributed by the model (docs/model.md, "Replaying a case log")."""
+    see = "(docs/model.md, 'Replaying a case log')"
+    volume = "deterrence cannot lower a replayed log's volume: the log is what happened"
+    if offender is not None:
+        named = int((offender >= 0).sum())
+        return (
+            f"offenders from the log's column {column}: {parties:,} parties on {named:,} of "
+            f"{n:,} cases (the rest one-offs), each on its own record; {volume} {see}"
+        )
+    groups = sc.enforcement.offenders
+    if not (groups.categories or groups.hotspots):
+        return (
+            "offenders: none; the log names none and enforcement.offenders lists no category "
+            f"or hotspot, so every case is a one-off and none is filed {see}"
+        )
+    return (
+        "offenders attributed, not simulated: the log names none, so cases of "
+        "enforcement.offenders' categories and hotspots are dealt to persistent offenders by "
+        f"its shares; {volume} {see}"
     )
 
 
@@ -139,12 +185,6 @@ def _notes(rt: ResolvedTrace, log: CaseLog, minutes: np.ndarray, sc: Scenario) -
         notes.append(
             f"demand.trace: replaying {log.n:,} of {log.rows.read:,} rows of {rt.path.name} "
             f"({left})"
-        )
-    if sc.enforcement.enabled:
-        notes.append(
-            "demand.trace: the log already holds any repeat offenders' incidents, so the "
-            "offender process does not run: no offender incidents, cases or deterrence "
-            "(see docs/model.md)"
         )
     last_day = float(minutes.max()) / 1440.0
     run_days = sc.horizon_min / 1440.0
