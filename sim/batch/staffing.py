@@ -24,16 +24,14 @@ whole plans, every office at once, and decides per office from that joint evalua
    lowering that stays feasible if they are feasible together, else the best single
    one; repeat until no single one-step lowering is feasible. Then the plan is
    *locally minimal*: lowering any one office by a step makes some office fail.
-   A lowering is not simulated when a plan with at least as many staff in every office
-   has already missed the target on average (its mean, not only its bound) in some
-   office: fewer staff never make an office faster.
+   A lowering is skipped when a plan with at least as many staff everywhere has missed
+   the target on average in some office.
 
 All plans use the same seeds (common random numbers), so comparisons between plans are
 paired and sharp; the number of plan evaluations is bounded (``max_evaluations``) and
-reported. A plan is simulated in stages (3, 5, then all R replications) and stops once
-it certainly fails (:mod:`sim.batch.sequential`), so most of the many failing plans
-cost 3 or 5 replications, not R; a plan that may be feasible gets all R. Runs are
-stored like a sweep's, so an interrupted optimisation resumes.
+reported. A plan stops after 3 or 5 replications once it certainly fails
+(:mod:`sim.batch.sequential`); one that may be feasible gets all R. Runs are stored
+like a sweep's, so an interrupted optimisation resumes.
 
 The search is :mod:`sim.batch.plansearch`; the printed plan :mod:`sim.output.plantext` and
 its picture :mod:`sim.viz.planplot`.
@@ -132,9 +130,8 @@ class PlanOptions:
     enforcers (``mix_values``; default the current share ± 0.1). The search starts at the
     uniform density ``start``, changes offices by ``step`` per km² within
     ``min_density``..``max_density``, evaluates at most ``max_evaluations`` plans and
-    compares with the uniform ``baseline``. ``early_stop`` stops simulating a plan after 3
-    or 5 replications once it certainly fails (:mod:`sim.batch.sequential`); a plan that
-    may be feasible always gets every replication.
+    compares with the uniform ``baseline``. ``early_stop``: a plan that certainly fails
+    stops after 3 or 5 replications (:mod:`sim.batch.sequential`).
     """
 
     confidence: float = 0.95
@@ -213,16 +210,8 @@ def optimize_plan(
     if folder is not None:
         folder = open_batch(folder, "optimize", PLAN_FILES, force=b.force)
     with Executor.for_batch(folder, b) as ex:
-        s = Search(
-            base,
-            targets,
-            o.confidence,
-            b.replications,
-            ex,
-            o.max_evaluations,
-            say,
-            early_stop=o.early_stop,
-        )
+        s = Search(base, targets, o.confidence, b.replications, ex, o.max_evaluations, say)
+        s.early_stop = o.early_stop
         for a in shares:  # validate every mix before any run
             if a is not None:
                 s.scenario(None, a)
