@@ -111,6 +111,57 @@ class Executor:
             self._execute(todo, n_todo, len(records), records, store, desc)
         return [[records[key] for key in row] for row in keys]
 
+    def run_sequential(
+        self,
+        scenarios: Sequence[Scenario],
+        replications: int,
+        looks: Sequence[int],
+        stop: Callable[[list[dict[str, Any]]], bool],
+        desc: str = "runs",
+    ) -> list[list[dict[str, Any]]]:
+        """Records of replications 0..n-1 of every scenario: n is the first of ``looks``
+        (below R) after whose records ``stop`` holds, else R.
+
+        Each scenario's replications are queued in order and a lane keeps to its world, so
+        a scenario that stops early leaves its later replications unsimulated. What is
+        kept depends only on the records: runs beyond n already under way when a scenario
+        stops are dropped, neither stored nor counted, and a batch's new runs are stored
+        when the batch ends (an interrupted batch is simulated again when resumed).
+        """
+        store = self.store
+        keys = [[run_key(sc, k) for k in range(replications)] for sc in scenarios]
+        records: dict[str, dict[str, Any]] = {}
+        for key in dict.fromkeys(k for row in keys for k in row):
+            got = store.get(key) if store is not None else None
+            if got is not None:
+                records[key] = got
+        found = set(records)
+        seq = _Sequential(keys, [n for n in looks if n < replications], stop, records)
+        todo: OrderedDict[str, deque[Task]] = OrderedDict()
+        queued: set[str] = set()
+        for i, sc in enumerate(scenarios):
+            if seq.advance(i):
+                continue
+            resolved, base = sc.resolved(), str(sc.base_dir)
+            wkey = world_key(resolved, base)
+            for k, key in enumerate(keys[i]):
+                if key not in records and key not in queued:
+                    queued.add(key)
+                    todo.setdefault(wkey, deque()).append(Task(key, resolved, base, k))
+        if store is not None:
+            self.warnings += store.warnings
+        if queued:
+            self._execute(todo, len(queued), len(records), records, None, desc, seq)
+        kept = dict.fromkeys(k for i, row in enumerate(keys) for k in row[: seq.final[i]])
+        for key in kept:
+            if key in found:
+                self.reused += 1
+                continue
+            if store is not None:
+                store.put(key, records[key])
+            self.computed += 1
+        return [[records[k] for k in row[: seq.final[i]]] for i, row in enumerate(keys)]
+
     def _execute(
         self,
         todo: OrderedDict[str, deque[Task]],
@@ -119,6 +170,7 @@ class Executor:
         records: dict[str, dict[str, Any]],
         store: RunStore | None,
         desc: str,
+        seq: _Sequential | None = None,
     ) -> None:
         backend = self._open()
         bar = _bar(n_todo + n_done, n_done, desc) if self.progress else None
@@ -134,7 +186,15 @@ class Executor:
                 if not busy:
                     break
                 for lane, result in backend.wait():
-                    self._keep(busy.pop(lane), result, records, store)
+                    task = busy.pop(lane)
+                    if seq is None:
+                        self._keep(task, result, records, store)
+                    else:  # kept, not yet stored or counted; later replications maybe not wanted
+                        records[task.key] = self._record(task, result)
+                        dropped = queue.drop(seq.after(task.key))
+                        if bar is not None and dropped:
+                            bar.total -= dropped
+                            bar.refresh()
                     if bar is not None:
                         bar.update(1)
         except BaseException:
@@ -152,15 +212,20 @@ class Executor:
         store: RunStore | None,
     ) -> None:
         """A finished run: stored, kept, and its timing learnt; a world error raised."""
-        if "error" in result:
-            where = f" (variant {task.variant})" if task.variant else ""
-            raise ScenarioError([f"{line}{where}" for line in result["error"]])
-        record = {"key": task.key, **result, "scenario": task.scenario}
+        record = self._record(task, result)
         if store is not None:
             store.put(task.key, record)
         records[task.key] = record
         self.computed += 1
+
+    def _record(self, task: Task, result: dict[str, Any]) -> dict[str, Any]:
+        """A finished run's record, its timing learnt; a world error raised."""
+        if "error" in result:
+            where = f" (variant {task.variant})" if task.variant else ""
+            raise ScenarioError([f"{line}{where}" for line in result["error"]])
+        record = {"key": task.key, **result, "scenario": task.scenario}
         self._learn(record)
+        return record
 
     def _learn(self, record: dict[str, Any]) -> None:
         t = record.get("timing", {})
@@ -205,6 +270,64 @@ class _Queue:
         self.started.add(fresh)
         self.lane_world[lane] = fresh
         return todo[fresh].popleft()
+
+    def drop(self, keys: set[str]) -> int:
+        """Take the tasks of these run keys off the queue; how many there were."""
+        if not keys:
+            return 0
+        before = sum(len(q) for q in self.todo.values())
+        for w, q in self.todo.items():
+            self.todo[w] = deque(t for t in q if t.key not in keys)
+        return before - sum(len(q) for q in self.todo.values())
+
+
+@dataclass
+class _Sequential:
+    """Which replications each scenario of a sequential batch keeps (see
+    :meth:`Executor.run_sequential`): checked at each look once its first n are in."""
+
+    keys: list[list[str]]
+    looks: list[int]  # early looks, below R
+    stop: Callable[[list[dict[str, Any]]], bool]
+    records: dict[str, dict[str, Any]]
+    final: dict[int, int] = field(default_factory=dict)  # scenario -> replications kept
+    checked: dict[int, int] = field(default_factory=dict)  # scenario -> looks checked
+    owners: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, row in enumerate(self.keys):
+            for key in row:
+                self.owners.setdefault(key, []).append(i)
+
+    def advance(self, i: int) -> bool:
+        """Settle scenario ``i`` as far as its leading records allow; is it final?"""
+        if i in self.final:
+            return True
+        row = self.keys[i]
+        have = next((k for k, key in enumerate(row) if key not in self.records), len(row))
+        j = self.checked.get(i, 0)
+        while j < len(self.looks) and self.looks[j] <= have:
+            n = self.looks[j]
+            j += 1
+            if self.stop([self.records[key] for key in row[:n]]):
+                self.final[i] = n
+                break
+        self.checked[i] = j
+        if i not in self.final and have == len(row):
+            self.final[i] = len(row)
+        return i in self.final
+
+    def after(self, key: str) -> set[str]:
+        """A run arrived: the run keys no scenario needs any more (those that stopped)."""
+        stopped = [i for i in self.owners.get(key, []) if i not in self.final and self.advance(i)]
+        unwanted = {k for i in stopped for k in self.keys[i][self.final[i] :]}
+        return {
+            k
+            for k in unwanted
+            if all(
+                o in self.final and k not in self.keys[o][: self.final[o]] for o in self.owners[k]
+            )
+        }
 
 
 def _bar(total: int, initial: int, desc: str) -> Any:

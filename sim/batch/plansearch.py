@@ -18,6 +18,7 @@ import numpy as np
 from sim.analysis.measures import DISCOVERY, TARGETS
 from sim.analysis.metrics import ci95_halfwidth, t_margin
 from sim.batch.executor import Executor
+from sim.batch.sequential import looks, settled
 from sim.scenario import ROLES, Scenario, with_overrides
 
 Log = Callable[[str], None]
@@ -38,6 +39,7 @@ class Evaluation:
     incidents: np.ndarray  # mean measured instructions per replication
     margin: float  # least (lower bound − target) over offices and measures
     discovery: dict[str, float | None]  # district discovery means by short name (None: absent)
+    replications: int = 0  # replications simulated (fewer than R: stopped once certainly failing)
 
     @property
     def feasible(self) -> bool:
@@ -60,6 +62,8 @@ class Search:
         executor: Executor,
         max_evaluations: int,
         log: Log,
+        *,
+        early_stop: bool = True,
     ) -> None:
         self.base = base
         self.targets = targets
@@ -69,6 +73,7 @@ class Search:
         self.max_evaluations = max_evaluations
         self.limit = max_evaluations  # the evaluations the search under way may reach
         self.log = log
+        self.early_stop = early_stop  # stop a plan's replications once it certainly fails
         self.memo: dict[tuple[tuple[int, ...], float | None], Evaluation] = {}
         self.evaluations = 0
         self.history: list[dict[str, Any]] = []
@@ -135,7 +140,7 @@ class Search:
         if new:
             scenarios = [self.scenario(p, a) for p, a in new]
             what = f"{phase}: {len(new)} plan{'s' if len(new) > 1 else ''}"
-            results = self.ex.run(scenarios, self.replications, desc=what)
+            results = self._simulate(scenarios, what, every_office=phase == "search")
             for plan, records in zip(new, results, strict=True):
                 self.evaluations += 1
                 ev = self._evaluation(records, plan[0], plan[1])
@@ -143,6 +148,44 @@ class Search:
                 self.warnings[plan] = list(records[0].get("warnings", []))
                 self._record(phase, ev)
         return [self.memo[p] for p in plans]
+
+    def _simulate(
+        self, scenarios: Sequence[Scenario], what: str, *, every_office: bool
+    ) -> list[list[dict[str, Any]]]:
+        """Each plan's records: all R replications, or those of the first look
+        (:func:`sim.batch.sequential.looks`) after which the plan is certainly infeasible
+        (:func:`sim.batch.sequential.settled`; ``every_office``: and every office's own
+        verdict certain)."""
+        if not self.early_stop:
+            return self.ex.run(scenarios, self.replications, desc=what)
+        return self.ex.run_sequential(
+            scenarios,
+            self.replications,
+            looks(self.replications),
+            lambda records: settled(records, self.targets, every_office),
+            desc=what,
+        )
+
+    def known_to_fail(self, people: tuple[int, ...], advisor_share: float | None) -> bool:
+        """Does a plan already evaluated with at least these staff in every office miss the
+        target on average in some office? Then this plan fails too: fewer staff never make
+        an office faster. (A plan that failed only by its bound, its mean on target, is no
+        proof: with other neighbours the same office may pass.)"""
+        return any(
+            a == advisor_share
+            and not e.feasible
+            and self.short_on_average(e)
+            and all(q >= n for q, n in zip(p, people, strict=True))
+            for (p, a), e in self.memo.items()
+        )
+
+    def short_on_average(self, ev: Evaluation) -> bool:
+        """Is some office's mean share on the wrong side of a target?"""
+        for m, goal in self.targets.items():
+            mean = ev.mean[m][~np.isnan(ev.mean[m])]
+            if (mean > goal + 1e-12).any() if TARGETS[m].ceiling else (mean < goal - 1e-12).any():
+                return True
+        return False
 
     def _evaluation(
         self, records: list[dict[str, Any]], people: tuple[int, ...], advisor_share: float | None
@@ -210,6 +253,7 @@ class Search:
             incidents,
             margin,
             discovery,
+            len(records),
         )
 
     def _record(self, phase: str, ev: Evaluation) -> None:
@@ -223,6 +267,7 @@ class Search:
                 "feasible": ev.feasible,
                 "offices_failing": failing,
                 "least_margin": None if math.isinf(ev.margin) else round(ev.margin, 6),
+                "replications": ev.replications,
             }
         )
         state = (
@@ -230,6 +275,8 @@ class Search:
             if ev.feasible
             else f"{len(failing)} office(s) below target"
         )
+        if ev.replications < self.replications:
+            state += f" (stopped after {ev.replications} replications: certainly failing)"
         self.log(f"  evaluation {self.evaluations:3d} ({phase}): {ev.total:,} staff, {state}")
 
     # -------------------------------------------------------------------- search
@@ -291,11 +338,7 @@ class Search:
         a = best.advisor_share
         stride = steps.copy()  # grows while an office keeps dropping, shrinks when it fails
         while True:
-            cut = {
-                int(o): int(min(stride[o], (best.people[o] - lo[o]) // steps[o] * steps[o]))
-                for o in np.argsort(-steps, kind="stable")
-                if best.people[o] - steps[o] >= lo[o]
-            }
+            cut = self._cuts(best, stride, steps, lo)
             if not cut:
                 return best, True
             singles = [(_lowered(best.people, {o: c}), a) for o, c in cut.items()]
@@ -317,6 +360,8 @@ class Search:
             # lower the first j offices (most slack first) together, for j = 2, 4, 8, ... and all
             sizes = sorted({*(2**i for i in range(1, len(ok).bit_length())), len(ok)} - {1})
             prefixes = [(_lowered(best.people, {o: cut[o] for o in ok[:j]}), a) for j in sizes]
+            kept = [i for i, (p, _) in enumerate(prefixes) if not self.known_to_fail(p, a)]
+            sizes, prefixes = [sizes[i] for i in kept], [prefixes[i] for i in kept]
             prefixes = prefixes[: max(0, self.remaining)]
             chosen, accepted = evs[ok[0]], ok[:1]
             # within the evaluations left (trimmed above), so never refused
@@ -327,6 +372,26 @@ class Search:
             for o in accepted:
                 stride[o] *= 2
             best = chosen
+
+    def _cuts(
+        self, best: Evaluation, stride: np.ndarray, steps: np.ndarray, lo: np.ndarray
+    ) -> dict[int, int]:
+        """Per office, the people to take off in this lowering pass: its stride, halved
+        (in whole steps) while the lowered plan is known to fail (:meth:`known_to_fail`);
+        an office whose one-step lowering is known to fail is not tried again."""
+        cut: dict[int, int] = {}
+        for o in (int(x) for x in np.argsort(-steps, kind="stable")):
+            if best.people[o] - steps[o] < lo[o]:
+                continue
+            c = int(min(stride[o], (best.people[o] - lo[o]) // steps[o] * steps[o]))
+            while self.known_to_fail(_lowered(best.people, {o: c}), best.advisor_share):
+                if c <= steps[o]:
+                    c = 0
+                    break
+                c = max(int(steps[o]), c // 2 // int(steps[o]) * int(steps[o]))
+            if c > 0:
+                cut[o] = c
+        return cut
 
 
 @dataclass

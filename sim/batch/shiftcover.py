@@ -15,7 +15,7 @@ on Edie's 'Traffic delays at toll booths'"). A shift starting at hour ``s`` of l
 ``L`` covers hours ``s, s+1, ..., s+L−1`` (mod 24), so night shifts wrap past midnight.
 
 With a limit on the kinds of shift the programme over every allowed shift is hard (HiGHS
-rarely proves it within its time limit). It is therefore solved in two steps: without the
+rarely proves it within its node limit). It is therefore solved in two steps: without the
 limit (fast, exact); if that plan uses more kinds than allowed, the limited programme over
 only the shifts it uses (a few dozen, seconds). That choice of shifts is a heuristic: a
 cheaper plan with other starts may exist. On Jinshui's hourly need it found plans as
@@ -31,7 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 
 TIE_BREAK = 1e-3  # per unit, far below one staff-hour: among equal staff-hours, fewer people
-TIME_LIMIT_S = 10.0  # HiGHS stops here with the best plan found (reported as not proven)
+NODE_LIMIT = 20_000
+"""Branch-and-bound nodes after which HiGHS stops with the best plan found (reported as
+not proven optimal). A node count, not a wall-clock limit, so the plan never depends on
+how busy the machine is: the same need gives the same plan. The programmes the optimiser
+solves on Jinshui's need take at most about a thousand nodes (under a second); 20,000
+is about 10 s of one core, the time limit this replaced."""
 FEW_KINDS = 6
 """Kinds of shift per role a district can run (the optimiser's default ``max_kinds``).
 
@@ -69,7 +74,7 @@ class Cover:
     units: np.ndarray  # int, per shift type
     feasible: bool
     message: str
-    optimal: bool = True  # False: HiGHS hit its time limit; the best plan found is given
+    optimal: bool = True  # False: HiGHS hit its node limit; the best plan found is given
 
     @property
     def on_duty(self) -> np.ndarray:
@@ -112,7 +117,7 @@ def cover(
 
     ``max_kinds`` bounds how many different shifts are used (a roster planners can run):
     the programme without it first; over the shifts that plan uses when it uses too many
-    (see the module doc); over every shift, HiGHS's best within its time limit
+    (see the module doc); over every shift, HiGHS's best within its node limit
     (``Cover.optimal`` False when not proven), when that finds no plan.
     """
     shifts = tuple(shifts)
@@ -189,7 +194,7 @@ def _solve(
         constraints=constraints,
         integrality=np.ones(m),
         bounds=Bounds(0, upper),
-        options={"time_limit": TIME_LIMIT_S, "mip_rel_gap": 1e-4},
+        options={"node_limit": NODE_LIMIT, "mip_rel_gap": 1e-4},
     )
     if res.x is None or res.status not in (0, 1):
         uncovered = [h for h in range(24) if floor[h] > 0 and not a[h].any()]

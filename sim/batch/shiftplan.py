@@ -427,7 +427,7 @@ class _ShiftSearch:
                 )
             if not all(c.optimal for c in chosen.covers[r]):
                 out.append(
-                    f"{r}: the covering programme stopped at its time limit with the best plan "
+                    f"{r}: the covering programme stopped at its node limit with the best plan "
                     "found (not proven optimal); fewer --starts or no --max-kinds make it exact"
                 )
         not_met = self._not_met(chosen)

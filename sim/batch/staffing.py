@@ -24,10 +24,14 @@ whole plans, every office at once, and decides per office from that joint evalua
    lowering that stays feasible if they are feasible together, else the best single
    one; repeat until no single one-step lowering is feasible. Then the plan is
    *locally minimal*: lowering any one office by a step makes some office fail.
+   A lowering is skipped when a plan with at least as many staff everywhere has missed
+   the target on average in some office.
 
 All plans use the same seeds (common random numbers), so comparisons between plans are
 paired and sharp; the number of plan evaluations is bounded (``max_evaluations``) and
-reported. Runs are stored like a sweep's, so an interrupted optimisation resumes.
+reported. A plan stops after 3 or 5 replications once it certainly fails
+(:mod:`sim.batch.sequential`); one that may be feasible gets all R. Runs are stored
+like a sweep's, so an interrupted optimisation resumes.
 
 The search is :mod:`sim.batch.plansearch`; the printed plan :mod:`sim.output.plantext` and
 its picture :mod:`sim.viz.planplot`.
@@ -49,6 +53,7 @@ from sim.atomic import atomic_path, write_text_atomic
 from sim.batch.executor import Executor
 from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
 from sim.batch.plansearch import Evaluation, Log, Search
+from sim.batch.sequential import ALPHA_LOOK, looks
 from sim.errors import ArgumentError
 from sim.output.folders import open_batch
 from sim.output.plantext import plan_text
@@ -125,7 +130,8 @@ class PlanOptions:
     enforcers (``mix_values``; default the current share ± 0.1). The search starts at the
     uniform density ``start``, changes offices by ``step`` per km² within
     ``min_density``..``max_density``, evaluates at most ``max_evaluations`` plans and
-    compares with the uniform ``baseline``.
+    compares with the uniform ``baseline``. ``early_stop``: a plan that certainly fails
+    stops after 3 or 5 replications (:mod:`sim.batch.sequential`).
     """
 
     confidence: float = 0.95
@@ -137,6 +143,7 @@ class PlanOptions:
     max_density: float = 100.0
     baseline: float = 20.0
     max_evaluations: int = 200
+    early_stop: bool = True
 
 
 class PlanFields(TypedDict, total=False):
@@ -151,6 +158,7 @@ class PlanFields(TypedDict, total=False):
     max_density: float
     baseline: float
     max_evaluations: int
+    early_stop: bool
 
 
 class OptimizeOptions(BatchFields, PlanFields, total=False):
@@ -203,6 +211,7 @@ def optimize_plan(
         folder = open_batch(folder, "optimize", PLAN_FILES, force=b.force)
     with Executor.for_batch(folder, b) as ex:
         s = Search(base, targets, o.confidence, b.replications, ex, o.max_evaluations, say)
+        s.early_stop = o.early_stop
         for a in shares:  # validate every mix before any run
             if a is not None:
                 s.scenario(None, a)
@@ -343,6 +352,8 @@ def _meta(
         "not_met": why_not_met(s, final, o.max_density),
         "locally_minimal": minimal,
         "evaluations": s.evaluations,
+        "early_stop": {"looks": looks(b.replications, o.early_stop),
+                       "alpha_per_look": ALPHA_LOOK} if o.early_stop else None,
         "max_evaluations": o.max_evaluations,
         "runs_simulated": runs[0],
         "runs_reused": runs[1],
