@@ -75,6 +75,8 @@ class RoleInfo:
     prefix: str = ""
     post_offset: float = 0.5  # where along an office's streets its evenly spaced posts start
     people: str = ""  # its people in words, plural (default ``plural``): "enforcers"
+    colour: str = "#555555"  # its units in pictures (the replay's riders and posts)
+    marker: Literal["o", "^", "s", "D"] = "o"  # and their shape: circle, triangle, square, diamond
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "people", self.people or self.plural)
@@ -114,20 +116,24 @@ class RoleInfo:
 
 
 REGISTRY: tuple[RoleInfo, ...] = (
-    RoleInfo("grid", "grid members", "网格员", 0.4, 1, "walk", False, post_offset=0.5),
+    RoleInfo("grid", "grid members", "网格员", 0.4, 1, "walk", False, post_offset=0.5,
+             colour="#7f7f7f"),
     RoleInfo(
         "advisor", "advisors", "劝导员", 0.35, 1, "ebike", True, post_offset=0.25,
+        colour="#0b4f9c", marker="^",
         clock=Clock("instructed", 10.0, words="advisor on scene", short="advisor",
                     count="incidents", counted="instructions measured", waits_for="enforcer"),
     ),
     RoleInfo(
         "enforcer", "enforcer teams", "执法队", 0.25, 2, "ebike", True,
         unit_column="enforcer_team", post_offset=0.75, people="enforcers",
+        colour="#111111", marker="s",
         clock=Clock("persuasion_ended", 10.0, asks="escalated", short="enforcers",
                     words="enforcers after failed persuasion", count="escalated",
                     counted="instructions escalated to enforcers"),
     ),
-    RoleInfo("police", "police units", "公安警务室", None, 2, "car", True, optional=True),
+    RoleInfo("police", "police units", "公安警务室", None, 2, "car", True, optional=True,
+             colour="#6a3d9a", marker="D"),
 )  # fmt: skip
 
 

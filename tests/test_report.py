@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import shapely
 
 import sim
 from sim.analysis import measures as registry
@@ -183,6 +185,108 @@ def test_the_replay_rides_along_the_streets_at_the_role_s_speed(jinshui: Path) -
         assert list(back) == list(path[::-1])  # the way back on two-way streets
 
 
+def replay_data(html: str) -> dict[str, Any]:
+    block = re.search(
+        r'<script type="application/json" id="replay-data">(.*?)</script>', html, re.S
+    )
+    assert block is not None
+    data: dict[str, Any] = json.loads(block.group(1))
+    return data
+
+
+def test_a_day_with_more_incidents_than_shown_is_thinned_and_says_so(
+    jinshui: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.output.report import run_report
+    from sim.output.report.inputs import read_run
+    from sim.output.report.runpage import replay_of
+
+    full = replay_of(read_run(jinshui), 1)
+    assert len(full.incidents["occurred"]) == full.incidents_active > 1000  # not thinned
+    monkeypatch.setattr(rp, "MAX_SHOWN", 400)
+    rep = replay_of(read_run(jinshui), 1)
+    assert len(rep.incidents["occurred"]) == 400 < rep.incidents_active == full.incidents_active
+    assert rep.double_ten == full.double_ten and rep.daily == full.daily  # of every incident
+    # the rides are of the shown incidents only, and within the day
+    for trips in rep.trips.values():
+        assert 0 < len(trips) <= 400
+        assert np.all(~(trips.at_post < 0)) and np.all(trips.leave_post < rp.DAY_MIN)
+    html = run_report(jinshui, day=1)
+    assert "id='replay-thinned'" in html and f"{full.incidents_active:,} incidents" in html
+    data = replay_data(html)
+    assert (data["shown"], data["active"]) == (400, full.incidents_active)
+    assert len(base64.b64decode(data["incidents"]["occurred"]["b"])) == 4 * 400
+
+
+def test_rides_beyond_the_routing_budget_go_in_straight_lines(
+    jinshui: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.output.report import run_report
+    from sim.output.report.inputs import read_run
+    from sim.output.report.runpage import replay_of
+
+    routed = replay_of(read_run(jinshui), 1)
+    assert routed.routed  # Jinshui's rides are routed along the streets
+    monkeypatch.setattr(rp, "ROUTE_BUDGET", 0)
+    rep = replay_of(read_run(jinshui), 1)
+    assert not rep.routed
+    trips, before = rep.trips["advisor"], routed.trips["advisor"]
+    assert len(trips) == len(before) > 100
+    assert np.all(np.diff(trips.path_start) == 2) and np.all(np.diff(trips.back_start) == 2)
+    posts = rep.posts["advisor"][trips.unit]
+    assert np.array_equal(trips.path[0::2], posts) and np.array_equal(trips.back[1::2], posts)
+    # the same arrivals and returns; the ride out as long as it took from the dispatch
+    assert np.array_equal(trips.at_scene, before.at_scene)
+    assert np.array_equal(trips.at_post, before.at_post, equal_nan=True)
+    assert np.all(trips.leave_post <= before.leave_post + 1e-3)
+    assert "straight lines" in run_report(jinshui, day=1)
+
+
+def test_thinned_keeps_evenly_spaced_rows() -> None:
+    keep = rp.thinned(10, 4)
+    assert keep.tolist() == [True, False, False, True, False, False, True, False, False, True]
+    assert rp.thinned(3, 4).all()
+
+
+def test_the_player_takes_its_roles_from_the_registry(jinshui: Path) -> None:
+    from sim.roles import BY_NAME, CLOCKED_ROLES
+
+    data = replay_data((jinshui / "report.html").read_text(encoding="utf-8"))
+    assert [r["name"] for r in data["roles"]] == list(CLOCKED_ROLES) == list(data["trips"])
+    for r in data["roles"]:
+        info = BY_NAME[r["name"]]
+        assert (r["colour"], r["marker"], r["plural"]) == (info.colour, info.marker, info.plural)
+    js = (ROOT / "sim" / "output" / "report" / "player.js").read_text(encoding="utf-8")
+    for role in BY_NAME:  # no role is named in the player: a new one needs no edit there
+        assert f'"{role}"' not in js and f"'{role}'" not in js, role
+
+
+def test_the_daily_chart_keeps_the_share_axis_rule() -> None:
+    from sim.output.report import figures
+    from sim.viz.scales import MIN_SHARE_SPAN, THIN_COLOUR
+
+    rows = [{"day": d, "double_ten": 0.93 + 0.01 * d, "incidents": 3000} for d in range(1, 8)]
+    rows[2]["incidents"] = 12  # a thin day: hollow
+    fig = figures.daily(rows, 1, 0.95)
+    trace = fig["data"][0]
+    assert trace["type"] == "scatter"  # points, so the axis may zoom (bars start at zero)
+    low, high = fig["layout"]["yaxis"]["range"]
+    assert high >= 100 and high - low >= 100 * MIN_SHARE_SPAN and low <= 93
+    assert trace["marker"]["color"][2] == THIN_COLOUR != trace["marker"]["color"][3]
+
+
+def test_writing_the_geopackage_leaves_gdal_s_settings_as_they_were(tmp_path: Path) -> None:
+    import pyogrio
+
+    from sim.output import gis
+
+    layer = gis.Layer("hotspots", "Point", np.array([shapely.Point(0, 0)]), {"n": np.array([1])})
+    gis.write_gpkg([layer], None, tmp_path / "x.gpkg")
+    assert pyogrio.read_info(tmp_path / "x.gpkg", layer="hotspots")["features"] == 1
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") is None
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_JOURNAL") is None
+
+
 def test_states_follow_the_record() -> None:
     rules = sim.scenario.Rules()
     inc = {
@@ -193,8 +297,7 @@ def test_states_follow_the_record() -> None:
         "enforcer_arrived": np.array([np.nan, np.nan, 20.0]),
         "closed": np.array([15.0, 40.0, 50.0]),
         "escalated": np.array([False, False, True]),
-        "advisor_late": np.array([False, True, False]),
-        "enforcer_late": np.array([False, False, False]),
+        "late": np.array([False, True, False]),
     }
     at = [list(rp.states_at(inc, t, rules)) for t in (1.0, 7.0, 17.0, 18.0, 25.0, 60.0, 100.0)]
     assert at[0] == [rp.UNREPORTED] * 3

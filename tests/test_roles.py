@@ -93,10 +93,25 @@ from sim.scenario import Rules
 sc = sim.scenario_from_dict(json.loads(sys.argv[1]))
 result = sim.run(sc)
 record = run_replication(sc.resolved(), sys.argv[2], 0)
+
+# its riders in the report's replay: as the run wrote it, and rebuilt from incidents.csv
+import pathlib, re
+from sim.output.report import run_report
+from sim.output.results import RunFiles, write_run
+
+folder = write_run(result, pathlib.Path(sys.argv[2]) / "run", files=RunFiles(plots=False))
+def riders(html):
+    block = re.search(r'id="replay-data">(.*?)</script>', html, re.S).group(1)
+    data = json.loads(block)
+    return {r["name"]: [r["colour"], r["marker"], len(data["trips"][r["name"]]["unit"])]
+            for r in data["roles"]}
+
 print(json.dumps(jsonable({
     "summary": result.summary, "text": summary_text(result.summary), "row": record["measures"],
     "office": record["by_office"][0], "run": list(RUN), "office_measures": list(OFFICE),
     "rules": list(Rules.model_fields),
+    "replay": [riders((folder / "report.html").read_text(encoding="utf-8")),
+               riders(run_report(folder))],
 })))
 """
 
@@ -135,6 +150,12 @@ def test_a_police_clock_is_one_registry_entry(tmp_path: Path) -> None:
     for name in new:
         assert row[name] == pytest.approx(lookup(s, name), abs=1e-6), name
     assert "police_on_time" in got["office_measures"] and "police_on_time" in got["office"]
+    # its units ride in the report's replay, drawn as the registry says, with no edit there
+    police = BY_NAME["police"]
+    for riders in got["replay"]:
+        assert list(riders) == ["advisor", "enforcer", "police"]
+        assert riders["police"][:2] == [police.colour, police.marker]
+        assert riders["police"][2] > 0  # its rides of the day
 
 
 # ------------------------------------------------------------------ police

@@ -8,7 +8,16 @@ instructed, reached, escalated and closed, and which advisor and enforcer team s
 Units ride **along the streets**: each trip follows the shortest path from the unit's post
 to the incident (and back), the same distance the simulation charged, at the role's
 speed. A unit leaves its post when its turnout is over (the arrival minus the ride) and
-rides back when it leaves the scene (back at its post minus the ride back).
+rides back when it leaves the scene (back at its post minus the ride back). Where that
+would cost too much — more searches from posts than :data:`ROUTE_BUDGET` allows over the
+map's nodes, a city's thousands of posts — units ride in straight lines from their
+dispatch to their arrival and back in as long (``Replay.routed`` False; the page says so).
+
+A replay is bounded whatever the run: it holds one day, and a day with more than
+:data:`MAX_SHOWN` incidents on the map (a city, or a queue that never clears, carrying
+days of backlog) shows an evenly spaced sample of them and the rides of their units,
+saying so (``Replay.incidents_active`` against the incidents shown). The day's measures
+(its double ten, the daily curve) are always of every incident.
 
 The result is plain arrays (:class:`Replay`), drawn by the report's player and by the
 video renderer (:mod:`sim.viz.replayvideo`).
@@ -25,11 +34,20 @@ from scipy.sparse.csgraph import dijkstra
 
 from sim.analysis.metrics import breakdown, clocks
 from sim.engine.records import IncidentTable
+from sim.roles import BY_NAME, CLOCKED_ROLES
 from sim.scenario import Rules
 
 DAY_MIN = 1440.0
-ROLES = ("advisor", "enforcer")  # the two dispatched roles on a clock, as ridden in the replay
-UNIT_COLUMN = {"advisor": "advisor", "enforcer": "enforcer_team"}
+ROLES = CLOCKED_ROLES  # the dispatched roles on a clock, as ridden in the replay
+MAX_SHOWN = 10_000
+"""Most incidents a replay shows; beyond, an evenly spaced sample (every k-th in the record's
+order, which is the order they occurred). A busy Jinshui day has about 4,000 (8,100 a day
+at three times the demand), so only cities and unbounded queues are thinned; the report
+then stays a few megabytes and its cost does not grow with the backlog."""
+ROUTE_BUDGET = 100_000_000
+"""Posts searched from × street nodes, at most, to route the day's rides along the
+streets (Jinshui: some 1,000 posts × 20,000 nodes; a 200-office city's thousands × 72,000
+would cost several CPU seconds)."""
 _CHUNK = 64  # posts per Dijkstra call: bounds the (posts × nodes) arrays in memory
 
 
@@ -102,6 +120,8 @@ class Replay:
     start_min: float  # the day's start, in simulated minutes
     double_ten: float | None  # the day's share, pooled like the summary's
     incidents_measured: int
+    incidents_active: int  # incidents seen during the day; more than shown when thinned
+    routed: bool  # rides along the streets (else straight lines: ROUTE_BUDGET)
     daily: list[dict[str, float | int | None]]  # every day's double ten and count
     incidents: dict[str, np.ndarray]
     trips: dict[str, Trips]
@@ -156,12 +176,16 @@ def build_replay(
         raise ValueError(f"{day} is not among the run's measured days (1 to {n_days})")
     start = options.warmup_min + (day - 1) * DAY_MIN
     t = _active(table, options.replication, start)
+    active = len(t["occurred"])
+    if active > MAX_SHOWN:
+        t = t.select(thinned(active, MAX_SHOWN))
     incidents = _incident_arrays(t, rules, start)
-    graph = streets.graph()
+    riding = [r for r in ROLES if len(posts.get(r, ())) and BY_NAME[r].unit_column in t.columns]
+    routed = _sources(t, riding, posts) * len(streets.ids) <= ROUTE_BUDGET
+    graph = streets.graph() if routed else None
     trips = {
         role: _trips(t, role, posts[role], start, graph, options.speeds_m_per_min[role])
-        for role in ROLES
-        if role in posts
+        for role in riding
     }
     row = daily[day - 1]
     return Replay(
@@ -170,12 +194,30 @@ def build_replay(
         start_min=start,
         double_ten=None if row["double_ten"] is None else float(row["double_ten"]),
         incidents_measured=int(row["incidents"] or 0),
+        incidents_active=active,
+        routed=routed,
         daily=daily,
         incidents=incidents,
         trips=trips,
         posts={r: np.asarray(posts[r]) for r in posts},
         streets=streets,
     )
+
+
+def thinned(n: int, most: int) -> np.ndarray:
+    """A mask of ``most`` evenly spaced rows of ``n`` (all of them when ``n <= most``)."""
+    keep = np.zeros(n, dtype=bool)
+    keep[np.linspace(0, n - 1, min(n, most)).round().astype(np.int64)] = True
+    return keep
+
+
+def _sources(t: IncidentTable, roles: Sequence[str], posts: Mapping[str, np.ndarray]) -> int:
+    """How many posts the day's rides start from: the searches routing them would take."""
+    n = 0
+    for role in roles:
+        unit = t[BY_NAME[role].unit_column]
+        n += len(np.unique(np.asarray(posts[role])[unit[unit >= 0]]))
+    return n
 
 
 def _last_activity(t: IncidentTable) -> np.ndarray:
@@ -220,8 +262,10 @@ def _incident_arrays(t: IncidentTable, rules: Rules, start: float) -> dict[str, 
         "node": t["node"].astype(np.int64),
         "category": t["category"].astype(np.int16),
         "escalated": t["escalated"].astype(bool),
-        "advisor_late": ~c["advisor_ok"],
-        "enforcer_late": t["escalated"] & ~c["enforcer_ok"],
+        "late": np.logical_or.reduce(  # a clock it started was missed
+            [c[f"{r}_asked"] & ~c[f"{r}_ok"] for r in ROLES if f"{r}_ok" in c]
+            or [np.zeros(len(t["occurred"]), dtype=bool)]
+        ),
         "measured": t["measured"].astype(bool),
         **rel,
     }
@@ -232,13 +276,16 @@ def _trips(
     role: str,
     post_node: np.ndarray,
     start: float,
-    graph: sp.csr_matrix,
+    graph: sp.csr_matrix | None,
     speed: float,
 ) -> Trips:
-    """Each unit's ride of the day: out along the streets, on scene, back."""
-    prefix = "advisor" if role == "advisor" else "enforcer"
-    unit = t[UNIT_COLUMN[role]]
-    sent = unit >= 0
+    """Each unit's ride of the day (sent before its end, back after its start): out along
+    the streets, on scene, back."""
+    prefix = BY_NAME[role].prefix
+    unit = t[BY_NAME[role].unit_column]
+    with np.errstate(invalid="ignore"):  # NaN: not sent, or not back when the run ended
+        sent = (unit >= 0) & (t[f"{prefix}_dispatched"] < start + DAY_MIN)
+        sent &= ~(t[f"{prefix}_released"] < start)
     unit = unit[sent].astype(np.int64)
     scene = t["node"][sent].astype(np.int64)
     post = np.asarray(post_node, dtype=np.int64)[unit]
@@ -246,11 +293,15 @@ def _trips(
     released = t[f"{prefix}_released"][sent] - start
     # the ride out is at most the time from dispatch to arrival: it bounds the search
     reach = np.nan_to_num((arrived - (t[f"{prefix}_dispatched"][sent] - start)) * speed, nan=0.0)
-    out, out_len = _paths(graph, post, scene, reach)
-    if _symmetric(graph):
-        back, back_len = _reversed(out), out_len
+    if graph is None:  # straight lines, as long as the ride took
+        out, back = _straight(post, scene), _straight(scene, post)
+        out_len = back_len = reach
     else:
-        back, back_len = _paths(graph.T.tocsr(), post, scene, np.full(len(post), np.inf), True)
+        out, out_len = _paths(graph, post, scene, reach)
+        if _symmetric(graph):
+            back, back_len = _reversed(out), out_len
+        else:
+            back, back_len = _paths(graph.T.tocsr(), post, scene, np.full(len(post), np.inf), True)
     with np.errstate(invalid="ignore"):
         leave_post = np.maximum(arrived - out_len / speed, t[f"{prefix}_dispatched"][sent] - start)
         leave_scene = np.maximum(released - back_len / speed, arrived)
@@ -268,6 +319,11 @@ def _trips(
 
 
 Paths = tuple[np.ndarray, np.ndarray]  # concatenated node indices, start offsets (n + 1)
+
+
+def _straight(a: np.ndarray, b: np.ndarray) -> Paths:
+    """Each ride as its two ends, from ``a`` to ``b``."""
+    return np.column_stack([a, b]).ravel(), np.arange(0, 2 * len(a) + 1, 2)
 
 
 def _symmetric(graph: sp.csr_matrix) -> bool:
@@ -351,7 +407,6 @@ def states_at(inc: Mapping[str, np.ndarray], t: float, rules: Rules) -> np.ndarr
     with np.errstate(invalid="ignore"):
         seen = t >= inc["occurred"]
         closed = inc["closed"] <= t
-        late_any = inc["advisor_late"] | inc["enforcer_late"]
         out = np.full(len(inc["occurred"]), HIDDEN, dtype=np.int8)
         instructed = t >= inc["instructed"]
         reached = t >= inc["advisor_arrived"]
@@ -372,7 +427,7 @@ def states_at(inc: Mapping[str, np.ndarray], t: float, rules: Rules) -> np.ndarr
         out[seen & ended & ~esc] = CLOSED
         shown = closed & (t - inc["closed"] <= CLOSED_SHOWN_MIN)
         out[seen & closed] = HIDDEN
-        out[seen & shown] = np.where(late_any, CLOSED_LATE, CLOSED)[seen & shown]
+        out[seen & shown] = np.where(inc["late"], CLOSED_LATE, CLOSED)[seen & shown]
     return out
 
 

@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from sim.analysis import replay as rp
 from sim.errors import ArgumentError
+from sim.roles import BY_NAME
 from sim.scenario import Rules
 from sim.viz import report
 from sim.viz.basemap import polygons
@@ -83,7 +84,12 @@ def render(
     fig = plt.figure(figsize=(12.0, 7.2))
     ax = fig.add_axes((0.0, 0.0, 0.72, 1.0))
     _background(ax, replay, offices)
-    artists = _artists(fig, ax, title or f"Day {replay.day}")
+    shown = len(replay.incidents["occurred"])
+    if not title:
+        title = f"Day {replay.day}"
+        if shown < replay.incidents_active:  # thinned (rp.MAX_SHOWN): say so on every frame
+            title += f" (a sample: {shown:,} of {replay.incidents_active:,} incidents)"
+    artists = _artists(fig, ax, title, list(replay.trips))
     update = _updater(replay, rules, artists)
     anim = animation.FuncAnimation(fig, update, frames=frames, blit=False)
     if suffix == ".gif":
@@ -116,16 +122,19 @@ def _background(ax: Axes, replay: rp.Replay, offices: Sequence[BaseGeometry]) ->
         for poly in polygons(geom):
             x, y = poly.exterior.xy
             ax.plot(x, y, color="#555555", lw=1.0)
-    for role, marker, color in (("advisor", "^", "#0b4f9c"), ("enforcer", "s", "#111111")):
+    for role in replay.trips:  # the riding roles' posts, faint (shape and colour: sim/roles.py)
         nodes = replay.posts.get(role, np.zeros(0, dtype=np.int64))
-        ax.scatter(st.x[nodes], st.y[nodes], s=3, marker=marker, c=color, alpha=0.18, lw=0)
+        info = BY_NAME[role]
+        ax.scatter(
+            st.x[nodes], st.y[nodes], s=3, marker=info.marker, c=info.colour, alpha=0.18, lw=0
+        )
     ax.set_aspect("equal")
     ax.set_xlim(st.x.min() - 100, st.x.max() + 100)
     ax.set_ylim(st.y.min() - 100, st.y.max() + 100)
     ax.set_axis_off()
 
 
-def _artists(fig: Any, ax: Axes, title: str) -> dict[str, Any]:
+def _artists(fig: Any, ax: Axes, title: str, roles: list[str]) -> dict[str, Any]:
 
     empty = np.zeros((0, 2))
     legend = [
@@ -149,18 +158,18 @@ def _artists(fig: Any, ax: Axes, title: str) -> dict[str, Any]:
             mec=STATE_COLORS[rp.CLOSED],
             label="closed (30 min)",
         ),
-        Line2D([], [], ls="none", marker="^", mfc="#0b4f9c", mec="none", label="advisor riding"),
-        Line2D(
-            [], [], ls="none", marker="s", mfc="#111111", mec="none", label="enforcer team riding"
-        ),
-    ]
+    ] + [
+        Line2D([], [], ls="none", marker=BY_NAME[r].marker, mfc=BY_NAME[r].colour, mec="none",
+               label=f"{BY_NAME[r].singular} riding")
+        for r in roles
+    ]  # fmt: skip
     fig.legend(
         handles=legend, loc="lower left", bbox_to_anchor=(0.73, 0.06), frameon=False, fontsize=9
     )
     return {
         "incidents": ax.scatter(empty[:, 0], empty[:, 1], s=18, zorder=5, linewidths=1.0),
-        "advisor": ax.scatter([], [], s=26, marker="^", c="#0b4f9c", zorder=6, lw=0),
-        "enforcer": ax.scatter([], [], s=22, marker="s", c="#111111", zorder=6, lw=0),
+        **{r: ax.scatter([], [], s=24, marker=BY_NAME[r].marker, c=BY_NAME[r].colour, zorder=6,
+                         lw=0) for r in roles},
         "clock": fig.text(0.74, 0.93, "", va="top", fontsize=17),
         "counts": fig.text(0.74, 0.80, "", va="top", fontsize=9.5, family="monospace"),
         "title": title,
@@ -181,14 +190,12 @@ def _updater(replay: rp.Replay, rules: Rules, artists: Mapping[str, Any]) -> Any
         artists["incidents"].set_facecolor(
             [("none" if r else c) for c, r in zip(colors, ring, strict=True)]
         )
-        for role in ("advisor", "enforcer"):
-            if role in replay.trips:
-                pts = rp.positions_at(replay.trips[role], st, float(t))
-                artists[role].set_offsets(pts)
+        for role, trips in replay.trips.items():
+            artists[role].set_offsets(rp.positions_at(trips, st, float(t)))
         m = int(t) % 1440
         artists["clock"].set_text(f"{artists['title']}\n{m // 60:02d}:{m % 60:02d}")
         artists["counts"].set_text(_counts(state))
-        return [artists[k] for k in ("incidents", "advisor", "enforcer", "clock", "counts")]
+        return [artists[k] for k in ("incidents", *replay.trips, "clock", "counts")]
 
     return update
 

@@ -16,7 +16,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from sim.viz.scales import Scale
+from sim.viz.scales import THIN_COLOUR, Scale, is_thin, share_axis
 
 ADVISOR, ENFORCER, DOUBLE_TEN, TARGET = "#1f77b4", "#d62728", "#2ca02c", "#555555"
 BARS, BARS_DARK = "#d0d0d0", "#9a9a9a"
@@ -378,29 +378,48 @@ def black_flag(
 
 
 def daily(rows: Sequence[Mapping[str, Any]], chosen: int, target: float) -> Fig:
-    """Every measured day's double ten; the replayed day marked."""
+    """Every measured day's double ten as points on a share axis (rule 5 of
+    :mod:`sim.viz.scales`: it ends at 100%, holds the target and spans at least 20 points,
+    so a few points' spread between days does not fill the plot; bars would have to start
+    at zero); a day resting on fewer than ``THIN_SAMPLE`` instructions is a hollow mark
+    (rule 4); the replayed day marked."""
+    shares = [r["double_ten"] for r in rows]
+    low, high = share_axis(shares, target)
+    point = {
+        "type": "scatter",
+        "mode": "lines+markers" if len(rows) > 1 else "markers",
+        "x": [r["day"] for r in rows],
+        "y": [None if v is None else 100 * v for v in shares],
+        "line": {"color": BARS_DARK, "width": 1},
+        "marker": {
+            "size": [9 if r["day"] == chosen else 5 for r in rows],
+            "color": [
+                THIN_COLOUR
+                if is_thin(r["incidents"])
+                else ENFORCER
+                if r["day"] == chosen
+                else DOUBLE_TEN
+                for r in rows
+            ],
+            "line": {
+                "color": [ENFORCER if r["day"] == chosen else DOUBLE_TEN for r in rows],
+                "width": 1,
+            },
+        },
+        "customdata": [r["incidents"] for r in rows],
+        "hovertemplate": "day %{x}: %{y:.1f}% (n = %{customdata:,.0f})<extra></extra>",
+        "showlegend": False,
+    }
     return {
-        "data": [
-            {
-                "type": "bar",
-                "x": [r["day"] for r in rows],
-                "y": [None if r["double_ten"] is None else 100 * r["double_ten"] for r in rows],
-                "marker": {"color": [ENFORCER if r["day"] == chosen else BARS for r in rows]},
-                "customdata": [r["incidents"] for r in rows],
-                "hovertemplate": "day %{x}: %{y:.1f}% (n = %{customdata:,.0f})<extra></extra>",
-            }
-        ],
+        "data": [point],
         "layout": {
-            "xaxis": {"title": {"text": "measured day"}},
-            "yaxis": {"title": {"text": "double ten (%)"}, "range": [_floor(rows, target), 100.5]},
+            "xaxis": {"title": {"text": "measured day (large red: replayed)"}},
+            "yaxis": {
+                "title": {"text": "double ten (%)"},
+                "range": [100 * low - 1, 100 * high + 1],
+            },
             "shapes": [_target_line(target)],
             "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
             "height": 220,
         },
     }
-
-
-def _floor(rows: Sequence[Mapping[str, Any]], target: float) -> float:
-    """The bottom of a share axis: a little under the lowest value and the target."""
-    low = min([100 * target, *(100 * r["double_ten"] for r in rows if r["double_ten"] is not None)])
-    return max(0.0, float(math.floor(low - 2)))

@@ -20,37 +20,43 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from sim.analysis.metrics import clock_of
 from sim.analysis.replay import Streets
 from sim.engine.records import IncidentTable
 from sim.errors import ResultsError
 from sim.output.folders import read_manifest
 from sim.output.gis import GPKG, WGS84
+from sim.roles import BY_NAME, CLOCKED_ROLES, DISPATCHED_ROLES
 
 SUMMARY = "summary.json"
 
 
 INCIDENT_FILES = ("incidents.parquet", "incidents.csv")
 _EARTH_M = 6_371_008.8
-# the incident columns the replay and the day's double ten read
+# the incident columns the replay and the day's double ten read: the chain's, and each
+# clocked role's unit and times (sim/roles.py; an optional role's when the run had it)
 _REPLAY_COLUMNS = (
     "replication",
     "category",
     "node",
     "occurred",
     "instructed",
-    "advisor",
-    "advisor_dispatched",
-    "advisor_arrived",
     "persuasion_ended",
     "persuaded",
     "escalated",
-    "enforcer_team",
-    "enforcer_dispatched",
-    "enforcer_arrived",
     "closed",
-    "advisor_released",
-    "enforcer_released",
     "measured",
+)
+_UNIT_COLUMNS = {BY_NAME[r].unit_column for r in DISPATCHED_ROLES}
+_ROLE_COLUMNS = tuple(
+    name
+    for role in CLOCKED_ROLES
+    for name in (
+        BY_NAME[role].unit_column,
+        *(f"{BY_NAME[role].prefix}_{k}" for k in ("dispatched", "arrived", "released")),
+        *(c for c in (clock_of(role).starts, clock_of(role).asks) if c is not None),
+    )
+    if name not in _REPLAY_COLUMNS
 )
 
 
@@ -236,7 +242,13 @@ def read_incidents(folder: Path, summary: dict[str, Any], streets: Streets) -> I
     path = incident_file(folder)
     if path is None:
         raise ResultsError([f"{folder}: no incident table ({' or '.join(INCIDENT_FILES)})"])
-    cols = list(_REPLAY_COLUMNS)
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq  # deferred: only a Parquet table needs it
+
+        header = set(pq.read_schema(path).names)
+    else:
+        header = set(pd.read_csv(path, nrows=0).columns)
+    cols = [*_REPLAY_COLUMNS, *dict.fromkeys(c for c in _ROLE_COLUMNS if c in header)]
     if path.suffix == ".parquet":
         frame = pd.read_parquet(path, columns=cols)
     else:
@@ -253,7 +265,7 @@ def read_incidents(folder: Path, summary: dict[str, Any], streets: Streets) -> I
             columns[c] = np.array([index.get(str(v), -1) for v in values], dtype=np.int64)
         elif c in ("persuaded", "escalated", "measured"):
             columns[c] = values.to_numpy(dtype=bool)
-        elif c in ("replication", "advisor", "enforcer_team"):
+        elif c == "replication" or c in _UNIT_COLUMNS:
             columns[c] = values.to_numpy(dtype=np.int64)
         else:
             columns[c] = values.to_numpy(dtype=np.float64, na_value=np.nan)

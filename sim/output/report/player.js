@@ -1,6 +1,8 @@
 // chengguan-sim replay: one day on a canvas. Incidents appear where they occur and change
 // state; advisors and enforcer teams ride from their posts along the streets and back.
 // Reads the JSON block #replay-data (arrays as base64 typed arrays); no library, no network.
+// The riding roles (name, colour, shape, words) come with the data from the role registry:
+// a new role needs no edit here.
 (function () {
   "use strict";
   const block = document.getElementById("replay-data");
@@ -24,8 +26,9 @@
     inc[k] = D.incidents[k].t === "f4" ? f32(D.incidents[k].b) : D.incidents[k].t === "i4" ? i32(D.incidents[k].b) : u8(D.incidents[k].b);
   }
   const nInc = inc.node.length;
+  const ROLES = D.roles;  // [{name, one, plural, zh, colour, marker}] in the registry's order
   const trips = {};
-  for (const role of Object.keys(D.trips)) {
+  for (const { name: role } of ROLES) {
     const t = D.trips[role];
     trips[role] = {
       unit: i32(t.unit), t0: f32(t.leave_post), t1: f32(t.at_scene), t2: f32(t.leave_scene), t3: f32(t.at_post),
@@ -87,10 +90,22 @@
       g.beginPath(); g.arc(X(h.x), Y(h.y), Math.max(3, h.r * scale), 0, 2 * Math.PI);
       g.setLineDash([4, 3]); g.strokeStyle = COLORS.hotspot; g.stroke(); g.setLineDash([]);
     }
-    for (const [role, nodes] of Object.entries(posts)) {  // posts, faint
-      g.fillStyle = role === "advisor" ? "rgba(11,79,156,0.25)" : "rgba(17,17,17,0.22)";
-      for (const n of nodes) g.fillRect(X(nx[n]) - 1, Y(ny[n]) - 1, 2, 2);
+    g.globalAlpha = 0.25;
+    for (const role of ROLES) {  // posts, faint
+      g.fillStyle = role.colour;
+      for (const n of posts[role.name] || []) g.fillRect(X(nx[n]) - 1, Y(ny[n]) - 1, 2, 2);
     }
+    g.globalAlpha = 1;
+  }
+
+  // ----- a riding unit's mark: the role's shape (matplotlib's marker codes)
+  function mark(marker, x, y) {
+    ctx.beginPath();
+    if (marker === "^") { ctx.moveTo(x, y - 4.5); ctx.lineTo(x + 4, y + 3); ctx.lineTo(x - 4, y + 3); }
+    else if (marker === "s") ctx.rect(x - 3.5, y - 3.5, 7, 7);
+    else if (marker === "D") { ctx.moveTo(x, y - 4.5); ctx.lineTo(x + 4.5, y); ctx.lineTo(x, y + 4.5); ctx.lineTo(x - 4.5, y); }
+    else ctx.arc(x, y, 3.5, 0, 2 * Math.PI);
+    ctx.closePath(); ctx.fill();
   }
 
   // ----- where a unit is at minute t of a trip
@@ -123,7 +138,7 @@
     if (!(t >= occ)) return S.HIDDEN;
     if (cl <= t) {
       if (t - cl > 30) return S.HIDDEN;
-      return inc.advisor_late[i] || inc.enforcer_late[i] ? S.CLOSED_LATE : S.CLOSED;
+      return inc.late[i] ? S.CLOSED_LATE : S.CLOSED;
     }
     if (!(t >= ins)) return S.UNREPORTED;
     if (!(t >= adv)) return t - ins > ADV ? S.LATE : S.WAITING;
@@ -155,10 +170,11 @@
   }
   function draw() {
     ctx.drawImage(bg, 0, 0, W, H);
-    const n = { waiting: 0, late: 0, advisor: 0, escalated: 0, team: 0, closed: 0, missed: 0, advisors: 0, teams: 0 };
+    const n = { waiting: 0, late: 0, advisor: 0, escalated: 0, team: 0, closed: 0, missed: 0 };
+    const riding = {};
     for (let i = 0; i < nInc; i++) {
       const s = state(i, t);
-      if (inc.closed[i] <= t && inc.closed[i] >= 0 && inc.counted[i]) { n.closed++; if (inc.advisor_late[i] || inc.enforcer_late[i]) n.missed++; }
+      if (inc.closed[i] <= t && inc.closed[i] >= 0 && inc.counted[i]) { n.closed++; if (inc.late[i]) n.missed++; }
       if (s === S.HIDDEN) continue;
       if (s === S.WAITING) n.waiting++; else if (s === S.LATE) { n.late++; } else if (s === S.ADVISOR) n.advisor++;
       else if (s === S.ESCALATED) n.escalated++; else if (s === S.TEAM) n.team++;
@@ -168,9 +184,10 @@
       if (s === S.CLOSED || s === S.CLOSED_LATE || s === S.UNREPORTED) { ctx.strokeStyle = col; ctx.lineWidth = 1.2; ctx.stroke(); }
       else { ctx.fillStyle = col; ctx.fill(); }
     }
-    for (const role of Object.keys(trips)) {
+    for (const { name: role, colour, marker } of ROLES) {
       const T = trips[role];
-      ctx.fillStyle = role === "advisor" ? COLORS.advisor : COLORS.team;
+      riding[role] = 0;
+      ctx.fillStyle = colour;
       for (let k = 0; k < T.unit.length; k++) {
         if (!(t >= T.t0[k]) || t > T.t3[k]) continue;
         let p;
@@ -178,12 +195,8 @@
         else if (!(t >= T.t2[k])) continue;  // on scene: the incident's dot shows it
         else if (t < T.t3[k]) p = along(role, "back", k, (t - T.t2[k]) / Math.max(T.t3[k] - T.t2[k], 1e-6));
         else continue;
-        if (role === "advisor") n.advisors++; else n.teams++;
-        const x = X(p[0]), y = Y(p[1]);
-        ctx.beginPath();
-        if (role === "advisor") { ctx.moveTo(x, y - 4.5); ctx.lineTo(x + 4, y + 3); ctx.lineTo(x - 4, y + 3); }
-        else ctx.rect(x - 3.5, y - 3.5, 7, 7);
-        ctx.closePath(); ctx.fill();
+        riding[role]++;
+        mark(marker, X(p[0]), Y(p[1]));
       }
     }
     clock.textContent = "Day " + D.day + " · " + hhmm(t);
@@ -191,7 +204,7 @@
     counts.innerHTML = [
       ["waiting for an advisor", n.waiting], ["late (a clock past its deadline)", n.late],
       ["advisor on scene", n.advisor], ["escalated, enforcers on the way", n.escalated],
-      ["enforcers on scene", n.team], ["advisors riding", n.advisors], ["enforcer teams riding", n.teams],
+      ["enforcers on scene", n.team], ...ROLES.map((r) => [r.plural + " riding", riding[r.name]]),
       ["closed so far today", n.closed], ["of them late on a clock", n.missed],
     ].map(([k, v]) => "<tr><td>" + k + "</td><td>" + v + "</td></tr>").join("");
   }

@@ -2,7 +2,10 @@
 
 Times are minutes since the replayed day's start (float32); nodes, streets, paths and
 posts are node indices (int32) into one coordinate list in metres. A day of Jinshui is
-a few hundred kilobytes.
+about a megabyte; a city's or an unbounded queue's at most a few more (the replay shows
+at most :data:`~sim.analysis.replay.MAX_SHOWN` incidents, the background at most
+:data:`MAX_STREETS` streets). The riding roles, their names, colours and shapes, come from
+the role registry (``roles``), so the player knows no role by name.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from sim.analysis.replay import DAY_MIN, Replay
+from sim.roles import BY_NAME, CLOCKED_ROLES
 
+FIRST, SECOND = CLOCKED_ROLES[:2]  # the double ten's two clocks: the chain's on-scene states
 COLORS = {
     "unreported": "#9a9a9a",
     "waiting": "#f08c1e",
     "late": "#d7191c",
-    "advisor": "#0b4f9c",
+    "advisor": BY_NAME[FIRST].colour,  # the first clock's unit on scene
     "escalated": "#8e44ad",
-    "team": "#111111",
+    "team": BY_NAME[SECOND].colour,  # the second's
     "closed": "#1a9850",
     "hotspot": "#c51b7d",
 }
@@ -69,6 +74,21 @@ def _compact(replay: Replay, shown: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return used, new
 
 
+def roles_block(roles: Sequence[str]) -> list[dict[str, str]]:
+    """The riding roles as the player draws them, from the role registry."""
+    return [
+        {
+            "name": r,
+            "one": BY_NAME[r].singular,
+            "plural": BY_NAME[r].plural,
+            "zh": BY_NAME[r].name_zh,
+            "colour": BY_NAME[r].colour,
+            "marker": BY_NAME[r].marker,
+        }
+        for r in roles
+    ]
+
+
 def replay_block(
     replay: Replay,
     rules: Mapping[str, Any],
@@ -99,6 +119,9 @@ def replay_block(
         "bounds": bounds,
         "rules": {k: rules[k] for k in ("advisor_minutes", "enforcer_minutes")},
         "colors": COLORS,
+        "roles": roles_block(list(replay.trips)),
+        "shown": len(inc["node"]),
+        "active": replay.incidents_active,
         "nodes": {"x": b64(x, "<f4"), "y": b64(y, "<f4")},
         "streets": {
             "u": b64(new[st.u[shown]], "<i4"),

@@ -19,7 +19,7 @@ import yaml
 import sim.output.report.figures as figures
 from sim.analysis import measures as registry
 from sim.analysis.measures import lookup
-from sim.analysis.replay import Replay, ReplayOptions, build_replay
+from sim.analysis.replay import ROLES, Replay, ReplayOptions, build_replay
 from sim.output.report.inputs import RunFolder
 from sim.output.report.page import Page, esc
 from sim.output.report.replaydata import COLORS, replay_block
@@ -402,7 +402,7 @@ def replay_of(run: RunFolder, day: int | None) -> Replay:
     sc = s["scenario_resolved"]
     travel = sc["travel"]
     speeds = {
-        r: travel["speed_kmh"][travel["mode"][r]] * 1000 / 60 for r in ("advisor", "enforcer")
+        r: travel["speed_kmh"][travel["mode"][r]] * 1000 / 60 for r in ROLES if r in travel["mode"]
     }
     posts = _posts(geo.posts, geo.streets.index())
     options = ReplayOptions(speeds, s["warmup_hours"] * 60, s["days"], day)
@@ -427,18 +427,21 @@ def replay(page: Page, run: RunFolder, day: int | None) -> str:
             ("unreported", "problem not yet reported (ring)"),
             ("waiting", "instructed, waiting for an advisor"),
             ("late", "late: past a clock's deadline"),
-            ("advisor", "advisor 劝导员 on scene / riding (triangle)"),
+            ("advisor", f"{_role_words(ROLES[0])} on scene"),
             ("escalated", "escalated, enforcers on the way"),
-            ("team", "enforcer team 执法队 on scene / riding (square)"),
+            ("team", f"{_role_words(ROLES[1])} on scene"),
             ("closed", "closed (ring, for 30 minutes)"),
         )
+    ) + "".join(
+        f"<div class='legend-item'><span class='swatch' style='background:{BY_NAME[r].colour}'>"
+        f"</span>{esc(_role_words(r))} riding ({_SHAPES[BY_NAME[r].marker]})</div>"
+        for r in rep.trips
     )
     share = figures.pct(rep.double_ten)
     return (
         f"<p>Replaying {esc(said)} (replication 1): double ten {share} over "
-        f"{rep.incidents_measured:,} instructions. Units ride along the streets (shortest "
-        "path from their post at their role's speed) and back. Rebuild with another day: "
-        "<code>python -m sim report RESULTS_DIR --day D</code>.</p>"
+        f"{rep.incidents_measured:,} instructions. {_rides(rep)} Rebuild with another day: "
+        f"<code>python -m sim report RESULTS_DIR --day D</code>.</p>{_thinned_note(rep)}"
         "<div class='controls'><button id='replay-play' type='button'>Play</button>"
         "<label>speed <select id='replay-speed'><option value='1'>1 min/s</option>"
         "<option value='5'>5 min/s</option><option value='15' selected>15 min/s</option>"
@@ -455,11 +458,49 @@ def replay(page: Page, run: RunFolder, day: int | None) -> str:
     )
 
 
+_SHAPES = {"^": "triangle", "s": "square", "D": "diamond", "o": "circle"}
+
+
+def _role_words(role: str) -> str:
+    return f"{BY_NAME[role].singular} {BY_NAME[role].name_zh}"
+
+
+def _rides(rep: Replay) -> str:
+    """How the units ride: along the streets, or in straight lines where routing a city's
+    rides would cost too much (:data:`~sim.analysis.replay.ROUTE_BUDGET`)."""
+    if rep.routed:
+        return (
+            "Units ride along the streets (shortest path from their post at their role's "
+            "speed) and back."
+        )
+    return (
+        "Units ride in straight lines from their post to the scene and back, each ride as "
+        "long as it took in the run (routing this map's rides along its streets would cost "
+        "too much)."
+    )
+
+
+def _thinned_note(rep: Replay) -> str:
+    """Say so when the map shows a sample of the day's incidents (:data:`MAX_SHOWN`)."""
+    shown = len(rep.incidents["occurred"])
+    if shown >= rep.incidents_active:
+        return ""
+    return (
+        f"<p class='note' id='replay-thinned'>This day has {rep.incidents_active:,} incidents "
+        f"on the map at some time (those occurring during it and any still open from before); "
+        "the replay shows "
+        f"an evenly spaced sample of {shown:,} of them (about one in "
+        f"{rep.incidents_active / shown:.0f}, in the order they occurred) and the rides of "
+        "their units, so the page stays small. The running counts are of the sample; the "
+        "day's double ten above and the daily chart are of every incident.</p>"
+    )
+
+
 def _posts(posts: Mapping[str, Sequence[Any]], index: Mapping[str, int]) -> dict[str, np.ndarray]:
     """Each role's post nodes in unit order (numbered as the streets)."""
     out: dict[str, np.ndarray] = {}
     roles = posts.get("role", [])
-    for role in ("advisor", "enforcer"):
+    for role in ROLES:
         pairs = sorted(
             (int(u), index.get(str(n), -1))
             for r, u, n in zip(roles, posts["unit"], posts["node"], strict=True)
