@@ -317,6 +317,14 @@ def test_replay_video_gif(jinshui: Path, tmp_path: Path) -> None:
     assert code == 0
     with Image.open(out) as im:
         assert im.n_frames == 5
+        # every state keeps its own colour (the legend draws each of them on every frame):
+        # an adaptive palette merged the few red pixels of "late" into the waiting orange
+        drawn = {c for _, c in im.convert("RGB").getcolors(maxcolors=1 << 16) or []}
+    from sim.viz.replayvideo import STATE_COLORS
+
+    legend = (rp.WAITING, rp.LATE, rp.ADVISOR, rp.ESCALATED, rp.TEAM, rp.CLOSED)
+    for hexcolour in (STATE_COLORS[s] for s in legend):
+        assert tuple(int(hexcolour[i : i + 2], 16) for i in (1, 3, 5)) in drawn, hexcolour
     assert main(["replay", str(jinshui), "--from", "20:00", "--to", "19:00",
                  "--out", str(tmp_path / "x.gif")]) == 2  # fmt: skip
     assert main(["replay", str(jinshui), "--out", str(tmp_path / "x.avi")]) == 2

@@ -8,6 +8,7 @@ ffmpeg that the ``imageio-ffmpeg`` wheel ships (or one on the PATH), GIF through
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import numpy as np
 from matplotlib import animation
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
+from PIL import Image
 from shapely.geometry.base import BaseGeometry
 
 from sim.analysis import replay as rp
@@ -42,6 +44,7 @@ STATE_COLORS = {
     rp.CLOSED_LATE: "#d7191c",
 }
 FORMATS = (".mp4", ".gif")
+BACKGROUND_COLOURS = ("#dadada", "#b5b5b5", "#555555")  # minor and main streets, offices
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def render(
     update = _updater(replay, rules, artists)
     anim = animation.FuncAnimation(fig, update, frames=frames, blit=False)
     if suffix == ".gif":
-        writer: Any = animation.PillowWriter(fps=options.fps)
+        writer: Any = _PaletteGif(fps=options.fps, colours=_drawn_colours(list(replay.trips)))
     else:
         exe = ffmpeg()
         if exe is None:
@@ -109,6 +112,62 @@ def render(
     return len(frames)
 
 
+class _PaletteGif(animation.AbstractMovieWriter):
+    """A GIF writer with one fixed palette holding every state's and role's colour.
+
+    matplotlib's PillowWriter leaves the palette to Pillow, which picks it per frame from
+    the pixels, so a colour that few pixels carry (a late incident's red, its legend mark)
+    is merged into a neighbour (orange) and the states can no longer be told apart.
+    """
+
+    def __init__(self, fps: int, colours: Sequence[str]) -> None:
+        super().__init__(fps=fps)
+        self._palette = _palette(colours)
+        self._frames: list[Image.Image] = []
+
+    def setup(self, fig: Any, outfile: Any, dpi: float | None = None) -> None:
+        super().setup(fig, outfile, dpi=dpi)
+        self._frames = []
+
+    def grab_frame(self, **savefig_kwargs: Any) -> None:
+        buf = io.BytesIO()
+        self.fig.savefig(buf, **{**savefig_kwargs, "format": "rgba", "dpi": self.dpi})
+        rgba = Image.frombuffer("RGBA", self.frame_size, buf.getvalue(), "raw", "RGBA", 0, 1)
+        frame = rgba.convert("RGB").quantize(palette=self._palette, dither=Image.Dither.NONE)
+        self._frames.append(frame)
+
+    def finish(self) -> None:
+        self._frames[0].save(
+            self.outfile,
+            save_all=True,
+            append_images=self._frames[1:],
+            duration=int(1000 / self.fps),
+            loop=0,
+        )
+
+
+def _drawn_colours(roles: Sequence[str]) -> list[str]:
+    """The colours a frame must keep exactly: states, riding roles, streets and offices."""
+    return [
+        *STATE_COLORS.values(),
+        *(BY_NAME[r].colour for r in roles),
+        *BACKGROUND_COLOURS,
+    ]
+
+
+def _palette(colours: Sequence[str]) -> Image.Image:
+    """A 256-colour palette: ``colours`` exactly, a grey ramp, and a 6×6×6 colour cube."""
+    rgb = [tuple(int(c.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)) for c in colours]
+    rgb += [(g, g, g) for g in np.linspace(0, 255, 24).round().astype(int)]
+    rgb += [
+        (r, g, b) for r in range(0, 256, 51) for g in range(0, 256, 51) for b in range(0, 256, 51)
+    ]
+    flat = [v for c in dict.fromkeys(rgb) for v in c][: 256 * 3]
+    pal = Image.new("P", (1, 1))
+    pal.putpalette(flat + [0] * (256 * 3 - len(flat)))
+    return pal
+
+
 def _background(ax: Axes, replay: rp.Replay, offices: Sequence[BaseGeometry]) -> None:
 
     st = replay.streets
@@ -116,12 +175,13 @@ def _background(ax: Axes, replay: rp.Replay, offices: Sequence[BaseGeometry]) ->
         [np.column_stack([st.x[st.u], st.y[st.u]]), np.column_stack([st.x[st.v], st.y[st.v]])], 1
     )
     main = (st.road_class >= 0) & (st.road_class <= 3)
-    ax.add_collection(LineCollection(list(segs[~main]), colors="#dadada", linewidths=0.4))
-    ax.add_collection(LineCollection(list(segs[main]), colors="#b5b5b5", linewidths=0.9))
+    minor_c, main_c, office_c = BACKGROUND_COLOURS
+    ax.add_collection(LineCollection(list(segs[~main]), colors=minor_c, linewidths=0.4))
+    ax.add_collection(LineCollection(list(segs[main]), colors=main_c, linewidths=0.9))
     for geom in offices:
         for poly in polygons(geom):
             x, y = poly.exterior.xy
-            ax.plot(x, y, color="#555555", lw=1.0)
+            ax.plot(x, y, color=office_c, lw=1.0)
     for role in replay.trips:  # the riding roles' posts, faint (shape and colour: sim/roles.py)
         nodes = replay.posts.get(role, np.zeros(0, dtype=np.int64))
         info = BY_NAME[role]
