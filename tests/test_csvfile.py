@@ -51,3 +51,45 @@ def test_a_frame_of_a_kind_it_does_not_know_is_left_to_pandas(tmp_path: Path) ->
 def test_any_floats(tmp_path_factory: pytest.TempPathFactory, values: list[float]) -> None:
     frame = pd.DataFrame({"x": np.asarray(values, dtype=float), "n": np.arange(len(values))})
     _same(frame, tmp_path_factory.mktemp("floats"))
+
+
+def test_categoricals_of_strings_write_as_their_labels(tmp_path: Path) -> None:
+    """The incident table's labels come as categoricals (no string per row): same bytes."""
+    rng = np.random.default_rng(1)
+    labels = ["a", "b,c", 'q"uote', "new\nline", "", "街道"]
+    codes = rng.integers(-1, len(labels), 2000)  # -1: missing, an empty cell
+    frame = pd.DataFrame(
+        {
+            "label": pd.Categorical.from_codes(codes, labels),
+            "n": np.arange(2000),
+            "numbers": pd.Categorical.from_codes(rng.integers(0, 3, 2000), [1.5, 2.0, 3.25]),
+        }
+    )
+    _same(frame, tmp_path)
+    as_text = frame.assign(label=frame["label"].astype(object).where(codes >= 0, ""))
+    ours = tmp_path / "ours.csv"
+    write_csv(as_text, tmp_path / "text.csv")
+    assert (tmp_path / "text.csv").read_bytes() == ours.read_bytes()
+
+
+def test_a_run_writes_the_same_incident_file_from_labels_as_from_text(tmp_path: Path) -> None:
+    """``to_frame(categorical=True)`` and coordinates as categoricals: the very bytes of the
+    text columns, on a map with a coordinate system (lon, lat filled) and hotspots."""
+    import sim
+    from sim.output.results import with_coordinates
+    from sim.scenario.loading import load_scenario
+
+    repo = Path(__file__).resolve().parents[1]
+    scenario = load_scenario(repo / "scenarios" / "jinshui_night_market.yaml")
+    result = sim.run(scenario, days=0.25)
+    table, net = result.table, result.world.net
+    assert (table["hotspot"] >= 0).any() and (table["channel"] >= 0).any()
+    text = with_coordinates(table.to_frame(), table["node"], net)
+    coded = with_coordinates(table.to_frame(categorical=True), table["node"], net, True)
+    assert isinstance(coded["office"].dtype, pd.CategoricalDtype)
+    assert text["lon"].str.len().min() > 0
+    write_csv(text, tmp_path / "text.csv")
+    write_csv(coded, tmp_path / "coded.csv")
+    assert (tmp_path / "coded.csv").read_bytes() == (tmp_path / "text.csv").read_bytes()
+    text.to_csv(tmp_path / "pandas.csv", index=False, float_format="%.3f", lineterminator="\n")
+    assert (tmp_path / "coded.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()

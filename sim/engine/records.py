@@ -256,18 +256,32 @@ class IncidentTable:
         """The rows where ``mask`` holds."""
         return replace(self, columns={k: v[mask] for k, v in self.columns.items()})
 
-    def to_frame(self) -> pd.DataFrame:
-        """The table as a pandas DataFrame with readable labels."""
+    def to_frame(self, categorical: bool = False) -> pd.DataFrame:
+        """The table as a pandas DataFrame with readable labels.
+
+        ``categorical``: the label columns (category, office, grid, node, channel, hotspot)
+        as pandas categoricals over their labels (missing ones NaN) instead of strings: the
+        same cells in a CSV, without building a string per row (a simulated year has
+        880,000 rows).
+        """
         import pandas as pd  # deferred: pandas loads only when a table is made
 
         c = self.columns
         df = pd.DataFrame(dict(c))
-        df["category"] = np.asarray(self.categories, dtype=object)[c["category"]]
-        df["office"] = np.asarray(self.offices, dtype=object)[c["office"]]
-        df["grid"] = np.asarray(self.grids, dtype=object)[c["grid"]]
-        df["node"] = np.asarray(self.node_ids, dtype=object)[c["node"]]
-        df["channel"] = _decode(self.channels, c["channel"])
-        df["hotspot"] = _decode(self.hotspots, c["hotspot"])
+        for name, labels in (
+            ("category", self.categories),
+            ("office", self.offices),
+            ("grid", self.grids),
+            ("node", self.node_ids),
+            ("channel", self.channels),
+            ("hotspot", self.hotspots),
+        ):
+            codes = c[name]
+            if categorical and len(set(labels)) == len(labels):
+                missing_as_minus_one = np.maximum(codes, -1).astype(np.int64)
+                df[name] = pd.Categorical.from_codes(missing_as_minus_one, pd.Index(labels))
+            else:
+                df[name] = _decode(labels, codes)
         return df
 
 

@@ -32,6 +32,8 @@ def _column(column: pd.Series, float_format: str) -> Cells | None:
         if a.dtype.kind == "b":
             return lambda lo, hi: ["True" if v else "False" for v in a[lo:hi].tolist()]
         return lambda lo, hi: list(map(str, a[lo:hi].tolist()))
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return _categorical(column)
     if column.dtype.kind != "O" or pd.api.types.infer_dtype(column, skipna=True) != "string":
         return None  # not strings: as pandas formats them
     values = column.array
@@ -42,6 +44,21 @@ def _column(column: pd.Series, float_format: str) -> Cells | None:
         codes, uniques = pd.factorize(values[lo:hi])
         labels = [quoted.get(v) or quoted.setdefault(v, _quote(v)) for v in uniques.tolist()]
         out: list[str] = np.asarray([*labels, ""], dtype=object)[codes].tolist()
+        return out
+
+    return cells
+
+
+def _categorical(column: pd.Series) -> Cells | None:
+    """A categorical of strings: each label quoted once, the cells by their codes."""
+    categories = column.cat.categories
+    if pd.api.types.infer_dtype(categories, skipna=True) != "string":
+        return None  # not strings: as pandas formats them
+    labels = np.asarray([*(_quote(v) for v in categories.tolist()), ""], dtype=object)
+    codes = column.cat.codes.to_numpy()  # -1, missing: the "" at the end
+
+    def cells(lo: int, hi: int) -> list[str]:
+        out: list[str] = labels[codes[lo:hi]].tolist()
         return out
 
     return cells

@@ -113,10 +113,12 @@ def _figures(result: RunResult, tmp: Path) -> list[tuple[Callable[..., None], tu
 
 def _write_tables(result: RunResult, tmp: Path, incident_format: str) -> None:
     """The incident table (CSV or Parquet), and the case and evaluation tables when present."""
-    frame = with_coordinates(result.table.to_frame(), result.table["node"], result.world.net)
+    table, net = result.table, result.world.net
     if incident_format == "parquet":
+        frame = with_coordinates(table.to_frame(), table["node"], net)
         frame.to_parquet(tmp / "incidents.parquet", index=False)
-    else:
+    else:  # the same cells from labels and codes: no string per row (csvfile)
+        frame = with_coordinates(table.to_frame(categorical=True), table["node"], net, True)
         write_csv(frame, tmp / "incidents.csv", "%.3f")
     if result.cases is not None:
         write_csv(result.cases.to_frame(), tmp / "cases.csv", "%.3f")
@@ -129,18 +131,32 @@ def _write_tables(result: RunResult, tmp: Path, incident_format: str) -> None:
 PLACE_COLUMNS: tuple[str, ...] = ("x", "y", "lon", "lat")
 
 
-def with_coordinates(frame: pd.DataFrame, node: np.ndarray, net: StreetNetwork) -> pd.DataFrame:
+def with_coordinates(
+    frame: pd.DataFrame, node: np.ndarray, net: StreetNetwork, categorical: bool = False
+) -> pd.DataFrame:
     """``frame`` with each incident's node in map metres (x, y) and in WGS84 (lon, lat;
-    empty when the map has no coordinate system) appended."""
+    empty when the map has no coordinate system) appended.
+
+    lon and lat are text (``%.7f``) formatted once per node, not once per incident; with
+    ``categorical`` as pandas categoricals (see :meth:`IncidentTable.to_frame`).
+    """
+    import pandas as pd  # deferred: the results module is imported before any table exists
+
     frame = frame.copy()
     frame["x"] = net.x[node]
     frame["y"] = net.y[node]
     lon, lat = net.lonlat()
     if lon is None or lat is None:
         frame["lon"] = frame["lat"] = ""
-    else:
-        frame["lon"] = np.char.mod("%.7f", lon[node]) if len(node) else []
-        frame["lat"] = np.char.mod("%.7f", lat[node]) if len(node) else []
+        return frame
+    nodes, at = np.unique(node, return_inverse=True)
+    for name, values in (("lon", lon), ("lat", lat)):
+        text = np.char.mod("%.7f", values[nodes]) if len(nodes) else np.zeros(0, dtype=str)
+        if categorical:
+            labels, codes = np.unique(text, return_inverse=True)
+            frame[name] = pd.Categorical.from_codes(codes[at], labels.tolist())
+        else:
+            frame[name] = text[at]
     return frame
 
 
