@@ -21,7 +21,10 @@ Soundness: for an office whose true mean meets the target, the chance that one l
 bound falls on the wrong side is at most ``ALPHA_LOOK`` (the t approximation, as for the
 final verdict), so over the early looks at most ``ALPHA_LOOK × (number of early looks)``
 (Bonferroni): 2% with the default looks. A plan whose offices meet the target with
-margin, as any plan the search keeps must, is stopped wrongly far less often. Verdicts
+margin, as any plan the search keeps must, is stopped wrongly far less often. The bound is
+per office: a plan of k offices all just at the target may be stopped wrongly with a
+chance of up to k × 2%, which costs staff (an office raised needlessly), never a plan
+reported feasible that is not. Verdicts
 depend only on the records, so the same seed gives the same stages and the same plan.
 """
 
