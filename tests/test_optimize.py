@@ -206,6 +206,9 @@ def test_plan_without_discovery_measures_still_writes(tmp_path: Path) -> None:
     write_plan(plan, tmp_path)
     assert "never found" not in plan_text(plan)
     assert "never_found" in pd.read_csv(tmp_path / "plan.csv").columns
+    # with 2 replications a t bound can fall below 0: the table prints a share, never "-3.0%"
+    plan.table["double_ten.lower"] = -0.03
+    assert "-3.0%" not in plan_text(plan) and "0.0%" in plan_text(plan)
 
 
 def test_repeat_share_is_a_ceiling_target_that_needs_the_chain(tmp_path: Path, capsys: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.analysis.measures import TARGETS
@@ -57,6 +58,14 @@ def plan_text(plan: PlanLike) -> str:
     return "\n".join(lines)
 
 
+def share_bound(value: float | None) -> float | None:
+    """A confidence bound of a share, within 0 and 1: with few replications the t bound can
+    fall below 0 (or, for a ceiling, above 1), which no share can."""
+    if value is None or math.isnan(value):
+        return value
+    return min(max(value, 0.0), 1.0)
+
+
 def _office_table(plan: PlanLike) -> str:
     """Per street office: the plan beside the uniform baseline, and the TOTAL row."""
     meta, tot, t = plan.meta, plan.totals, plan.table
@@ -72,10 +81,10 @@ def _office_table(plan: PlanLike) -> str:
                 r["staff"],
                 "/".join(str(r[role]) for role in ROLES),
                 pct(r[m]),
-                pct(r[f"{m}.lower"]),
+                pct(share_bound(r[f"{m}.lower"])),
                 meets,
                 r["baseline_staff"],
-                pct(r[f"baseline_{m}.lower"]),
+                pct(share_bound(r[f"baseline_{m}.lower"])),
                 f"{r['staff_change']:+d}",
             ]
         )
