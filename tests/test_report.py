@@ -399,3 +399,14 @@ def test_a_shift_plan_s_report_shows_every_role_and_clock_by_hour(tmp_path: Path
         "enforcer_on_time: plan", "enforcer_on_time: own shifts",
     }  # fmt: skip
     assert on_time[0]["y"][0] == pytest.approx(97.0)
+
+
+def test_the_report_names_its_folder_and_the_files_it_was_built_from(jinshui: Path) -> None:
+    """The report is written inside the run's temporary folder while figures are still being
+    drawn beside it: its footer must name the folder the user gets and the files the report
+    read, so that the same run writes the same page."""
+    html = (jinshui / "report.html").read_text(encoding="utf-8")
+    footer = re.search(r"Written by chengguan-sim from ([^<]*?)\. (?:Sources|Charts)", html)
+    assert footer is not None
+    assert footer.group(1) == "jinshui/ (summary.json, results.gpkg, incidents.csv)"
+    assert ".jinshui.partial" not in html  # the temporary folder's name

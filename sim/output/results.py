@@ -72,7 +72,7 @@ def write_run(
             )
             (tmp / "summary.txt").write_text(summary_text(result.summary) + "\n", encoding="utf-8")
             if files.report:
-                html = run_report(tmp, table=result.table)
+                html = run_report(tmp, table=result.table, name=Path(out).resolve().name)
                 (tmp / REPORT).write_text(html, encoding="utf-8")
         if extra is not None:
             extra(tmp)

@@ -23,10 +23,17 @@ REPORT = "report.html"
 __all__ = ["REPORT", "run_report", "write_report"]
 
 
-def run_report(folder: Path, *, day: int | None = None, table: IncidentTable | None = None) -> str:
+def run_report(
+    folder: Path,
+    *,
+    day: int | None = None,
+    table: IncidentTable | None = None,
+    name: str | None = None,
+) -> str:
     """The HTML of a run folder's report (``day`` to replay; ``table``: the incident
-    table the folder was just written from, to save reading it back)."""
-    run = read_run(folder, table)
+    table the folder was just written from, to save reading it back; ``name``: the
+    folder's own name when ``folder`` is the temporary one it is written in)."""
+    run = read_run(folder, table, name)
     try:
         return run_page(run, day).render()
     except ValueError as exc:

@@ -32,6 +32,7 @@ SUMMARY = "summary.json"
 
 
 INCIDENT_FILES = ("incidents.parquet", "incidents.csv")
+EVALUATION = "evaluation.csv"
 _EARTH_M = 6_371_008.8
 # the incident columns the replay and the day's double ten read: the chain's, and each
 # clocked role's unit and times (sim/roles.py; an optional role's when the run had it)
@@ -92,7 +93,8 @@ class RunFolder:
     manifest: dict[str, Any]
     geometry: Geometry
     table: IncidentTable | None = None  # read on demand by :meth:`incidents`
-    files: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # the files the report is built from
+    name: str = ""  # the folder's name as the user sees it
 
     @property
     def rules(self) -> dict[str, Any]:
@@ -116,8 +118,14 @@ def read_summary(folder: Path) -> dict[str, Any]:
     return data
 
 
-def read_run(folder: Path, table: IncidentTable | None = None) -> RunFolder:
-    """The results folder of a run: its summary, manifest and geometry."""
+def read_run(
+    folder: Path, table: IncidentTable | None = None, name: str | None = None
+) -> RunFolder:
+    """The results folder of a run: its summary, manifest and geometry.
+
+    ``name``: the folder's name as the user sees it, when the report is written inside the
+    temporary folder a run fills before it takes its place (:mod:`sim.output.folders`).
+    """
     folder = Path(folder)
     manifest = read_manifest(folder)
     if manifest is None or manifest.get("kind", "run") != "run":
@@ -131,8 +139,11 @@ def read_run(folder: Path, table: IncidentTable | None = None) -> RunFolder:
     geometry = read_geometry(folder / GPKG)
     if table is not None:
         table = _renumbered(table, geometry.streets)
-    files = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
-    return RunFolder(folder, summary, manifest, geometry, table, files)
+    # the files the report reads, not whatever else the folder holds (figures are still
+    # being drawn beside it while a run writes its report)
+    read = (SUMMARY, GPKG, *INCIDENT_FILES, EVALUATION)
+    files = [n for n in read if (folder / n).is_file()]
+    return RunFolder(folder, summary, manifest, geometry, table, files, name or folder.name)
 
 
 def read_geometry(path: Path) -> Geometry:

@@ -20,7 +20,7 @@ import sim.output.report.figures as figures
 from sim.analysis import measures as registry
 from sim.analysis.measures import lookup
 from sim.analysis.replay import ROLES, Replay, ReplayOptions, build_replay
-from sim.output.report.inputs import RunFolder
+from sim.output.report.inputs import EVALUATION, RunFolder
 from sim.output.report.page import Page, esc
 from sim.output.report.replaydata import COLORS, replay_block
 from sim.output.runtext import campaign_text, load_text, measure_text
@@ -380,7 +380,7 @@ def _flag_text(p: float, replications: int, months: int) -> str:
 
 def _monthly_ranks(run: RunFolder) -> tuple[list[int], dict[str, list[float]]] | None:
     """Each office's rank by month, first replication, from ``evaluation.csv``."""
-    path = run.path / "evaluation.csv"
+    path = run.path / EVALUATION
     if not path.is_file():
         return None
     frame = pd.read_csv(path, usecols=["replication", "month", "office", "name_zh", "rank"])
@@ -525,7 +525,7 @@ def footer(run: RunFolder) -> str:
     sources = run.manifest.get("sources", {})
     src = "; ".join(f"{esc(k)}: {esc(v)}" for k, v in sources.items())
     return (
-        f"<p>Written by chengguan-sim from {esc(run.path.name)}/ ({esc(', '.join(run.files))})."
+        f"<p>Written by chengguan-sim from {esc(run.name)}/ ({esc(', '.join(run.files))})."
         + (f" Sources: {src}." if src else "")
         + " Charts: plotly.js (MIT), inlined. Chinese glyphs: Noto Sans CJK SC (SIL OFL 1.1),"
         " embedded subset. Works offline: this file loads nothing from the network.</p>"
