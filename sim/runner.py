@@ -18,7 +18,7 @@ from sim import budget
 from sim.analysis.enforcement import CaseTable, EnforcementOutcome, case_table
 from sim.analysis.evaluation import EvaluationResult
 from sim.analysis.preflight import overload_warnings
-from sim.analysis.record import Measures, cases_of, measure_replication, measure_run, summary
+from sim.analysis.record import Measures, cases_of, measure_run, replicate, summary
 from sim.engine import campaign
 from sim.engine.chain import Chain, standard_chain
 from sim.engine.crews import CrewSpec
@@ -220,7 +220,7 @@ def run(  # noqa: PLR0913 - sim.run is the API: each option one keyword, like th
         tables.append(t)
         if outcome is not None:
             outcomes.append(outcome)
-        reps.append(measure_replication(world, t, outcome))
+        reps.append(replicate(world, t, outcome))
     if bar is not None:
         bar.close()
     stats["simulate_seconds"] = time.perf_counter() - clock

@@ -44,10 +44,12 @@ from sim.world.build import World
 __all__ = [
     "EnforcementOutcome",
     "Measures",
+    "Replicate",
     "hour_rows",
     "measure_replication",
     "measure_run",
     "office_rows",
+    "replicate",
     "rounded",
     "run_measures",
 ]
@@ -211,24 +213,38 @@ def _measured(
     )
 
 
+@dataclass(frozen=True)
+class Replicate:
+    """What a run keeps of each replication to pool them: its replication measures and its
+    enforcement measures (None: the chain is off). The full record is built once, pooled."""
+
+    replication: dict[str, Any]
+    enforcement_raw: dict[str, Any] | None
+
+
+def replicate(world: World, table: IncidentTable, outcome: EnforcementOutcome | None) -> Replicate:
+    """The part of one replication's measures that a run pools (:func:`measure_run`)."""
+    sc = world.scenario
+    rep = replication_measures(table, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min)
+    raw = enforcement_chain.measures(world, table, outcome) if outcome is not None else None
+    return Replicate(rep, raw)
+
+
 def measure_replication(
     world: World, table: IncidentTable, outcome: EnforcementOutcome | None
 ) -> Measures:
     """The measures record of one replication: its world, incident table and enforcement
     outcome (None: the chain is off)."""
-    sc = world.scenario
-    rep = replication_measures(table, sc.rules, world.roster.units, sc.warmup_min, sc.horizon_min)
-    raw = [enforcement_chain.measures(world, table, outcome)] if outcome is not None else []
-    return _measured(world, table, (1, rep, {}), raw)
+    return measure_run(world, table, [replicate(world, table, outcome)])
 
 
-def measure_run(world: World, table: IncidentTable, reps: Sequence[Measures]) -> Measures:
-    """The record of a run's replications: ``table`` holds them all, ``reps`` their own
-    records (:func:`measure_replication`). One replication's record is its own."""
-    if len(reps) == 1:
-        return reps[0]
-    means, ci = combine([r.replication for r in reps])
+def measure_run(world: World, table: IncidentTable, reps: Sequence[Replicate]) -> Measures:
+    """The record of a run's replications: ``table`` holds them all, ``reps`` what each
+    replication gives to pool (:func:`replicate`)."""
     raw = [r.enforcement_raw for r in reps if r.enforcement_raw is not None]
+    if len(reps) == 1:
+        return _measured(world, table, (1, reps[0].replication, {}), raw)
+    means, ci = combine([r.replication for r in reps])
     half = {k: v for k, v in ci.items() if v is not None}
     return _measured(world, table, (len(reps), means, half), raw)
 
