@@ -391,13 +391,11 @@ class _ShiftSearch:
             folder = open_batch(folder, "optimize", files, force=b.force)
         self._need(folder)
         with Executor(folder, workers=b.workers, scheduler=b.scheduler, progress=b.progress) as ex:
-            self.say(f"optimising the shifts of {base.name}: the scenario's own plan first")
-            own = in_force(base)  # every measured day a campaign day after one (in_force)
-            judge_hours(ex.run([own], b.replications, desc="own plan")[0], self.goal,
-                        self.o.confidence)  # fmt: skip
+            self.say(f"optimising the shifts of {base.name}")
             self.rounds_of(ex)
             chosen = self.rounds[best_round(self.history)]
             # the own plan with as many replications as the chosen plan, for the comparison
+            own = in_force(base)  # every measured day a campaign day after one (in_force)
             old = judge_hours(
                 ex.run([own], chosen.ev.replications, desc="own plan")[0], self.goal,
                 self.o.confidence,
