@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sim.caselog.labels import read_label_map
 from sim.errors import ScenarioError
 from sim.scenario.demand import MAX_INCIDENTS_PER_DAY, Demand
 from sim.scenario.model import Scenario
@@ -202,6 +201,9 @@ def _trace(scenario: Scenario) -> ResolvedTrace | None:
     spec = scenario.demand.trace
     if spec is None:
         return None
+    # deferred: label maps read pandas, needed only when a log is replayed
+    from sim.caselog.labels import read_label_map
+
     maps: dict[str, dict[str, str | None]] = {}
     files: dict[str, Path] = {}
     problems = []

@@ -9,7 +9,6 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from sim.caselog.columns import ALIASES
 from sim.caselog.coords import check_crs
-from sim.caselog.times import check_timezone
 from sim.errors import ScenarioError, require_file
 from sim.scenario.base import FILE_FIELD, _Model, base_dir_of, resolve_path
 
@@ -87,6 +86,9 @@ class Trace(_Model):
     @field_validator("timezone", "crs")
     @classmethod
     def _known(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # deferred: the zone check reads pandas, which a scenario without a trace never needs
+        from sim.caselog.times import check_timezone
+
         check = check_timezone if info.field_name == "timezone" else check_crs
         problem = check(v) if v is not None else None
         if problem:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -36,8 +37,10 @@ from sim.world.mapgen import generate_city
 from sim.world.network import StreetNetwork, from_inline, read_map_file
 from sim.world.rosterfile import RosterFile, place_roster, read_roster, units_by_role
 from sim.world.staff import Roster, coverage_gaps, place_staff, with_campaign_shifts
-from sim.world.trace import TraceDemand, load_trace
 from sim.world.travel import TravelTable
+
+if TYPE_CHECKING:
+    from sim.world.trace import TraceDemand
 
 DENSITY_FLOOR = 20.0  # staff per km² the 城管120 model asks for
 
@@ -166,6 +169,10 @@ def build_world(scenario: Scenario | ResolvedScenario, memory_limit: int | None 
     roster = with_campaign_shifts(roster, sc)  # after the warnings: they are of the plan
     trace = None
     if resolved.trace is not None:
+        # deferred: reading a case log brings pandas and the log readers, which only a
+        # replay needs (every command builds worlds; ``--help`` imports this module)
+        from sim.world.trace import load_trace
+
         trace = load_trace(resolved.trace, sc, net, sites, memory_limit)
         warnings += list(trace.notes)
     dispatched = [r for r in roster.present() if BY_NAME[r].dispatched]
