@@ -154,15 +154,6 @@ def check_log(rows: int, name: str, limit: int | None = None) -> None:
     )
 
 
-def refuse_if_over(parts: list[Part], limit: int | None, stage: str) -> None:
-    """Refuse ``stage`` (:class:`ResourceError`) when its ``parts`` would not fit in ``limit``
-    bytes (default: what the machine has free), naming the parts that drive it."""
-    _refuse_if_over(parts, limit, stage)
-
-
-# ----------------------------------------------------------------------- network
-
-
 def map_parts(source: MapSource) -> list[Part]:
     """What reading or generating the street network of a resolved map source will take."""
     if isinstance(source, GeneratedMap):
@@ -376,5 +367,4 @@ __all__ = [
     "far_rows_allowance",
     "gib",
     "parse_size",
-    "refuse_if_over",
 ]

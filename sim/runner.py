@@ -109,17 +109,17 @@ def simulate_chain(
     run: OffenderRun | None = None
     rows: np.ndarray | None = None
     plan = campaign.plan(sc, [s.name for s in world.sites])
+    if sc.enforcement.enabled:
+        chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
     if not sc.enforcement.enabled:
         drawn = draw_all(chain.draws, DrawContext(sc, inc, replication))
     elif world.trace is None:
-        chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
         run = simulate_offenders(world, replication, plan)
         inc, given = merge(inc, run, sc, replication)
         drawn = draw_all(chain.draws, DrawContext(sc, inc, replication, given))
         rows = given.rows
     else:
         # a replayed log holds every offence: the chain decides what they meet
-        chain = enforcement_chain(chain, police=world.roster["police"].n > 0)
         drawn = draw_all(chain.draws, DrawContext(sc, inc, replication))
         replayed = replay_offenders(world, inc, drawn, replication, plan)
         inc, drawn, run, rows = replayed.incidents, replayed.drawn, replayed.run, replayed.rows

@@ -34,6 +34,7 @@ from sim.roles import ALL_ROLES, REGISTRY
 from sim.scenario import RosterSpec, ScenarioError, window_minutes
 from sim.world.areas import Areas
 from sim.world.network import StreetNetwork
+from sim.world.osm.boundaries import first_names
 
 FIELD = "staff.roster.file"
 MAX_POSTS = 100_000  # rows of a file, and units they post
@@ -454,9 +455,9 @@ def _office_index(areas: Areas) -> dict[str, int]:
 def _unknown_offices(named: Mapping[str, list[str]], areas: Areas) -> list[str]:
     """A line per office name the roster gives that the map does not have, with its rows."""
     known = _office_index(areas)
-    names = ", ".join(areas.office_names[:8]) + (" …" if len(areas.office_names) > 8 else "")
+    names = first_names(list(areas.office_names), 8)
     return [
-        f"{FIELD}: office {name!r} ({', '.join(where[:3])}{' …' if len(where) > 3 else ''}) "
+        f"{FIELD}: office {name!r} ({first_names(where, 3)}) "
         f"is not a street office on the map ({names})"
         for name, where in named.items()
         if name not in known

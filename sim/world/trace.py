@@ -26,6 +26,7 @@ from sim.scenario.resolved import ResolvedTrace
 from sim.world.hotspots import HotspotSite
 from sim.world.network import StreetNetwork
 from sim.world.snap import outside_detail, snap_log
+from sim.world.staff import in_window
 
 DAY_S = 86400.0
 
@@ -172,8 +173,7 @@ def _hotspots(
     tod = minutes % 1440.0
     for k, site in enumerate(sites):
         start, end = site.window
-        within = (tod >= start) & (tod < end) if end > start else (tod >= start) | (tod < end)
-        here = np.isin(node, site.nodes) & within & (out < 0)
+        here = np.isin(node, site.nodes) & in_window(tod, start, end) & (out < 0)
         out[here] = k
     return out
 

@@ -180,7 +180,6 @@ class TravelTable:
             if self.symmetric
             else _cached_tabulate(self._reverse, graph + "-reverse", self.posts, cutoff_m)
         )
-        self.backward = self._back  # the same for the way back to the posts
         share = far_bytes if self.symmetric else far_bytes / 2
         # out: searched from the post, certified against a search from the incident;
         # back (one-way streets only): searched from the post on the reversed graph,
