@@ -123,9 +123,9 @@ def run_checkout(co: Checkout, which: list[str]) -> dict[str, Result]:
 def check_seed(co: Checkout, plan: dict[str, Any], seed: int) -> tuple[bool, float]:
     """Does the staffing plan meet the target at ``seed``? (every office; least bound)."""
     code = (
-        "import json, math, sys\n"
-        "from scipy import stats\n"
+        "import json, sys\n"
         "import sim\n"
+        "from sim.analysis.metrics import t_margin\n"
         "from sim.batch.sweeps import run_sweep\n"
         "p = json.loads(sys.argv[1])\n"
         f"base = sim.load_scenario({SCENARIO!r})\n"
@@ -135,8 +135,7 @@ def check_seed(co: Checkout, plan: dict[str, Any], seed: int) -> tuple[bool, flo
         "low = []\n"
         "for _, v in r.by_office.groupby('office')['double_ten']:\n"
         "    x = v.dropna().to_numpy(float)\n"
-        "    t = stats.t.ppf(p['confidence'], len(x) - 1)\n"
-        "    low.append(x.mean() - t * x.std(ddof=1) / math.sqrt(len(x)))\n"
+        "    low.append(x.mean() - t_margin(list(x), p['confidence']))\n"
         "print(min(low))\n"
     )
     got = subprocess.run(

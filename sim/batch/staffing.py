@@ -210,8 +210,10 @@ def optimize_plan(
     if folder is not None:
         folder = open_batch(folder, "optimize", PLAN_FILES, force=b.force)
     with Executor.for_batch(folder, b) as ex:
-        s = Search(base, targets, o.confidence, b.replications, ex, o.max_evaluations, say)
-        s.early_stop = o.early_stop
+        s = Search(
+            base, targets, o.confidence, b.replications, ex, o.max_evaluations, say,
+            early_stop=o.early_stop,
+        )  # fmt: skip
         for a in shares:  # validate every mix before any run
             if a is not None:
                 s.scenario(None, a)
