@@ -401,6 +401,19 @@ STATE_NAMES = (
 )
 CLOSED_SHOWN_MIN = 30.0  # a closed incident stays on the map this long
 
+# the colour of each drawn state, by name, for the report's player and the video alike
+# (the units on scene in the colours of their roles, sim/roles.py)
+COLOURS = {
+    "unreported": "#9a9a9a",
+    "waiting": "#f08c1e",
+    "late": "#d7191c",
+    "advisor": BY_NAME[CLOCKED_ROLES[0]].colour,  # the first clock's unit on scene
+    "escalated": "#8e44ad",
+    "team": BY_NAME[CLOCKED_ROLES[1]].colour,  # the second's
+    "closed": "#1a9850",
+    "hotspot": "#c51b7d",
+}
+
 
 def states_at(inc: Mapping[str, np.ndarray], t: float, rules: Rules) -> np.ndarray:
     """The state of every incident of a replay at minute ``t`` of its day."""

@@ -34,14 +34,14 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 STATE_COLORS = {
-    rp.UNREPORTED: "#9a9a9a",
-    rp.WAITING: "#f08c1e",
-    rp.LATE: "#d7191c",
-    rp.ADVISOR: "#0b4f9c",
-    rp.ESCALATED: "#8e44ad",
-    rp.TEAM: "#111111",
-    rp.CLOSED: "#1a9850",
-    rp.CLOSED_LATE: "#d7191c",
+    rp.UNREPORTED: rp.COLOURS["unreported"],
+    rp.WAITING: rp.COLOURS["waiting"],
+    rp.LATE: rp.COLOURS["late"],
+    rp.ADVISOR: rp.COLOURS["advisor"],
+    rp.ESCALATED: rp.COLOURS["escalated"],
+    rp.TEAM: rp.COLOURS["team"],
+    rp.CLOSED: rp.COLOURS["closed"],
+    rp.CLOSED_LATE: rp.COLOURS["late"],
 }
 FORMATS = (".mp4", ".gif")
 BACKGROUND_COLOURS = ("#dadada", "#b5b5b5", "#555555")  # minor and main streets, offices

@@ -17,20 +17,10 @@ from typing import Any
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
-from sim.analysis.replay import DAY_MIN, Replay
-from sim.roles import BY_NAME, CLOCKED_ROLES
+from sim.analysis.replay import COLOURS, DAY_MIN, Replay
+from sim.roles import BY_NAME
 
-FIRST, SECOND = CLOCKED_ROLES[:2]  # the double ten's two clocks: the chain's on-scene states
-COLORS = {
-    "unreported": "#9a9a9a",
-    "waiting": "#f08c1e",
-    "late": "#d7191c",
-    "advisor": BY_NAME[FIRST].colour,  # the first clock's unit on scene
-    "escalated": "#8e44ad",
-    "team": BY_NAME[SECOND].colour,  # the second's
-    "closed": "#1a9850",
-    "hotspot": "#c51b7d",
-}
+COLORS = COLOURS  # the player's colours of the drawn states (sim.analysis.replay)
 
 
 def b64(a: np.ndarray, dtype: str) -> str:
