@@ -17,7 +17,7 @@ import json
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +40,8 @@ class Opened:
     delimiter: str = ","
     rows_estimate: int = 0
     bytes_per_row: float = 0.0
+    # a GeoJSON log is parsed whole to learn its header: kept for the rows, not parsed again
+    frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
 
 def _label(path: Path) -> str:
@@ -158,7 +160,12 @@ def _open_geojson(path: Path, size: int) -> Opened:
         )
     frame = _geojson_frame(path)
     return Opened(
-        path, "geojson", tuple(frame.columns), rows_estimate=len(frame), bytes_per_row=300.0
+        path,
+        "geojson",
+        tuple(frame.columns),
+        rows_estimate=len(frame),
+        bytes_per_row=300.0,
+        frame=frame,
     )
 
 
@@ -209,7 +216,7 @@ def chunks(opened: Opened, columns: list[str], size: int, bad: Malformed) -> Ite
     elif opened.kind == "xlsx":
         yield from _xlsx_chunks(opened, columns, size)
     else:
-        frame = _geojson_frame(opened.path)
+        frame = opened.frame if opened.frame is not None else _geojson_frame(opened.path)
         for start in range(0, len(frame), size):
             yield frame.iloc[start : start + size][columns]
 
