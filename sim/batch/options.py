@@ -10,11 +10,15 @@ defaults from here too, so each default is written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 from sim.errors import ArgumentError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,3 +67,15 @@ SWEEP = BatchOptions()
 
 OPTIMIZE = BatchOptions(replications=10)
 """The optimisers' defaults: 10 replications per plan (their bounds need several)."""
+
+
+Own = TypeVar("Own", bound="DataclassInstance")
+
+
+def split(own: Own, batch: BatchOptions, options: Mapping[str, Any]) -> tuple[Own, BatchOptions]:
+    """Keyword ``options`` put in place: those naming a field of ``own`` (a frozen dataclass
+    of a command's own options) into it, the rest into ``batch``."""
+    names = {f.name for f in fields(own)}
+    mine = {k: v for k, v in options.items() if k in names}
+    rest: Any = {k: v for k, v in options.items() if k not in names}
+    return (replace(own, **mine) if mine else own), batch.but(**rest)

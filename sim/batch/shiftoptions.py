@@ -7,13 +7,12 @@ lists every problem with them and the scenario before anything is simulated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from sim.batch.options import BatchFields, BatchOptions
+from sim.batch.options import BatchFields
 from sim.batch.shiftcover import FEW_KINDS
 from sim.batch.shiftneed import METHODS, SHIFT_ROLES, Method
 from sim.batch.shiftroster import shifts_key
@@ -81,18 +80,6 @@ class ShiftFields(BatchFields, total=False):
 
 SHIFTS = ShiftOptions()
 """The shift optimiser's defaults."""
-
-_SHIFT_FIELDS = frozenset(f.name for f in fields(ShiftOptions))
-
-
-def split(
-    shifts: ShiftOptions, batch: BatchOptions, options: Mapping[str, Any]
-) -> tuple[ShiftOptions, BatchOptions]:
-    """The options with the keyword ones in place, each in its object."""
-    mine = {k: v for k, v in options.items() if k in _SHIFT_FIELDS}
-    rest: Any = {k: v for k, v in options.items() if k not in _SHIFT_FIELDS}
-    return (replace(shifts, **mine) if mine else shifts), batch.but(**rest)
-
 
 # ------------------------------------------------------------------- problems
 

@@ -54,7 +54,7 @@ from sim.analysis.hour_verdicts import (
 )
 from sim.analysis.record import hour_rows
 from sim.atomic import write_text_atomic
-from sim.batch.options import OPTIMIZE, BatchOptions
+from sim.batch.options import OPTIMIZE, BatchOptions, split
 from sim.batch.shiftcorrect import best_round, correct, round_rank
 from sim.batch.shiftcover import Cover, ShiftType, cover, shift_types
 from sim.batch.shiftneed import (
@@ -68,7 +68,6 @@ from sim.batch.shiftoptions import SHIFTS as SHIFTS
 from sim.batch.shiftoptions import ShiftFields as ShiftFields
 from sim.batch.shiftoptions import ShiftOptions as ShiftOptions
 from sim.batch.shiftoptions import problems as option_problems
-from sim.batch.shiftoptions import split
 from sim.batch.shiftroster import (
     compare,
     in_force,

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
@@ -51,7 +51,7 @@ from sim.analysis.evaluation import month_count
 from sim.analysis.measures import DISCOVERY, TARGETS, unknown_target
 from sim.atomic import atomic_path, write_text_atomic
 from sim.batch.executor import Executor
-from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions
+from sim.batch.options import OPTIMIZE, BatchFields, BatchOptions, split
 from sim.batch.plansearch import Evaluation, Log, Search
 from sim.batch.sequential import ALPHA_LOOK, looks
 from sim.errors import ArgumentError
@@ -173,8 +173,6 @@ class OptimizeOptions(BatchFields, PlanFields, total=False):
 PLAN = PlanOptions()
 """The staffing optimiser's defaults."""
 
-_PLAN_FIELDS = frozenset(f.name for f in fields(PlanOptions))
-
 
 def optimize_plan(
     scenario: Scenario,
@@ -197,10 +195,7 @@ def optimize_plan(
     also those of :func:`optimize` (:class:`OptimizeOptions`). See the module doc for the
     method.
     """
-    mine: dict[str, Any] = {k: v for k, v in options.items() if k in _PLAN_FIELDS}
-    rest: Any = {k: v for k, v in options.items() if k not in _PLAN_FIELDS}
-    o = replace(plan, **mine) if mine else plan
-    b = batch.but(**rest)
+    o, b = split(plan, batch, options)
     targets = dict(target) if target else {"double_ten": prepare(scenario).rules.target}
     _check(scenario, targets, o, b)
     base = prepare(scenario, b.seed, b.days)
