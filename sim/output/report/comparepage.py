@@ -19,7 +19,8 @@ from sim.errors import ArgumentError
 from sim.output.folders import owned_file
 from sim.output.report.inputs import RunFolder, read_run
 from sim.output.report.page import Page, esc
-from sim.output.report.runpage import place, shown
+from sim.output.report.runpage import shown
+from sim.output.text import pct, place_label
 from sim.viz.scales import compliance_scale
 
 _CLOCKS = registry.summarized("clocks")
@@ -134,7 +135,7 @@ def _offices(page: Page, runs: Sequence[RunFolder], names: Sequence[str], target
             {
                 "type": "bar",
                 "orientation": "h",
-                "y": [place(o["office"], o.get("name_zh", "")) for o in rows],
+                "y": [place_label(o["office"], o.get("name_zh", "")) for o in rows],
                 "x": [None if o["double_ten"] is None else 100 * o["double_ten"] for o in rows],
                 "name": name,
                 "hovertemplate": "%{y}: %{x:.1f}%<extra>" + esc(name) + "</extra>",
@@ -165,11 +166,11 @@ def _maps(page: Page, runs: Sequence[RunFolder], names: Sequence[str], target: f
         fig = figures.area_map(
             figures.AreaLayer(
                 r.geometry.offices.shapes,
-                [place(o["office"], o.get("name_zh", "")) for o in rows],
+                [place_label(o["office"], o.get("name_zh", "")) for o in rows],
                 [o.get("double_ten") for o in rows],
                 [
-                    f"<b>{esc(place(o['office'], o.get('name_zh', '')))}</b><br>{esc(name)}: "
-                    f"double ten {figures.pct(o.get('double_ten'))}"
+                    f"<b>{esc(place_label(o['office'], o.get('name_zh', '')))}</b><br>{esc(name)}: "
+                    f"double ten {pct(o.get('double_ten'))}"
                     for o in rows
                 ],
             ),

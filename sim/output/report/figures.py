@@ -26,10 +26,6 @@ SIMPLIFY_M = 2.0  # boundary detail finer than this (metres) is not drawn
 Fig = dict[str, Any]
 
 
-def pct(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None else f"{100 * x:.{digits}f}%"
-
-
 def _rings(geom: BaseGeometry) -> tuple[list[float | None], list[float | None]]:
     """Exterior rings of a (multi)polygon as x, y lists, parts separated by None."""
     xs: list[float | None] = []

@@ -24,6 +24,7 @@ from sim.output.report.inputs import EVALUATION, RunFolder
 from sim.output.report.page import Page, esc
 from sim.output.report.replaydata import COLORS, replay_block
 from sim.output.runtext import campaign_text, load_text, measure_text
+from sim.output.text import pct, place_label
 from sim.roles import BY_NAME
 from sim.scenario import Rules
 from sim.viz import scales
@@ -63,10 +64,6 @@ def _tag(m: registry.Measure, value: Any) -> str:
 
 def shown(s: Mapping[str, Any]) -> Shown:
     return Shown(int(s["replications"]))
-
-
-def place(name: str, name_zh: str = "") -> str:
-    return f"{name} {name_zh}".strip()
 
 
 def run_page(run: RunFolder, day: int | None = None) -> Page:
@@ -164,7 +161,7 @@ def staff_card(s: Mapping[str, Any]) -> str:
 
 
 def _office_hover(row: Mapping[str, Any], extra: Mapping[str, Any], show: Shown) -> str:
-    lines = [f"<b>{esc(place(row['office'], row.get('name_zh', '')))}</b>"]
+    lines = [f"<b>{esc(place_label(row['office'], row.get('name_zh', '')))}</b>"]
     for m in registry.summarized("offices"):
         lines.append(f"{esc(m.label)}: {esc(show.text(m, row.get(m.name)))}")
     staff = row.get("staff", {})
@@ -173,7 +170,7 @@ def _office_hover(row: Mapping[str, Any], extra: Mapping[str, Any], show: Shown)
     if extra:
         lines.append(
             f"evaluation: score {extra['score']:.1f}, mean rank {extra['mean_rank']:.1f}, "
-            f"black flag {figures.pct(extra['p_black_flag'], 0)} of months"
+            f"black flag {pct(extra['p_black_flag'], digits=0)} of months"
         )
     return "<br>".join(lines)
 
@@ -201,7 +198,7 @@ def maps(page: Page, run: RunFolder) -> str:
     office_fig = figures.area_map(
         figures.AreaLayer(
             geo.offices.shapes,
-            [place(r["office"], r.get("name_zh", "")) for r in offices],
+            [place_label(r["office"], r.get("name_zh", "")) for r in offices],
             [r.get("double_ten") for r in offices],
             [_office_hover(r, evaluated.get(r["office"], {}), shown(s)) for r in offices],
         ),
@@ -272,7 +269,7 @@ def office_table(s: Mapping[str, Any]) -> str:
         staff = sum(r.get("staff", {}).values())
         below = r["double_ten"] is not None and r["double_ten"] < target
         cells = [
-            f"<td data-value='{esc(r['office'])}'>{esc(place(r['office'], r.get('name_zh', '')))}</td>",
+            f"<td data-value='{esc(r['office'])}'>{esc(place_label(r['office'], r.get('name_zh', '')))}</td>",
             f"<td data-value='{r['area_km2']}'>{r['area_km2']:.2f}</td>",
             f"<td data-value='{staff}'>{staff:,}</td>",
             *(show.cell(m, r.get(m.name)) for m in columns),
@@ -345,7 +342,7 @@ def enforcement(page: Page, s: Mapping[str, Any]) -> str:
 def evaluation(page: Page, run: RunFolder) -> str:
     ev = run.summary["evaluation"]
     offices = sorted(ev["offices"], key=lambda o: -o["p_black_flag"])
-    names = [place(o["office"], o.get("name_zh", "")) for o in offices]
+    names = [place_label(o["office"], o.get("name_zh", "")) for o in offices]
     parts = [
         f"<p>{ev['months']} evaluated month(s) of {ev['month_days']:g} days; the offices' scores "
         f"lie within {ev['score_spread']:.1f} points. The chance of the black flag is the share "
@@ -389,7 +386,7 @@ def _monthly_ranks(run: RunFolder) -> tuple[list[int], dict[str, list[float]]] |
     out: dict[str, list[float]] = {}
     for (office, zh), part in frame.groupby(["office", "name_zh"], sort=True):
         ordered = part.sort_values("month")
-        out[place(str(office), str(zh))] = [float(x) for x in ordered["rank"]]
+        out[place_label(str(office), str(zh))] = [float(x) for x in ordered["rank"]]
     return months, out
 
 
@@ -437,7 +434,7 @@ def replay(page: Page, run: RunFolder, day: int | None) -> str:
         f"</span>{esc(_role_words(r))} riding ({_SHAPES[BY_NAME[r].marker]})</div>"
         for r in rep.trips
     )
-    share = figures.pct(rep.double_ten)
+    share = pct(rep.double_ten)
     return (
         f"<p>Replaying {esc(said)} (replication 1): double ten {share} over "
         f"{rep.incidents_measured:,} instructions. {_rides(rep)} Rebuild with another day: "
