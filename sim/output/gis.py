@@ -28,7 +28,9 @@ busy disk) while the CPU waited.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -387,14 +389,30 @@ def unsynced() -> Iterator[None]:
     import pyogrio  # deferred: pyogrio brings geopandas and pyproj (~70 ms); only the GeoPackage needs it
 
     # no fsync at a commit; the rollback journal in memory, not a file made and unlinked
-    # at each of them
-    wanted = {"OGR_SQLITE_SYNCHRONOUS": "OFF", "OGR_SQLITE_JOURNAL": "MEMORY"}
+    # at each of them; and a fixed date in gpkg_contents.last_change, so that the same run
+    # writes the same bytes (reproducible builds' SOURCE_DATE_EPOCH when set)
+    wanted = {
+        "OGR_SQLITE_SYNCHRONOUS": "OFF",
+        "OGR_SQLITE_JOURNAL": "MEMORY",
+        "OGR_CURRENT_DATE": _fixed_date(),
+    }
     before = {key: pyogrio.get_gdal_config_option(key) for key in wanted}
     pyogrio.set_gdal_config_options(wanted)
     try:
         yield
     finally:
         pyogrio.set_gdal_config_options(before)
+
+
+def _fixed_date() -> str:
+    """The time stamp written as every layer's last change: ``SOURCE_DATE_EPOCH`` (seconds)
+    when the environment gives one, else the start of 1970 (a run has no date of its own)."""
+    try:
+        seconds = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+    except ValueError:
+        seconds = 0
+    when = dt.datetime.fromtimestamp(max(seconds, 0), tz=dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def write_gpkg(layers: Sequence[Layer | PointRows], crs: str | None, path: Path) -> None:
